@@ -1,0 +1,89 @@
+"""The environment registry: stable names -> (EnvSpec, Env).
+
+Names:
+  - 'pendulum', 'cartpole-balance', 'pointmass': tiny pure-JAX envs (suite 'jax').
+  - 'brax/<name>': Brax locomotion envs (suite 'brax'); option `backend` ('mjx' by default).
+  - 'dmc/<domain>-<task>': MuJoCo Playground's DM Control suite with its JAX implementation
+    (suite 'dmc').
+
+An `Env` is any object with `reset(rng) -> State` and `step(state, action) -> State`, pure,
+unbatched and jittable; `action` is f32[action_size] in [-1, 1]. The State has `.obs`
+(f32[observation_size]), `.reward` (f32[]), `.done` (f32[], 1.0 only on a true termination,
+never on the time limit) and `.info` (a dict). The engine vmaps, auto-resets, and truncates at
+`episode_length` agent steps.
+
+Options (`make_env(name, **options)`) are hashable scalars (str, int, float, bool) so that the
+engine can key its compile cache on (name, options). Every suite accepts `action_repeat` (int >= 1,
+default 1); `episode_length` in the spec is the suite's physics-step horizon divided by it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+import jax
+
+from rlscale.envs import pure_jax_suite
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    """Static description of a registered env, as the engine and the fit layer need it."""
+
+    name: str  # stable registry name: 'pendulum', 'brax/halfcheetah', 'dmc/cartpole-swingup'
+    suite: str  # 'jax' | 'brax' | 'dmc'
+    observation_size: int
+    action_size: int
+    episode_length: int  # agent steps per episode (after action repeat); time-limit truncation point
+    action_repeat: int  # physics/env steps per agent step (already applied inside the env object)
+    return_low: float  # raw episode return mapped to 0 (normalization to 0..1000 for the fit layer)
+    return_high: float  # raw episode return mapped to 1000
+    normalization_source: str  # where the constants come from
+
+
+class Env(Protocol):
+    """A pure, unbatched, jittable environment."""
+
+    def reset(self, rng: jax.Array) -> Any:
+        """rng: a PRNG key -> State with obs f32[observation_size], reward f32[], done f32[]."""
+
+    def step(self, state: Any, action: jax.Array) -> Any:
+        """State, f32[action_size] in [-1, 1] -> next State (done = 1.0 only on termination)."""
+
+
+_SUITES = (pure_jax_suite,)
+
+
+def env_names() -> list[str]:
+    """Every registered name, pure-JAX envs first, then 'brax/...', then 'dmc/...'."""
+    return [name for suite in _SUITES for name in suite.names()]
+
+
+def _suite_for(name: str):
+    for suite in _SUITES:
+        if name in suite.names():
+            return suite
+    raise ValueError(f"unknown env name {name!r}; available: {', '.join(env_names())}")
+
+
+def _check_option_values(name: str, options: dict[str, Any]) -> None:
+    for key, value in options.items():
+        if not isinstance(value, (str, int, float, bool)):
+            raise ValueError(
+                f"option {key!r} for env {name!r} must be a str, int, float or bool "
+                f"(hashable, part of the compile key); got {type(value).__name__}"
+            )
+
+
+def get_spec(name: str, **options: Any) -> EnvSpec:
+    """The EnvSpec of `name` under `options`, without building the env (cheap)."""
+    suite = _suite_for(name)
+    _check_option_values(name, options)
+    return EnvSpec(**suite.spec_fields(name, **options))
+
+
+def make_env(name: str, **options: Any) -> tuple[EnvSpec, Env]:
+    """Builds env `name` with `options`; returns (its EnvSpec, the Env)."""
+    spec = get_spec(name, **options)
+    return spec, _suite_for(name).build(name, **options)
