@@ -1,0 +1,179 @@
+"""Per-config learning curves and their time to threshold D_J, with a bootstrap over seeds.
+
+For one config with S seeds logged at T common env steps, the curves are a (S, T) array. The
+time to threshold J is computed from the seed-mean curve made non-decreasing with isotonic
+regression over env_step: the first logged env_step at which it is >= J, or +inf when it never is
+(the config is censored at J).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import isotonic_regression
+
+from rlscale.laws.table import CONFIG_KEYS
+
+
+@dataclass(frozen=True)
+class ConfigCurves:
+    """The per-seed learning curves of every config.
+
+    Attributes:
+        configs: one row per config (C rows, sorted by the config keys) with the config keys and
+            `n_seeds`, `n_steps`, `last_env_step`, `diverged_at_env_step` (NaN when the config never
+            diverged).
+        steps: C arrays; steps[c] has shape (T_c,): the env steps logged by every seed of config c,
+            ascending, truncated before divergence.
+        returns: C arrays; returns[c] has shape (S_c, T_c): normalized returns per seed and step.
+    """
+
+    configs: pd.DataFrame
+    steps: tuple[np.ndarray, ...]
+    returns: tuple[np.ndarray, ...]
+
+    def final_mean_return(self) -> np.ndarray:
+        """Shape (C,): the last value of each config's isotonic seed-mean curve, i.e. the highest
+        threshold it reaches (-inf for a config with no step before divergence)."""
+        finals = np.full(len(self.steps), -np.inf)
+        for index, curves in enumerate(self.returns):
+            if curves.shape[1]:
+                finals[index] = monotone_rows(curves.mean(axis=0)[None, :])[0, -1]
+        return finals
+
+
+def build_config_curves(table: pd.DataFrame, config_keys: tuple[str, ...] = CONFIG_KEYS) -> ConfigCurves:
+    """Group a validated, normalized long-form table into per-config (S, T) curve arrays.
+
+    Only env steps logged by every seed of a config are kept (a run that is still being written
+    may have seeds at different steps). Duplicate (config, seed, env_step) rows keep the last.
+    When `diverged_at_env_step` is set for any seed of a config, the config's curves stop before
+    the earliest such step: it can reach no threshold from then on.
+    """
+    keys = list(config_keys)
+    ordered = table.sort_values(keys + ["seed", "env_step"], kind="stable")
+    config_codes = ordered.groupby(keys, sort=False, observed=True).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, config_codes[1:] != config_codes[:-1]])
+    ends = np.r_[starts[1:], len(ordered)]
+    seeds = ordered["seed"].to_numpy()
+    env_steps = ordered["env_step"].to_numpy()
+    values = ordered["return"].to_numpy(dtype=float)
+    diverged = (
+        ordered["diverged_at_env_step"].to_numpy(dtype=float)
+        if "diverged_at_env_step" in ordered.columns
+        else np.full(len(ordered), np.nan)
+    )
+    steps_list, returns_list, rows = [], [], []
+    for start, end in zip(starts, ends):
+        block_steps, curves = _block_curves(seeds[start:end], env_steps[start:end], values[start:end])
+        block_diverged = diverged[start:end]
+        diverged_at = np.nanmin(block_diverged) if np.isfinite(block_diverged).any() else np.nan
+        if np.isfinite(diverged_at):
+            keep = block_steps < diverged_at
+            block_steps, curves = block_steps[keep], curves[:, keep]
+        steps_list.append(block_steps)
+        returns_list.append(curves)
+        rows.append(
+            {
+                "n_seeds": curves.shape[0],
+                "n_steps": curves.shape[1],
+                "last_env_step": int(block_steps[-1]) if len(block_steps) else 0,
+                "diverged_at_env_step": diverged_at,
+            }
+        )
+    configs = ordered.iloc[starts][keys].reset_index(drop=True)
+    configs = pd.concat([configs, pd.DataFrame(rows)], axis=1)
+    return ConfigCurves(configs=configs, steps=tuple(steps_list), returns=tuple(returns_list))
+
+
+def _block_curves(seeds: np.ndarray, env_steps: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One config's rows (sorted by seed, then env_step; each shape (n,)) as (steps (T,), curves (S, T))."""
+    unique_seeds, seed_index = np.unique(seeds, return_inverse=True)
+    n_seeds = len(unique_seeds)
+    if len(values) % n_seeds == 0:
+        per_seed = len(values) // n_seeds
+        step_grid = env_steps.reshape(n_seeds, per_seed)
+        if np.all(step_grid == step_grid[0]) and np.all(np.diff(step_grid[0]) > 0):
+            return step_grid[0].copy(), values.reshape(n_seeds, per_seed).copy()
+    unique_steps, step_index = np.unique(env_steps, return_inverse=True)
+    curves = np.full((n_seeds, len(unique_steps)), np.nan)
+    curves[seed_index, step_index] = values
+    logged_by_all = ~np.isnan(curves).any(axis=0)
+    return unique_steps[logged_by_all], curves[:, logged_by_all]
+
+
+def monotone_rows(curves: np.ndarray) -> np.ndarray:
+    """Isotonic (non-decreasing, least-squares) fit of each row of `curves` (shape (R, T)).
+
+    Rows that are already non-decreasing are returned unchanged; others go through
+    `scipy.optimize.isotonic_regression`.
+    """
+    fitted = np.array(curves, dtype=float, copy=True)
+    if fitted.shape[1] < 2:
+        return fitted
+    decreasing_rows = np.flatnonzero((np.diff(fitted, axis=1) < 0).any(axis=1))
+    for row in decreasing_rows:
+        fitted[row] = isotonic_regression(fitted[row]).x
+    return fitted
+
+
+def first_crossing_steps(monotone_curves: np.ndarray, steps: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """First step at which each non-decreasing curve reaches each threshold.
+
+    Args:
+        monotone_curves: shape (R, T), each row non-decreasing.
+        steps: shape (T,), the env step of each column.
+        thresholds: shape (J,).
+
+    Returns:
+        Shape (R, J): the env step, or +inf where the curve never reaches the threshold.
+    """
+    n_steps = monotone_curves.shape[1]
+    if n_steps == 0:
+        return np.full((monotone_curves.shape[0], len(thresholds)), np.inf)
+    below = (monotone_curves[:, :, None] < thresholds[None, None, :]).sum(axis=1)
+    reached = below < n_steps
+    padded_steps = np.append(steps.astype(float), np.inf)
+    return np.where(reached, padded_steps[np.minimum(below, n_steps)], np.inf)
+
+
+@dataclass(frozen=True)
+class ThresholdTimes:
+    """Time to threshold for every config, point estimate and bootstrap resamples.
+
+    Attributes:
+        thresholds: shape (J,), normalized-return thresholds, ascending.
+        point: shape (C, J): D_J from the mean over all seeds (+inf: never reached).
+        bootstrap: shape (R, C, J): D_J from the mean over seeds resampled with replacement.
+    """
+
+    thresholds: np.ndarray
+    point: np.ndarray
+    bootstrap: np.ndarray
+
+
+def times_to_threshold(
+    curves: ConfigCurves, thresholds: np.ndarray, n_bootstrap: int, rng: np.random.Generator
+) -> ThresholdTimes:
+    """D_J for every config and threshold, from all seeds and from `n_bootstrap` seed resamples.
+
+    For config c with S seeds, resample r draws S seed indices with replacement (all draws of
+    a config are made at once, configs in table order, so results are fixed by the RNG seed);
+    the resampled mean curves are W @ curves / S with W (R, S) the draw counts.
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    n_configs = len(curves.steps)
+    point = np.empty((n_configs, len(thresholds)))
+    bootstrap = np.empty((n_bootstrap, n_configs, len(thresholds)))
+    for index, (steps, seed_curves) in enumerate(zip(curves.steps, curves.returns)):
+        n_seeds = seed_curves.shape[0]
+        draws = rng.integers(0, n_seeds, size=(n_bootstrap, n_seeds))
+        counts = np.zeros((n_bootstrap, n_seeds))
+        np.add.at(counts, (np.arange(n_bootstrap)[:, None], draws), 1.0)
+        means = np.vstack([seed_curves.mean(axis=0)[None, :], counts @ seed_curves / n_seeds])
+        crossings = first_crossing_steps(monotone_rows(means), steps, thresholds)
+        point[index] = crossings[0]
+        bootstrap[:, index] = crossings[1:]
+    return ThresholdTimes(thresholds=thresholds, point=point, bootstrap=bootstrap)

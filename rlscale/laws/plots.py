@@ -1,0 +1,156 @@
+"""Figures of a `FitResult` (matplotlib, Agg backend). Each function returns a Figure; saving is
+the caller's job."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from rlscale.laws.fit import FitResult  # noqa: E402
+from rlscale.laws.power_laws import PowerLaw  # noqa: E402
+
+
+def _sigma_line(result: FitResult) -> np.ndarray:
+    return np.geomspace(min(result.utds) / 1.2, max(result.utds) * 1.2, 100)
+
+
+def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
+    colors = plt.get_cmap("tab10")
+    sigma = _sigma_line(result)
+    for index, env in enumerate(sorted(law.intercept)):
+        color = colors(index % 10)
+        points = [point for point in law.points if point.env == env]
+        utd = np.array([point.utd for point in points])
+        value = np.array([point.value for point in points])
+        low = np.array([point.ci[0] for point in points])
+        high = np.array([point.ci[1] for point in points])
+        axis.errorbar(
+            utd, value, yerr=[np.clip(value - low, 0, None), np.clip(high - value, 0, None)], fmt="o", color=color, capsize=2
+        )
+        axis.plot(sigma, law.predict(env, sigma), "-", color=color, label=env)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("UTD ratio σ")
+    axis.set_ylabel(label)
+    axis.set_title(f"{label}: α = {law.alpha:.3f} [{law.alpha_ci[0]:.3f}, {law.alpha_ci[1]:.3f}]")
+    axis.grid(True, which="both", alpha=0.3)
+
+
+def plot_best_hparams(result: FitResult) -> Figure:
+    """Best batch size and learning rate vs σ (log-log): bootstrap-averaged points with 5–95%
+    intervals and the shared-exponent laws."""
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    _hparam_axis(axes[0], result.batch_size_law, result, "best batch size B*")
+    _hparam_axis(axes[1], result.learning_rate_law, result, "best learning rate η*")
+    axes[1].legend(fontsize=8, loc="best")
+    figure.suptitle(f"Best hyperparameters at J = {result.selection_threshold:g}")
+    return figure
+
+
+def plot_data_efficiency(result: FitResult) -> Figure:
+    """D_J vs σ (log-log), one panel per env and one for all envs (normalized by env medians,
+    rescaled), one color per threshold; points with 5–95% intervals and the fitted laws."""
+    scopes = list(result.envs) + ["all"]
+    columns = min(4, len(scopes))
+    rows = int(np.ceil(len(scopes) / columns))
+    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.4 * rows), squeeze=False, constrained_layout=True)
+    colors = plt.get_cmap("viridis")
+    sigma = _sigma_line(result)
+    for axis, scope in zip(axes.flat, scopes):
+        for index, threshold in enumerate(result.thresholds):
+            color = colors(index / max(1, len(result.thresholds) - 1))
+            fit = result.data_law_for(threshold, scope)
+            if fit is None:
+                continue
+            finite = [point for point in fit.points if np.isfinite(point.time)]
+            utd = np.array([point.utd for point in finite])
+            time = np.array([point.time for point in finite])
+            low = np.array([point.ci[0] for point in finite])
+            high = np.array([min(point.ci[1], 1e300) for point in finite])
+            axis.errorbar(
+                utd, time, yerr=[np.clip(time - low, 0, None), np.clip(high - time, 0, None)], fmt="o", ms=3, color=color, capsize=2
+            )
+            axis.plot(sigma, fit.predict(sigma), "-", color=color, label=f"J={threshold:g}, α={fit.alpha:.2f}")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_title(scope)
+        axis.set_xlabel("UTD ratio σ")
+        axis.set_ylabel("env steps to J, D_J")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=6)
+    for axis in list(axes.flat)[len(scopes):]:
+        axis.set_visible(False)
+    figure.suptitle("Data efficiency D_J(σ) = D_min + (β/σ)^α")
+    return figure
+
+
+def plot_pareto_frontier(result: FitResult, scope: str = "all") -> Figure:
+    """Data vs compute (log-log) for each threshold, over the σ grid, with iso-σ points
+    (the same σ across thresholds) joined by dashed lines."""
+    figure, axis = plt.subplots(figsize=(7, 5.2), constrained_layout=True)
+    curves = [curve for curve in result.frontier if curve.scope == scope]
+    colors = plt.get_cmap("viridis")
+    if not curves:
+        axis.text(0.5, 0.5, "no compute model (model size unknown) or no data law", ha="center", transform=axis.transAxes)
+        return figure
+    iso_sigmas = np.array(result.utds)
+    iso_points = []
+    for index, curve in enumerate(curves):
+        color = colors(index / max(1, len(curves) - 1))
+        axis.plot(curve.data, curve.compute, "-", color=color, alpha=0.35)
+        axis.plot(curve.data[curve.on_frontier], curve.compute[curve.on_frontier], "-", color=color, lw=2.2, label=f"J={curve.threshold:g}")
+        positions = [int(np.argmin(np.abs(np.log(curve.sigma / sigma)))) for sigma in iso_sigmas]
+        iso_points.append([(curve.data[position], curve.compute[position]) for position in positions])
+    iso_points = np.array(iso_points)
+    markers = "osD^v<>p*h"
+    for sigma_index, sigma in enumerate(iso_sigmas):
+        axis.plot(iso_points[:, sigma_index, 0], iso_points[:, sigma_index, 1], "--", color="gray", lw=0.8)
+        axis.plot(iso_points[:, sigma_index, 0], iso_points[:, sigma_index, 1], markers[sigma_index % len(markers)], color="black", ms=5, label=f"σ={sigma:g}")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("data D_J (env steps)")
+    axis.set_ylabel("compute C_J (FLOPs)")
+    axis.set_title(f"Data–compute Pareto frontier ({scope}; N={result.model_size:.3g})")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=7, ncol=2)
+    return figure
+
+
+def plot_budget(result: FitResult) -> Figure:
+    """σ*(F) vs budget F (log-log): fitted points, held-out points (hollow red) and the law."""
+    figure, axis = plt.subplots(figsize=(6.5, 4.8), constrained_layout=True)
+    law = result.budget_law
+    if law is None:
+        axis.text(0.5, 0.5, "budget law not fitted (see fit.json notes)", ha="center", transform=axis.transAxes)
+        return figure
+    budget = np.array([point.budget for point in law.points])
+    sigma = np.array([point.sigma for point in law.points])
+    held_out = np.array([point.held_out for point in law.points])
+    axis.plot(budget[~held_out], sigma[~held_out], "o", color="tab:blue", label="fitted")
+    axis.plot(budget[held_out], sigma[held_out], "o", mfc="none", mec="tab:red", ms=9, mew=2, label="held out")
+    line = np.geomspace(budget.min() / 1.5, budget.max() * 1.5, 100)
+    axis.plot(line, law.predict(line), "-", color="black", label=f"σ* = {law.coefficient:.3g}·F^{law.exponent:.3f}")
+    for point in law.points:
+        axis.annotate(f"J={point.threshold:g}", (point.budget, point.sigma), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    errors = ", ".join(f"{error:.1%}" for error in law.held_out_relative_error)
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("budget F = C + δ·D (FLOPs)")
+    axis.set_ylabel("compute-optimal UTD σ*")
+    axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    return figure
+
+
+FIGURES = {
+    "best_hparams": plot_best_hparams,
+    "data_efficiency": plot_data_efficiency,
+    "pareto_frontier": plot_pareto_frontier,
+    "budget": plot_budget,
+}

@@ -1,0 +1,207 @@
+"""Best hyperparameters per (env, σ) and their shared-exponent power laws in σ.
+
+The laws are B*(σ) = (β_B,env / σ)^α_B and η*(σ) = (β_η,env / σ)^α_η, fitted as ordinary least
+squares of log10(best value) = a_env + slope · log10(σ) with one slope shared by all envs and
+one intercept per env; α = -slope and β_env = 10^(a_env / α).
+
+The best value per (env, σ) follows the qscaled procedure: for every other-hyperparameter value
+(every η when choosing B) and every bootstrap resample, take the value with the smallest time to
+the selection threshold (ties to the smaller value); the best value is the arithmetic mean of
+those choices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rlscale.laws.bootstrap import summarize, summarize_scalar
+from rlscale.laws.table import FitInputError
+
+
+def bootstrap_best_values(
+    configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str
+) -> pd.DataFrame:
+    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd).
+
+    Args:
+        configs: one row per config (C rows) with `env`, `utd`, `chosen`, `other` columns.
+        bootstrap_times: shape (R, C): time to the selection threshold per resample and config
+            (+inf: never reached).
+        chosen: the hyperparameter to choose (`batch_size` or `learning_rate`).
+        other: the hyperparameter to average over.
+
+    Returns:
+        One row per (env, utd) with `value` (mean of the argmin `chosen` over all resamples and
+        all `other` values where at least one `chosen` value reaches the threshold) and
+        `per_resample` (shape (R,) array: the same mean within each resample; NaN where none
+        reaches). (env, utd) groups where no resample reaches the threshold are left out.
+    """
+    rows = []
+    n_resamples = bootstrap_times.shape[0]
+    for (env, utd), group in configs.groupby(["env", "utd"], sort=True):
+        chosen_values = np.sort(group[chosen].unique())
+        other_values = np.sort(group[other].unique())
+        grid = np.full((n_resamples, len(chosen_values), len(other_values)), np.inf)
+        chosen_index = np.searchsorted(chosen_values, group[chosen].to_numpy())
+        other_index = np.searchsorted(other_values, group[other].to_numpy())
+        grid[:, chosen_index, other_index] = bootstrap_times[:, group.index.to_numpy()]
+        best = chosen_values[np.argmin(grid, axis=1)]
+        any_reached = np.isfinite(grid).any(axis=1)
+        if not any_reached.any():
+            continue
+        picked_sums = np.where(any_reached, best, 0.0).sum(axis=1)
+        picked_counts = any_reached.sum(axis=1)
+        per_resample = np.where(picked_counts > 0, picked_sums / np.maximum(picked_counts, 1), np.nan)
+        value = float(picked_sums.sum() / picked_counts.sum())
+        rows.append({"env": env, "utd": float(utd), "value": value, "per_resample": per_resample})
+    return pd.DataFrame(rows, columns=["env", "utd", "value", "per_resample"])
+
+
+def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS of log10(values) on log10(σ) with one shared slope and one intercept per env.
+
+    Args:
+        envs: shape (n,), env label per point.
+        sigmas: shape (n,), σ per point.
+        values: shape (n,) or (n, K): positive values; K columns are fitted independently
+            (a column with NaNs is fitted on its finite points only).
+
+    Returns:
+        (slopes, intercepts): shapes (K,) and (K, E) with E = number of distinct envs in sorted
+        order; NaN where a column has too few points to identify the fit.
+    """
+    values = np.asarray(values, dtype=float)
+    single = values.ndim == 1
+    targets = np.log10(values[:, None] if single else values)
+    env_names, env_index = np.unique(envs, return_inverse=True)
+    design = np.zeros((len(envs), len(env_names) + 1))
+    design[np.arange(len(envs)), env_index] = 1.0
+    design[:, -1] = np.log10(sigmas)
+    n_columns = targets.shape[1]
+    slopes = np.full(n_columns, np.nan)
+    intercepts = np.full((n_columns, len(env_names)), np.nan)
+    complete = np.isfinite(targets).all(axis=0)
+    if complete.any() and np.linalg.matrix_rank(design) == design.shape[1]:
+        solution = np.linalg.lstsq(design, targets[:, complete], rcond=None)[0]
+        slopes[complete] = solution[-1]
+        intercepts[complete] = solution[:-1].T
+    for column in np.flatnonzero(~complete):
+        usable = np.isfinite(targets[:, column])
+        sub_design = design[usable]
+        present = sub_design[:, :-1].any(axis=0)
+        sub_design = sub_design[:, np.r_[present, True]]
+        if usable.sum() > sub_design.shape[1] - 1 and np.linalg.matrix_rank(sub_design) == sub_design.shape[1]:
+            solution = np.linalg.lstsq(sub_design, targets[usable, column], rcond=None)[0]
+            slopes[column] = solution[-1]
+            intercepts[column, present] = solution[:-1]
+    return slopes, intercepts
+
+
+@dataclass(frozen=True)
+class HparamPoint:
+    """One (env, σ) point of a best-hyperparameter law: the bootstrap-averaged best value and
+    the 5–95% interval of the per-resample best values."""
+
+    env: str
+    utd: float
+    value: float
+    ci: tuple[float, float]
+
+    def to_dict(self) -> dict:
+        return {"env": self.env, "utd": self.utd, "value": self.value, "ci": list(self.ci)}
+
+
+@dataclass(frozen=True)
+class PowerLaw:
+    """value*(σ) = (beta[env] / σ)^alpha, from a shared-slope log10 fit.
+
+    Attributes:
+        hyperparameter: `batch_size` or `learning_rate`.
+        alpha: shared exponent (= -slope of the log10–log10 fit).
+        beta: per-env scale β_env = 10^(intercept / alpha).
+        intercept: per-env a_env = log10 of the law's value at σ = 1.
+        alpha_median, alpha_ci: median and 5–95% interval of alpha over bootstrap resamples.
+        beta_ci: per-env 5–95% interval of β over resamples.
+        points: the fitted (env, σ) best values.
+    """
+
+    hyperparameter: str
+    alpha: float
+    beta: dict[str, float]
+    intercept: dict[str, float]
+    alpha_median: float
+    alpha_ci: tuple[float, float]
+    beta_ci: dict[str, tuple[float, float]]
+    points: tuple[HparamPoint, ...]
+
+    @property
+    def slope(self) -> float:
+        """The log10–log10 slope, -alpha."""
+        return -self.alpha
+
+    def predict(self, env: str, sigma: float | np.ndarray) -> float | np.ndarray:
+        """The law's best value for `env` at UTD `sigma` (any shape)."""
+        return 10.0 ** (self.intercept[env] + self.slope * np.log10(sigma))
+
+    def to_dict(self) -> dict:
+        return {
+            "hyperparameter": self.hyperparameter,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "intercept": self.intercept,
+            "slope": self.slope,
+            "alpha_median": self.alpha_median,
+            "alpha_ci": list(self.alpha_ci),
+            "beta_ci": {env: list(bounds) for env, bounds in self.beta_ci.items()},
+            "points": [point.to_dict() for point in self.points],
+        }
+
+
+def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
+    """Fit the shared-exponent law to `bootstrap_best_values` output, with bootstrap intervals.
+
+    Raises:
+        FitInputError: fewer than two distinct σ with a best value, or a degenerate fit.
+    """
+    if best.empty or best["utd"].nunique() < 2:
+        raise FitInputError(
+            f"cannot fit the {hyperparameter} law: fewer than two distinct σ have any config reaching the "
+            "selection threshold"
+        )
+    envs = best["env"].to_numpy()
+    sigmas = best["utd"].to_numpy(dtype=float)
+    slope, intercepts = fit_shared_slope(envs, sigmas, best["value"].to_numpy())
+    if not np.isfinite(slope[0]):
+        raise FitInputError(f"cannot fit the {hyperparameter} law: the shared-slope least squares is degenerate")
+    per_resample = np.stack(best["per_resample"].to_list(), axis=0)
+    boot_slopes, boot_intercepts = fit_shared_slope(envs, sigmas, per_resample)
+    env_names = np.unique(envs)
+    alpha = -float(slope[0])
+    boot_alpha = -boot_slopes
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        boot_beta = 10.0 ** (boot_intercepts / boot_alpha[:, None])
+    alpha_median, alpha_low, alpha_high = summarize_scalar(boot_alpha)
+    beta_median, beta_low, beta_high = summarize(boot_beta, axis=0)
+    points = []
+    for _, row in best.iterrows():
+        _, low, high = summarize_scalar(row["per_resample"])
+        points.append(HparamPoint(env=str(row["env"]), utd=float(row["utd"]), value=float(row["value"]), ci=(low, high)))
+    return PowerLaw(
+        hyperparameter=hyperparameter,
+        alpha=alpha,
+        beta={str(env): float(10.0 ** (intercepts[0, index] / alpha)) for index, env in enumerate(env_names)},
+        intercept={str(env): float(intercepts[0, index]) for index, env in enumerate(env_names)},
+        alpha_median=alpha_median,
+        alpha_ci=(alpha_low, alpha_high),
+        beta_ci={str(env): (float(beta_low[index]), float(beta_high[index])) for index, env in enumerate(env_names)},
+        points=tuple(points),
+    )
+
+
+def round_batch_size(batch_size: float, multiple: int = 16) -> int:
+    """A law's continuous batch size rounded to the nearest positive multiple of `multiple`
+    (use multiple=1 for the nearest integer)."""
+    return int(max(multiple, multiple * round(float(batch_size) / multiple)))

@@ -1,0 +1,173 @@
+"""Validation and normalization of the long-form evaluation table.
+
+The input is one row per (config, seed, evaluation) with at least the columns in
+`REQUIRED_COLUMNS`. A config is identified by `CONFIG_KEYS` (plus `model_size` when the
+table carries several model sizes; `fit_laws` splits those before calling anything here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "suite",
+    "env",
+    "utd",
+    "batch_size",
+    "learning_rate",
+    "seed",
+    "env_step",
+    "return",
+)
+NUMERIC_COLUMNS: tuple[str, ...] = ("utd", "batch_size", "learning_rate", "seed", "env_step", "return")
+POSITIVE_COLUMNS: tuple[str, ...] = ("utd", "batch_size", "learning_rate")
+CONFIG_KEYS: tuple[str, ...] = ("suite", "env", "utd", "batch_size", "learning_rate")
+NORMALIZED_SCALE = 1000.0
+
+# Suites whose returns are already on the 0..1000 scale (identity normalization).
+SUITES_ON_NORMALIZED_SCALE: frozenset[str] = frozenset({"dmc"})
+
+# Per-env (low, high) raw-return bounds for envs outside SUITES_ON_NORMALIZED_SCALE. The normalized
+# return is 1000 * (return - low) / (high - low). Users extend or override this with
+# `FitOptions.normalization` (`--normalize env=low,high`).
+KNOWN_RETURN_BOUNDS: dict[str, tuple[float, float]] = {}
+
+
+class FitInputError(ValueError):
+    """The input table (or an option) cannot be fitted; the message names the problem."""
+
+
+def _describe_configs(frame: pd.DataFrame, limit: int = 5) -> str:
+    """A short human-readable list of the configs in `frame` (at most `limit` of them)."""
+    keys = [key for key in CONFIG_KEYS if key in frame.columns]
+    configs = frame[keys].drop_duplicates()
+    shown = [
+        ", ".join(f"{key}={row[key]}" for key in keys if key != "suite") for _, row in configs.head(limit).iterrows()
+    ]
+    more = f" and {len(configs) - limit} more" if len(configs) > limit else ""
+    return "; ".join(f"({text})" for text in shown) + more
+
+
+def validate_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Check the long-form table and return a cleaned copy.
+
+    The copy has the required columns with numeric dtypes (float64 for `utd`,
+    `learning_rate`, `return`; int64 for `batch_size`, `seed`, `env_step`), `suite` and `env` as
+    strings, and keeps `model_size` and `diverged_at_env_step` when present.
+
+    Raises:
+        FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
+            column, non-positive σ/B/η, or configs with fewer than two seeds, fewer than two
+            distinct σ overall.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise FitInputError(f"expected a pandas DataFrame, got {type(table).__name__}")
+    missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
+    if missing:
+        raise FitInputError(
+            f"missing required column(s): {', '.join(missing)} "
+            f"(the table needs {', '.join(REQUIRED_COLUMNS)}; it has {', '.join(map(str, table.columns))})"
+        )
+    if len(table) == 0:
+        raise FitInputError("the table has no rows")
+    optional = [column for column in ("model_size", "diverged_at_env_step") if column in table.columns]
+    clean = table.loc[:, list(REQUIRED_COLUMNS) + optional].copy()
+    clean["suite"] = clean["suite"].astype(str)
+    clean["env"] = clean["env"].astype(str)
+    for column in NUMERIC_COLUMNS:
+        converted = pd.to_numeric(clean[column], errors="coerce")
+        bad = converted.isna()
+        if bad.any():
+            non_numeric = bad & clean[column].notna()
+            kind = "non-numeric" if non_numeric.any() else "NaN/missing"
+            raise FitInputError(
+                f"column '{column}' has {int(bad.sum())} {kind} value(s), e.g. in configs "
+                f"{_describe_configs(clean[bad])}"
+            )
+        clean[column] = converted
+    infinite = ~np.isfinite(clean["return"].to_numpy(dtype=float))
+    if infinite.any():
+        raise FitInputError(
+            f"column 'return' has {int(infinite.sum())} infinite value(s), e.g. in configs "
+            f"{_describe_configs(clean[infinite])}"
+        )
+    for column in POSITIVE_COLUMNS:
+        if (clean[column] <= 0).any():
+            raise FitInputError(f"column '{column}' must be positive; found {clean.loc[clean[column] <= 0, column].iloc[0]}")
+    clean["utd"] = clean["utd"].astype(float)
+    clean["learning_rate"] = clean["learning_rate"].astype(float)
+    clean["return"] = clean["return"].astype(float)
+    for column in ("batch_size", "seed", "env_step"):
+        clean[column] = clean[column].round().astype(np.int64)
+    if "model_size" in clean.columns:
+        clean["model_size"] = pd.to_numeric(clean["model_size"], errors="coerce")
+    if "diverged_at_env_step" in clean.columns:
+        clean["diverged_at_env_step"] = pd.to_numeric(clean["diverged_at_env_step"], errors="coerce")
+
+    keys = list(CONFIG_KEYS) + (["model_size"] if "model_size" in clean.columns and clean["model_size"].notna().all() else [])
+    seeds_per_config = clean.groupby(keys, sort=False, observed=True)["seed"].nunique()
+    one_seed = seeds_per_config[seeds_per_config < 2]
+    if len(one_seed):
+        examples = "; ".join(
+            "(" + ", ".join(f"{key}={value}" for key, value in zip(keys, index) if key != "suite") + ")"
+            for index in one_seed.index[:5]
+        )
+        raise FitInputError(
+            f"{len(one_seed)} config(s) have only one seed, e.g. {examples}; the bootstrap over seeds "
+            "needs at least two seeds per config"
+        )
+    if clean["utd"].nunique() < 2:
+        raise FitInputError(
+            f"the table has a single UTD ratio σ={clean['utd'].iloc[0]}; fitting laws in σ needs at least two distinct σ"
+        )
+    return clean
+
+
+def normalize_returns(
+    table: pd.DataFrame, bounds: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
+    """Map each env's returns to the 0..1000 scale.
+
+    Per env, the bounds come from `bounds` (user given, highest priority), then
+    `KNOWN_RETURN_BOUNDS`; envs of a suite in `SUITES_ON_NORMALIZED_SCALE` use (0, 1000).
+
+    Returns:
+        The table with `return` replaced by the normalized return, and the (low, high) used per env.
+
+    Raises:
+        FitInputError: an env has no known bounds, or its bounds have high <= low.
+    """
+    user_bounds = dict(bounds or {})
+    used: dict[str, tuple[float, float]] = {}
+    env_suite = table.drop_duplicates("env").set_index("env")["suite"]
+    missing = []
+    for env, suite in env_suite.items():
+        if env in user_bounds:
+            used[env] = tuple(map(float, user_bounds[env]))
+        elif env in KNOWN_RETURN_BOUNDS:
+            used[env] = KNOWN_RETURN_BOUNDS[env]
+        elif suite in SUITES_ON_NORMALIZED_SCALE:
+            used[env] = (0.0, NORMALIZED_SCALE)
+        else:
+            missing.append(f"{env} (suite {suite})")
+    if missing:
+        raise FitInputError(
+            f"no return normalization bounds for env(s) {', '.join(missing)}; pass them as "
+            "--normalize ENV=LOW,HIGH (Python: FitOptions(normalization={ENV: (LOW, HIGH)}))"
+        )
+    unknown = sorted(set(user_bounds) - set(used))
+    if unknown:
+        raise FitInputError(f"normalization given for env(s) not in the table: {', '.join(unknown)}")
+    for env, (low, high) in used.items():
+        if not high > low:
+            raise FitInputError(f"normalization bounds for env '{env}' need high > low, got ({low}, {high})")
+    if all(bounds_ == (0.0, NORMALIZED_SCALE) for bounds_ in used.values()):
+        return table, used
+    low = table["env"].map({env: pair[0] for env, pair in used.items()}).astype(float)
+    high = table["env"].map({env: pair[1] for env, pair in used.items()}).astype(float)
+    normalized = table.copy()
+    normalized["return"] = NORMALIZED_SCALE * (table["return"] - low) / (high - low)
+    return normalized, used

@@ -1,0 +1,91 @@
+"""Reading long-form evaluation tables: engine run directories, JSON lines, CSV (gzip) and Parquet."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from rlscale.laws.table import FitInputError
+
+LIVE_TABLE_NAME = "evals.jsonl"
+PARQUET_TABLE_NAME = "evals.parquet"
+
+
+def table_files(path: str | os.PathLike) -> list[Path]:
+    """The table files behind `path`: itself when it is a file, else every `evals.jsonl` in the
+    directory tree (a directory without one contributes its `evals.parquet` instead).
+
+    Raises:
+        FitInputError: the path does not exist, or a directory holds no table.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise FitInputError(f"no such file or directory: {root}")
+    if root.is_file():
+        return [root]
+    files = []
+    for directory, _, names in sorted(os.walk(root)):
+        if LIVE_TABLE_NAME in names:
+            files.append(Path(directory) / LIVE_TABLE_NAME)
+        elif PARQUET_TABLE_NAME in names:
+            files.append(Path(directory) / PARQUET_TABLE_NAME)
+    if not files:
+        raise FitInputError(f"directory {root} holds no {LIVE_TABLE_NAME} or {PARQUET_TABLE_NAME} (searched its subdirectories too)")
+    return sorted(files)
+
+
+def table_signature(path: str | os.PathLike) -> tuple[tuple[str, int, int], ...]:
+    """(file, size, mtime_ns) of every table file behind `path`: changes when the table grows."""
+    return tuple((str(file), file.stat().st_size, file.stat().st_mtime_ns) for file in table_files(path))
+
+
+def _read_jsonl(file: Path) -> pd.DataFrame:
+    """A JSON-lines table, ignoring a torn last line (a writer still appending to it)."""
+    data = file.read_bytes()
+    if not data.endswith(b"\n"):
+        data = data[: data.rfind(b"\n") + 1]
+    if not data.strip():
+        return pd.DataFrame()
+    try:
+        return pd.read_json(io.BytesIO(data), lines=True, dtype=False)
+    except ValueError as error:
+        raise FitInputError(f"{file}: not valid JSON lines ({error})") from None
+
+
+def _read_file(file: Path) -> pd.DataFrame:
+    name = file.name.lower()
+    try:
+        if name.endswith(".jsonl") or name.endswith(".json"):
+            return _read_jsonl(file)
+        if name.endswith(".parquet") or name.endswith(".pq"):
+            return pd.read_parquet(file)
+        if name.endswith(".csv") or name.endswith(".csv.gz"):
+            return pd.read_csv(file, engine="pyarrow")
+    except FitInputError:
+        raise
+    except Exception as error:  # pandas/pyarrow raise many types for unreadable files
+        raise FitInputError(f"cannot read {file}: {error}") from None
+    raise FitInputError(f"unsupported table file {file}: expected .jsonl, .csv, .csv.gz or .parquet")
+
+
+def load_runs(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a long-form table from a file or an engine run directory.
+
+    Accepts a `.jsonl` file (a torn last line is ignored), a CSV file (optionally `.csv.gz`), a
+    Parquet file, or a run directory: every `evals.jsonl` under it (or `evals.parquet` where a
+    directory has no jsonl) is read and concatenated. `env` and `suite` become categoricals.
+
+    Raises:
+        FitInputError: missing path, unreadable or unsupported file, or no rows at all.
+    """
+    frames = [frame for frame in (_read_file(file) for file in table_files(path)) if len(frame)]
+    if not frames:
+        raise FitInputError(f"{path}: the table has no rows yet")
+    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    for column in ("env", "suite"):
+        if column in table.columns:
+            table[column] = table[column].astype(str).astype("category")
+    return table
