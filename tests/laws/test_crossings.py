@@ -1,0 +1,85 @@
+"""Time to threshold: isotonic seed mean, first logged step, censoring, divergence, bootstrap."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rlscale.laws import build_config_curves, times_to_threshold, validate_table
+from rlscale.laws.crossings import first_crossing_steps, monotone_rows
+
+
+def _table(curves_by_seed: dict[int, list[float]], steps: list[int], **extra) -> pd.DataFrame:
+    rows = []
+    for seed, values in curves_by_seed.items():
+        for step, value in zip(steps, values):
+            rows.append({"suite": "dmc", "env": "e", "utd": 1.0, "batch_size": 64, "learning_rate": 1e-3,
+                         "seed": seed, "env_step": step, "return": value, **extra})
+    other_sigma = [dict(row, utd=2.0) for row in rows]
+    return validate_table(pd.DataFrame(rows + other_sigma))
+
+
+def test_isotonic_mean_and_first_logged_step():
+    # Seed mean: 100, 500, 300, 700, 900 -> isotonic: 100, 400, 400, 700, 900.
+    table = _table({0: [0, 600, 200, 600, 800], 1: [200, 400, 400, 800, 1000]}, [10, 20, 30, 40, 50])
+    curves = build_config_curves(table)
+    times = times_to_threshold(curves, np.array([100.0, 400.0, 401.0, 900.0, 950.0]), 4, np.random.default_rng(0))
+    np.testing.assert_array_equal(times.point[0], [10.0, 20.0, 40.0, 50.0, np.inf])
+    assert times.bootstrap.shape == (4, 2, 5)
+
+
+def test_monotone_rows_only_touch_decreasing_rows():
+    rows = np.array([[1.0, 2.0, 3.0], [3.0, 1.0, 2.0]])
+    np.testing.assert_allclose(monotone_rows(rows), [[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
+
+
+def test_first_crossing_steps_is_inclusive():
+    steps = np.array([5, 6, 7])
+    crossings = first_crossing_steps(np.array([[799.0, 800.0, 900.0]]), steps, np.array([800.0, 901.0]))
+    np.testing.assert_array_equal(crossings, [[6.0, np.inf]])
+
+
+def test_divergence_censors_later_steps():
+    values = {0: [100, 300, 900, 900], 1: [100, 300, 900, 900]}
+    table = _table(values, [1, 2, 3, 4], diverged_at_env_step=3)
+    curves = build_config_curves(table)
+    assert curves.configs["last_env_step"].tolist() == [2, 2]
+    times = times_to_threshold(curves, np.array([200.0, 800.0]), 3, np.random.default_rng(0))
+    np.testing.assert_array_equal(times.point[0], [2.0, np.inf])
+
+
+def test_seeds_at_different_steps_use_common_steps():
+    table = _table({0: [0, 500, 1000], 1: [0, 500, 1000]}, [1, 2, 3])
+    table = table[~((table["seed"] == 1) & (table["env_step"] == 3))]
+    curves = build_config_curves(table)
+    assert curves.steps[0].tolist() == [1, 2]
+
+
+def test_bootstrap_is_deterministic_and_resamples_seeds(small_sweep):
+    curves = build_config_curves(validate_table(small_sweep))
+    thresholds = np.array([500.0, 800.0])
+    first = times_to_threshold(curves, thresholds, 20, np.random.default_rng(7))
+    second = times_to_threshold(curves, thresholds, 20, np.random.default_rng(7))
+    np.testing.assert_array_equal(first.bootstrap, second.bootstrap)
+    finite = np.isfinite(first.bootstrap)
+    assert np.unique(first.bootstrap[finite]).size > np.unique(first.point[np.isfinite(first.point)]).size
+    other = times_to_threshold(curves, thresholds, 20, np.random.default_rng(8))
+    assert not np.array_equal(first.bootstrap, other.bootstrap)
+
+
+@pytest.mark.parametrize("n_seeds", [2, 5])
+def test_resampled_mean_matches_explicit_resampling(n_seeds):
+    rng = np.random.default_rng(3)
+    steps = list(range(1, 41))
+    values = {seed: list(np.cumsum(rng.uniform(0, 50, size=40))) for seed in range(n_seeds)}
+    curves = build_config_curves(_table(values, steps))
+    thresholds = np.array([300.0, 600.0])
+    times = times_to_threshold(curves, thresholds, 6, np.random.default_rng(11))
+    draws_rng = np.random.default_rng(11)
+    for config in range(2):
+        draws = draws_rng.integers(0, n_seeds, size=(6, n_seeds))
+        for resample in range(6):
+            mean = curves.returns[config][draws[resample]].mean(axis=0)
+            expected = first_crossing_steps(monotone_rows(mean[None]), curves.steps[config], thresholds)[0]
+            np.testing.assert_array_equal(times.bootstrap[resample, config], expected)

@@ -1,0 +1,72 @@
+"""D_J(σ) fits, compute, the Pareto frontier and σ*(F)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rlscale.laws import FrontierCurve, compute_flops, fit_budget_law, fit_data_law, fit_data_law_resamples, pareto_mask
+
+SIGMAS = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
+
+
+def _law(sigma, d_min=2e4, beta=4e6, alpha=0.8):
+    return d_min + (beta / sigma) ** alpha
+
+
+def test_exact_data_law_is_recovered():
+    params = fit_data_law(SIGMAS, _law(SIGMAS))
+    assert params.d_min == pytest.approx(2e4, rel=1e-3)
+    assert params.alpha == pytest.approx(0.8, rel=1e-3)
+    assert params.beta == pytest.approx(4e6, rel=1e-2)
+
+
+def test_noisy_data_law_is_recovered_and_resample_fits_agree():
+    rng = np.random.default_rng(0)
+    noisy = _law(SIGMAS) * np.exp(rng.normal(0, 0.02, size=(30, len(SIGMAS))))
+    start = fit_data_law(SIGMAS, _law(SIGMAS))
+    d_min, beta, alpha = fit_data_law_resamples(SIGMAS, noisy, start)
+    assert np.median(alpha) == pytest.approx(0.8, abs=0.08)
+    assert np.median(d_min) == pytest.approx(2e4, rel=0.3)
+    for row in range(5):
+        single = fit_data_law(SIGMAS, noisy[row])
+        assert alpha[row] == pytest.approx(single.alpha, rel=0.02)
+        np.testing.assert_allclose(_law(SIGMAS, d_min[row], beta[row], alpha[row]), single.predict(SIGMAS), rtol=0.01)
+
+
+def test_data_law_refuses_too_few_points_and_skips_censored():
+    assert fit_data_law(np.array([1.0, 2.0, 4.0]), np.array([1e5, np.inf, 5e4])) is None
+    times = _law(SIGMAS)
+    times[2] = np.inf
+    assert fit_data_law(SIGMAS, times).alpha == pytest.approx(0.8, rel=1e-2)
+    _, _, alpha = fit_data_law_resamples(SIGMAS[:3], np.array([[1e5, np.inf, 5e4]]), fit_data_law(SIGMAS, _law(SIGMAS)))
+    assert np.isnan(alpha[0])
+
+
+def test_data_law_fit_detects_a_sign_flip():
+    increasing = _law(1.0 / SIGMAS)
+    assert fit_data_law(SIGMAS, increasing).rms_log_residual > 0.1
+
+
+def test_compute_and_pareto_mask():
+    assert compute_flops(10.0, np.array([2.0]), np.array([3.0]), np.array([5.0]))[0] == 3000.0
+    data = np.array([1.0, 2.0, 3.0, 2.5])
+    compute = np.array([5.0, 3.0, 1.0, 4.0])
+    np.testing.assert_array_equal(pareto_mask(data, compute), [True, True, True, False])
+
+
+def test_budget_law_recovers_known_power_law():
+    sigma_grid = np.geomspace(0.1, 100.0, 4000)
+    coefficient, exponent = 3e3, -0.25
+    curves = []
+    for index, budget in enumerate(np.geomspace(1e12, 1e16, 6)):
+        optimum = coefficient * budget**exponent
+        compute = budget * (1.0 + np.log(sigma_grid / optimum) ** 2)
+        data = np.full_like(sigma_grid, 1.0)
+        curves.append(FrontierCurve("all", 100.0 * index, sigma_grid, np.ones_like(sigma_grid), data, compute, pareto_mask(data, compute)))
+    law = fit_budget_law(curves, delta=0.0, model_size=1.0)
+    assert law.exponent == pytest.approx(exponent, abs=0.005)
+    assert law.coefficient == pytest.approx(coefficient, rel=0.05)
+    assert max(law.held_out_relative_error) < 0.01
+    assert [point.held_out for point in law.points] == [False] * 4 + [True] * 2
+    assert fit_budget_law(curves[:3], delta=0.0, model_size=1.0) is None

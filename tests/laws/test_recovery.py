@@ -1,0 +1,98 @@
+"""End to end: synthetic sweeps drawn from known laws are fitted back within stated tolerances.
+
+Tolerances (2 envs, 6 σ, 5×5 (B, η) grid, 6 seeds, 1000 evals; seeded):
+* shared exponents α_B, α_η within ±0.06, and the law's value at each σ within 25%
+  (the grid is ×2 per step, so the best value is a bootstrap average of discrete argmins);
+* data law α_J within ±0.06 and D_min within 25% for every env and J; predicted D_J within 8%.
+A sign flip in any exponent moves it by ≥ 0.6 and fails these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rlscale.laws import FitOptions, fit_laws
+
+THRESHOLDS = (500.0, 600.0, 700.0, 800.0, 900.0)
+
+
+@pytest.fixture(scope="module")
+def recovered(recovery_sweep):
+    return fit_laws(recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40))
+
+
+def test_hparam_exponents_are_recovered(recovered, true_laws):
+    assert recovered.batch_size_law.alpha == pytest.approx(true_laws.batch_alpha, abs=0.06)
+    assert recovered.learning_rate_law.alpha == pytest.approx(true_laws.learning_rate_alpha, abs=0.06)
+    low, high = recovered.batch_size_law.alpha_ci
+    assert low < recovered.batch_size_law.alpha_median < high
+
+
+def test_hparam_laws_predict_the_true_optimum(recovered, true_laws):
+    for env in true_laws.envs:
+        for sigma in (1.0, 4.0, 16.0):
+            true_batch = (true_laws.batch_beta[env] / sigma) ** true_laws.batch_alpha
+            true_rate = (true_laws.learning_rate_beta[env] / sigma) ** true_laws.learning_rate_alpha
+            assert recovered.batch_size_law.predict(env, sigma) == pytest.approx(true_batch, rel=0.25)
+            assert recovered.learning_rate_law.predict(env, sigma) == pytest.approx(true_rate, rel=0.25)
+
+
+def test_data_laws_are_recovered(recovered, true_laws):
+    sigmas = np.array([0.5, 2.0, 16.0])
+    for env in true_laws.envs:
+        for threshold in THRESHOLDS:
+            fit = recovered.data_law_for(threshold, env)
+            d_min, beta, alpha = true_laws.data_law(env, threshold)
+            assert fit.alpha == pytest.approx(alpha, abs=0.06), (env, threshold)
+            assert fit.d_min == pytest.approx(d_min, rel=0.25), (env, threshold)
+            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=0.08)
+            assert fit.alpha_ci[0] <= fit.alpha_ci[1]
+
+
+def test_pooled_data_law_has_the_shared_exponent(recovered, true_laws):
+    for threshold in THRESHOLDS:
+        fit = recovered.data_law_for(threshold, "all")
+        assert fit.alpha == pytest.approx(true_laws.tau_alpha, abs=0.06)
+        assert set(fit.env_scales) == set(true_laws.envs)
+
+
+def test_output_structure(recovered):
+    result = recovered.to_dict()
+    for key in ("thresholds", "censored", "best_hparams", "batch_size_law", "learning_rate_law", "data_law", "budget_law"):
+        assert key in result
+    assert set(result["batch_size_law"]) >= {"alpha", "beta", "alpha_ci"}
+    assert set(result["data_law"][0]) >= {"threshold", "scope", "d_min", "beta", "alpha"}
+    assert set(result["budget_law"]) >= {"delta", "model_size", "coefficient", "exponent", "held_out_relative_error"}
+    assert set(result["best_hparams"][0]) >= {"env", "utd", "threshold", "batch_size", "learning_rate", "time_to_threshold"}
+    assert len(result["budget_law"]["held_out_relative_error"]) == 2
+    # penalized corner configs never reach 900 within the horizon: censored and listed.
+    assert any(item["threshold"] == 900.0 for item in result["censored"])
+
+
+def test_fit_is_deterministic_given_the_seed(small_sweep):
+    options = FitOptions(n_bootstrap=15, seed=3)
+    first = fit_laws(small_sweep, options).to_dict()
+    assert fit_laws(small_sweep, options).to_dict() == first
+    assert fit_laws(small_sweep, FitOptions(n_bootstrap=15, seed=4)).to_dict() != first
+
+
+def test_default_thresholds(small_sweep):
+    result = fit_laws(small_sweep, FitOptions(n_bootstrap=5))
+    assert result.selection_threshold % 50 == 0
+    assert result.thresholds[-1] == result.selection_threshold
+    assert result.thresholds[0] == pytest.approx(result.selection_threshold / 2)
+    assert len(result.thresholds) == 5
+    assert any("selection threshold defaulted" in note for note in result.notes)
+
+
+def test_laws_are_fitted_per_model_size(small_sweep):
+    small = small_sweep.assign(model_size=1000)
+    large = small_sweep.assign(model_size=5000, **{"return": small_sweep["return"] * 0.98})
+    import pandas as pd
+
+    result = fit_laws(pd.concat([small, large], ignore_index=True), FitOptions(n_bootstrap=5))
+    assert set(result.by_model_size) == {"1000", "5000"}
+    assert result.model_size == 5000.0
+    assert result.by_model_size["1000"].model_size == 1000.0
+    assert set(result.to_dict()["by_model_size"]["1000"]) >= {"batch_size_law", "data_law"}
