@@ -1,0 +1,148 @@
+"""Reading tables (run directories, live jsonl, CSV, Parquet) and the `rlscale fit` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from rlscale.laws import FitInputError
+from rlscale.run import fitting
+from rlscale.run.tables import load_runs
+
+
+def _write_jsonl(table: pd.DataFrame, path, torn_tail: bool = False) -> None:
+    text = table.to_json(orient="records", lines=True)
+    if not text.endswith("\n"):
+        text += "\n"
+    if torn_tail:
+        text += '{"suite": "dmc", "env": "env-a", "ut'
+    path.write_text(text)
+
+
+def _run_cli(*args: str) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rlscale")
+    fitting.add_parser(parser.add_subparsers(dest="command", required=True))
+    parsed = parser.parse_args(["fit", *args])
+    return parsed.func(parsed)
+
+
+def test_run_directory_with_subdirectories_and_torn_line(tmp_path, small_sweep):
+    first = small_sweep[small_sweep["env"] == "env-a"]
+    second = small_sweep[small_sweep["env"] == "env-b"]
+    _write_jsonl(first, tmp_path / "evals.jsonl", torn_tail=True)
+    (tmp_path / "shard1").mkdir()
+    _write_jsonl(second, tmp_path / "shard1" / "evals.jsonl")
+    second.iloc[:10].to_parquet(tmp_path / "shard1" / "evals.parquet")
+    table = load_runs(tmp_path)
+    assert len(table) == len(small_sweep)
+    assert set(table["env"]) == {"env-a", "env-b"}
+
+
+def test_csv_gzip_parquet_and_jsonl_files(tmp_path, small_sweep):
+    small_sweep.to_csv(tmp_path / "t.csv.gz", index=False)
+    small_sweep.to_parquet(tmp_path / "t.parquet")
+    _write_jsonl(small_sweep, tmp_path / "t.jsonl")
+    for name in ("t.csv.gz", "t.parquet", "t.jsonl"):
+        table = load_runs(tmp_path / name)
+        assert len(table) == len(small_sweep)
+        assert table["return"].sum() == pytest.approx(small_sweep["return"].sum())
+
+
+def test_parquet_run_directory(tmp_path, small_sweep):
+    small_sweep.to_parquet(tmp_path / "evals.parquet")
+    assert len(load_runs(tmp_path)) == len(small_sweep)
+
+
+def test_unreadable_inputs_are_named(tmp_path):
+    with pytest.raises(FitInputError, match="no such file"):
+        load_runs(tmp_path / "missing.csv")
+    with pytest.raises(FitInputError, match="holds no evals.jsonl"):
+        load_runs(tmp_path)
+    (tmp_path / "t.txt").write_text("x")
+    with pytest.raises(FitInputError, match="unsupported table file"):
+        load_runs(tmp_path / "t.txt")
+    (tmp_path / "evals.jsonl").write_text('{"a": 1')
+    with pytest.raises(FitInputError, match="no rows yet"):
+        load_runs(tmp_path)
+
+
+def test_fit_command_writes_json_and_figures(tmp_path, small_sweep, capsys):
+    small_sweep.to_csv(tmp_path / "sweep.csv", index=False)
+    out = tmp_path / "out"
+    assert _run_cli(str(tmp_path / "sweep.csv"), "--out", str(out), "--bootstrap", "10", "--model-size", "2e5", "--delta", "5e9") == 0
+    result = json.loads((out / "fit.json").read_text())
+    assert result["budget_law"]["model_size"] == 2e5 and result["budget_law"]["delta"] == 5e9
+    assert result["n_bootstrap"] == 10
+    for name in ("best_hparams", "data_efficiency", "pareto_frontier", "budget"):
+        assert (out / f"{name}.png").stat().st_size > 1000
+        assert (out / f"{name}.svg").stat().st_size > 1000
+    assert "B*(σ)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda table: table.drop(columns=["seed"]), "missing required column(s): seed"),
+        (lambda table: table.assign(**{"return": float("nan")}), "column 'return' has"),
+        (lambda table: table[table["seed"] == 0], "only one seed"),
+        (lambda table: table[table["utd"] == 1.0], "single UTD ratio"),
+        (lambda table: table.assign(**{"return": 1.0}), "no threshold is reached"),
+    ],
+)
+def test_bad_input_exits_2_with_one_message(tmp_path, small_sweep, capsys, mutate, message):
+    mutate(small_sweep).to_csv(tmp_path / "bad.csv", index=False)
+    assert _run_cli(str(tmp_path / "bad.csv"), "--out", str(tmp_path / "out"), "--bootstrap", "5") == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "out" / "fit.json").exists()
+
+
+def test_bad_normalize_option(tmp_path, small_sweep, capsys):
+    small_sweep.to_csv(tmp_path / "sweep.csv", index=False)
+    assert _run_cli(str(tmp_path / "sweep.csv"), "--out", str(tmp_path / "o"), "--normalize", "env-a=1") == 2
+    assert "ENV=LOW,HIGH" in capsys.readouterr().err
+
+
+def test_watch_refits_when_the_table_grows(tmp_path, small_sweep):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    early = small_sweep[small_sweep["env_step"] <= small_sweep["env_step"].quantile(0.3)]
+    _write_jsonl(early, run_dir / "evals.jsonl")
+    script = (
+        "import sys; from rlscale.cli import main; "
+        f"sys.exit(main(['fit', {str(run_dir)!r}, '--out', {str(tmp_path / 'out')!r}, '--bootstrap', '5', "
+        "'--watch', '--interval', '0.2', '--max-refits', '2', '--timeout', '60']))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    fit_json = tmp_path / "out" / "fit.json"
+    import time
+
+    deadline = time.monotonic() + 40
+    while not fit_json.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    first = fit_json.read_text() if fit_json.exists() else ""
+    _write_jsonl(small_sweep, run_dir / "evals.jsonl")
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert stdout.count("[fit ") == 2
+    assert json.loads(fit_json.read_text())["n_rows"] == len(small_sweep)
+    assert first and json.loads(first)["n_rows"] < len(small_sweep)
+
+
+def test_laws_and_fit_command_never_import_jax():
+    code = "import sys, rlscale.laws, rlscale.laws.plots, rlscale.run.fitting, rlscale.run.tables; print('jax' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_fit_speed_benchmark_runs():
+    from benchmarks.fit_speed import run
+
+    report = run("tiny")
+    assert report["fit_seconds"] > 0 and report["configs"] == 2 * 4 * 3 * 3
