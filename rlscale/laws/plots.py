@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter  # noqa: E402
 
 from rlscale.laws.fit import FitResult  # noqa: E402
 from rlscale.laws.power_laws import PowerLaw  # noqa: E402
@@ -142,6 +143,8 @@ def plot_budget(result: FitResult) -> Figure:
     axis.set_yscale("log")
     axis.set_xlabel("budget F = C + δ·D (FLOPs)")
     axis.set_ylabel("compute-optimal UTD σ*")
+    axis.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+    axis.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
