@@ -1,0 +1,287 @@
+"""The jitted core: K configs trained together in one compiled program. No I/O here.
+
+A `GroupSpec` holds everything that decides array shapes (the compile key). A `GroupTrainer` turns
+it into three jitted functions:
+
+- `init(hparams) -> GroupState` for K configs (HyperParams fields of shape [K]);
+- `train_chunk(state, num_iterations) -> (state, ChunkStats)`: a `lax.scan` of env-clock iterations;
+- `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config.
+
+Trainers are cached per spec (`get_trainer`), so every group with the same spec reuses one compile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+
+from rlscale.agents import make_agent
+from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.engine import replay, schedule
+from rlscale.engine.types import HyperParams, Transition
+from rlscale.envs.registry import make_env
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupSpec:
+    """Static, hashable description of a compiled group: changing any field recompiles."""
+
+    env: str
+    """Registry name of the environment."""
+    env_options: tuple[tuple[str, str | int | float | bool], ...] = ()
+    """Sorted (name, value) options passed to `make_env`."""
+    algo: str = "sac"
+    network: NetworkConfig = NetworkConfig()
+    num_configs: int = 1
+    """K: configs trained side by side."""
+    num_envs: int = 1
+    """Parallel environments per config; one iteration collects num_envs transitions per config."""
+    buffer_capacity: int = 100_000
+    """Replay capacity per config, in transitions (a multiple of num_envs)."""
+    max_batch_size: int = 256
+    """Padded batch size: the largest batch size in the group."""
+    update_slots: int = 1
+    """Gradient-update slots per iteration: ceil(max utd * num_envs)."""
+    learning_starts: int = 1000
+    """Env steps per config of uniform-random actions before the first update."""
+    eval_episodes: int = 5
+    """Deterministic-policy episodes per evaluation, run in parallel."""
+    config_axis: str = "vmap"
+    """How the K configs' agent computations are batched: "vmap" (one vectorized program, the
+    throughput choice on accelerators) or "map" (a sequential `lax.map` over configs inside the same
+    compiled program: each config runs exactly the computation it would run alone)."""
+
+
+@flax.struct.dataclass
+class GroupState:
+    """Full training state of a group; every field has leading axis K."""
+
+    hparams: HyperParams
+    agent: object
+    replay: replay.ReplayBuffer
+    env_state: object
+    """Env states with axes [K, num_envs]."""
+    episode_step: jax.Array
+    """i32[K, num_envs]: steps taken in the current episode."""
+    rng: jax.Array
+    update_credit: jax.Array
+    """f32[K]: UTD credit not yet spent (see schedule.py)."""
+    diverged_iteration: jax.Array
+    """i32[K]: iteration at which the config produced a non-finite update, -1 if never."""
+    eval_rng: jax.Array
+    iteration: jax.Array
+    """i32[K], equal for all configs (lockstep): iterations done (env steps per config / num_envs)."""
+
+
+@flax.struct.dataclass
+class ChunkStats:
+    grad_steps: jax.Array
+    """i32[K]: gradient updates each config applied during the chunk."""
+    executed_slots: jax.Array
+    """i32: update slots the group computed during the chunk (for the wasted-work fraction)."""
+
+
+def _where_tree(condition: jax.Array, on_true, on_false):
+    """Select between two pytrees with a condition broadcast against each leaf's leading axes."""
+
+    def select(a, b):
+        c = condition.reshape(condition.shape + (1,) * (a.ndim - condition.ndim))
+        return jnp.where(c, a, b)
+
+    return jax.tree_util.tree_map(select, on_true, on_false)
+
+
+def _all_finite(tree) -> jax.Array:
+    leaves = jax.tree_util.tree_leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+class GroupTrainer:
+    """Jitted init / train_chunk / evaluate for one GroupSpec."""
+
+    def __init__(self, spec: GroupSpec):
+        self.spec = spec
+        self.env_spec, self.env = make_env(spec.env, **dict(spec.env_options))
+        self.agent = make_agent(
+            spec.algo, self.env_spec.observation_size, self.env_spec.action_size, spec.network
+        )
+        if spec.buffer_capacity % spec.num_envs:
+            raise ValueError(
+                f"buffer_capacity ({spec.buffer_capacity}) must be a multiple of num_envs ({spec.num_envs})"
+            )
+        self.init = jax.jit(self.init_fn)
+        self.train_chunk = jax.jit(self.train_chunk_fn, static_argnums=1, donate_argnums=0)
+        self.evaluate = jax.jit(self.evaluate_fn)
+
+    def _over_configs(self, fn, *args):
+        """Apply a one-config function over the leading config axis of its arguments."""
+        if self.spec.config_axis == "vmap":
+            return jax.vmap(fn)(*args)
+        return jax.lax.map(lambda a: fn(*a), args)
+
+    # ---- initialisation -------------------------------------------------------------------
+    def init_fn(self, hparams: HyperParams) -> GroupState:
+        """State for K configs; hparams fields have shape [K]."""
+        return jax.vmap(self._init_config)(hparams)
+
+    def _init_config(self, hparams: HyperParams) -> GroupState:
+        spec = self.spec
+        root = jax.random.PRNGKey(hparams.seed)
+        agent_rng, env_rng, loop_rng, eval_rng = jax.random.split(root, 4)
+        env_state = jax.vmap(self.env.reset)(jax.random.split(env_rng, spec.num_envs))
+        return GroupState(
+            hparams=hparams,
+            agent=self.agent.init(agent_rng, hparams),
+            replay=replay.init_replay(
+                spec.buffer_capacity, self.env_spec.observation_size, self.env_spec.action_size
+            ),
+            env_state=env_state,
+            episode_step=jnp.zeros((spec.num_envs,), jnp.int32),
+            rng=loop_rng,
+            update_credit=jnp.float32(0.0),
+            diverged_iteration=jnp.int32(-1),
+            eval_rng=eval_rng,
+            iteration=jnp.int32(0),
+        )
+
+    # ---- training ---------------------------------------------------------------------------
+    def train_chunk_fn(self, state: GroupState, num_iterations: int) -> tuple[GroupState, ChunkStats]:
+        """Run `num_iterations` env-clock iterations for all K configs."""
+        num_configs = state.update_credit.shape[0]
+        stats = ChunkStats(
+            grad_steps=jnp.zeros((num_configs,), jnp.int32), executed_slots=jnp.int32(0)
+        )
+
+        def body(carry, _):
+            return self._iteration(*carry), None
+
+        (state, stats), _ = jax.lax.scan(body, (state, stats), None, length=num_iterations)
+        return state, stats
+
+    def _iteration(self, state: GroupState, stats: ChunkStats) -> tuple[GroupState, ChunkStats]:
+        iteration = state.iteration[0]
+        learning = iteration * self.spec.num_envs >= self.spec.learning_starts
+        rngs = jax.vmap(lambda key: jax.random.split(key, 4))(state.rng)
+        loop_rng, act_rng, reset_rng, update_rng = (rngs[:, i] for i in range(4))
+
+        env_state, episode_step, replay_buffer, done = self._over_configs(
+            lambda *a: self._env_step(*a, learning),
+            state.agent, state.env_state, state.episode_step, state.replay, act_rng,
+        )
+        env_state, episode_step = jax.lax.cond(
+            jnp.any(done),
+            lambda: jax.vmap(self._reset_done)(env_state, episode_step, done, reset_rng),
+            lambda: (env_state, episode_step),
+        )
+        credit, num_updates = jax.vmap(schedule.accrue_updates, in_axes=(0, 0, None))(
+            state.update_credit, state.hparams.utd, self.spec.num_envs
+        )
+        credit = jnp.where(learning, credit, state.update_credit)
+        num_updates = jnp.where(learning, num_updates, 0)
+        state = state.replace(
+            env_state=env_state,
+            episode_step=episode_step,
+            replay=replay_buffer,
+            rng=loop_rng,
+            update_credit=credit,
+        )
+
+        def slot(index, carry):
+            state, stats = carry
+            active = (index < num_updates) & (state.diverged_iteration < 0)
+            return jax.lax.cond(
+                jnp.any(active),
+                lambda: self._update_slot(state, stats, active, update_rng, index),
+                lambda: (state, stats),
+            )
+
+        state, stats = jax.lax.fori_loop(0, self.spec.update_slots, slot, (state, stats))
+        return state.replace(iteration=state.iteration + 1), stats
+
+    def _env_step(self, agent_state, env_state, episode_step, replay_buffer, rng, learning):
+        """One step of a config's num_envs envs; stores the transitions. Returns done bool[num_envs]."""
+        obs = env_state.obs
+        policy_action = self.agent.act(agent_state, obs, rng, deterministic=False)
+        random_action = jax.random.uniform(rng, policy_action.shape, minval=-1.0, maxval=1.0)
+        action = jnp.where(learning, policy_action, random_action)
+        next_state = jax.vmap(self.env.step)(env_state, action)
+        episode_step = episode_step + 1
+        termination = next_state.done.astype(jnp.float32)
+        truncation = (episode_step >= self.env_spec.episode_length) & (termination == 0)
+        transition = Transition(
+            obs=obs,
+            action=action,
+            reward=next_state.reward,
+            next_obs=next_state.obs,
+            termination=termination,
+        )
+        replay_buffer = replay.insert(replay_buffer, transition)
+        done = (termination > 0) | truncation
+        return next_state, episode_step, replay_buffer, done
+
+    def _reset_done(self, env_state, episode_step, done, rng):
+        """Fresh episodes (new random initial states) for the envs of one config that are done."""
+        fresh = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.num_envs))
+        return _where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
+
+    def _update_slot(self, state, stats, active, update_rng, index):
+        """Update slot `index` for every config, applied only where `active` (bool[K])."""
+        slot_rng = jax.vmap(jax.random.fold_in, in_axes=(0, None))(update_rng, index)
+        new_agent, finite = self._over_configs(
+            self._update_config, state.agent, state.replay, state.hparams, slot_rng
+        )
+        applied = active & finite
+        diverged_now = active & ~finite & (state.diverged_iteration < 0)
+        state = state.replace(
+            agent=_where_tree(applied, new_agent, state.agent),
+            diverged_iteration=jnp.where(diverged_now, state.iteration, state.diverged_iteration),
+        )
+        stats = ChunkStats(
+            grad_steps=stats.grad_steps + applied.astype(jnp.int32),
+            executed_slots=stats.executed_slots + 1,
+        )
+        return state, stats
+
+    def _update_config(self, agent_state, replay_buffer, hparams, rng):
+        sample_rng, update_rng = jax.random.split(rng)
+        batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
+        mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
+        new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng)
+        finite = _all_finite(metrics) & _all_finite(new_agent)
+        return new_agent, finite
+
+    # ---- evaluation -------------------------------------------------------------------------
+    def evaluate_fn(self, state: GroupState, eval_index: jax.Array) -> jax.Array:
+        """f32[K]: mean undiscounted return of `eval_episodes` deterministic-policy episodes."""
+        return self._over_configs(
+            lambda a, r: self._evaluate_config(a, r, eval_index), state.agent, state.eval_rng
+        )
+
+    def _evaluate_config(self, agent_state, eval_rng, eval_index):
+        rng = jax.random.fold_in(eval_rng, eval_index)
+        env_state = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.eval_episodes))
+        episode_return = jnp.zeros((self.spec.eval_episodes,), jnp.float32)
+        alive = jnp.ones((self.spec.eval_episodes,), jnp.float32)
+
+        def step(carry, _):
+            env_state, episode_return, alive = carry
+            action = self.agent.act(agent_state, env_state.obs, rng, deterministic=True)
+            env_state = jax.vmap(self.env.step)(env_state, action)
+            episode_return = episode_return + alive * env_state.reward
+            alive = alive * (1.0 - env_state.done.astype(jnp.float32))
+            return (env_state, episode_return, alive), None
+
+        (_, episode_return, _), _ = jax.lax.scan(
+            step, (env_state, episode_return, alive), None, length=self.env_spec.episode_length
+        )
+        return jnp.mean(episode_return)
+
+
+@functools.lru_cache(maxsize=32)
+def get_trainer(spec: GroupSpec) -> GroupTrainer:
+    """The trainer for `spec`, built once per process so equal specs share compiled functions."""
+    return GroupTrainer(spec)

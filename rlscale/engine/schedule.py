@@ -1,0 +1,59 @@
+"""How UTD and batch size vary inside one compiled group.
+
+Env-clock lockstep: every iteration takes one step in each of a config's `num_envs` envs, for all K
+configs together. Config k earns utd_k * num_envs update credits per iteration (once learning has
+started) and spends them one per gradient update, so fractional UTDs such as 0.25 are exact on
+average. An iteration has `update_slots` = ceil(max_k utd_k * num_envs) update slots; slot j runs,
+for all configs at once, only if at least one config has more than j credits to spend. Batches are
+padded to the group's largest batch size and masked.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+
+
+def update_slots(utds: Sequence[float], num_envs: int) -> int:
+    """Update slots per iteration needed by the largest UTD of a group."""
+    return max(1, math.ceil(max(utds) * num_envs - 1e-9))
+
+
+def accrue_updates(credit: jax.Array, utd: jax.Array, num_envs: int) -> tuple[jax.Array, jax.Array]:
+    """Add one iteration's credit (scalar f32) and return (remaining credit, i32 updates to run)."""
+    credit = credit + utd * num_envs
+    num_updates = jnp.floor(credit)
+    return credit - num_updates, num_updates.astype(jnp.int32)
+
+
+def batch_mask(batch_size: jax.Array, max_batch_size: int) -> jax.Array:
+    """f32[max_batch_size]: 1 for the first `batch_size` rows of a padded batch, else 0."""
+    return (jnp.arange(max_batch_size) < batch_size).astype(jnp.float32)
+
+
+def planned_wasted_fraction(
+    utds: Sequence[float], batch_sizes: Sequence[int], num_envs: int
+) -> float:
+    """Fraction of computed gradient rows that padding and masking waste, before running.
+
+    Useful rows per iteration are sum_k utd_k * num_envs * B_k. Computed rows are K * max_B per
+    executed slot, and at least max_k utd_k * num_envs slots execute per iteration on average (the
+    measured fraction after a run, `measured_wasted_fraction`, is exact).
+    """
+    num_configs = len(utds)
+    useful = sum(u * b for u, b in zip(utds, batch_sizes)) * num_envs
+    computed = num_configs * max(batch_sizes) * max(utds) * num_envs
+    return 1.0 - useful / computed
+
+
+def measured_wasted_fraction(
+    grad_steps: Sequence[int], batch_sizes: Sequence[int], executed_slots: int
+) -> float:
+    """Wasted fraction of the gradient rows actually computed: 1 - sum_k g_k B_k / (slots K max_B)."""
+    if executed_slots == 0:
+        return 0.0
+    useful = sum(g * b for g, b in zip(grad_steps, batch_sizes))
+    return 1.0 - useful / (executed_slots * len(batch_sizes) * max(batch_sizes))
