@@ -22,8 +22,7 @@ def summarize(
         (median, low, high), each `samples`' shape without `axis`.
     """
     data = np.moveaxis(np.asarray(samples, dtype=float), axis, 0)
-    finite_or_inf = np.where(np.isnan(data), np.nan, data)
-    capped = np.where(np.isposinf(finite_or_inf), np.finfo(float).max, finite_or_inf)
+    capped = np.where(np.isposinf(data), np.finfo(float).max, data)
     if data.shape[0] == 0:
         empty = np.full(data.shape[1:], np.nan)
         return empty, empty.copy(), empty.copy()

@@ -354,9 +354,16 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     selection_times = times.bootstrap[:, :, selection_index]
     if not np.isfinite(times.point[:, selection_index]).any():
         raise FitInputError(f"no config reaches the selection threshold {selection}")
-    batch_size_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate"), "batch_size"
-    )
+    best_batch_sizes = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate")
+    batch_size_law = fit_hparam_law(best_batch_sizes, "batch_size")
+    groups = configs[["env", "utd"]].drop_duplicates()
+    if len(best_batch_sizes) < len(groups):
+        fitted_groups = set(zip(best_batch_sizes["env"], best_batch_sizes["utd"]))
+        missing = [f"{env} σ={utd:g}" for env, utd in zip(groups["env"], groups["utd"]) if (env, float(utd)) not in fitted_groups]
+        notes.append(
+            f"no config reaches the selection threshold {selection:g} at {', '.join(missing)}: "
+            "left out of the hyperparameter laws"
+        )
     learning_rate_law = fit_hparam_law(
         bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size"), "learning_rate"
     )

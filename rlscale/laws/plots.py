@@ -1,19 +1,16 @@
-"""Figures of a `FitResult` (matplotlib, Agg backend). Each function returns a Figure; saving is
-the caller's job."""
+"""Figures of a `FitResult`. Each function returns a matplotlib `Figure` built with the
+object-oriented API (no pyplot state, no interactive backend: `Figure.savefig` renders with Agg);
+saving is the caller's job."""
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from matplotlib.ticker import FormatStrFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter  # noqa: E402
-
-from rlscale.laws.fit import FitResult  # noqa: E402
-from rlscale.laws.power_laws import PowerLaw  # noqa: E402
+from rlscale.laws.fit import FitResult
+from rlscale.laws.power_laws import PowerLaw
 
 
 def _sigma_line(result: FitResult) -> np.ndarray:
@@ -21,7 +18,7 @@ def _sigma_line(result: FitResult) -> np.ndarray:
 
 
 def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
-    colors = plt.get_cmap("tab10")
+    colors = colormaps["tab10"]
     sigma = _sigma_line(result)
     for index, env in enumerate(sorted(law.intercept)):
         color = colors(index % 10)
@@ -45,7 +42,8 @@ def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
 def plot_best_hparams(result: FitResult) -> Figure:
     """Best batch size and learning rate vs σ (log-log): bootstrap-averaged points with 5–95%
     intervals and the shared-exponent laws."""
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    figure = Figure(figsize=(12, 4.8), layout="constrained")
+    axes = figure.subplots(1, 2)
     _hparam_axis(axes[0], result.batch_size_law, result, "best batch size B*")
     _hparam_axis(axes[1], result.learning_rate_law, result, "best learning rate η*")
     axes[1].legend(fontsize=8, loc="best")
@@ -59,8 +57,9 @@ def plot_data_efficiency(result: FitResult) -> Figure:
     scopes = list(result.envs) + ["all"]
     columns = min(4, len(scopes))
     rows = int(np.ceil(len(scopes) / columns))
-    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.4 * rows), squeeze=False, constrained_layout=True)
-    colors = plt.get_cmap("viridis")
+    figure = Figure(figsize=(4 * columns, 3.4 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    colors = colormaps["viridis"]
     sigma = _sigma_line(result)
     for axis, scope in zip(axes.flat, scopes):
         for index, threshold in enumerate(result.thresholds):
@@ -93,9 +92,10 @@ def plot_data_efficiency(result: FitResult) -> Figure:
 def plot_pareto_frontier(result: FitResult, scope: str = "all") -> Figure:
     """Data vs compute (log-log) for each threshold, over the σ grid, with iso-σ points
     (the same σ across thresholds) joined by dashed lines."""
-    figure, axis = plt.subplots(figsize=(7, 5.2), constrained_layout=True)
+    figure = Figure(figsize=(7, 5.2), layout="constrained")
+    axis = figure.subplots()
     curves = [curve for curve in result.frontier if curve.scope == scope]
-    colors = plt.get_cmap("viridis")
+    colors = colormaps["viridis"]
     if not curves:
         axis.text(0.5, 0.5, "no compute model (model size unknown) or no data law", ha="center", transform=axis.transAxes)
         return figure
@@ -124,7 +124,8 @@ def plot_pareto_frontier(result: FitResult, scope: str = "all") -> Figure:
 
 def plot_budget(result: FitResult) -> Figure:
     """σ*(F) vs budget F (log-log): fitted points, held-out points (hollow red) and the law."""
-    figure, axis = plt.subplots(figsize=(6.5, 4.8), constrained_layout=True)
+    figure = Figure(figsize=(6.5, 4.8), layout="constrained")
+    axis = figure.subplots()
     law = result.budget_law
     if law is None:
         axis.text(0.5, 0.5, "budget law not fitted (see fit.json notes)", ha="center", transform=axis.transAxes)

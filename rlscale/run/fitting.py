@@ -27,8 +27,6 @@ def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=N
     Raises:
         FitInputError: the table or options cannot be fitted.
     """
-    import matplotlib.pyplot as plt
-
     from rlscale.laws.fit import FitOptions, fit_laws
     from rlscale.laws.plots import FIGURES
 
@@ -42,7 +40,6 @@ def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=N
         figure = make_figure(result)
         for extension in FIGURE_FORMATS:
             figure.savefig(out / f"{name}.{extension}", dpi=120)
-        plt.close(figure)
     return result
 
 

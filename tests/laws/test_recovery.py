@@ -96,3 +96,12 @@ def test_laws_are_fitted_per_model_size(small_sweep):
     assert result.model_size == 5000.0
     assert result.by_model_size["1000"].model_size == 1000.0
     assert set(result.to_dict()["by_model_size"]["1000"]) >= {"batch_size_law", "data_law"}
+
+
+def test_unreached_groups_are_left_out_with_a_note(small_sweep):
+    table = small_sweep.copy()
+    slow = (table["env"] == "env-a") & (table["utd"] == 1.0)
+    table.loc[slow, "return"] = table.loc[slow, "return"].clip(upper=600.0)
+    result = fit_laws(table, FitOptions(n_bootstrap=5, thresholds=(500.0, 700.0), selection_threshold=700.0))
+    assert any("env-a σ=1" in note for note in result.notes)
+    assert ("env-a", 1.0) not in {(point.env, point.utd) for point in result.batch_size_law.points}
