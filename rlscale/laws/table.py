@@ -30,10 +30,23 @@ NORMALIZED_SCALE = 1000.0
 # Suites whose returns are already on the 0..1000 scale (identity normalization).
 SUITES_ON_NORMALIZED_SCALE: frozenset[str] = frozenset({"dmc"})
 
-# Per-env (low, high) raw-return bounds for envs outside SUITES_ON_NORMALIZED_SCALE. The normalized
-# return is 1000 * (return - low) / (high - low). Users extend or override this with
-# `FitOptions.normalization` (`--normalize env=low,high`).
-KNOWN_RETURN_BOUNDS: dict[str, tuple[float, float]] = {}
+# Per-env (low, high) raw-return bounds for envs outside SUITES_ON_NORMALIZED_SCALE, keyed by the env
+# registry's names; mirrors `return_low`/`return_high` of `rlscale.envs` (copied, because this package
+# must not import the env code and JAX; a test checks they agree). The normalized return is
+# 1000 * (return - low) / (high - low).
+KNOWN_RETURN_BOUNDS: dict[str, tuple[float, float]] = {
+    "pendulum": (-1226.7, -150.0),
+    "cartpole-balance": (27.8, 500.0),
+    "pointmass": (-217.3, -23.3),
+    "brax/halfcheetah": (-280.178953, 12135.0),
+    "brax/hopper": (-20.272305, 3234.3),
+    "brax/walker2d": (1.629008, 4592.3),
+    "brax/ant": (-325.6, 3879.7),
+    "brax/humanoid": (150.8, 6000.0),
+    "brax/inverted_pendulum": (4.4, 1000.0),
+    "brax/inverted_double_pendulum": (157.0, 9100.0),
+}
+BOUND_COLUMNS: tuple[str, str] = ("return_low", "return_high")
 
 
 class FitInputError(ValueError):
@@ -73,7 +86,7 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         )
     if len(table) == 0:
         raise FitInputError("the table has no rows")
-    optional = [column for column in ("model_size", "diverged_at_env_step") if column in table.columns]
+    optional = [column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS) if column in table.columns]
     clean = table.loc[:, list(REQUIRED_COLUMNS) + optional].copy()
     clean["suite"] = clean["suite"].astype(str)
     clean["env"] = clean["env"].astype(str)
@@ -131,8 +144,9 @@ def normalize_returns(
 ) -> tuple[pd.DataFrame, dict[str, tuple[float, float]]]:
     """Map each env's returns to the 0..1000 scale.
 
-    Per env, the bounds come from `bounds` (user given, highest priority), then
-    `KNOWN_RETURN_BOUNDS`; envs of a suite in `SUITES_ON_NORMALIZED_SCALE` use (0, 1000).
+    Per env, the bounds come from `bounds` (user given, highest priority), then the table's
+    `return_low`/`return_high` columns when present (constant per env), then `KNOWN_RETURN_BOUNDS`;
+    envs of a suite in `SUITES_ON_NORMALIZED_SCALE` use (0, 1000).
 
     Returns:
         The table with `return` replaced by the normalized return, and the (low, high) used per env.
@@ -141,12 +155,15 @@ def normalize_returns(
         FitInputError: an env has no known bounds, or its bounds have high <= low.
     """
     user_bounds = dict(bounds or {})
+    table_bounds = _bounds_from_columns(table)
     used: dict[str, tuple[float, float]] = {}
     env_suite = table.drop_duplicates("env").set_index("env")["suite"]
     missing = []
     for env, suite in env_suite.items():
         if env in user_bounds:
             used[env] = tuple(map(float, user_bounds[env]))
+        elif env in table_bounds:
+            used[env] = table_bounds[env]
         elif env in KNOWN_RETURN_BOUNDS:
             used[env] = KNOWN_RETURN_BOUNDS[env]
         elif suite in SUITES_ON_NORMALIZED_SCALE:
@@ -171,3 +188,15 @@ def normalize_returns(
     normalized = table.copy()
     normalized["return"] = NORMALIZED_SCALE * (table["return"] - low) / (high - low)
     return normalized, used
+
+
+def _bounds_from_columns(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Per-env (low, high) from the `return_low`/`return_high` columns (envs with missing values are
+    left out). Raises FitInputError when an env's bounds vary between rows."""
+    if not all(column in table.columns for column in BOUND_COLUMNS):
+        return {}
+    rows = table.loc[:, ["env", *BOUND_COLUMNS]].dropna().drop_duplicates()
+    varying = rows["env"][rows["env"].duplicated()].unique()
+    if len(varying):
+        raise FitInputError(f"columns return_low/return_high vary within env(s) {', '.join(map(str, varying))}")
+    return {str(env): (float(low), float(high)) for env, low, high in rows.itertuples(index=False)}

@@ -88,3 +88,26 @@ def test_extra_columns_are_ignored(small_sweep):
     clean = validate_table(table)
     assert "algo" not in clean.columns and len(clean) == len(table)
     assert isinstance(clean, pd.DataFrame)
+
+
+def test_bounds_from_table_columns(small_sweep):
+    table = small_sweep.assign(suite="jax", return_low=-100.0, return_high=1900.0)
+    table["return"] = table["return"] * 2.0 - 100.0
+    normalized, used = normalize_returns(validate_table(table))
+    np.testing.assert_allclose(normalized["return"], small_sweep["return"])
+    assert used == {"env-a": (-100.0, 1900.0), "env-b": (-100.0, 1900.0)}
+    table.loc[0, "return_high"] = 5.0
+    with pytest.raises(FitInputError, match="vary within env"):
+        normalize_returns(validate_table(table))
+
+
+def test_built_in_bounds_match_the_env_registry():
+    registry = pytest.importorskip("rlscale.envs.registry", reason="the env registry (JAX) is not importable here")
+    from rlscale.laws.table import KNOWN_RETURN_BOUNDS
+
+    for name in registry.env_names():
+        spec = registry.get_spec(name)
+        if spec.suite == "dmc":
+            assert (spec.return_low, spec.return_high) == (0.0, 1000.0)
+        else:
+            assert KNOWN_RETURN_BOUNDS[name] == (spec.return_low, spec.return_high), name
