@@ -73,8 +73,9 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
 
     Raises:
         FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
-            column, non-positive σ/B/η, or configs with fewer than two seeds, fewer than two
-            distinct σ overall.
+            column, non-positive σ/B/η, rows of several algorithms, conflicting repeated
+            evaluations (identical repeats are dropped), configs with fewer than two seeds, or
+            fewer than two distinct σ overall.
     """
     if not isinstance(table, pd.DataFrame):
         raise FitInputError(f"expected a pandas DataFrame, got {type(table).__name__}")
@@ -121,6 +122,18 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         clean["diverged_at_env_step"] = pd.to_numeric(clean["diverged_at_env_step"], errors="coerce")
 
     keys = list(CONFIG_KEYS) + (["model_size"] if "model_size" in clean.columns and clean["model_size"].notna().all() else [])
+    if "algo" in table.columns and table["algo"].nunique(dropna=False) > 1:
+        algos = ", ".join(sorted(map(str, table["algo"].unique())))
+        raise FitInputError(f"the table mixes algorithms ({algos}); fit each algorithm's rows separately")
+    repeated = clean.duplicated(keys + ["seed", "env_step"], keep=False)
+    if repeated.any():
+        conflicting = clean[repeated].groupby(keys + ["seed", "env_step"], observed=True)["return"].nunique() > 1
+        if conflicting.any():
+            raise FitInputError(
+                f"{int(conflicting.sum())} (config, seed, env_step) triples have different returns in different rows, "
+                f"e.g. in configs {_describe_configs(clean[repeated])}; each evaluation must appear once"
+            )
+        clean = clean.drop_duplicates(keys + ["seed", "env_step"])
     seeds_per_config = clean.groupby(keys, sort=False, observed=True)["seed"].nunique()
     one_seed = seeds_per_config[seeds_per_config < 2]
     if len(one_seed):

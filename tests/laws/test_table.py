@@ -111,3 +111,14 @@ def test_built_in_bounds_match_the_env_registry():
             assert (spec.return_low, spec.return_high) == (0.0, 1000.0)
         else:
             assert KNOWN_RETURN_BOUNDS[name] == (spec.return_low, spec.return_high), name
+
+
+def test_repeated_and_mixed_rows(small_sweep):
+    doubled = pd.concat([small_sweep, small_sweep.iloc[:50]], ignore_index=True)
+    assert len(validate_table(doubled)) == len(small_sweep)
+    conflicting = doubled.copy()
+    conflicting.loc[len(conflicting) - 1, "return"] += 1.0
+    with pytest.raises(FitInputError, match="different returns in different rows"):
+        validate_table(conflicting)
+    with pytest.raises(FitInputError, match="mixes algorithms"):
+        validate_table(small_sweep.assign(algo=np.where(small_sweep["seed"] == 0, "sac", "td3")))
