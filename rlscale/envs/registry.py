@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import jax
 
-from rlscale.envs import pure_jax_suite
+from rlscale.envs import brax_suite, dmc_suite, pure_jax_suite
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Env(Protocol):
         """State, f32[action_size] in [-1, 1] -> next State (done = 1.0 only on termination)."""
 
 
-_SUITES = (pure_jax_suite,)
+_SUITES = (pure_jax_suite, brax_suite, dmc_suite)
 
 
 def env_names() -> list[str]:
