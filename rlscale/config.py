@@ -1,0 +1,274 @@
+"""What a user writes: a `SweepConfig`, read from TOML or built in Python, validated in full.
+
+Validation collects every problem at once, each naming the field, its value and the allowed range,
+and raises one `ConfigError` before anything is compiled or written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from rlscale.agents import ALGORITHMS
+
+AXES = ("utd", "batch_size", "learning_rate", "seed")
+
+
+class ConfigError(ValueError):
+    """A sweep configuration is invalid; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("invalid sweep config:\n  - " + "\n  - ".join(errors))
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """One trained configuration: a point of the grid."""
+
+    config_id: int
+    utd: float
+    batch_size: int
+    learning_rate: float
+    seed: int
+
+
+@dataclasses.dataclass
+class SweepConfig:
+    """A grid (or explicit list) of configs trained on one env with one algorithm."""
+
+    env: str = "pendulum"
+    """Registry name of the environment (`rlscale envs` lists them)."""
+    env_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Options passed to the env constructor, e.g. {backend = "mjx"} for brax envs."""
+    algo: str = "sac"
+    """Agent: one of rlscale.agents.ALGORITHMS."""
+    utd: list[float] = dataclasses.field(default_factory=lambda: [1.0])
+    """Grid axis: updates-to-data ratios sigma (gradient updates per env transition), > 0, <= 64."""
+    batch_size: list[int] = dataclasses.field(default_factory=lambda: [256])
+    """Grid axis: batch sizes B (any integer >= 1)."""
+    learning_rate: list[float] = dataclasses.field(default_factory=lambda: [3e-4])
+    """Grid axis: learning rates eta, in (0, 1)."""
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [0])
+    """Grid axis: RNG seeds (distinct integers >= 0)."""
+    configs: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Explicit configs instead of the product grid: each a table with utd, batch_size,
+    learning_rate and optionally seed (default: every entry of `seeds`)."""
+    env_steps: int = 20_000
+    """Env steps per config (transitions collected), a multiple of eval_interval."""
+    eval_interval: int = 1_000
+    """Env steps between evaluations; a multiple of num_envs."""
+    eval_episodes: int = 5
+    """Deterministic-policy episodes per evaluation."""
+    num_envs: int = 1
+    """Parallel environments per config."""
+    learning_starts: int = 1_000
+    """Env steps of uniform-random actions before the first update."""
+    buffer_capacity: int = 100_000
+    """Replay capacity per config (transitions); >= the largest batch size, multiple of num_envs."""
+    hidden_width: int = 256
+    """Units per hidden layer of actor and critics."""
+    hidden_depth: int = 2
+    """Hidden layers of actor and critics."""
+    layer_norm: bool = False
+    """Layer norm after each hidden layer."""
+    discount: float = 0.99
+    """Discount factor gamma, in (0, 1]."""
+    tau: float = 0.005
+    """Polyak rate of the target critic, in (0, 1]."""
+    max_group_size: int = 64
+    """Most configs one compiled group trains together."""
+    max_wasted_fraction: float = 0.5
+    """Planner: largest fraction of gradient work a group may waste on padding and masking before
+    it is split (1.0 puts everything that fits max_group_size into one group)."""
+    config_axis: str = "vmap"
+    """"vmap" (vectorize the configs of a group) or "map" (loop over them inside one program)."""
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
+        """Build from a plain dict (e.g. parsed TOML); unknown keys and bad types raise ConfigError."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        errors = [
+            f"unknown field {key!r}; known fields: {', '.join(fields)}"
+            for key in values
+            if key not in fields
+        ]
+        known = {}
+        for key, value in values.items():
+            if key not in fields:
+                continue
+            coerced, error = _coerce(key, value, fields[key].type)
+            if error:
+                errors.append(error)
+            else:
+                known[key] = coerced
+        if errors:
+            raise ConfigError(errors)
+        config = cls(**known)
+        config.validate()
+        return config
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: list[str] = ()) -> "SweepConfig":
+        """Read a TOML file and apply `key=value` overrides (values parsed as TOML)."""
+        path = Path(path)
+        try:
+            values = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError([f"config file {str(path)!r} does not exist"]) from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError([f"config file {str(path)!r} is not valid TOML: {error}"]) from None
+        values.update(parse_overrides(overrides))
+        return cls.from_dict(values)
+
+    def validate(self) -> None:
+        """Raise ConfigError listing every invalid field (no-op when all are valid)."""
+        errors = []
+
+        def check(ok: bool, message: str):
+            if not ok:
+                errors.append(message)
+
+        from rlscale.envs.registry import env_names
+
+        check(self.env in env_names(), f"env {self.env!r} is unknown; `rlscale envs` lists them")
+        check(self.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {self.algo!r}")
+        for name in ("utd", "batch_size", "learning_rate", "seeds"):
+            check(len(getattr(self, name)) > 0, f"{name} must list at least one value")
+        for value in self.utd:
+            check(0 < value <= 64, f"utd must be in (0, 64], got {value}")
+        for value in self.batch_size:
+            check(value >= 1, f"batch_size must be an integer >= 1, got {value}")
+        for value in self.learning_rate:
+            check(0 < value < 1 and math.isfinite(value), f"learning_rate must be in (0, 1), got {value}")
+        for value in self.seeds:
+            check(value >= 0, f"seeds must be integers >= 0, got {value}")
+        check(
+            len(set(self.seeds)) == len(self.seeds),
+            f"seeds must be distinct, got {self.seeds}",
+        )
+        for index, entry in enumerate(self.configs):
+            errors.extend(_explicit_config_errors(index, entry))
+        check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
+        check(self.eval_interval >= 1, f"eval_interval must be >= 1, got {self.eval_interval}")
+        check(
+            self.eval_interval % max(self.num_envs, 1) == 0,
+            f"eval_interval ({self.eval_interval}) must be a multiple of num_envs ({self.num_envs})",
+        )
+        check(
+            self.env_steps >= self.eval_interval and self.env_steps % max(self.eval_interval, 1) == 0,
+            f"env_steps ({self.env_steps}) must be a positive multiple of eval_interval "
+            f"({self.eval_interval})",
+        )
+        check(self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}")
+        check(self.learning_starts >= 0, f"learning_starts must be >= 0, got {self.learning_starts}")
+        largest_batch = max([*self.batch_size, *(c.get("batch_size", 0) for c in self.configs)], default=0)
+        check(
+            self.buffer_capacity >= max(largest_batch, 1),
+            f"buffer_capacity ({self.buffer_capacity}) must be >= the largest batch_size "
+            f"({largest_batch})",
+        )
+        check(
+            self.buffer_capacity % max(self.num_envs, 1) == 0,
+            f"buffer_capacity ({self.buffer_capacity}) must be a multiple of num_envs ({self.num_envs})",
+        )
+        check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}")
+        check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}")
+        check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}")
+        check(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}")
+        check(self.max_group_size >= 1, f"max_group_size must be >= 1, got {self.max_group_size}")
+        check(
+            0 <= self.max_wasted_fraction <= 1,
+            f"max_wasted_fraction must be in [0, 1], got {self.max_wasted_fraction}",
+        )
+        check(
+            self.config_axis in ("vmap", "map"),
+            f"config_axis must be 'vmap' or 'map', got {self.config_axis!r}",
+        )
+        if errors:
+            raise ConfigError(errors)
+
+    def run_configs(self) -> list[RunConfig]:
+        """Every config of the sweep, numbered 0..n-1 in grid order (utd, B, eta, seed)."""
+        if self.configs:
+            points = [
+                (c["utd"], c["batch_size"], c["learning_rate"], seed)
+                for c in self.configs
+                for seed in ([c["seed"]] if "seed" in c else self.seeds)
+            ]
+        else:
+            points = itertools.product(self.utd, self.batch_size, self.learning_rate, self.seeds)
+        return [
+            RunConfig(i, float(u), int(b), float(lr), int(s)) for i, (u, b, lr, s) in enumerate(points)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, Any]:
+    """['utd=[1,2]', 'env_steps=5000'] -> {'utd': [1, 2], 'env_steps': 5000} (values in TOML syntax,
+    bare words taken as strings)."""
+    values = {}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError([f"override {item!r} must look like key=value"])
+        try:
+            values[key.strip()] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            values[key.strip()] = text
+    return values
+
+
+def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
+    """Check a raw value against a field's annotation; scalars become one-element lists for axes."""
+    kind = str(annotation)
+    if kind.startswith("list[") and not isinstance(value, list):
+        value = [value]
+    if kind == "list[float]":
+        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return ([float(v) for v in value], None) if ok else (None, f"{key} must be a list of numbers, got {value!r}")
+    if kind == "list[int]":
+        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        return (value, None) if ok else (None, f"{key} must be a list of integers, got {value!r}")
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return (value, None) if ok else (None, f"{key} must be an integer, got {value!r}")
+    if kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return (float(value), None) if ok else (None, f"{key} must be a number, got {value!r}")
+    if kind == "bool":
+        return (value, None) if isinstance(value, bool) else (None, f"{key} must be true or false, got {value!r}")
+    if kind == "str":
+        return (value, None) if isinstance(value, str) else (None, f"{key} must be a string, got {value!r}")
+    if kind.startswith("dict"):
+        return (value, None) if isinstance(value, dict) else (None, f"{key} must be a table, got {value!r}")
+    if kind.startswith("list[dict"):
+        ok = all(isinstance(v, dict) for v in value)
+        return (value, None) if ok else (None, f"{key} must be a list of tables, got {value!r}")
+    return value, None
+
+
+def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
+    errors = []
+    for key in entry:
+        if key not in AXES:
+            errors.append(f"configs[{index}]: unknown key {key!r}; allowed: {', '.join(AXES)}")
+    for key in ("utd", "batch_size", "learning_rate"):
+        if key not in entry:
+            errors.append(f"configs[{index}]: missing {key!r}")
+    utd, batch, rate = entry.get("utd", 1), entry.get("batch_size", 1), entry.get("learning_rate", 1e-3)
+    if not (isinstance(utd, (int, float)) and 0 < utd <= 64):
+        errors.append(f"configs[{index}].utd must be in (0, 64], got {utd!r}")
+    if not (isinstance(batch, int) and batch >= 1):
+        errors.append(f"configs[{index}].batch_size must be an integer >= 1, got {batch!r}")
+    if not (isinstance(rate, (int, float)) and 0 < rate < 1):
+        errors.append(f"configs[{index}].learning_rate must be in (0, 1), got {rate!r}")
+    if "seed" in entry and not (isinstance(entry["seed"], int) and entry["seed"] >= 0):
+        errors.append(f"configs[{index}].seed must be an integer >= 0, got {entry['seed']!r}")
+    return errors
