@@ -52,6 +52,8 @@ class BudgetLaw:
         coefficient, exponent: a and b (NaN when fewer than two points remain for the fit).
         held_out_relative_error: |σ̂(F) − σ*| / σ* for the held-out (largest-F) points, ascending F.
         points: one per threshold, ascending F.
+        coefficient_median, coefficient_ci, exponent_median, exponent_ci: over bootstrap resamples
+            of the data laws (the same procedure on each resample's laws; NaN without resamples).
     """
 
     scope: str
@@ -61,6 +63,10 @@ class BudgetLaw:
     exponent: float
     held_out_relative_error: tuple[float, ...]
     points: tuple[BudgetPoint, ...]
+    coefficient_median: float = float("nan")
+    coefficient_ci: tuple[float, float] = (float("nan"), float("nan"))
+    exponent_median: float = float("nan")
+    exponent_ci: tuple[float, float] = (float("nan"), float("nan"))
 
     def predict(self, budget: float | np.ndarray) -> float | np.ndarray:
         """σ*(F) for budget(s) F in FLOPs."""
@@ -74,6 +80,10 @@ class BudgetLaw:
             "coefficient": self.coefficient,
             "exponent": self.exponent,
             "held_out_relative_error": list(self.held_out_relative_error),
+            "coefficient_median": self.coefficient_median,
+            "coefficient_ci": list(self.coefficient_ci),
+            "exponent_median": self.exponent_median,
+            "exponent_ci": list(self.exponent_ci),
             "points": [point.to_dict() for point in self.points],
         }
 
@@ -120,3 +130,29 @@ def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float)
         held_out_relative_error=tuple(float(error) for error in relative_error[-HELD_OUT:]),
         points=points,
     )
+
+
+def resampled_budget_laws(budgets: np.ndarray, sigmas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The σ*(F) fit on each resample.
+
+    Args:
+        budgets: shape (R, J), F*(J) per resample (NaN or inf where that resample's laws failed).
+        sigmas: shape (R, J), σ*(J) per resample.
+
+    Returns:
+        (coefficients, exponents), each shape (R,), fitted like `fit_budget_law` (the two largest
+        budgets of each resample held out); NaN for resamples with a non-finite budget.
+    """
+    n_resamples, n_thresholds = budgets.shape
+    coefficients = np.full(n_resamples, np.nan)
+    exponents = np.full(n_resamples, np.nan)
+    if n_thresholds < HELD_OUT + 2:
+        return coefficients, exponents
+    for resample in range(n_resamples):
+        budget, sigma = budgets[resample], sigmas[resample]
+        if not (np.isfinite(budget).all() and np.isfinite(sigma).all()):
+            continue
+        order = np.argsort(budget)[: n_thresholds - HELD_OUT]
+        exponent, log_coefficient = np.polyfit(np.log10(budget[order]), np.log10(sigma[order]), 1)
+        coefficients[resample], exponents[resample] = 10.0**log_coefficient, exponent
+    return coefficients, exponents

@@ -8,6 +8,7 @@ frontier, and the budget law σ*(F). Everything is deterministic given `FitOptio
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
-from rlscale.laws.budget import BudgetLaw, fit_budget_law
+from rlscale.laws.budget import BudgetLaw, fit_budget_law, resampled_budget_laws
 from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import DataLawParams, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import FrontierCurve, compute_flops, pareto_mask
@@ -149,12 +150,17 @@ class DataLawFit:
     beta: float
     alpha: float
     rms_log_residual: float
+    d_min_median: float
+    beta_median: float
+    alpha_median: float
     d_min_ci: tuple[float, float]
     beta_ci: tuple[float, float]
     alpha_ci: tuple[float, float]
     points: tuple[DataPoint, ...]
     scale: float = 1.0
     env_scales: Mapping[str, float] = field(default_factory=dict)
+    resampled_params: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    """(d_min, beta, alpha), each shape (R,): the law refitted on each bootstrap resample (not in fit.json)."""
 
     @property
     def params(self) -> DataLawParams:
@@ -172,6 +178,9 @@ class DataLawFit:
             "beta": self.beta,
             "alpha": self.alpha,
             "rms_log_residual": self.rms_log_residual,
+            "d_min_median": self.d_min_median,
+            "beta_median": self.beta_median,
+            "alpha_median": self.alpha_median,
             "d_min_ci": list(self.d_min_ci),
             "beta_ci": list(self.beta_ci),
             "alpha_ci": list(self.alpha_ci),
@@ -285,18 +294,12 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
             except FitInputError as error:
                 raise FitInputError(f"model_size={_size_key(size)}: {error}") from None
         largest = per_size[_size_key(sizes[-1])]
-        return _replace(largest, by_model_size=per_size)
+        return dataclasses.replace(largest, by_model_size=per_size)
     return _fit_one_model_size(clean, options)
 
 
 def _size_key(size: float) -> str:
     return str(int(size)) if float(size).is_integer() else repr(float(size))
-
-
-def _replace(result: FitResult, **changes) -> FitResult:
-    values = {field_.name: getattr(result, field_.name) for field_ in fields(result)}
-    values.update(changes)
-    return FitResult(**values)
 
 
 def _choose_thresholds(curves: ConfigCurves, options: FitOptions) -> tuple[np.ndarray, float, list[str]]:
@@ -493,6 +496,9 @@ def _data_law_fit(
     params = params.rescaled(scale)
     with np.errstate(over="ignore", invalid="ignore"):
         beta_scaled = beta * scale ** (1.0 / alpha)
+    d_min_summary = summarize_scalar(d_min * scale, options.interval)
+    beta_summary = summarize_scalar(beta_scaled, options.interval)
+    alpha_summary = summarize_scalar(alpha, options.interval)
     return DataLawFit(
         threshold=float(threshold),
         scope=scope,
@@ -500,9 +506,13 @@ def _data_law_fit(
         beta=params.beta,
         alpha=params.alpha,
         rms_log_residual=params.rms_log_residual,
-        d_min_ci=summarize_scalar(d_min * scale, options.interval)[1:],
-        beta_ci=summarize_scalar(beta_scaled, options.interval)[1:],
-        alpha_ci=summarize_scalar(alpha, options.interval)[1:],
+        d_min_median=d_min_summary[0],
+        beta_median=beta_summary[0],
+        alpha_median=alpha_summary[0],
+        d_min_ci=d_min_summary[1:],
+        beta_ci=beta_summary[1:],
+        alpha_ci=alpha_summary[1:],
+        resampled_params=(d_min * scale, beta_scaled, alpha),
         points=points,
         scale=float(scale),
         env_scales=dict(env_scales or {}),
@@ -603,13 +613,26 @@ def _frontier_and_budget(
         compute = compute_flops(model_size, batch, sigma, data)
         return FrontierCurve(fit.scope, fit.threshold, sigma, batch, data, compute, pareto_mask(data, compute))
 
+    def resampled_optima(fit: DataLawFit) -> tuple[np.ndarray, np.ndarray]:
+        """F* and σ* (each shape (R,)) of each resample's data law on the dense grid."""
+        d_min, beta, alpha = (values[:, None] for values in fit.resampled_params)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            data = d_min + (beta / dense_grid[None, :]) ** alpha
+            budget = compute_flops(model_size, batch_sizes(fit.scope, dense_grid)[None, :], dense_grid[None, :], data) + delta * data
+        budget = np.where(np.isnan(budget), np.inf, budget)
+        best = np.argmin(budget, axis=1)
+        optimum = budget[np.arange(len(best)), best]
+        return optimum, np.where(np.isfinite(optimum), dense_grid[best], np.nan)
+
     frontier = []
     dense_by_scope: dict[str, list[FrontierCurve]] = {}
+    resampled_by_scope: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for fit in data_laws:
         if fit.scope != "all" and fit.scope not in batch_size_law.intercept:
             continue
         frontier.append(curve(fit, reported_grid))
         dense_by_scope.setdefault(fit.scope, []).append(curve(fit, dense_grid))
+        resampled_by_scope.setdefault(fit.scope, []).append(resampled_optima(fit))
     notes = []
     budget_laws = {}
     for scope, curves in dense_by_scope.items():
@@ -617,6 +640,18 @@ def _frontier_and_budget(
         if law is None:
             notes.append(f"budget law not fitted for scope '{scope}': it needs data laws at 4 or more thresholds")
         else:
+            budgets = np.stack([optimum for optimum, _ in resampled_by_scope[scope]], axis=1)
+            sigmas = np.stack([sigma for _, sigma in resampled_by_scope[scope]], axis=1)
+            coefficients, exponents = resampled_budget_laws(budgets, sigmas)
+            coefficient_summary = summarize_scalar(coefficients, options.interval)
+            exponent_summary = summarize_scalar(exponents, options.interval)
+            law = dataclasses.replace(
+                law,
+                coefficient_median=coefficient_summary[0],
+                coefficient_ci=coefficient_summary[1:],
+                exponent_median=exponent_summary[0],
+                exponent_ci=exponent_summary[1:],
+            )
             budget_laws[scope] = law
             if any(point.at_grid_edge for point in law.points):
                 notes.append(f"budget law '{scope}': some σ* lie at the edge of the σ grid (bounds, not optima)")

@@ -124,7 +124,7 @@ class PowerLaw:
         beta: per-env scale β_env = 10^(intercept / alpha).
         intercept: per-env a_env = log10 of the law's value at σ = 1.
         alpha_median, alpha_ci: median and 5–95% interval of alpha over bootstrap resamples.
-        beta_ci: per-env 5–95% interval of β over resamples.
+        beta_median, beta_ci: per-env median and 5–95% interval of β over resamples.
         points: the fitted (env, σ) best values.
     """
 
@@ -134,6 +134,7 @@ class PowerLaw:
     intercept: dict[str, float]
     alpha_median: float
     alpha_ci: tuple[float, float]
+    beta_median: dict[str, float]
     beta_ci: dict[str, tuple[float, float]]
     points: tuple[HparamPoint, ...]
 
@@ -155,6 +156,7 @@ class PowerLaw:
             "slope": self.slope,
             "alpha_median": self.alpha_median,
             "alpha_ci": list(self.alpha_ci),
+            "beta_median": self.beta_median,
             "beta_ci": {env: list(bounds) for env, bounds in self.beta_ci.items()},
             "points": [point.to_dict() for point in self.points],
         }
@@ -196,6 +198,7 @@ def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
         intercept={str(env): float(intercepts[0, index]) for index, env in enumerate(env_names)},
         alpha_median=alpha_median,
         alpha_ci=(alpha_low, alpha_high),
+        beta_median={str(env): float(beta_median[index]) for index, env in enumerate(env_names)},
         beta_ci={str(env): (float(beta_low[index]), float(beta_high[index])) for index, env in enumerate(env_names)},
         points=tuple(points),
     )

@@ -105,3 +105,16 @@ def test_unreached_groups_are_left_out_with_a_note(small_sweep):
     result = fit_laws(table, FitOptions(n_bootstrap=5, thresholds=(500.0, 700.0), selection_threshold=700.0))
     assert any("env-a σ=1" in note for note in result.notes)
     assert ("env-a", 1.0) not in {(point.env, point.utd) for point in result.batch_size_law.points}
+
+
+def test_every_fitted_parameter_has_a_bootstrap_interval(recovered):
+    result = recovered.to_dict()
+    for key in ("batch_size_law", "learning_rate_law"):
+        assert result[key]["alpha_ci"][0] <= result[key]["alpha_median"] <= result[key]["alpha_ci"][1]
+        assert set(result[key]["beta_median"]) == set(result[key]["beta"])
+    for law in result["data_law"]:
+        assert law["alpha_ci"][0] <= law["alpha_median"] <= law["alpha_ci"][1]
+        assert law["d_min_ci"][0] <= law["d_min_median"] <= law["d_min_ci"][1]
+    budget = result["budget_law"]
+    assert budget["exponent_ci"][0] <= budget["exponent_median"] <= budget["exponent_ci"][1]
+    assert budget["coefficient_ci"][0] > 0
