@@ -28,6 +28,7 @@ def test_cartpole_swingup_runs_past_the_time_limit_without_done():
     assert np.all((rewards >= 0.0) & (rewards <= 1.0))
 
 
+@pytest.mark.slow
 def test_action_repeat_sums_rewards():
     spec, env = make_env("dmc/cartpole-swingup", action_repeat=2)
     assert spec.episode_length == 500
