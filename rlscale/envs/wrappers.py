@@ -17,8 +17,7 @@ class ActionRepeat:
     """
 
     def __init__(self, env: Any, action_repeat: int):
-        if not isinstance(action_repeat, int) or isinstance(action_repeat, bool) or action_repeat < 1:
-            raise ValueError(f"action_repeat must be an int >= 1; got {action_repeat!r}")
+        _require_positive_int(action_repeat)
         self.env = env
         self.action_repeat = action_repeat
 
@@ -50,10 +49,14 @@ def check_options(name: str, options: dict[str, Any], allowed: dict[str, str]) -
             raise ValueError(f"unknown option {key!r} for env {name!r}; allowed options: {listing}")
 
 
-def check_action_repeat(action_repeat: Any, horizon: int) -> int:
-    """Validates `action_repeat` against a physics-step horizon; returns the agent-step horizon."""
+def _require_positive_int(action_repeat: Any) -> None:
     if not isinstance(action_repeat, int) or isinstance(action_repeat, bool) or action_repeat < 1:
         raise ValueError(f"action_repeat must be an int >= 1; got {action_repeat!r}")
+
+
+def check_action_repeat(action_repeat: Any, horizon: int) -> int:
+    """Validates `action_repeat` against a physics-step horizon; returns the agent-step horizon."""
+    _require_positive_int(action_repeat)
     if horizon % action_repeat:
         raise ValueError(
             f"action_repeat must divide the episode's {horizon} physics steps; got {action_repeat}"
