@@ -10,7 +10,10 @@ import sys
 # subcommand and sets `func(args) -> int` on it. Modules are imported lazily so that `rlscale fit`
 # never pays for importing JAX.
 COMMANDS = {
+    "sweep": "rlscale.run.sweep_command",
+    "demo": "rlscale.run.sweep_command",
     "fit": "rlscale.run.fitting",
+    "envs": "rlscale.run.envs_command",
 }
 
 
@@ -19,9 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rlscale", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
-    for name, module in COMMANDS.items():
-        if wanted is None or name == wanted:
-            importlib.import_module(module).add_parser(subparsers)
+    modules = [COMMANDS[wanted]] if wanted else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(module).add_parser(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
 

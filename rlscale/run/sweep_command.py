@@ -1,0 +1,140 @@
+"""`rlscale sweep` and `rlscale demo`: run a sweep from a TOML config, stream rows, fit, summarise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from rlscale.config import ConfigError, SweepConfig
+
+DEMO_CONFIG = "demo.toml"
+
+
+def add_parser(subparsers) -> None:
+    sweep = subparsers.add_parser("sweep", help="train a grid of configs, streaming evals.jsonl")
+    sweep.add_argument("config", help="sweep config (TOML)")
+    _add_run_arguments(sweep)
+    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config field (TOML value syntax), repeatable")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="print the plan (groups, waste, memory, work) and exit")
+    sweep.set_defaults(func=run_sweep_command)
+
+    demo = subparsers.add_parser("demo", help="the README demo: a small real sweep, fit and plots")
+    _add_run_arguments(demo)
+    demo.set_defaults(func=run_demo_command, overrides=[], dry_run=False, config=None)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", help="run directory (default: runs/<config name>)")
+    parser.add_argument("--fit-every", type=int, default=0, metavar="N",
+                        help="refit laws and plots into OUT/fit every N evaluations (0: at the end only)")
+    parser.add_argument("--no-fit", action="store_true", help="do not fit laws at the end")
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--live", dest="live", action="store_true", default=None,
+                      help="live progress table (default when stdout is a terminal)")
+    view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
+
+
+def run_sweep_command(args: argparse.Namespace) -> int:
+    try:
+        config = SweepConfig.from_toml(args.config, args.overrides)
+    except ConfigError as error:
+        print(f"rlscale sweep: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    return _sweep(config, out, args)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    text = resources.files("rlscale.configs").joinpath(DEMO_CONFIG).read_text()
+    config_path = Path(args.out or "runs/demo") / "demo.toml"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(text)
+    args.config = str(config_path)
+    config = SweepConfig.from_toml(config_path)
+    return _sweep(config, config_path.parent, args)
+
+
+def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
+    from rlscale.plan import make_plan
+
+    plan = make_plan(config)
+    if args.dry_run:
+        _print_plan(plan)
+        return 0
+
+    from rlscale.run.progress import make_progress
+    from rlscale.run.runner import run_sweep
+
+    fitter = _StreamingFit(out, args.fit_every)
+    results = run_sweep(config, out, progress=make_progress(args.live), after_eval=fitter.after_eval)
+    _print_summary(out, results)
+    if not args.no_fit:
+        fitter.fit(final=True)
+    print(f"results: {out / 'evals.jsonl'} (also evals.parquet), manifest: {out / 'manifest.json'}")
+    return 0
+
+
+class _StreamingFit:
+    """Refits every `every` evaluations (and at the end) into `<out>/fit`."""
+
+    def __init__(self, out: Path, every: int):
+        self.out, self.every, self.evaluations = out, every, 0
+
+    def after_eval(self, _rows: int) -> None:
+        self.evaluations += 1
+        if self.every and self.evaluations % self.every == 0:
+            self.fit(final=False)
+
+    def fit(self, final: bool) -> None:
+        from rlscale.laws.table import FitInputError
+        from rlscale.run.fitting import fit_run_directory
+
+        try:
+            fit_run_directory(self.out, self.out / "fit")
+        except FitInputError as error:
+            print(f"fit {'skipped' if final else 'not ready yet'}: {error}", flush=True)
+            return
+        if final:
+            print(f"fit: {self.out / 'fit' / 'fit.json'}; figures: {self.out / 'fit'}/*.png, *.svg")
+
+
+def _print_plan(plan) -> None:
+    summary = plan.summary()
+    print(f"{len(summary)} compiled group(s), {plan.parameter_count} parameters per agent")
+    for group in summary:
+        print(json.dumps(group))
+    total_env = sum(g["env_steps"] for g in summary)
+    total_updates = sum(g["grad_updates"] for g in summary)
+    print(f"total: {total_env} env steps, {total_updates} gradient updates")
+
+
+def _print_summary(out: Path, results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rlscale.run.store import read_evals
+
+    evals = read_evals(out)
+    best = evals.groupby("config_id")["return"].max()
+    table = Table(title="per-config summary")
+    for column in ("config", "utd", "batch", "lr", "seed", "final return", "best return", "grad steps"):
+        table.add_column(column, justify="right")
+    final = evals.sort_values("env_step").groupby("config_id").tail(1).set_index("config_id")
+    for config_id, row in final.sort_index().iterrows():
+        table.add_row(
+            str(config_id), f"{row['utd']:g}", str(row["batch_size"]), f"{row['learning_rate']:g}",
+            str(row["seed"]), f"{row['return']:.1f}", f"{best[config_id]:.1f}", str(row["grad_step"]),
+        )
+    console = Console()
+    console.print(table)
+    for result in results:
+        console.print(
+            f"group {result.group + 1}: {len(result.config_ids)} configs, "
+            f"{result.wall_time_s:.1f} s, measured wasted work {result.measured_wasted_fraction:.2f}"
+            + (f", diverged configs {result.diverged_config_ids}" if result.diverged_config_ids else "")
+        )

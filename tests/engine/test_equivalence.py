@@ -1,0 +1,67 @@
+"""A config trained inside a group of differing configs matches the same config trained alone."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from rlscale.engine.loop import get_trainer
+from engine_helpers import make_hparams, small_spec
+
+# Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed.
+LEARNING_RATES = [3e-4, 1e-3, 3e-4, 3e-4, 1e-4, 2e-3, 5e-4, 3e-4]
+BATCH_SIZES = [128, 64, 32, 100, 16, 50, 128, 7]
+UTDS = [1.0, 2.0, 0.5, 0.25, 3.0, 1.5, 4.0, 1.0]
+SEEDS = [0, 1, 2, 3, 4, 5, 6, 7]
+ITERATIONS = 130  # 100 random-action steps, then 30 iterations of updates (up to 4 per iteration)
+
+
+def _relative_difference(a, b) -> float:
+    a_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(a)]
+    b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
+    a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
+    return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
+
+
+@pytest.fixture(scope="module")
+def group_run():
+    spec = small_spec(num_configs=8, max_batch_size=max(BATCH_SIZES), update_slots=4)
+    trainer = get_trainer(spec)
+    state = trainer.init(make_hparams(LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS))
+    state, stats = trainer.train_chunk(state, ITERATIONS)
+    return state, stats, np.asarray(trainer.evaluate(state, 0))
+
+
+@pytest.mark.parametrize("index", [1, 3, 5, 6])
+def test_config_in_group_matches_config_alone(group_run, index):
+    group_state, group_stats, group_returns = group_run
+    spec = small_spec(
+        num_configs=1, max_batch_size=BATCH_SIZES[index], update_slots=math.ceil(UTDS[index])
+    )
+    trainer = get_trainer(spec)
+    state = trainer.init(
+        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
+    )
+    state, stats = trainer.train_chunk(state, ITERATIONS)
+    alone_returns = np.asarray(trainer.evaluate(state, 0))
+
+    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
+    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
+    assert _relative_difference(member, alone) <= 1e-5
+    np.testing.assert_allclose(group_returns[index], alone_returns[0], rtol=1e-5)
+    # The replay buffers hold the same trajectories.
+    np.testing.assert_allclose(
+        np.asarray(group_state.replay.data.obs[index]),
+        np.asarray(state.replay.data.obs[0]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_updates_follow_each_configs_utd(group_run):
+    _, stats, _ = group_run
+    learning_iterations = ITERATIONS - 100
+    expected = [math.floor(u * learning_iterations + 1e-6) for u in UTDS]
+    assert np.asarray(stats.grad_steps).tolist() == expected
