@@ -87,6 +87,13 @@ class SweepConfig:
     it is split (1.0 puts everything that fits max_group_size into one group)."""
     config_axis: str = "vmap"
     """"vmap" (vectorize the configs of a group) or "map" (loop over them inside one program)."""
+    checkpoint_every_env_steps: int = 0
+    """Write a full-state checkpoint of the running group at the first evaluation at least this
+    many env steps after the previous one (0: not by env steps). A group's final state is always
+    checkpointed. May change when a sweep is resumed."""
+    checkpoint_every_seconds: float = 600.0
+    """Write a checkpoint at the first evaluation at least this many wall-clock seconds after the
+    previous one (0: not by time). May change when a sweep is resumed."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
@@ -184,6 +191,14 @@ class SweepConfig:
         check(
             0 <= self.max_wasted_fraction <= 1,
             f"max_wasted_fraction must be in [0, 1], got {self.max_wasted_fraction}",
+        )
+        check(
+            self.checkpoint_every_env_steps >= 0,
+            f"checkpoint_every_env_steps must be >= 0, got {self.checkpoint_every_env_steps}",
+        )
+        check(
+            self.checkpoint_every_seconds >= 0 and math.isfinite(self.checkpoint_every_seconds),
+            f"checkpoint_every_seconds must be a finite number >= 0, got {self.checkpoint_every_seconds}",
         )
         check(
             self.config_axis in ("vmap", "map"),

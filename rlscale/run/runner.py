@@ -1,8 +1,9 @@
 """The host side of a sweep: plan -> groups -> jitted chunks -> one row per config per evaluation.
 
 The host only acts at evaluation boundaries: it runs a chunk of `eval_interval` env steps (one
-`lax.scan`), evaluates, appends the rows to `evals.jsonl`, and updates the progress view. Counters
-(env steps, gradient steps) are accumulated on the host as 64-bit integers.
+`lax.scan`), evaluates, appends the rows to `evals.jsonl`, checkpoints the group's full state when
+due (run/checkpoint.py) and updates the progress view. Counters (env steps, gradient steps) are
+accumulated on the host as 64-bit integers.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import math
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -17,13 +20,20 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from rlscale.config import SweepConfig
+from rlscale.config import ConfigError, SweepConfig
 from rlscale.engine import schedule
 from rlscale.engine.loop import get_trainer
 from rlscale.envs.registry import get_spec
 from rlscale.plan import Group, Plan, make_plan
 from rlscale.run.progress import PlainProgress
-from rlscale.run.store import EvalStore, write_parquet
+from rlscale.run.checkpoint import (
+    GroupCounters,
+    RunDirectoryError,
+    SweepCheckpoints,
+    comparable_config,
+    fault_point,
+)
+from rlscale.run.store import EVALS_FILE, EvalStore, truncate_rows, write_parquet
 
 MANIFEST_FILE = "manifest.json"
 PACKAGES = ("rlscale", "jax", "jaxlib", "flax", "optax", "chex", "brax", "mujoco", "mujoco-mjx", "numpy")
@@ -45,24 +55,45 @@ def run_sweep(
     out_dir: str | Path,
     progress=None,
     after_eval=None,
+    resume: bool = False,
 ) -> list[GroupResult]:
-    """Train every group of the sweep's plan, streaming rows to `<out_dir>/evals.jsonl`.
+    """Train every group of the sweep's plan, streaming rows to `<out_dir>/evals.jsonl` and
+    checkpointing each group's full state to `<out_dir>/checkpoints/` (see run/checkpoint.py).
+
+    A directory that already holds this sweep is continued from its latest checkpoints: done groups
+    are skipped, `evals.jsonl` is cut back to the rows of the checkpointed state (repairing a torn
+    last line) and the rest is regenerated, bit-identically on CPU. `resume=True` requires such a
+    checkpoint. Everything is checked before anything is compiled or written: a directory holding a
+    different sweep, a corrupted checkpoint, or a group too large for the device raises a
+    ConfigError subclass naming the problem.
 
     `after_eval(num_rows_written)` is called after each evaluation (for streaming fits).
     """
     plan = make_plan(config)
+    check_memory(plan)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_manifest(out_dir, config, plan)
+    checkpoints = SweepCheckpoints(out_dir)
+    stored = _stored_sweep(out_dir, config, checkpoints, resume)
+    if stored is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_manifest(out_dir, config, plan)
+        checkpoints.start(config)
+    else:
+        checkpoints.adopt(stored)
+        truncate_rows(out_dir, checkpoints.rows_written)
     progress = progress or PlainProgress()
     store = EvalStore(out_dir)
-    start = time.perf_counter()
+    sweep_clock = _SweepClock(checkpoints.wall_time_s)
     results = []
     try:
         for index, group in enumerate(plan.groups):
+            entry = checkpoints.group_entry(index)
+            if entry is not None and entry["done"]:
+                results.append(_done_result(index, group, checkpoints.counters(index)))
+                continue
             progress.start_group(index, len(plan.groups), plan.summary()[index])
             results.append(
-                _run_group(config, plan, index, group, store, progress, start, after_eval)
+                _run_group(config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints)
             )
     finally:
         store.close()
@@ -71,18 +102,150 @@ def run_sweep(
     return results
 
 
-def _run_group(config, plan: Plan, index: int, group: Group, store, progress, start, after_eval):
+class ResourceError(ConfigError):
+    """A group of the plan does not fit the device's memory; the message says what would."""
+
+    def __init__(self, message: str):
+        self.errors = [message]
+        ValueError.__init__(self, message)
+
+
+def device_memory_bytes() -> tuple[int, str]:
+    """(bytes, description) of the memory the default device can hold: its allocator limit on an
+    accelerator, total system RAM on CPU (where `memory_stats()` is None)."""
+    device = jax.devices()[0]
+    stats = device.memory_stats() or {}
+    if "bytes_limit" in stats:
+        return int(stats["bytes_limit"]), f"{device.device_kind} ({device.platform})"
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "system RAM (cpu)"
+
+
+def check_memory(plan: Plan, available_bytes: int | None = None) -> None:
+    """Raise ResourceError when a group's dry-run memory estimate exceeds the device's memory.
+
+    Groups run one after another, so each group must fit on its own. The estimate is linear in the
+    group size K, which gives the largest group that fits.
+    """
+    if available_bytes is None:
+        available_bytes, device = device_memory_bytes()
+    else:
+        device = "the device"
+    for index, group in enumerate(plan.groups):
+        needed = plan.memory_bytes(group)
+        if needed <= available_bytes:
+            continue
+        configs = len(group.configs)
+        largest = int(available_bytes // (needed / configs))
+        remedy = (
+            f"the largest group that fits has {largest} config(s): set max_group_size = {largest}"
+            if largest >= 1
+            else f"not even one config fits: lower buffer_capacity ({group.spec.buffer_capacity}), "
+            f"hidden_width ({group.spec.network.hidden_width}) or batch_size "
+            f"({group.spec.max_batch_size})"
+        )
+        raise ResourceError(
+            f"group {index} ({configs} configs) needs an estimated {needed / 2**30:.2f} GiB but "
+            f"{device} has {available_bytes / 2**30:.2f} GiB; {remedy}"
+        )
+
+
+def _stored_sweep(out_dir: Path, config: SweepConfig, checkpoints: SweepCheckpoints, resume: bool):
+    """The checkpoint manifest to continue from, or None for a fresh start; raises
+    RunDirectoryError when `out_dir` holds something else."""
+    manifest = checkpoints.read_manifest()
+    wanted = comparable_config(config)
+    if manifest is not None:
+        if manifest["config"] != wanted:
+            raise RunDirectoryError(
+                f"output directory {out_dir} holds a different sweep "
+                f"({_config_difference(manifest['config'], wanted)}); use another --out"
+            )
+        return manifest
+    if resume:
+        raise RunDirectoryError(
+            f"--resume: {out_dir} has no checkpoint manifest ({checkpoints.manifest_path}); "
+            "run without --resume to start the sweep"
+        )
+    run_manifest = out_dir / MANIFEST_FILE
+    if run_manifest.exists():
+        try:
+            stored_config = json.loads(run_manifest.read_text())["config"]
+        except (ValueError, KeyError, TypeError):
+            stored_config = None
+        if stored_config is None or comparable_config(stored_config) != wanted:
+            raise RunDirectoryError(
+                f"output directory {out_dir} holds a different sweep ({run_manifest} "
+                + (f"differs: {_config_difference(comparable_config(stored_config), wanted)}" if stored_config else "is unreadable")
+                + "); use another --out"
+            )
+    evals = out_dir / EVALS_FILE
+    if evals.exists() and evals.stat().st_size > 0:
+        raise RunDirectoryError(
+            f"output directory {out_dir} holds eval rows ({evals}) but no checkpoint manifest to "
+            "resume from; use another --out"
+        )
+    return None
+
+
+def _config_difference(stored: dict, wanted: dict) -> str:
+    fields = sorted(key for key in set(stored) | set(wanted) if stored.get(key) != wanted.get(key))
+    return "; ".join(f"{key}: stored {stored.get(key)!r}, given {wanted.get(key)!r}" for key in fields)
+
+
+class _SweepClock:
+    """Seconds since the sweep started, counting the time of earlier (interrupted) processes."""
+
+    def __init__(self, earlier_seconds: float):
+        self.origin = time.perf_counter() - earlier_seconds
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.origin
+
+
+def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResult:
+    return GroupResult(
+        group=index,
+        config_ids=[run.config_id for run in group.configs],
+        final_returns=counters.last_returns,
+        grad_steps=counters.grad_steps,
+        measured_wasted_fraction=schedule.measured_wasted_fraction(
+            counters.grad_steps, [run.batch_size for run in group.configs], counters.executed_slots
+        ),
+        diverged_config_ids=counters.diverged_config_ids,
+        wall_time_s=counters.wall_time_s,
+    )
+
+
+def _run_group(
+    config, plan: Plan, index: int, group: Group, store, progress, sweep_clock, after_eval, checkpoints
+):
     env_spec = get_spec(config.env, **config.env_options)
     trainer = get_trainer(group.spec)
-    state = trainer.init(group.hparams(config.discount, config.tau))
+    hparams = group.hparams(config.discount, config.tau)
     num_configs = len(group.configs)
-    grad_steps = np.zeros(num_configs, np.int64)
-    executed_slots = 0
+    if checkpoints.group_entry(index) is None:
+        state = trainer.init(hparams)
+        counters = GroupCounters(
+            next_eval_index=0,
+            grad_steps=[0] * num_configs,
+            executed_slots=0,
+            best_return=-math.inf,
+            last_returns=[],
+            diverged_config_ids=[],
+            wall_time_s=0.0,
+        )
+    else:
+        state, counters = checkpoints.restore(index, jax.eval_shape(trainer.init, hparams))
+    grad_steps = np.asarray(counters.grad_steps, np.int64)
+    executed_slots = counters.executed_slots
+    best_return = counters.best_return
     iterations = config.eval_interval // config.num_envs
     num_evals = config.env_steps // config.eval_interval
-    group_start = time.perf_counter()
-    best_return = -np.inf
-    for eval_index in range(num_evals):
+    group_start = time.perf_counter() - counters.wall_time_s
+    checkpoint_env_step = counters.next_eval_index * config.eval_interval
+    checkpoint_time = time.perf_counter()
+    rows_written = checkpoints.rows_written
+    for eval_index in range(counters.next_eval_index, num_evals):
         chunk_start = time.perf_counter()
         state, stats = trainer.train_chunk(state, iterations)
         returns = np.asarray(trainer.evaluate(state, eval_index), np.float64)
@@ -92,7 +255,8 @@ def _run_group(config, plan: Plan, index: int, group: Group, store, progress, st
         chunk_seconds = time.perf_counter() - chunk_start
         env_step = (eval_index + 1) * config.eval_interval
         diverged_iteration = np.asarray(state.diverged_iteration)
-        wall_time = time.perf_counter() - start
+        diverged_ids = [run.config_id for k, run in enumerate(group.configs) if diverged_iteration[k] >= 0]
+        wall_time = sweep_clock()
         rows = [
             {
                 "config_id": run.config_id,
@@ -118,8 +282,30 @@ def _run_group(config, plan: Plan, index: int, group: Group, store, progress, st
             for k, run in enumerate(group.configs)
         ]
         store.append(rows)
+        rows_written += len(rows)
+        fault_point("eval_rows_written")
         best_return = max(best_return, float(np.nanmax(returns)))
         elapsed = time.perf_counter() - group_start
+        done = eval_index + 1 == num_evals
+        due = (
+            config.checkpoint_every_env_steps > 0
+            and env_step - checkpoint_env_step >= config.checkpoint_every_env_steps
+        ) or (
+            config.checkpoint_every_seconds > 0
+            and time.perf_counter() - checkpoint_time >= config.checkpoint_every_seconds
+        )
+        if done or due:
+            counters = GroupCounters(
+                next_eval_index=eval_index + 1,
+                grad_steps=[int(steps) for steps in grad_steps],
+                executed_slots=executed_slots,
+                best_return=best_return,
+                last_returns=returns.tolist(),
+                diverged_config_ids=diverged_ids,
+                wall_time_s=elapsed,
+            )
+            checkpoints.save(index, env_step, state, counters, rows_written, sweep_clock(), done)
+            checkpoint_env_step, checkpoint_time = env_step, time.perf_counter()
         progress.update(
             {
                 "group": index,
@@ -129,26 +315,12 @@ def _run_group(config, plan: Plan, index: int, group: Group, store, progress, st
                 "updates_per_s": float(chunk_grad_steps.sum()) / chunk_seconds,
                 "eta_s": elapsed / (eval_index + 1) * (num_evals - eval_index - 1),
                 "best_return": best_return,
-                "diverged": [
-                    run.config_id for k, run in enumerate(group.configs) if diverged_iteration[k] >= 0
-                ],
+                "diverged": diverged_ids,
             }
         )
         if after_eval is not None:
             after_eval(len(rows))
-    return GroupResult(
-        group=index,
-        config_ids=[run.config_id for run in group.configs],
-        final_returns=returns.tolist(),
-        grad_steps=grad_steps.tolist(),
-        measured_wasted_fraction=schedule.measured_wasted_fraction(
-            grad_steps.tolist(), [run.batch_size for run in group.configs], executed_slots
-        ),
-        diverged_config_ids=[
-            run.config_id for k, run in enumerate(group.configs) if diverged_iteration[k] >= 0
-        ],
-        wall_time_s=time.perf_counter() - group_start,
-    )
+    return _done_result(index, group, checkpoints.counters(index))
 
 
 def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:

@@ -51,6 +51,33 @@ class EvalStore:
         self._file.close()
 
 
+def truncate_rows(run_dir: Path, num_rows: int) -> int:
+    """Keep the first `num_rows` rows of `<run_dir>/evals.jsonl` and cut everything after them (a
+    torn last line, rows written after the checkpoint being resumed). Returns the bytes cut.
+
+    Raises ValueError when the file holds fewer than `num_rows` complete rows.
+    """
+    path = Path(run_dir) / EVALS_FILE
+    if not path.exists():
+        if num_rows:
+            raise ValueError(f"{path} is missing but {num_rows} rows were recorded as written")
+        return 0
+    with open(path, "r+b") as handle:
+        kept = 0
+        for index in range(num_rows):
+            line = handle.readline()
+            if not line.endswith(b"\n"):
+                raise ValueError(
+                    f"{path} holds {index} complete rows but {num_rows} were recorded as written"
+                )
+            kept += len(line)
+        size = handle.seek(0, os.SEEK_END)
+        handle.truncate(kept)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return size - kept
+
+
 def read_evals(run_dir: Path) -> pd.DataFrame:
     """All complete rows of `<run_dir>/evals.jsonl` (a torn last line is ignored)."""
     lines = (Path(run_dir) / EVALS_FILE).read_text(encoding="utf-8").splitlines()

@@ -1,0 +1,261 @@
+"""Full-state checkpoints of a sweep's groups, and the manifest naming the latest complete ones.
+
+Layout under `<run_dir>/checkpoints/`:
+
+    state.json                          the checkpoint manifest, replaced atomically
+    group-000/env-step-000000004000/
+        state/                          orbax PyTree checkpoint of the GroupState (agent and
+                                        optimizer states, replay buffers and pointers, env states,
+                                        RNG keys, UTD credits, divergence marks, iteration)
+        host.json                       host counters (`GroupCounters`: 64-bit grad steps, ...)
+
+`state.json` holds the sweep config (to recognise the same sweep), `rows_written` (rows of
+`evals.jsonl` that belong to the recorded state) and, per started group, the latest complete
+checkpoint with the sha256 of its files and whether the group is done.
+
+Write order (`SweepCheckpoints.save`): the eval rows are already flushed and fsync'ed by the store;
+then the checkpoint directory is written and fsync'ed, then `state.json` is replaced atomically
+(temporary file, fsync, `os.replace`), then the group's previous checkpoint is deleted. A kill at
+any instant leaves `state.json` naming complete checkpoints only; files it does not name are debris
+of an interrupted write and are removed on resume.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import signal
+from collections import Counter
+from pathlib import Path
+
+import jax
+import orbax.checkpoint as ocp
+
+from rlscale.config import ConfigError, SweepConfig
+
+CHECKPOINT_DIR = "checkpoints"
+MANIFEST_FILE = "state.json"
+STATE_DIR = "state"
+COUNTERS_FILE = "host.json"
+FORMAT_VERSION = 1
+# Fields that may change between a run and its resumption: they do not change what is trained.
+RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds")
+
+FAULT_ENV = "RLSCALE_TEST_KILL_AT"
+_fault_hits: Counter = Counter()
+
+
+class RunDirectoryError(ConfigError):
+    """The output directory cannot be used as asked (a different sweep, nothing to resume, a
+    corrupted checkpoint); the message names the directory and what to do."""
+
+    def __init__(self, message: str):
+        self.errors = [message]
+        ValueError.__init__(self, message)
+
+
+def fault_point(name: str) -> None:
+    """Fault injection for tests/reliability: with `RLSCALE_TEST_KILL_AT=<name>:<n>` in the
+    environment, the process SIGKILLs itself the n-th time it reaches the point `name`.
+
+    Points: "eval_rows_written" (rows fsync'ed, no checkpoint yet), "checkpoint_state_written"
+    (orbax state on disk, no counters), "checkpoint_files_written" (all files, manifest not yet
+    replaced), "manifest_replaced" (previous checkpoint not yet deleted).
+    """
+    target = os.environ.get(FAULT_ENV)
+    if not target:
+        return
+    point, _, count = target.partition(":")
+    if point != name:
+        return
+    _fault_hits[name] += 1
+    if _fault_hits[name] == int(count or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclasses.dataclass
+class GroupCounters:
+    """Host-side counters of a group at a checkpoint (all ints are exact, JSON has no int limit)."""
+
+    next_eval_index: int
+    """Evaluations done; training resumes at env step next_eval_index * eval_interval."""
+    grad_steps: list[int]
+    """Gradient updates applied per config (64-bit on the host)."""
+    executed_slots: int
+    """Update slots the group computed (for the measured wasted-work fraction)."""
+    best_return: float
+    last_returns: list[float]
+    """Returns of the latest evaluation, per config."""
+    diverged_config_ids: list[int]
+    wall_time_s: float
+    """Seconds the group has trained, over all processes that ran it."""
+
+
+def comparable_config(config: SweepConfig | dict) -> dict:
+    """The config as stored in the manifest, without the fields a resumption may change."""
+    values = config.to_dict() if isinstance(config, SweepConfig) else config
+    values = json.loads(json.dumps(values))
+    return {key: value for key, value in values.items() if key not in RESUMABLE_FIELDS}
+
+
+class SweepCheckpoints:
+    """The checkpoints of one run directory and their manifest."""
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.root = self.run_dir / CHECKPOINT_DIR
+        self.manifest_path = self.root / MANIFEST_FILE
+        self.manifest: dict | None = None
+
+    # ---- manifest -------------------------------------------------------------------------
+    def read_manifest(self) -> dict | None:
+        """The stored manifest, or None when the directory has none."""
+        if not self.manifest_path.exists():
+            return None
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+            if manifest["format"] != FORMAT_VERSION:
+                raise ValueError(f"format {manifest['format']}")
+            int(manifest["rows_written"])
+            dict(manifest["groups"])
+            dict(manifest["config"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise RunDirectoryError(
+                f"checkpoint manifest {self.manifest_path} is unreadable ({error}); "
+                "the run directory is damaged: use a new --out"
+            ) from None
+        return manifest
+
+    def start(self, config: SweepConfig) -> None:
+        """Create an empty manifest for a fresh sweep."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.manifest = {
+            "format": FORMAT_VERSION,
+            "config": comparable_config(config),
+            "rows_written": 0,
+            "wall_time_s": 0.0,
+            "groups": {},
+        }
+        self._replace_manifest()
+
+    def adopt(self, manifest: dict) -> None:
+        """Continue from a stored manifest: verify every checkpoint it names and delete the files
+        it does not name (debris of interrupted writes)."""
+        self.manifest = manifest
+        named = set()
+        for group, entry in sorted(manifest["groups"].items(), key=lambda item: int(item[0])):
+            path = self.root / entry["checkpoint"]
+            found = directory_sha256(path) if path.is_dir() else "missing"
+            if found != entry["sha256"]:
+                raise RunDirectoryError(
+                    f"checkpoint {path} of group {group} is corrupted: sha256 {found} does not match "
+                    f"{entry['sha256']} in {self.manifest_path}; delete {self.run_dir} or use a new --out"
+                )
+            named.add(path)
+        for group_dir in self.root.glob("group-*"):
+            for step_dir in group_dir.iterdir():
+                if step_dir not in named:
+                    shutil.rmtree(step_dir, ignore_errors=True)
+
+    @property
+    def rows_written(self) -> int:
+        return int(self.manifest["rows_written"])
+
+    @property
+    def wall_time_s(self) -> float:
+        return float(self.manifest.get("wall_time_s", 0.0))
+
+    def group_entry(self, group: int) -> dict | None:
+        """{"checkpoint", "sha256", "env_step", "done"} of the group's latest checkpoint, or None."""
+        return self.manifest["groups"].get(str(group))
+
+    # ---- save / restore -----------------------------------------------------------------------
+    def save(
+        self,
+        group: int,
+        env_step: int,
+        state,
+        counters: GroupCounters,
+        rows_written: int,
+        wall_time_s: float,
+        done: bool,
+    ) -> None:
+        """Write the group's full state and counters, then name them in the manifest.
+
+        `state` is a GroupState (device or host arrays); `rows_written` counts the rows of
+        `evals.jsonl` (already fsync'ed) that this state has produced, over all groups.
+        """
+        relative = f"group-{group:03d}/env-step-{env_step:012d}"
+        path = self.root / relative
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        ocp.PyTreeCheckpointer().save(path / STATE_DIR, jax.device_get(state))
+        fault_point("checkpoint_state_written")
+        _write_synced(path / COUNTERS_FILE, json.dumps(dataclasses.asdict(counters)))
+        checksum = directory_sha256(path, sync=True)
+        _fsync_directory(path.parent)
+        fault_point("checkpoint_files_written")
+        previous = self.group_entry(group)
+        self.manifest["groups"][str(group)] = {
+            "checkpoint": relative,
+            "sha256": checksum,
+            "env_step": env_step,
+            "done": done,
+        }
+        self.manifest["rows_written"] = rows_written
+        self.manifest["wall_time_s"] = wall_time_s
+        self._replace_manifest()
+        fault_point("manifest_replaced")
+        if previous is not None and previous["checkpoint"] != relative:
+            shutil.rmtree(self.root / previous["checkpoint"], ignore_errors=True)
+
+    def restore(self, group: int, abstract_state) -> tuple[object, GroupCounters]:
+        """The group's latest checkpointed GroupState (numpy leaves, structured like
+        `abstract_state`, e.g. `jax.eval_shape(trainer.init, hparams)`) and its counters."""
+        path = self.root / self.group_entry(group)["checkpoint"]
+        state = ocp.PyTreeCheckpointer().restore(path / STATE_DIR, item=abstract_state)
+        return state, self.counters(group)
+
+    def counters(self, group: int) -> GroupCounters:
+        path = self.root / self.group_entry(group)["checkpoint"] / COUNTERS_FILE
+        return GroupCounters(**json.loads(path.read_text()))
+
+    def _replace_manifest(self) -> None:
+        _write_synced(self.manifest_path, json.dumps(self.manifest, indent=1))
+
+
+def directory_sha256(path: Path, sync: bool = False) -> str:
+    """sha256 over the relative paths and contents of every file under `path` (sorted); with
+    `sync`, each file is also fsync'ed."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(path).rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+            if sync:
+                os.fsync(handle.fileno())
+    return digest.hexdigest()
+
+
+def _write_synced(path: Path, text: str) -> None:
+    """Replace `path` atomically: write a temporary file, fsync it, rename, fsync the directory."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

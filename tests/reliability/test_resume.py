@@ -1,0 +1,125 @@
+"""Kill -9 at several points (including inside a checkpoint write), resume, and end bit-identical to
+an uninterrupted run: the same parameters, optimizer states, replay buffers and eval rows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from reliability_helpers import (
+    TINY_SWEEP,
+    assert_trees_identical,
+    eval_rows,
+    final_states,
+    run_sweep_process,
+)
+
+# Each run of the sequence continues the previous one in the same directory and is SIGKILLed at
+# the n-th time it reaches the named point (see rlscale/run/checkpoint.py:fault_point). Checkpoints
+# are written at every evaluation (env steps 500..2000 of group 0, then of group 1).
+KILL_SEQUENCE = (
+    "checkpoint_state_written:2",  # group 0, env step 1000: orbax state written, no counters/manifest
+    "eval_rows_written:2",  # group 0, env step 1500: rows fsync'ed, no checkpoint (then a torn row)
+    "checkpoint_files_written:3",  # group 1, env step 500: files complete, manifest not replaced
+    "manifest_replaced:2",  # group 1, env step 1000: manifest replaced, old checkpoint not deleted
+)
+TORN_ROW = '{"config_id": 0, "group": 0, "suite": "jax", "env": "pend'
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory, compile_cache) -> Path:
+    out = tmp_path_factory.mktemp("reference") / "run"
+    result = run_sweep_process(TINY_SWEEP, out, compile_cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_killed_and_resumed_sweep_matches_uninterrupted_run(reference_run, tmp_path, compile_cache):
+    out = tmp_path / "run"
+    for kill_at in KILL_SEQUENCE:
+        result = run_sweep_process(TINY_SWEEP, out, compile_cache, kill_at=kill_at)
+        assert result.returncode == -signal.SIGKILL, (kill_at, result.stderr[-3000:])
+        if kill_at.startswith("eval_rows_written"):
+            with open(out / "evals.jsonl", "a") as handle:
+                handle.write(TORN_ROW)
+    result = run_sweep_process(TINY_SWEEP, out, compile_cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    assert eval_rows(out) == eval_rows(reference_run)
+    for resumed, uninterrupted in zip(final_states(out, TINY_SWEEP), final_states(reference_run, TINY_SWEEP)):
+        assert_trees_identical(resumed, uninterrupted)
+    # Only the named checkpoints remain: debris of the interrupted writes was removed.
+    assert sorted(p.name for p in (out / "checkpoints").glob("group-*/*")) == ["env-step-000000002000"] * 2
+
+
+def test_finished_sweep_run_again_changes_nothing(reference_run, tmp_path, compile_cache):
+    before = _tree_digest(reference_run, exclude=("evals.parquet",))
+    result = run_sweep_process(TINY_SWEEP, reference_run, compile_cache, resume=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _tree_digest(reference_run, exclude=("evals.parquet",)) == before
+
+
+def test_corrupted_checkpoint_is_reported_before_anything_changes(reference_run, tmp_path, compile_cache):
+    out = tmp_path / "run"
+    _copy_tree(reference_run, out)
+    victim = max((out / "checkpoints" / "group-001").rglob("*"), key=lambda p: p.stat().st_size if p.is_file() else -1)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    before = _tree_digest(out)
+    result = run_sweep_process(TINY_SWEEP, out, compile_cache)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "checkpoint" in result.stderr and "group 1 is corrupted" in result.stderr and "sha256" in result.stderr
+    assert _tree_digest(out) == before
+
+
+def test_directory_holding_a_different_sweep_is_refused(reference_run, tmp_path, compile_cache):
+    out = tmp_path / "run"
+    _copy_tree(reference_run, out)
+    before = _tree_digest(out)
+    result = run_sweep_process({**TINY_SWEEP, "learning_rate": [1e-3, 5e-4]}, out, compile_cache)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "holds a different sweep" in result.stderr and "learning_rate" in result.stderr
+    assert "0.0005" in result.stderr
+    assert _tree_digest(out) == before
+
+
+def test_changed_checkpoint_interval_is_the_same_sweep(reference_run, tmp_path, compile_cache):
+    out = tmp_path / "run"
+    _copy_tree(reference_run, out)
+    result = run_sweep_process({**TINY_SWEEP, "checkpoint_every_seconds": 60.0}, out, compile_cache)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert eval_rows(out) == eval_rows(reference_run)
+
+
+def test_resume_without_checkpoint_is_refused(tmp_path, compile_cache):
+    result = run_sweep_process(TINY_SWEEP, tmp_path / "empty", compile_cache, resume=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "no checkpoint manifest" in result.stderr
+    assert not (tmp_path / "empty").exists()
+
+
+def _copy_tree(source: Path, destination: Path) -> None:
+    import shutil
+
+    shutil.copytree(source, destination)
+
+
+def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and path.name not in exclude
+    }
+
+
+def test_manifest_records_rows_and_checksums(reference_run):
+    manifest = json.loads((reference_run / "checkpoints" / "state.json").read_text())
+    assert manifest["rows_written"] == len(eval_rows(reference_run)) == 16
+    assert all(entry["done"] and len(entry["sha256"]) == 64 for entry in manifest["groups"].values())
