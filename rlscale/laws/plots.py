@@ -158,3 +158,50 @@ FIGURES = {
     "pareto_frontier": plot_pareto_frontier,
     "budget": plot_budget,
 }
+
+
+def learning_curves(table, band: str = "minmax") -> Figure:
+    """Learning curves of a long-form table (columns env, utd, batch_size, learning_rate, seed,
+    env_step, return): one panel per (env, σ), one line per (B, η), the mean over seeds with a
+    band of the seeds' min–max (`band="minmax"`) or 5–95th percentiles (`band="percentile"`).
+    Returns are raw (not normalized); only env steps logged by every seed of a config are drawn."""
+    if band not in ("minmax", "percentile"):
+        raise ValueError(f"band must be 'minmax' or 'percentile', got {band!r}")
+    envs = sorted(table["env"].unique())
+    utds = sorted(table["utd"].unique())
+    combos = sorted({(int(b), float(lr)) for b, lr in zip(table["batch_size"], table["learning_rate"])})
+    colors = colormaps["tab10"] if len(combos) <= 10 else colormaps["viridis"]
+    figure = Figure(figsize=(3.6 * len(utds), 3.0 * len(envs) + 0.8), layout="constrained")
+    axes = figure.subplots(len(envs), len(utds), squeeze=False, sharey="row")
+    for row, env in enumerate(envs):
+        for column, utd in enumerate(utds):
+            axis = axes[row, column]
+            panel = table[(table["env"] == env) & (table["utd"] == utd)]
+            for index, (batch_size, learning_rate) in enumerate(combos):
+                config = panel[(panel["batch_size"] == batch_size) & (panel["learning_rate"] == learning_rate)]
+                if config.empty:
+                    continue
+                n_seeds = config["seed"].nunique()
+                per_step = config.groupby("env_step")["return"]
+                complete = per_step.count() == n_seeds
+                if band == "minmax":
+                    low, high = per_step.min(), per_step.max()
+                else:
+                    low, high = per_step.quantile(0.05), per_step.quantile(0.95)
+                steps = complete.index[complete.to_numpy()]
+                color = colors(index % 10) if len(combos) <= 10 else colors(index / max(1, len(combos) - 1))
+                axis.plot(steps, per_step.mean()[steps], "-", color=color, lw=1.2, label=f"B={batch_size}, η={learning_rate:g}")
+                axis.fill_between(steps, low[steps], high[steps], color=color, alpha=0.12, lw=0)
+            axis.set_title(f"{env}, σ={utd:g}" if len(envs) > 1 else f"σ={utd:g}", fontsize=9)
+            axis.set_xlabel("env steps")
+            if column == 0:
+                axis.set_ylabel("evaluation return")
+            axis.grid(True, alpha=0.3)
+    legend = {}
+    for axis in axes.flat:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    figure.legend(list(legend.values()), list(legend), loc="outside lower center", ncol=min(len(combos), 6), fontsize=7)
+    band_text = "seed min–max" if band == "minmax" else "seed 5–95%"
+    figure.suptitle(f"Learning curves: mean over seeds, band = {band_text}" + (f" ({envs[0]})" if len(envs) == 1 else ""))
+    return figure

@@ -1,0 +1,90 @@
+"""`rlscale plot DIR`: learning-curve figures of a run directory (or table), and the fit's figures
+redrawn when the directory holds a fit.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rlscale.laws.table import FitInputError
+
+FIGURE_FORMATS = ("png", "svg")
+FIT_LOCATIONS = ("fit.json", "fit/fit.json")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the `plot` subcommand."""
+    parser = subparsers.add_parser(
+        "plot",
+        help="learning curves per config (and the fit's figures) as PNG and SVG",
+        description=(
+            "Draw learning curves (mean over seeds with a seed band, one panel per (env, σ), one line per (B, η)) "
+            "into OUT/learning_curves.{png,svg}. When DIR holds a fit.json (DIR/fit.json or DIR/fit/fit.json), "
+            "refit with that fit's options and write its figures and fit.json into OUT too."
+        ),
+    )
+    parser.add_argument("runs", metavar="DIR", help="run directory (evals.jsonl files), or a .jsonl/.csv/.parquet table")
+    parser.add_argument("--out", help="output directory (default: DIR/plots)")
+    parser.add_argument(
+        "--band", choices=("minmax", "percentile"), default="minmax", help="seed band: min–max (default) or 5–95th percentile"
+    )
+    parser.set_defaults(func=run_plot)
+    return parser
+
+
+def existing_fit(runs: Path) -> Path | None:
+    """The fit.json written for the run directory `runs`, if any."""
+    if not runs.is_dir():
+        return None
+    for location in FIT_LOCATIONS:
+        if (runs / location).is_file():
+            return runs / location
+    return None
+
+
+def fit_options_of(fit: dict):
+    """FitOptions that reproduce the fit recorded in a fit.json."""
+    from rlscale.laws.fit import FitOptions
+
+    return FitOptions(
+        thresholds=tuple(fit["thresholds"]),
+        selection_threshold=fit["selection_threshold"],
+        n_bootstrap=fit["n_bootstrap"],
+        seed=fit["seed"],
+        delta=fit.get("delta"),
+        model_size=fit.get("model_size"),
+        normalization={env: tuple(bounds) for env, bounds in (fit.get("normalization") or {}).items()},
+        interval=tuple(fit["interval"]),
+    )
+
+
+def run_plot(args: argparse.Namespace) -> int:
+    """The `plot` subcommand: 0 on success, 2 on bad input (one message on stderr)."""
+    from rlscale.laws.plots import learning_curves
+    from rlscale.run.fitting import fit_run_directory
+    from rlscale.run.tables import load_runs
+
+    runs = Path(args.runs)
+    out = Path(args.out) if args.out else (runs if runs.is_dir() else runs.parent) / "plots"
+    try:
+        table = load_runs(runs)
+        if table.empty:
+            raise FitInputError(f"{runs} holds no evaluations yet")
+        missing = [column for column in ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return") if column not in table]
+        if missing:
+            raise FitInputError(f"{runs}: the table lacks columns {missing}")
+        out.mkdir(parents=True, exist_ok=True)
+        figure = learning_curves(table, band=args.band)
+        for extension in FIGURE_FORMATS:
+            figure.savefig(out / f"learning_curves.{extension}", dpi=120)
+        print(f"wrote {out / 'learning_curves.png'} (and .svg)")
+        fit_path = existing_fit(runs)
+        if fit_path is not None:
+            fit_run_directory(runs, out, fit_options_of(json.loads(fit_path.read_text())))
+            print(f"refitted with the options of {fit_path}: fit figures and fit.json in {out}")
+    except FitInputError as error:
+        print(f"rlscale plot: error: {error}", file=sys.stderr)
+        return 2
+    return 0

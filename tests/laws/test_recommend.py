@@ -1,0 +1,96 @@
+"""`recommend`: σ*, B*, η*, D and C for a budget, from a fit.json structure."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from rlscale.laws import FitInputError, FitOptions, fit_laws, round_batch_size
+from rlscale.laws.recommend import recommend
+
+
+@pytest.fixture(scope="module")
+def fit(request) -> dict:
+    from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
+
+    table = synthetic_sweep(
+        SyntheticLaws(),
+        utds=(1.0, 2.0, 4.0, 8.0),
+        batch_sizes=(128, 256, 512),
+        learning_rates=(2e-4, 5e-4, 1e-3),
+        n_seeds=3,
+        n_evals=120,
+        seed=2,
+    )
+    return json.loads(json.dumps(fit_laws(table, FitOptions(n_bootstrap=20)).to_dict()))
+
+
+def _points(fit: dict) -> list[dict]:
+    return sorted(fit["budget_law"]["points"], key=lambda point: point["budget"])
+
+
+def test_at_a_budget_point_reproduces_that_threshold(fit):
+    point = _points(fit)[1]
+    result = recommend(fit, point["budget"])
+    law = fit["budget_law"]
+    assert result.scope == "all" and result.env is None
+    assert result.utd == pytest.approx(law["coefficient"] * point["budget"] ** law["exponent"])
+    assert result.threshold == pytest.approx(point["threshold"])
+    assert result.data == pytest.approx(point["data"])
+    assert result.compute == pytest.approx(point["compute"])
+    assert not result.extrapolated
+
+
+def test_hparams_follow_the_laws_and_intervals_contain_the_point(fit):
+    budget = math.sqrt(_points(fit)[0]["budget"] * _points(fit)[-1]["budget"])
+    result = recommend(fit, budget, env="env-a")
+    batch_law, rate_law = fit["batch_size_law"], fit["learning_rate_law"]
+    continuous = 10 ** (batch_law["intercept"]["env-a"] + batch_law["slope"] * math.log10(result.utd))
+    assert result.batch_size_continuous == pytest.approx(continuous)
+    assert result.batch_size == round_batch_size(continuous) and result.batch_size % 16 == 0
+    assert result.learning_rate == pytest.approx(10 ** (rate_law["intercept"]["env-a"] + rate_law["slope"] * math.log10(result.utd)))
+    for name in ("utd", "learning_rate", "data", "compute"):
+        low, high = getattr(result, f"{name}_interval")
+        assert low <= getattr(result, name) * (1 + 1e-9) and getattr(result, name) <= high * (1 + 1e-9), name
+    low, high = result.batch_size_interval
+    assert low <= result.batch_size <= high
+
+
+def test_beyond_the_fitted_budgets_is_flagged_and_grows(fit):
+    largest = _points(fit)[-1]
+    result = recommend(fit, 4 * largest["budget"])
+    assert result.extrapolated
+    assert result.threshold > largest["threshold"]
+    assert result.data > largest["data"]
+    assert any("extrapolated" in note for note in result.notes)
+
+
+def test_explicit_threshold_reads_the_data_law(fit):
+    threshold = fit["thresholds"][-1]
+    result = recommend(fit, _points(fit)[2]["budget"], threshold=threshold)
+    law = next(item for item in fit["data_law"] if item["scope"] == "all" and item["threshold"] == threshold)
+    assert result.threshold == threshold and result.threshold_source == "given"
+    assert result.data == pytest.approx(law["d_min"] + (law["beta"] / result.utd) ** law["alpha"])
+    assert result.compute == pytest.approx(10 * result.model_size * result.batch_size * result.utd * result.data)
+
+
+@pytest.mark.parametrize(
+    "budget, env, threshold, message",
+    [
+        (0.0, None, None, "budget must be a positive"),
+        (-1e15, None, None, "budget must be a positive"),
+        (float("nan"), None, None, "budget must be a positive"),
+        (1e16, "env-z", None, "env 'env-z' is not in the fit"),
+        (1e16, None, 123.0, "no data law for scope 'all' at threshold 123"),
+    ],
+)
+def test_bad_input(fit, budget, env, threshold, message):
+    with pytest.raises(FitInputError, match=message):
+        recommend(fit, budget, env=env, threshold=threshold)
+
+
+def test_fit_without_budget_law(fit):
+    with pytest.raises(FitInputError, match="no budget law"):
+        recommend({**fit, "budget_law": None, "budget_law_per_env": []}, 1e16)
