@@ -14,6 +14,8 @@ COMMANDS = {
     "demo": "rlscale.run.sweep_command",
     "fit": "rlscale.run.fitting",
     "envs": "rlscale.run.envs_command",
+    "recommend": "rlscale.run.recommend_command",
+    "plot": "rlscale.run.plot_command",
 }
 
 
