@@ -187,6 +187,8 @@ def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
         boot_beta = 10.0 ** (boot_intercepts / boot_alpha[:, None])
     alpha_median, alpha_low, alpha_high = summarize_scalar(boot_alpha)
     beta_median, beta_low, beta_high = summarize(boot_beta, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        beta = {str(env): float(10.0 ** (intercepts[0, index] / alpha)) for index, env in enumerate(env_names)}
     points = []
     for _, row in best.iterrows():
         _, low, high = summarize_scalar(row["per_resample"])
@@ -194,7 +196,7 @@ def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
     return PowerLaw(
         hyperparameter=hyperparameter,
         alpha=alpha,
-        beta={str(env): float(10.0 ** (intercepts[0, index] / alpha)) for index, env in enumerate(env_names)},
+        beta=beta,
         intercept={str(env): float(intercepts[0, index]) for index, env in enumerate(env_names)},
         alpha_median=alpha_median,
         alpha_ci=(alpha_low, alpha_high),

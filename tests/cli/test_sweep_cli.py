@@ -1,0 +1,104 @@
+"""`rlscale sweep` driven end to end in a subprocess, as a new user would run it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+TINY_CONFIG = """
+env = "pendulum"
+utd = [0.5, 2]
+batch_size = [16, 32]
+learning_rate = 1e-3
+seeds = [0, 1]
+env_steps = 600
+eval_interval = 300
+eval_episodes = 1
+learning_starts = 200
+buffer_capacity = 1000
+hidden_width = 16
+"""
+
+
+def rlscale(*args, cwd, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "rlscale.cli", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG)
+    return path
+
+
+def test_sweep_end_to_end(tmp_path, tiny_config):
+    out = tmp_path / "run"
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--plain", "--no-fit", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 * 2  # 8 configs, 2 evaluations each
+    required = {"config_id", "env", "algo", "utd", "batch_size", "learning_rate", "seed",
+                "env_step", "grad_step", "return", "wall_time_s"}
+    assert required <= set(rows[0])
+    assert sorted({row["config_id"] for row in rows}) == list(range(8))
+    assert pd.read_parquet(out / "evals.parquet").shape[0] == 16
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["utd"] == [0.5, 2.0]
+    assert manifest["jax_backend"] == "cpu" and manifest["packages"]["jax"]
+    # The plain log has one line per evaluation and group, and the per-config summary.
+    assert result.stdout.count("env_step") >= 4
+    assert "per-config summary" in result.stdout
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
+    out = tmp_path / "run"
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run",
+                     "--set", "max_wasted_fraction=1.0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(groups) == 1 and groups[0]["configs"] == 8
+    assert 0 < groups[0]["planned_wasted_fraction"] < 1
+    assert not out.exists()
+
+
+def test_every_config_error_at_once_and_no_traceback(tmp_path, tiny_config):
+    out = tmp_path / "run"
+    result = rlscale("sweep", str(tiny_config), "--out", str(out),
+                     "--set", "utd=[0, 1]", "--set", "batch_size=-4", "--set", "env='nope'", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for fragment in ("utd must be in (0, 64], got 0.0", "batch_size must be an integer >= 1, got -4",
+                     "env 'nope' is unknown"):
+        assert fragment in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_live_progress_view_in_a_real_terminal(tmp_path, tiny_config):
+    session = f"rlscale-test-{os.getpid()}"
+    out = tmp_path / "run"
+    command = f"{sys.executable} -m rlscale.cli sweep {tiny_config} --out {out} --no-fit; sleep 30"
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "140", "-y", "40", command],
+                   check=True, cwd=tmp_path)
+    try:
+        screens = []
+        deadline = time.time() + 300
+        while time.time() < deadline and not (out / "evals.parquet").exists():
+            time.sleep(1)
+            screens.append(subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                          capture_output=True, text=True).stdout)
+        screen = "\n".join(screens)
+        assert "rlscale sweep" in screen  # the live table's title
+        assert "env steps/s" in screen and "best return" in screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
