@@ -36,6 +36,8 @@ class GroupSpec:
     """Sorted (name, value) options passed to `make_env`."""
     algo: str = "sac"
     network: NetworkConfig = NetworkConfig()
+    agent_options: tuple[tuple[str, object], ...] = ()
+    """Sorted (name, value) static agent options passed to `make_agent` (e.g. BRO's reset_interval)."""
     num_configs: int = 1
     """K: configs trained side by side."""
     num_envs: int = 1
@@ -107,8 +109,14 @@ class GroupTrainer:
         self.spec = spec
         self.env_spec, self.env = make_env(spec.env, **dict(spec.env_options))
         self.agent = make_agent(
-            spec.algo, self.env_spec.observation_size, self.env_spec.action_size, spec.network
+            spec.algo,
+            self.env_spec.observation_size,
+            self.env_spec.action_size,
+            spec.network,
+            **dict(spec.agent_options),
         )
+        # Agents with an `n_step` attribute learn from `replay.NStepTransition` batches.
+        self.n_step = getattr(self.agent, "n_step", None)
         if spec.buffer_capacity % spec.num_envs:
             raise ValueError(
                 f"buffer_capacity ({spec.buffer_capacity}) must be a multiple of num_envs ({spec.num_envs})"
@@ -248,7 +256,13 @@ class GroupTrainer:
 
     def _update_config(self, agent_state, replay_buffer, hparams, rng):
         sample_rng, update_rng = jax.random.split(rng)
-        batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
+        if self.n_step is None:
+            batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
+        else:
+            batch = replay.sample_n_step(
+                replay_buffer, sample_rng, self.spec.max_batch_size, self.n_step,
+                self.spec.num_envs, hparams.discount,
+            )
         mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
         new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng)
         finite = _all_finite(metrics) & _all_finite(new_agent)

@@ -67,3 +67,71 @@ def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int) -> Transit
     """
     indices = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(buffer.size, 1))
     return jax.tree_util.tree_map(lambda column: column[indices], buffer.data)
+
+
+@flax.struct.dataclass
+class NStepTransition:
+    """A batch of n-step transitions, each field with leading axis B.
+
+    obs f32[B, obs] and action f32[B, act] of the first step; reward f32[B]: the discounted reward
+    sum over the k <= n steps taken; next_obs f32[B, obs]: the observation after the k-th step;
+    termination f32[B]: whether the k-th step ended the episode; discount f32[B]: gamma^k, the
+    factor of the bootstrapped value.
+    """
+
+    obs: jax.Array
+    action: jax.Array
+    reward: jax.Array
+    next_obs: jax.Array
+    termination: jax.Array
+    discount: jax.Array
+
+
+def sample_n_step(
+    buffer: ReplayBuffer,
+    rng: jax.Array,
+    max_batch_size: int,
+    n_step: int,
+    rows_per_step: int,
+    discount: jax.Array,
+) -> NStepTransition:
+    """`max_batch_size` n-step transitions whose first rows are drawn uniformly with replacement.
+
+    Rows are inserted `rows_per_step` (= num_envs) at a time, so row i + rows_per_step holds the
+    same env's next step. A start row is drawn among the rows that have n - 1 successors written
+    after it (counting from the oldest row, so wrap-around and the write pointer are respected).
+    The chain of a start row stops early after a termination, or where the next row's obs is not
+    the previous row's next_obs (the env was reset after a time-limit truncation in between). Row
+    i depends only on (rng, i), as in `sample`.
+
+    Args:
+      discount: f32 scalar gamma.
+    """
+    span = (n_step - 1) * rows_per_step
+    offsets = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(buffer.size - span, 1))
+    oldest = (buffer.pointer - buffer.size) % buffer.capacity
+    steps = jnp.arange(n_step)
+    step_offsets = offsets[:, None] + steps[None, :] * rows_per_step
+    chain = jax.tree_util.tree_map(
+        lambda column: column[(oldest + step_offsets) % buffer.capacity], buffer.data
+    )
+    continues = (
+        jnp.all(chain.next_obs[:, :-1] == chain.obs[:, 1:], axis=-1)
+        & (chain.termination[:, :-1] == 0)
+        & (step_offsets[:, 1:] < buffer.size)
+    )
+    included = jnp.concatenate(
+        [jnp.ones((max_batch_size, 1), jnp.float32), jnp.cumprod(continues.astype(jnp.float32), axis=1)],
+        axis=1,
+    )
+    num_steps = jnp.sum(included, axis=1)
+    last = (num_steps - 1).astype(jnp.int32)
+    discounts = discount ** steps.astype(jnp.float32)
+    return NStepTransition(
+        obs=chain.obs[:, 0],
+        action=chain.action[:, 0],
+        reward=jnp.sum(included * discounts[None, :] * chain.reward, axis=1),
+        next_obs=jnp.take_along_axis(chain.next_obs, last[:, None, None], axis=1)[:, 0],
+        termination=jnp.take_along_axis(chain.termination, last[:, None], axis=1)[:, 0],
+        discount=discount**num_steps,
+    )
