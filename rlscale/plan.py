@@ -24,6 +24,10 @@ from rlscale.envs.registry import get_spec
 FLOAT_BYTES = 4
 # Adam keeps two moments per parameter; the critic also has a target copy.
 PARAMETER_COPIES = 3
+# Cost model (`Group.estimated_flops`): an update's forward and backward passes through actor and
+# critics cost about 3 x (2 FLOPs per parameter) per batch row; acting costs one forward pass.
+UPDATE_FLOPS_PER_PARAMETER_ROW = 6
+ACT_FLOPS_PER_PARAMETER = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +50,24 @@ class Group:
         """Gradient updates all configs of the group apply together."""
         learning_steps = max(self.env_steps - self.spec.learning_starts, 0)
         return int(sum(c.utd * learning_steps for c in self.configs))
+
+    def estimated_flops(self, parameter_count: int) -> float:
+        """Estimated FLOPs to train the group: the work the compiled program executes.
+
+        An update slot runs when any config needs it, and then computes a padded batch of
+        `max_batch_size` rows for all K configs, so the group executes about max(utd) * learning
+        env steps slots of K * max_batch_size rows (6 FLOPs per parameter per row). Acting adds one
+        policy forward pass per env step. Env simulation and evaluation are not modelled: they
+        cost the same per env step for every group of a sweep.
+        """
+        learning_steps = max(self.env_steps - self.spec.learning_starts, 0)
+        max_utd = max(c.utd for c in self.configs)
+        rows = len(self.configs) * self.spec.max_batch_size * max_utd * learning_steps
+        acting = len(self.configs) * self.env_steps
+        return float(
+            parameter_count
+            * (UPDATE_FLOPS_PER_PARAMETER_ROW * rows + ACT_FLOPS_PER_PARAMETER * acting)
+        )
 
     def hparams(self, discount: float, tau: float) -> HyperParams:
         """Per-config hyperparameters, each field of shape [K]."""
@@ -80,6 +102,15 @@ class Plan:
     def memory_bytes(self, group: Group) -> int:
         return group.memory_bytes(self.observation_size, self.action_size, self.parameter_count)
 
+    def estimated_flops(self, group: Group) -> float:
+        return group.estimated_flops(self.parameter_count)
+
+    def costliest_first(self) -> list[int]:
+        """Group indices by estimated cost, largest first (ties by index): the order in which a
+        distributed executor submits them, so the long groups do not start last."""
+        costs = [self.estimated_flops(group) for group in self.groups]
+        return sorted(range(len(costs)), key=lambda index: (-costs[index], index))
+
     def summary(self) -> list[dict]:
         """One dict per group: sizes, waste, memory and work estimates (for --dry-run)."""
         return [
@@ -95,6 +126,7 @@ class Plan:
                 "memory_bytes": self.memory_bytes(group),
                 "env_steps": group.env_steps * len(group.configs),
                 "grad_updates": group.grad_updates,
+                "estimated_flops": self.estimated_flops(group),
             }
             for index, group in enumerate(self.groups)
         ]
@@ -141,6 +173,41 @@ def make_plan(config: SweepConfig) -> Plan:
         for members in packed
     )
     return Plan(groups, agent.parameter_count(), env_spec.observation_size, env_spec.action_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerSchedule:
+    """Groups assigned to `num_workers` identical devices, longest estimated cost first, each to
+    the least-loaded device (LPT scheduling: the makespan is at most 4/3 of the optimum)."""
+
+    num_workers: int
+    assignments: tuple[tuple[int, ...], ...]
+    """Group indices per worker, in the order each worker runs them."""
+    loads: tuple[float, ...]
+    """Estimated FLOPs per worker."""
+
+    @property
+    def makespan(self) -> float:
+        """Estimated FLOPs of the busiest worker: the sweep's wall time in FLOPs of one device."""
+        return max(self.loads)
+
+    @property
+    def speedup(self) -> float:
+        """Total work over the makespan: how many times faster than one worker."""
+        return sum(self.loads) / self.makespan if self.makespan else 1.0
+
+
+def schedule_on_workers(plan: Plan, num_workers: int) -> WorkerSchedule:
+    """Balance the plan's groups over `num_workers` devices by estimated cost (see WorkerSchedule)."""
+    if num_workers < 1:
+        raise ValueError(f"num_workers must be >= 1, got {num_workers}")
+    assignments: list[list[int]] = [[] for _ in range(num_workers)]
+    loads = [0.0] * num_workers
+    for index in plan.costliest_first():
+        worker = min(range(num_workers), key=lambda w: (loads[w], w))
+        assignments[worker].append(index)
+        loads[worker] += plan.estimated_flops(plan.groups[index])
+    return WorkerSchedule(num_workers, tuple(map(tuple, assignments)), tuple(loads))
 
 
 def _fits(members: list[RunConfig], config: SweepConfig) -> bool:

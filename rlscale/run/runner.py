@@ -15,6 +15,7 @@ import math
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import jax
@@ -22,7 +23,7 @@ import numpy as np
 
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.loop import get_trainer
+from rlscale.engine.sharding import get_group_trainer
 from rlscale.envs.registry import get_spec
 from rlscale.plan import Group, Plan, make_plan
 from rlscale.run.progress import PlainProgress
@@ -56,6 +57,7 @@ def run_sweep(
     progress=None,
     after_eval=None,
     resume: bool = False,
+    groups: Sequence[int] | None = None,
 ) -> list[GroupResult]:
     """Train every group of the sweep's plan, streaming rows to `<out_dir>/evals.jsonl` and
     checkpointing each group's full state to `<out_dir>/checkpoints/` (see run/checkpoint.py).
@@ -67,7 +69,9 @@ def run_sweep(
     different sweep, a corrupted checkpoint, or a group too large for the device raises a
     ConfigError subclass naming the problem.
 
-    `after_eval(num_rows_written)` is called after each evaluation (for streaming fits).
+    `after_eval(num_rows_written)` is called after each evaluation (for streaming fits). `groups`
+    restricts the run to those plan groups (a distributed executor runs one group per directory).
+    With several local devices each group's configs are sharded across them (engine/sharding.py).
     """
     plan = make_plan(config)
     check_memory(plan)
@@ -87,6 +91,8 @@ def run_sweep(
     results = []
     try:
         for index, group in enumerate(plan.groups):
+            if groups is not None and index not in groups:
+                continue
             entry = checkpoints.group_entry(index)
             if entry is not None and entry["done"]:
                 results.append(_done_result(index, group, checkpoints.counters(index)))
@@ -220,7 +226,7 @@ def _run_group(
     config, plan: Plan, index: int, group: Group, store, progress, sweep_clock, after_eval, checkpoints
 ):
     env_spec = get_spec(config.env, **config.env_options)
-    trainer = get_trainer(group.spec)
+    trainer = get_group_trainer(group.spec)
     hparams = group.hparams(config.discount, config.tau)
     num_configs = len(group.configs)
     if checkpoints.group_entry(index) is None:

@@ -1,0 +1,74 @@
+"""A group's config axis sharded across two (forced host) devices trains like the unsharded group.
+
+Runs in a subprocess because the device count (XLA_FLAGS=--xla_force_host_platform_device_count=2)
+is fixed when JAX starts. K = 3 configs are padded to 4 (two per device).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+SHARDED_VS_UNSHARDED = """
+import json, sys
+import jax, numpy as np
+sys.path.insert(0, "tests/engine")
+from engine_helpers import make_hparams, small_spec
+from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.engine.loop import get_trainer
+from rlscale.engine.sharding import ShardedTrainer, get_group_trainer
+
+spec = small_spec(num_configs=3, network=NetworkConfig(16, 2), max_batch_size=32, update_slots=2,
+                  learning_starts=100, buffer_capacity=500)
+hparams = make_hparams([1e-3, 3e-4, 1e-3], [32, 16, 8], [1.0, 2.0, 0.5], [0, 1, 2])
+runs = {}
+for name, trainer in (("sharded", get_group_trainer(spec)), ("single", get_trainer(spec))):
+    state = trainer.init(hparams)
+    state, stats = trainer.train_chunk(state, 150)
+    runs[name] = (state, stats, trainer.evaluate(state, 0))
+sharded, single = runs["sharded"], runs["single"]
+agent_leaves = jax.tree_util.tree_leaves(sharded[0].agent)
+flat = lambda leaves: np.concatenate([np.asarray(x, np.float64)[:3].ravel() for x in leaves])
+a, b = flat(agent_leaves), flat(jax.tree_util.tree_leaves(single[0].agent))
+print(json.dumps({
+    "num_devices": len(jax.local_devices()),
+    "is_sharded_trainer": isinstance(get_group_trainer(spec), ShardedTrainer),
+    "devices_per_agent_leaf": sorted({len(x.sharding.device_set) for x in agent_leaves}),
+    "shard_rows": sorted({s.data.shape[0] for x in agent_leaves for s in x.addressable_shards}),
+    "state_rows": int(sharded[0].iteration.shape[0]),
+    "grad_steps": [np.asarray(r[1].grad_steps).tolist() for r in (sharded, single)],
+    "returns": [np.asarray(r[2]).tolist() for r in (sharded, single)],
+    "relative_difference": float(np.linalg.norm(a - b) / np.linalg.norm(b)),
+    "bitwise": bool((a == b).all()),
+}))
+"""
+
+
+def test_sharded_group_matches_single_device_group():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    completed = subprocess.run(
+        [sys.executable, "-c", SHARDED_VS_UNSHARDED],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+
+    assert result["num_devices"] == 2 and result["is_sharded_trainer"]
+    # Every agent leaf is split across both devices, two (padded) configs on each.
+    assert result["devices_per_agent_leaf"] == [2]
+    assert result["shard_rows"] == [2]
+    assert result["state_rows"] == 4
+    sharded_steps, single_steps = result["grad_steps"]
+    assert sharded_steps == single_steps == [50, 100, 25]
+    # Not bitwise (a K/2-config program rounds differently in the last bits): within the
+    # project's equivalence tolerance.
+    assert result["relative_difference"] <= 1e-5
+    sharded_returns, single_returns = result["returns"]
+    assert len(sharded_returns) == 3
+    for sharded_return, single_return in zip(sharded_returns, single_returns):
+        assert abs(sharded_return - single_return) <= 1e-5 * abs(single_return)
