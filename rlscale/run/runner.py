@@ -73,36 +73,43 @@ def run_sweep(
     restricts the run to those plan groups (a distributed executor runs one group per directory).
     With several local devices each group's configs are sharded across them (engine/sharding.py).
     """
-    plan = make_plan(config)
-    check_memory(plan)
-    out_dir = Path(out_dir)
-    checkpoints = SweepCheckpoints(out_dir)
-    stored = _stored_sweep(out_dir, config, checkpoints, resume)
-    if stored is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_manifest(out_dir, config, plan)
-        checkpoints.start(config)
-    else:
-        checkpoints.adopt(stored)
-        truncate_rows(out_dir, checkpoints.rows_written)
     progress = progress or PlainProgress()
-    store = EvalStore(out_dir)
-    sweep_clock = _SweepClock(checkpoints.wall_time_s)
-    results = []
     try:
-        for index, group in enumerate(plan.groups):
-            if groups is not None and index not in groups:
-                continue
-            entry = checkpoints.group_entry(index)
-            if entry is not None and entry["done"]:
-                results.append(_done_result(index, group, checkpoints.counters(index)))
-                continue
-            progress.start_group(index, len(plan.groups), plan.summary()[index])
-            results.append(
-                _run_group(config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints)
-            )
+        plan = make_plan(config)
+        check_memory(plan)
+        out_dir = Path(out_dir)
+        checkpoints = SweepCheckpoints(out_dir)
+        stored = _stored_sweep(out_dir, config, checkpoints, resume)
+        if stored is None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_manifest(out_dir, config, plan)
+            checkpoints.start(config)
+        else:
+            checkpoints.adopt(stored)
+            try:
+                truncate_rows(out_dir, checkpoints.rows_written)
+            except ValueError as error:
+                raise RunDirectoryError(f"{error}: the run directory is damaged; use a new --out") from None
+        store = EvalStore(out_dir)
+        sweep_clock = _SweepClock(checkpoints.wall_time_s)
+        results = []
+        try:
+            for index, group in enumerate(plan.groups):
+                if groups is not None and index not in groups:
+                    continue
+                entry = checkpoints.group_entry(index)
+                if entry is not None and entry["done"]:
+                    results.append(_done_result(index, group, checkpoints.counters(index)))
+                    continue
+                progress.start_group(index, len(plan.groups), plan.summary()[index])
+                results.append(
+                    _run_group(
+                        config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints
+                    )
+                )
+        finally:
+            store.close()
     finally:
-        store.close()
         progress.close()
     write_parquet(out_dir)
     return results

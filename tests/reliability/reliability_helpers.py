@@ -35,38 +35,33 @@ TINY_SWEEP = {
     "checkpoint_every_seconds": 0.0,
 }
 
-# The sweep command of a subprocess: argv[1] a JSON config, argv[2] the run dir, argv[3] "resume"
-# to pass resume=True. Bad input exits 2 with the message on stderr, like the CLI.
-SWEEP_ENTRY = """
-import json, sys
-import jax
-jax.config.update("jax_compilation_cache_dir", sys.argv[4])
-jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-from rlscale.config import ConfigError, SweepConfig
-from rlscale.run.runner import run_sweep
-try:
-    config = SweepConfig.from_dict(json.loads(sys.argv[1]))
-    run_sweep(config, sys.argv[2], resume=sys.argv[3] == "resume")
-except ConfigError as error:
-    print(f"rlscale sweep: {error}", file=sys.stderr)
-    sys.exit(2)
-"""
+
+
+def toml_text(values: dict) -> str:
+    """A flat TOML document for a dict of strings, numbers, booleans and lists of numbers."""
+    return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
 
 
 def run_sweep_process(
     values: dict, out_dir: Path, cache: Path, kill_at: str | None = None, resume: bool = False
 ) -> subprocess.CompletedProcess:
-    """Run a sweep in a fresh Python process; `kill_at` sets the RLSCALE_TEST_KILL_AT fault point."""
+    """`rlscale sweep` in a fresh process, config written next to `out_dir`; `kill_at` sets the
+    RLSCALE_TEST_KILL_AT fault point (rlscale/run/checkpoint.py:fault_point)."""
+    config_path = out_dir.parent / f"{out_dir.name}.toml"
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(toml_text(values))
     env = {key: value for key, value in os.environ.items() if key != "RLSCALE_TEST_KILL_AT"}
-    env["JAX_PLATFORMS"] = "cpu"
+    env.update(
+        JAX_PLATFORMS="cpu",
+        JAX_COMPILATION_CACHE_DIR=str(cache),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+        JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
+    )
     if kill_at is not None:
         env["RLSCALE_TEST_KILL_AT"] = kill_at
-    return subprocess.run(
-        [sys.executable, "-c", SWEEP_ENTRY, json.dumps(values), str(out_dir),
-         "resume" if resume else "fresh", str(cache)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-    )
+    command = [sys.executable, "-m", "rlscale.cli", "sweep", str(config_path), "--out", str(out_dir),
+               "--plain", "--no-fit"] + (["--resume"] if resume else [])
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
 def final_states(run_dir: Path, values: dict) -> list:
