@@ -1,0 +1,215 @@
+"""PQL: n-step sampling against a brute-force reference, losses against a NumPy reference, the
+actor update interval, mixed exploration noise, a config in a group against the same config alone,
+and learning on pendulum."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from agents_reference import (
+    make_hparams,
+    perturb,
+    plain_mlp,
+    relative_difference,
+    scalar_hparams,
+    small_spec,
+    to_numpy,
+)
+from rlscale.agents import make_agent
+from rlscale.agents.pql import losses
+from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.engine import replay
+from rlscale.engine.loop import get_trainer
+from rlscale.engine.types import Transition
+
+CRITIC = NetworkConfig(hidden_width=16, hidden_depth=2)
+ACTOR = NetworkConfig(hidden_width=16, hidden_depth=1)
+MAX_BATCH, BATCH = 64, 48
+
+
+def _agent(**options):
+    return make_agent("pql", 3, 2, CRITIC, actor_network=ACTOR, **options)
+
+
+def _filled_buffer(num_envs, capacity, num_inserts, seed=0):
+    """A buffer after `num_inserts` inserts of num_envs rows from random episodes that terminate
+    or get reset at random; returns it and the per-insert rows as NumPy arrays."""
+    rng = np.random.default_rng(seed)
+    buffer = replay.init_replay(capacity, 1, 1)
+    obs = rng.normal(size=(num_envs, 1)).astype(np.float32)
+    inserted = []
+    for _ in range(num_inserts):
+        next_obs = rng.normal(size=(num_envs, 1)).astype(np.float32)
+        termination = (rng.random(num_envs) < 0.1).astype(np.float32)
+        rows = Transition(
+            obs=obs, action=rng.normal(size=(num_envs, 1)).astype(np.float32),
+            reward=rng.normal(size=num_envs).astype(np.float32), next_obs=next_obs,
+            termination=termination,
+        )
+        buffer = replay.insert(buffer, jax.tree_util.tree_map(jnp.asarray, rows))
+        inserted.append(rows)
+        reset = (termination > 0) | (rng.random(num_envs) < 0.1)
+        obs = np.where(reset[:, None], rng.normal(size=(num_envs, 1)), next_obs).astype(np.float32)
+    return buffer, inserted
+
+
+def _reference_n_step(inserted, time, env, n_step, discount):
+    """The n-step transition starting at insert `time`, env `env`, by walking the episode."""
+    total, power = 0.0, 1.0
+    for k in range(n_step):
+        row = jax.tree_util.tree_map(lambda x: x[env], inserted[time + k])
+        total += power * float(row.reward)
+        power *= discount
+        last = row.termination > 0
+        cut = time + k + 1 >= len(inserted) or not np.array_equal(
+            inserted[time + k + 1].obs[env], row.next_obs
+        )
+        if k == n_step - 1 or last or cut:
+            return total, row.next_obs, float(row.termination), power
+
+
+@pytest.mark.parametrize("num_inserts", [7, 40])  # buffer part full, and wrapped around
+def test_n_step_samples_match_episode_walks(num_inserts):
+    num_envs, capacity, n_step, discount = 4, 64, 3, 0.9
+    buffer, inserted = _filled_buffer(num_envs, capacity, num_inserts)
+    batch = replay.sample_n_step(buffer, jax.random.PRNGKey(0), 256, n_step, num_envs, jnp.float32(discount))
+    first_kept = max(0, num_inserts - capacity // num_envs)
+    lookup = {}
+    for time in range(first_kept, num_inserts):
+        for env in range(num_envs):
+            lookup[(float(inserted[time].action[env, 0]))] = (time, env)
+    times = []
+    for i in range(256):
+        time, env = lookup[float(batch.action[i, 0])]
+        times.append(time)
+        reward, next_obs, termination, power = _reference_n_step(inserted, time, env, n_step, discount)
+        np.testing.assert_allclose(float(batch.reward[i]), reward, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(np.asarray(batch.next_obs[i]), next_obs)
+        assert float(batch.termination[i]) == termination
+        np.testing.assert_allclose(float(batch.discount[i]), power, rtol=1e-6)
+    # Starts cover the kept rows that have n - 1 successors, and nothing newer.
+    assert min(times) == first_kept and max(times) == num_inserts - n_step
+
+
+def _numpy_critic(params, obs, action):
+    x = np.concatenate([obs, action], axis=-1)
+    q = [plain_mlp(params["params"][name], x, CRITIC.hidden_depth) for name in ("q1", "q2")]
+    return np.concatenate(q, axis=-1)
+
+
+def _numpy_actor(params, obs):
+    return np.tanh(plain_mlp(params["params"]["MLP_0"], obs, ACTOR.hidden_depth))
+
+
+def _n_step_batch(seed=0):
+    rngs = jax.random.split(jax.random.PRNGKey(seed), 6)
+    return replay.NStepTransition(
+        obs=jax.random.normal(rngs[0], (MAX_BATCH, 3)),
+        action=jax.random.uniform(rngs[1], (MAX_BATCH, 2), minval=-1, maxval=1),
+        reward=jax.random.normal(rngs[2], (MAX_BATCH,)),
+        next_obs=jax.random.normal(rngs[3], (MAX_BATCH, 3)),
+        termination=(jax.random.uniform(rngs[4], (MAX_BATCH,)) < 0.2).astype(jnp.float32),
+        discount=0.99 ** jax.random.randint(rngs[5], (MAX_BATCH,), 1, 4).astype(jnp.float32),
+    )
+
+
+def test_losses_match_numpy_reference():
+    agent = _agent()
+    state = agent.init(jax.random.PRNGKey(1), scalar_hparams())
+    target = perturb(state.critic_params, 3, scale=0.05)
+    batch, mask = _n_step_batch(), (jnp.arange(MAX_BATCH) < BATCH).astype(jnp.float32)
+    np_actor, np_critic, np_target = map(to_numpy, (state.actor_params, state.critic_params, target))
+    b = to_numpy(batch)
+    np_mask = np.asarray(mask, np.float64)
+
+    got = losses.critic_loss(
+        state.critic_params, target, state.actor_params, batch, mask, jnp.float32(BATCH),
+        agent.actor.apply, agent.critic.apply,
+    )
+    next_q = _numpy_critic(np_target, b.next_obs, _numpy_actor(np_actor, b.next_obs)).min(-1)
+    y = b.reward + b.discount * (1 - b.termination) * next_q
+    q = _numpy_critic(np_critic, b.obs, b.action)
+    expected = np.sum(np_mask * 0.5 * np.sum((q - y[:, None]) ** 2, -1)) / BATCH
+    np.testing.assert_allclose(float(got), expected, rtol=1e-4)
+
+    got = losses.actor_loss(
+        state.actor_params, state.critic_params, batch, mask, jnp.float32(BATCH),
+        agent.actor.apply, agent.critic.apply,
+    )
+    q = _numpy_critic(np_critic, b.obs, _numpy_actor(np_actor, b.obs)).min(-1)
+    np.testing.assert_allclose(float(got), np.sum(np_mask * -q) / BATCH, rtol=1e-4)
+
+
+def test_actor_updates_every_interval_critic_updates_and_noise_is_mixed():
+    agent = _agent(actor_update_interval=3)
+    hparams = scalar_hparams()
+    state = agent.init(jax.random.PRNGKey(0), hparams)
+    update = jax.jit(agent.update)
+    mask = jnp.ones((MAX_BATCH,), jnp.float32)
+    actor_changed = []
+    for step in range(6):
+        new_state, metrics = update(state, _n_step_batch(step), mask, hparams, jax.random.PRNGKey(0))
+        actor_changed.append(relative_difference(new_state.actor_params, state.actor_params) > 0)
+        assert relative_difference(new_state.critic_params, state.critic_params) > 0
+        state = new_state
+    assert actor_changed == [False, False, True, False, False, True]
+
+    obs = jnp.zeros((101, 3))
+    noise = agent.act(state, obs, jax.random.PRNGKey(1), False) - agent.act(state, obs, None, True)
+    assert float(jnp.abs(noise[0]).max()) < 4 * agent.noise_scale_min
+    assert float(jnp.abs(noise[-1]).max()) > float(jnp.abs(noise[0]).max())
+
+
+LEARNING_RATES = [3e-4, 1e-3, 5e-4, 2e-3]
+BATCH_SIZES = [32, 16, 48, 24]
+UTDS = [0.25, 0.5, 0.125, 0.75]  # critic updates per transition, with 8 envs per config
+SEEDS = [0, 1, 2, 3]
+NUM_ENVS = 8
+ITERATIONS = 20  # 13 random-action iterations (104 steps), then 7 iterations with updates
+
+
+def _spec(num_configs):
+    return small_spec(
+        algo="pql", network=CRITIC, agent_options=(("actor_network", ACTOR),),
+        num_configs=num_configs, num_envs=NUM_ENVS, max_batch_size=max(BATCH_SIZES),
+        update_slots=6,
+    )
+
+
+@pytest.fixture(scope="module")
+def group_run():
+    trainer = get_trainer(_spec(len(SEEDS)))
+    state = trainer.init(make_hparams(LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS))
+    return trainer.train_chunk(state, ITERATIONS)
+
+
+@pytest.mark.parametrize("index", [1, 3])
+def test_config_in_group_matches_config_alone(group_run, index):
+    group_state, group_stats = group_run
+    trainer = get_trainer(_spec(1))
+    state = trainer.init(
+        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
+    )
+    state, stats = trainer.train_chunk(state, ITERATIONS)
+    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
+    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) >= 20
+    assert relative_difference(member, alone) <= 1e-5
+    np.testing.assert_array_equal(
+        np.asarray(group_state.replay.data.obs[index]), np.asarray(state.replay.data.obs[0])
+    )
+
+
+@pytest.mark.slow
+def test_learns_pendulum():
+    network = NetworkConfig(hidden_width=64, hidden_depth=2)
+    spec = small_spec(
+        algo="pql", network=network, agent_options=(("actor_network", network),), num_envs=16,
+        max_batch_size=128, update_slots=8, learning_starts=1600, buffer_capacity=40_000,
+        eval_episodes=5,
+    )
+    trainer = get_trainer(spec)
+    state = trainer.init(make_hparams([1e-3], [128], [0.5], [0]))
+    state, _ = trainer.train_chunk(state, 1000)
+    assert float(trainer.evaluate(state, 0)[0]) > -600.0
