@@ -10,9 +10,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from distributed_helpers import REPO
 
 SHARDED_VS_UNSHARDED = """
 import json, sys

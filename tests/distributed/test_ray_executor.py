@@ -1,0 +1,45 @@
+"""The Ray executor on a local cluster reproduces the local executor's rows, also when a task's
+worker is killed mid-run (the retry resumes from the group's checkpoint)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from distributed_helpers import TWO_GROUP_SWEEP, eval_rows
+from rlscale.config import SweepConfig
+from rlscale.run.executors import FAULT_ONCE_ENV, RayExecutor, group_directory
+
+# ray.init starts its processes with fork+exec from this (JAX-threaded) process: harmless here.
+pytestmark = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
+
+
+def test_ray_sweep_gives_the_local_rows(ray_cluster, local_run, compile_cache, tmp_path):
+    executor = RayExecutor(compilation_cache_dir=str(compile_cache))
+    results = executor.run(SweepConfig.from_dict(TWO_GROUP_SWEEP), tmp_path, log=lambda line: None)
+
+    assert [result.group for result in results] == [0, 1]
+    assert eval_rows(tmp_path / "evals.jsonl") == eval_rows(local_run / "evals.jsonl")
+    assert len(pd.read_parquet(tmp_path / "evals.parquet")) == 8
+    for index in (0, 1):
+        assert (group_directory(tmp_path, index) / "checkpoints" / "state.json").exists()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert len(manifest["plan"]) == 2
+    assert executor.resumed_from_env_step == {}
+
+
+def test_killed_task_is_retried_and_resumes(ray_cluster, local_run, compile_cache, tmp_path, monkeypatch):
+    # Group 1's worker SIGKILLs itself once its third evaluation's rows are written, before that
+    # evaluation's checkpoint: the retry resumes from env step 500 and rewrites those rows.
+    monkeypatch.setenv(FAULT_ONCE_ENV, "1:eval_rows_written:3")
+    executor = RayExecutor(compilation_cache_dir=str(compile_cache))
+    executor.run(SweepConfig.from_dict(TWO_GROUP_SWEEP), tmp_path, log=lambda line: None)
+
+    assert (tmp_path / "groups" / "fault-injected-1").exists()
+    assert executor.resumed_from_env_step == {1: 500}
+    rows = eval_rows(tmp_path / "evals.jsonl")
+    keys = [(row["config_id"], row["env_step"]) for row in rows]
+    assert len(keys) == len(set(keys)) == 8
+    assert rows == eval_rows(local_run / "evals.jsonl")
