@@ -1,0 +1,284 @@
+"""Shared pieces of the `make bench` harness: sizes, the benchmark configs, and a timed rlscale run.
+
+Every benchmark trains SAC configs that differ in learning rate η, batch size B, UTD σ and seed.
+`BenchSize` fixes how big everything is; `SIZES` holds the three presets (`smoke` for the test
+suite, `cpu` for a 2-core machine, `gpu` for one accelerator).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+
+import jax
+import numpy as np
+
+from rlscale.config import RunConfig, SweepConfig
+from rlscale.engine import schedule
+from rlscale.engine.loop import GroupSpec, get_trainer
+from rlscale.engine.types import HyperParams
+from rlscale.plan import make_plan
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchSize:
+    """How large every benchmark is. All env-step counts are per config."""
+
+    name: str
+    """Preset name, recorded in the results."""
+    env: str = "pendulum"
+    """Registry env every benchmark trains on."""
+    hidden_width: int = 64
+    """Units per hidden layer of actor and critics (2 hidden layers)."""
+    num_envs: int = 1
+    """Parallel envs per config (UTD σ counts updates per transition, so σ·num_envs per iteration)."""
+    group_sizes: tuple[int, ...] = (1, 4, 16, 64)
+    """K values of the sweep-vs-sequential benchmark."""
+    compile_group_sizes: tuple[int, ...] = (1, 64)
+    """K values of the compile-time benchmark (the sweep also records each K's cold compile)."""
+    learning_rates: tuple[float, ...] = (3e-4, 1e-3)
+    """η values mixed into every group."""
+    batch_sizes: tuple[int, ...] = (64, 128)
+    """B values mixed into every group."""
+    utds: tuple[int, ...] = (1, 2)
+    """σ values mixed into every group (integers, so Brax's grad_updates_per_step can match)."""
+    env_steps: int = 1_500
+    """Env steps per config in the sweep and Brax runs."""
+    learning_starts: int = 500
+    """Uniform-random env steps before the first update (Brax: min_replay_size)."""
+    eval_interval: int = 500
+    """Env steps per timed chunk; one evaluation after each chunk."""
+    eval_episodes: int = 5
+    """Deterministic episodes per evaluation (Brax: num_eval_envs)."""
+    buffer_capacity: int = 10_000
+    """Replay capacity per config, in transitions."""
+    sequential_configs: int = 2
+    """Configs trained one after another (rlscale K=1); longer sequences are extrapolated."""
+    brax_configs: int = 2
+    """Configs trained one after another with Brax SAC; longer sequences are extrapolated."""
+    compile_repetitions: int = 1
+    """Repetitions of each compile-time measurement (the median is reported)."""
+    bare_utd: int = 8
+    """σ of the engine-vs-bare-update comparison (the target is stated for σ >= 4)."""
+    bare_group_sizes: tuple[int, ...] = (1, 16)
+    """K values of the engine-vs-bare-update comparison."""
+    bare_updates: int = 800
+    """Gradient updates per config in each timed engine / bare run."""
+    throughput_repetitions: int = 3
+    """Repetitions of each steady-state throughput measurement (the median is reported)."""
+    env_throughput_size: str = "tiny"
+    """Size passed to benchmarks.env_throughput.run."""
+    fit_speed_size: str = "cpu"
+    """Size passed to benchmarks.fit_speed.run."""
+
+
+SIZES = {
+    # Smoke: one (B, σ) so that every K=1 group shares a compile key (compiles dominate its time).
+    "smoke": BenchSize(
+        name="smoke",
+        hidden_width=16,
+        group_sizes=(1, 2),
+        compile_group_sizes=(1, 2),
+        learning_rates=(1e-3, 3e-4),
+        batch_sizes=(32,),
+        utds=(1,),
+        env_steps=400,
+        learning_starts=200,
+        eval_interval=200,
+        eval_episodes=2,
+        buffer_capacity=1_000,
+        sequential_configs=2,
+        brax_configs=1,
+        compile_repetitions=1,
+        bare_utd=4,
+        bare_group_sizes=(2,),
+        bare_updates=200,
+        throughput_repetitions=1,
+        env_throughput_size="tiny",
+        fit_speed_size="tiny",
+    ),
+    "cpu": BenchSize(name="cpu"),
+    "gpu": BenchSize(
+        name="gpu",
+        hidden_width=256,
+        num_envs=8,
+        compile_group_sizes=(1, 4, 16, 64),
+        batch_sizes=(128, 256),
+        env_steps=40_000,
+        learning_starts=4_000,
+        eval_interval=4_000,
+        buffer_capacity=200_000,
+        bare_group_sizes=(1, 64),
+        bare_updates=20_000,
+        compile_repetitions=3,
+        sequential_configs=8,
+        brax_configs=4,
+        env_throughput_size="gpu",
+    ),
+}
+
+
+def bench_configs(size: BenchSize, num_configs: int) -> list[RunConfig]:
+    """The first `num_configs` benchmark configs.
+
+    Configs cycle through every (η, B, σ) combination (σ fastest, η slowest) before the seed
+    changes, so short prefixes already mix the compute-relevant σ and B (which keeps the linear
+    extrapolation of a sequential prefix fair).
+    """
+    combos = list(itertools.product(size.learning_rates, size.batch_sizes, size.utds))
+    return [
+        RunConfig(i, float(u), int(b), float(lr), i // len(combos))
+        for i, (lr, b, u) in zip(range(num_configs), itertools.cycle(combos))
+    ]
+
+
+def sweep_config(size: BenchSize, configs: list[RunConfig], env_steps: int) -> SweepConfig:
+    """A SweepConfig training `configs` as ONE group (no planner split by slots or waste)."""
+    return SweepConfig(
+        env=size.env,
+        configs=[
+            {"utd": c.utd, "batch_size": c.batch_size, "learning_rate": c.learning_rate, "seed": c.seed}
+            for c in configs
+        ],
+        env_steps=env_steps,
+        eval_interval=size.eval_interval,
+        eval_episodes=size.eval_episodes,
+        num_envs=size.num_envs,
+        learning_starts=size.learning_starts,
+        buffer_capacity=size.buffer_capacity,
+        hidden_width=size.hidden_width,
+        max_group_size=max(len(configs), 1),
+        max_wasted_fraction=1.0,
+    )
+
+
+def clear_compile_caches() -> None:
+    """Forget every compiled trainer, so the next run pays its compile as a fresh process would."""
+    get_trainer.cache_clear()
+    jax.clear_caches()
+
+
+_COMPILED: dict = {}
+"""(GroupSpec, iterations) -> (init, train_chunk, evaluate) executables, like get_trainer's cache."""
+
+
+def clear_compile_caches() -> None:
+    """Forget every compiled trainer, so the next run pays its compile as a fresh process would."""
+    _COMPILED.clear()
+    get_trainer.cache_clear()
+    jax.clear_caches()
+
+
+def compile_group(spec: GroupSpec, hparams: HyperParams, iterations: int):
+    """Ahead-of-time compiled (init, train_chunk, evaluate) for `spec`, the wall seconds and the
+    process CPU seconds it took (CPU time is far less sensitive to other load on the machine).
+
+    Equal (spec, iterations) reuse one compile (0 seconds), as rlscale's trainer cache does.
+    """
+    key = (spec, iterations)
+    if key in _COMPILED:
+        return _COMPILED[key], 0.0, 0.0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    trainer = get_trainer(spec)
+    init = trainer.init.lower(hparams).compile()
+    state_shape = jax.eval_shape(trainer.init, hparams)
+    train_chunk = trainer.train_chunk.lower(state_shape, iterations).compile()
+    evaluate = trainer.evaluate.lower(state_shape, 0).compile()
+    _COMPILED[key] = (init, train_chunk, evaluate)
+    return _COMPILED[key], time.perf_counter() - start, time.process_time() - cpu_start
+
+
+def compiled_peak_bytes(executable) -> int:
+    """XLA's peak device bytes for one call: arguments + outputs + temporaries - donated aliases."""
+    analysis = executable.memory_analysis()
+    return int(
+        analysis.argument_size_in_bytes
+        + analysis.output_size_in_bytes
+        + analysis.temp_size_in_bytes
+        - analysis.alias_size_in_bytes
+    )
+
+
+def tree_bytes(tree) -> int:
+    return int(sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(tree)))
+
+
+@dataclasses.dataclass
+class GroupRun:
+    """Timings and outcome of training one group from scratch."""
+
+    num_configs: int
+    env_steps: int
+    """Per config."""
+    wall_s: float
+    """Total: compile + init + every chunk + every evaluation."""
+    compile_s: float
+    """Compilation of init, train_chunk and evaluate (0 when an equal group was compiled before)."""
+    compile_cpu_s: float
+    """The same in process CPU seconds."""
+    steady_updates_per_s: float
+    """Gradient updates per second, all configs together, over the chunks after learning_starts."""
+    steady_env_steps_per_s: float
+    """Env steps per second, all configs together, over the same chunks."""
+    steady_chunks: int
+    """Chunks (each one lax.scan of eval_interval env steps plus an evaluation) timed for the rates."""
+    grad_steps: list[int]
+    measured_wasted_fraction: float
+    final_returns: list[float]
+    state_bytes: int
+    """Device bytes of the group's GroupState."""
+    compiled_peak_bytes: int
+    """XLA's peak estimate for one train_chunk call (see compiled_peak_bytes)."""
+
+
+def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> GroupRun:
+    """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host.
+
+    This is `rlscale.run.runner.run_sweep` without the file output: the same planner, the same
+    jitted trainer functions, chunks of eval_interval env steps with an evaluation after each.
+    """
+    start = time.perf_counter()
+    sweep = sweep_config(size, configs, env_steps)
+    (group,) = make_plan(sweep).groups
+    hparams = group.hparams(sweep.discount, sweep.tau)
+    iterations = sweep.eval_interval // sweep.num_envs
+    (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
+    state = init(hparams)
+    state_bytes = tree_bytes(state)
+    grad_steps = np.zeros(len(configs), np.int64)
+    executed_slots = 0
+    first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
+    steady_s, steady_updates, steady_chunks = 0.0, 0, 0
+    for eval_index in range(env_steps // sweep.eval_interval):
+        chunk_start = time.perf_counter()
+        state, stats = train_chunk(state)
+        returns = np.asarray(evaluate(state, eval_index), np.float64)
+        chunk_s = time.perf_counter() - chunk_start
+        chunk_grad_steps = np.asarray(stats.grad_steps, np.int64)
+        grad_steps += chunk_grad_steps
+        executed_slots += int(stats.executed_slots)
+        if eval_index >= first_steady_chunk:
+            steady_s += chunk_s
+            steady_updates += int(chunk_grad_steps.sum())
+            steady_chunks += 1
+    wall_s = time.perf_counter() - start
+    return GroupRun(
+        num_configs=len(configs),
+        env_steps=env_steps,
+        wall_s=wall_s,
+        compile_s=compile_s,
+        compile_cpu_s=compile_cpu_s,
+        steady_updates_per_s=steady_updates / steady_s if steady_chunks else float("nan"),
+        steady_env_steps_per_s=(
+            len(configs) * steady_chunks * sweep.eval_interval / steady_s if steady_chunks else float("nan")
+        ),
+        steady_chunks=steady_chunks,
+        grad_steps=grad_steps.tolist(),
+        measured_wasted_fraction=schedule.measured_wasted_fraction(
+            grad_steps.tolist(), [c.batch_size for c in configs], executed_slots
+        ),
+        final_returns=returns.tolist(),
+        state_bytes=state_bytes,
+        compiled_peak_bytes=compiled_peak_bytes(train_chunk),
+    )

@@ -1,0 +1,323 @@
+"""`make bench`: every rlscale benchmark in one process, one JSON file and one markdown table.
+
+    python -m benchmarks.run [--size cpu|gpu|smoke] [--only NAME ...] [--out DIR] [--no-readme]
+    python -m benchmarks.run --merge A.json B.json ...   # reports of disjoint sections -> one
+
+Writes `<out>/<device>-<date>-<size>.json` (every number, with the sizes used) and replaces this
+size's results block in benchmarks/README.md (unless --no-readme). Sections (see each module):
+sweep, brax, compile, bare, memory, env_throughput, fit_speed. `brax` and `memory` use the sweep's
+runs, so selecting them runs `sweep` too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import jax
+
+from benchmarks import (
+    bare_update,
+    brax_sac,
+    compile_time,
+    env_throughput,
+    fit_speed,
+    memory,
+    sweep_vs_sequential,
+)
+from benchmarks.common import SIZES, BenchSize
+from rlscale.envs.throughput import device_name
+
+SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed")
+REQUIRES = {"brax": ("sweep",), "memory": ("sweep",)}
+RESULTS_DIR = Path(__file__).parent / "results"
+README = Path(__file__).parent / "README.md"
+
+
+def run_sections(size: BenchSize, names: tuple[str, ...]) -> dict:
+    """Run the named sections (plus what they require) in SECTIONS order; {name: result}."""
+    wanted = set(names) | {dep for name in names for dep in REQUIRES.get(name, ())}
+    results = {}
+    for name in SECTIONS:
+        if name not in wanted:
+            continue
+        start = time.perf_counter()
+        print(f"== {name}", file=sys.stderr, flush=True)
+        if name == "sweep":
+            results[name] = sweep_vs_sequential.run(size)
+        elif name == "brax":
+            results[name] = brax_sac.run(size, results["sweep"])
+        elif name == "compile":
+            results[name] = compile_time.run(size)
+        elif name == "bare":
+            results[name] = bare_update.run(size)
+        elif name == "memory":
+            results[name] = memory.run(size, results["sweep"])
+        elif name == "env_throughput":
+            results[name] = env_throughput.run(size.env_throughput_size)
+        elif name == "fit_speed":
+            results[name] = fit_speed.run(size.fit_speed_size)
+        results[name + "_seconds"] = time.perf_counter() - start
+    return results
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets, each with its measured value and whether it is met (None: not run)."""
+    rows = []
+    if "compile" in results:
+        compile_rows = results["compile"]["rows"]
+        last = compile_rows[-1]
+        rows.append(_target(f"compile(K={last['num_configs']}) / compile(1), CPU seconds", last["cpu_ratio_to_k1"], "<=", 1.5))
+        rows.append(_target(f"compile(K={last['num_configs']}) / compile(1), wall seconds", last["ratio_to_k1"], "<=", 1.5))
+    if "bare" in results:
+        worst = min(results["bare"]["rows"], key=lambda row: row["engine_over_bare"])
+        rows.append(
+            _target(
+                f"engine / bare updates/s at σ={results['bare']['utd']} (worst K={worst['num_configs']})",
+                worst["engine_over_bare"],
+                ">=",
+                0.8,
+            )
+        )
+    if "brax" in results:
+        k16 = [row for row in results["brax"]["comparisons"] if row["num_configs"] == 16]
+        for row in k16:
+            rows.append(_target("K=16 sweep wall / Brax-sequential wall", row["wall_ratio_rlscale_over_brax"], "<=", 0.5))
+    if "sweep" in results:
+        groups = {row["num_configs"]: row for row in results["sweep"]["groups"]}
+        if 1 in groups and 64 in groups:
+            ratio = groups[64]["steady_updates_per_s"] / groups[1]["steady_updates_per_s"]
+            rows.append(_target("K=64 / K=1 aggregate updates/s (target is for a GPU)", ratio, ">=", 20.0))
+    return rows
+
+
+def _target(name: str, value: float, relation: str, bound: float) -> dict:
+    met = value <= bound if relation == "<=" else value >= bound
+    return {"target": f"{name} {relation} {bound:g}", "value": value, "met": bool(met)}
+
+
+def markdown(report: dict) -> str:
+    """The results block for benchmarks/README.md."""
+    meta, results = report["meta"], report["results"]
+    size = meta["size"]
+    lines = [
+        f"### `--size {size['name']}` on {meta['device']}",
+        "",
+        f"jax {meta['jax_version']}, {meta['date']}, {meta['total_seconds'] / 60:.1f} min in all "
+        f"({meta['processes']} process{'es' if meta['processes'] > 1 else ''}); env "
+        f"`{size['env']}`, 2×{size['hidden_width']} MLPs, num_envs {size['num_envs']}, "
+        f"{size['env_steps']} env steps per config (first {size['learning_starts']} random), "
+        f"η ∈ {list(size['learning_rates'])}, B ∈ {list(size['batch_sizes'])}, σ ∈ {list(size['utds'])}. "
+        f"Raw numbers: `{meta['json']}`.",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else 'NO'} |" for t in report["targets"]]
+    if "sweep" in results:
+        sweep = results["sweep"]
+        sequential = sweep["sequential"]
+        lines += [
+            "",
+            "**Sweep vs sequential** (1 run per K; rates over the chunks after learning starts; "
+            f"sequential = first {sequential['measured_configs']} configs as K=1 groups, "
+            "* = extrapolated from them):",
+            "",
+            "| K | wall s | compile wall s (CPU s) | updates/s | env steps/s | wasted | sequential wall s | wall speedup "
+            "| updates/s vs sequential |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for row in sweep["groups"]:
+            star = "*" if row["sequential_extrapolated"] else ""
+            lines.append(
+                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
+                f"{row['steady_updates_per_s']:.0f} | {row['steady_env_steps_per_s']:.0f} | "
+                f"{row['measured_wasted_fraction']:.2f} | {row['sequential_wall_s']:.1f}{star} | "
+                f"{row['wall_speedup_vs_sequential']:.2f}× | {row['updates_speedup_vs_sequential']:.2f}× |"
+            )
+        lines.append(
+            f"\nSequential steady state: {sequential['steady_updates_per_s']:.0f} updates/s, "
+            f"{sequential['steady_env_steps_per_s']:.0f} env steps/s."
+        )
+    if "brax" in results:
+        brax = results["brax"]
+        lines += [
+            "",
+            f"**vs Brax SAC** (Brax run for the first {len(brax['runs'])} configs, 1 run each; "
+            "* = Brax-sequential wall time extrapolated linearly from them):",
+            "",
+            "| K | rlscale group wall s | Brax sequential wall s | rlscale / Brax |",
+            "|---|---|---|---|",
+        ]
+        for row in brax["comparisons"]:
+            star = "*" if row["brax_extrapolated"] else ""
+            lines.append(
+                f"| {row['num_configs']} | {row['rlscale_wall_s']:.1f} | {row['brax_sequential_wall_s']:.1f}{star} "
+                f"| {row['wall_ratio_rlscale_over_brax']:.2f} |"
+            )
+        lines += [
+            "",
+            f"Final deterministic return (random policy ≈ -1227 on pendulum; rlscale from the K="
+            f"{brax['rlscale_returns_from_k']} group):",
+            "",
+            "| config | Brax return (first eval → last) | rlscale return |",
+            "|---|---|---|",
+        ]
+        for run, ours in zip(brax["runs"], brax["rlscale_final_returns"]):
+            lines.append(
+                f"| {run['config_id']} | {run['returns'][0]:.0f} → {run['final_return']:.0f} | {ours:.0f} |"
+            )
+    if "compile" in results:
+        compile_result = results["compile"]
+        lines += [
+            "",
+            f"**Compile time** (init + train_chunk + evaluate, cold caches, median of "
+            f"{compile_result['repetitions']}):",
+            "",
+            "| K | compile wall s | / compile(1) | compile CPU s | / compile(1) |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['num_configs']} | {row['compile_s']:.1f} | {row['ratio_to_k1']:.2f} | "
+            f"{row['compile_cpu_s']:.1f} | {row['cpu_ratio_to_k1']:.2f} |"
+            for row in compile_result["rows"]
+        ]
+    if "bare" in results:
+        bare = results["bare"]
+        lines += [
+            "",
+            f"**Distance to the limit** (σ={bare['utd']}, B={bare['batch_size']}, "
+            f"{bare['updates_per_config']} updates per config per timed run, median of {bare['repetitions']}):",
+            "",
+            "| K | engine updates/s | bare lax.scan updates/s | engine / bare |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['num_configs']} | {row['engine_updates_per_s']:.0f} | {row['bare_updates_per_s']:.0f} "
+            f"| {row['engine_over_bare']:.2f} |"
+            for row in bare["rows"]
+        ]
+    if "memory" in results:
+        mem = results["memory"]
+        lines += [
+            "",
+            f"**Memory**: {mem['state_bytes_per_config'] / 2**20:.2f} MiB of device state per config "
+            f"({mem['agent_bytes_per_config'] / 2**10:.0f} KiB agent, the rest replay of "
+            f"{mem['replay_capacity']} transitions at {mem['replay_bytes_per_transition']:.0f} B each). "
+            f"Device memory {mem['device_memory_bytes'] / 2**30:.1f} GiB fits K ≤ {mem['max_configs_planner']} "
+            f"by the planner's estimate ({mem['planner_bytes_per_config'] / 2**20:.2f} MiB per config), "
+            f"K ≤ {mem['max_configs_planner_paper_replay']} with a {mem['paper_replay_capacity']:,}-transition "
+            "replay. Planner estimate vs XLA's peak for one train_chunk call:",
+            "",
+            "| K | state MiB | planner estimate MiB | measured peak MiB | estimate / measured |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['num_configs']} | {row['state_bytes'] / 2**20:.2f} | {row['planner_estimate_bytes'] / 2**20:.2f} "
+            f"| {row['measured_peak_bytes'] / 2**20:.2f} | {row['estimate_over_measured']:.2f} |"
+            for row in mem["checks"]
+        ]
+    if "env_throughput" in results:
+        rows = results["env_throughput"]
+        lines += [
+            "",
+            f"**Env throughput** (benchmarks/env_throughput.py, median of {rows[0]['repetitions']}):",
+            "",
+            "| env | options | num_envs | compile s | steps/s |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['env']} | {row['options'] or ''} | {row['num_envs']} | {row['compile_s']:.1f} | "
+            f"{row['steps_per_s']:.0f} |"
+            for row in rows
+        ]
+    if "fit_speed" in results:
+        fit = results["fit_speed"]
+        lines += [
+            "",
+            f"**Fit speed** (benchmarks/fit_speed.py, 1 run): {fit['rows']:,} rows, {fit['configs']} configs, "
+            f"{fit['n_bootstrap']} bootstrap resamples fitted in {fit['fit_seconds']:.1f} s "
+            f"(target ≤ {fit['target_seconds']:.0f} s: {'met' if fit['within_target'] else 'NOT met'}).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(path: Path, size_name: str, block: str) -> None:
+    """Replace (or append) the block between this size's results markers."""
+    begin, end = f"<!-- results:{size_name} -->", f"<!-- /results:{size_name} -->"
+    text = path.read_text() if path.exists() else ""
+    new = f"{begin}\n{block}{end}"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.DOTALL)
+    text = pattern.sub(lambda _: new, text) if pattern.search(text) else text.rstrip("\n") + f"\n\n{new}\n"
+    path.write_text(text)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+
+
+def write_report(size: BenchSize, results: dict, total_seconds: float, out: Path, readme: bool, **meta) -> Path:
+    """Write the JSON report (with the targets) and, if `readme`, this size's README block."""
+    device = device_name()
+    date = datetime.date.today().isoformat()
+    path = out / f"{_slug(device)}-{date}-{size.name}.json"
+    report = {
+        "meta": {
+            "device": device,
+            "jax_version": jax.__version__,
+            "date": date,
+            "size": dataclasses.asdict(size),
+            "sections": [name for name in SECTIONS if name in results],
+            "total_seconds": total_seconds,
+            "json": str(path),
+            **meta,
+        },
+        "results": results,
+        "targets": targets(results),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    block = markdown(report)
+    if readme:
+        update_readme(README, size.name, block)
+    print(block)
+    print(f"wrote {path}", file=sys.stderr)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=tuple(SIZES), default="cpu", help="benchmark size (default cpu)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the JSON result")
+    parser.add_argument("--no-readme", action="store_true", help="do not update benchmarks/README.md")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        help="instead of running, combine reports of disjoint sections (e.g. run in parallel processes "
+        "on a loaded machine) into one report",
+    )
+    args = parser.parse_args(argv)
+
+    size = SIZES[args.size]
+    if args.merge:
+        reports = [json.loads(path.read_text()) for path in args.merge]
+        results = {key: value for report in reports for key, value in report["results"].items()}
+        total = max(report["meta"]["total_seconds"] for report in reports)
+        write_report(size, results, total, args.out, not args.no_readme, processes=len(reports))
+        return 0
+    start = time.perf_counter()
+    results = run_sections(size, tuple(args.only))
+    write_report(size, results, time.perf_counter() - start, args.out, not args.no_readme, processes=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""`python -m benchmarks.run --size smoke`: the harness runs end to end and its JSON is complete.
+
+Checks structure and sanity only, never timings. XLA's backend optimizations are turned off in the
+child process: the smoke run is dominated by compiles, and speed of the compiled code is not tested.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed")
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+def test_smoke_harness_writes_every_section(tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--size", "smoke", "--out", str(tmp_path), "--no-readme"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    (path,) = tmp_path.glob("*-smoke.json")
+    report = json.loads(path.read_text())
+    meta, results = report["meta"], report["results"]
+    assert meta["jax_version"] and meta["device"] and meta["size"]["name"] == "smoke"
+    assert set(SECTIONS) <= set(results)
+
+    groups = results["sweep"]["groups"]
+    assert [row["num_configs"] for row in groups] == [1, 2]
+    for row in groups:
+        assert _positive(row["wall_s"]) and _positive(row["compile_s"])
+        assert _positive(row["steady_updates_per_s"]) and _positive(row["steady_env_steps_per_s"])
+        assert 0.0 <= row["measured_wasted_fraction"] < 1.0
+        assert len(row["final_returns"]) == row["num_configs"]
+        assert all(math.isfinite(value) for value in row["final_returns"])
+        assert _positive(row["sequential_wall_s"])
+    assert results["sweep"]["sequential"]["measured_configs"] == 2
+
+    brax = results["brax"]
+    assert len(brax["runs"]) == 1 and math.isfinite(brax["runs"][0]["final_return"])
+    assert all(_positive(row["wall_ratio_rlscale_over_brax"]) for row in brax["comparisons"])
+
+    compile_rows = results["compile"]["rows"]
+    assert compile_rows[0]["ratio_to_k1"] == 1.0
+    assert all(_positive(row["compile_cpu_s"]) for row in compile_rows)
+
+    for row in results["bare"]["rows"]:
+        assert _positive(row["engine_updates_per_s"]) and _positive(row["bare_updates_per_s"])
+
+    memory = results["memory"]
+    # pendulum: obs 3, action 1 -> 2*3 + 1 + 2 floats per transition.
+    assert memory["replay_bytes_per_transition"] == 4 * 9
+    assert memory["max_configs_planner"] >= 1
+    assert all(_positive(check["measured_peak_bytes"]) for check in memory["checks"])
+
+    assert results["env_throughput"] and all(_positive(row["steps_per_s"]) for row in results["env_throughput"])
+    assert _positive(results["fit_speed"]["fit_seconds"])
+    assert {target["target"] for target in report["targets"]}
+    assert "Sweep vs sequential" in completed.stdout
