@@ -23,12 +23,18 @@ def add_parser(subparsers) -> None:
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config field (TOML value syntax), repeatable")
     sweep.add_argument("--dry-run", action="store_true",
-                       help="print the plan (groups, waste, memory, work) and exit")
+                       help="print the plan (groups, waste, memory, work, estimated cost and its "
+                       "split over 1, 8 and 64 devices) and exit")
+    sweep.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="where the groups run: this process (default), or one Ray task per group "
+                       "(pip install 'rlscale[ray]'; OUT must be on a file system all nodes share)")
+    sweep.add_argument("--address", help="Ray cluster address for --executor ray (default: RAY_ADDRESS, "
+                       "else a local cluster)")
     sweep.set_defaults(func=run_sweep_command)
 
     demo = subparsers.add_parser("demo", help="the README demo: a small real sweep, fit and plots")
     _add_run_arguments(demo)
-    demo.set_defaults(func=run_demo_command, dry_run=False)
+    demo.set_defaults(func=run_demo_command, dry_run=False, executor="local", address=None)
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +72,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
 
 def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresholds=None) -> int:
     from rlscale.plan import make_plan
-    from rlscale.run.runner import check_memory, run_sweep
+    from rlscale.run.executors import make_executor
+    from rlscale.run.runner import check_memory
 
     plan = make_plan(config)
     if args.dry_run:
@@ -82,10 +89,9 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresho
 
     fitter = _StreamingFit(out, args.fit_every, fit_thresholds)
     try:
-        results = run_sweep(
-            config, out, progress=make_progress(args.live), after_eval=fitter.after_eval,
-            resume=args.resume,
-        )
+        executor = make_executor(args.executor, args.address)
+        extra = {"progress": make_progress(args.live)} if args.executor == "local" else {}
+        results = executor.run(config, out, after_eval=fitter.after_eval, resume=args.resume, **extra)
     except ConfigError as error:
         print(f"rlscale sweep: {error}", file=sys.stderr)
         return 2
@@ -122,6 +128,8 @@ class _StreamingFit:
 
 
 def _print_plan(plan) -> None:
+    from rlscale.plan import schedule_on_workers
+
     summary = plan.summary()
     print(f"{len(summary)} compiled group(s), {plan.parameter_count} parameters per agent")
     for group in summary:
@@ -129,6 +137,14 @@ def _print_plan(plan) -> None:
     total_env = sum(g["env_steps"] for g in summary)
     total_updates = sum(g["grad_updates"] for g in summary)
     print(f"total: {total_env} env steps, {total_updates} gradient updates")
+    total_flops = sum(g["estimated_flops"] for g in summary)
+    splits = []
+    for workers in (1, 8, 64):
+        schedule = schedule_on_workers(plan, workers)
+        splits.append(
+            f"{workers} device(s): busiest {schedule.makespan / 1e12:.3g} TFLOP, speedup {schedule.speedup:.2f}"
+        )
+    print(f"estimated cost: {total_flops / 1e12:.3g} TFLOP; costliest-first over " + "; ".join(splits))
 
 
 def _print_summary(out: Path, results) -> None:

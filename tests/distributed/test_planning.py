@@ -90,3 +90,30 @@ def test_executor_choice():
         make_executor("local", "head:6379")
     with pytest.raises(ConfigError, match="executor must be one of local, ray"):
         make_executor("slurm")
+
+
+def _write_toml(path, values: dict) -> None:
+    path.write_text("".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items()))
+
+
+def test_dry_run_prints_costs_and_their_split(tmp_path, capsys):
+    from rlscale.cli import main
+
+    config = tmp_path / "sweep.toml"
+    _write_toml(config, UNEVEN_SWEEP)
+    assert main(["sweep", str(config), "--dry-run", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    groups = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert all(group["estimated_flops"] > 0 for group in groups)
+    assert "estimated cost:" in out and "64 device(s): busiest" in out
+    assert not (tmp_path / "run").exists()
+
+
+def test_address_without_ray_executor_is_an_error(tmp_path, capsys):
+    from rlscale.cli import main
+
+    config = tmp_path / "sweep.toml"
+    _write_toml(config, UNEVEN_SWEEP)
+    assert main(["sweep", str(config), "--out", str(tmp_path / "run"), "--address", "head:6379"]) == 2
+    assert "--address 'head:6379' is for --executor ray" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
