@@ -196,8 +196,10 @@ def test_config_in_group_matches_config_alone(group_run, index):
     alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) >= 20
     assert relative_difference(member, alone) <= 1e-5
-    np.testing.assert_array_equal(
-        np.asarray(group_state.replay.data.obs[index]), np.asarray(state.replay.data.obs[0])
+    # Same env trajectories, up to the last bits of actions from (near-)equal networks.
+    np.testing.assert_allclose(
+        np.asarray(group_state.replay.data.obs[index]), np.asarray(state.replay.data.obs[0]),
+        rtol=1e-5, atol=1e-5,
     )
 
 
