@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import signal
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from reliability_helpers import (
     eval_rows,
     final_states,
     run_sweep_process,
+    toml_text,
 )
+
+from rlscale.cli import main
 
 # Each run of the sequence continues the previous one in the same directory and is SIGKILLed at
 # the n-th time it reaches the named point (see rlscale/run/checkpoint.py:fault_point). Checkpoints
@@ -56,59 +60,63 @@ def test_killed_and_resumed_sweep_matches_uninterrupted_run(reference_run, tmp_p
     assert sorted(p.name for p in (out / "checkpoints").glob("group-*/*")) == ["env-step-000000002000"] * 2
 
 
-def test_finished_sweep_run_again_changes_nothing(reference_run, tmp_path, compile_cache):
-    before = _tree_digest(reference_run, exclude=("evals.parquet",))
-    result = run_sweep_process(TINY_SWEEP, reference_run, compile_cache, resume=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert _tree_digest(reference_run, exclude=("evals.parquet",)) == before
-
-
-def test_corrupted_checkpoint_is_reported_before_anything_changes(reference_run, tmp_path, compile_cache):
+def test_finished_sweep_run_again_changes_nothing(reference_run, tmp_path, capsys):
     out = tmp_path / "run"
-    _copy_tree(reference_run, out)
-    victim = max((out / "checkpoints" / "group-001").rglob("*"), key=lambda p: p.stat().st_size if p.is_file() else -1)
+    shutil.copytree(reference_run, out)
+    before = _tree_digest(out, exclude=("evals.parquet",))
+    assert _sweep_command(TINY_SWEEP, out, "--resume") == 0
+    assert _tree_digest(out, exclude=("evals.parquet",)) == before
+    # The checkpoint interval may change between a run and its resumption.
+    assert _sweep_command({**TINY_SWEEP, "checkpoint_every_seconds": 60.0}, out) == 0
+    assert _tree_digest(out, exclude=("evals.parquet",)) == before
+
+
+def test_corrupted_checkpoint_is_reported_before_anything_changes(reference_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    files = [path for path in (out / "checkpoints" / "group-001").rglob("*") if path.is_file()]
+    victim = max(files, key=lambda path: path.stat().st_size)
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
     before = _tree_digest(out)
-    result = run_sweep_process(TINY_SWEEP, out, compile_cache)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "checkpoint" in result.stderr and "group 1 is corrupted" in result.stderr and "sha256" in result.stderr
+    assert _sweep_command(TINY_SWEEP, out) == 2
+    stderr = capsys.readouterr().err
+    assert "group-001" in stderr and "group 1 is corrupted: sha256" in stderr
     assert _tree_digest(out) == before
 
 
-def test_directory_holding_a_different_sweep_is_refused(reference_run, tmp_path, compile_cache):
+def test_directory_holding_a_different_sweep_is_refused(reference_run, tmp_path, capsys):
     out = tmp_path / "run"
-    _copy_tree(reference_run, out)
+    shutil.copytree(reference_run, out)
     before = _tree_digest(out)
-    result = run_sweep_process({**TINY_SWEEP, "learning_rate": [1e-3, 5e-4]}, out, compile_cache)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "holds a different sweep" in result.stderr and "learning_rate" in result.stderr
-    assert "0.0005" in result.stderr
+    assert _sweep_command({**TINY_SWEEP, "learning_rate": [1e-3, 5e-4]}, out) == 2
+    stderr = capsys.readouterr().err
+    assert "holds a different sweep" in stderr
+    assert "learning_rate: stored [0.001, 0.0003], given [0.001, 0.0005]" in stderr
     assert _tree_digest(out) == before
 
 
-def test_changed_checkpoint_interval_is_the_same_sweep(reference_run, tmp_path, compile_cache):
-    out = tmp_path / "run"
-    _copy_tree(reference_run, out)
-    result = run_sweep_process({**TINY_SWEEP, "checkpoint_every_seconds": 60.0}, out, compile_cache)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert eval_rows(out) == eval_rows(reference_run)
-
-
-def test_resume_without_checkpoint_is_refused(tmp_path, compile_cache):
-    result = run_sweep_process(TINY_SWEEP, tmp_path / "empty", compile_cache, resume=True)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr and "no checkpoint manifest" in result.stderr
+def test_resume_without_checkpoint_is_refused(tmp_path, capsys):
+    assert _sweep_command(TINY_SWEEP, tmp_path / "empty", "--resume") == 2
+    assert "--resume" in capsys.readouterr().err
     assert not (tmp_path / "empty").exists()
 
 
-def _copy_tree(source: Path, destination: Path) -> None:
-    import shutil
+def test_rows_missing_from_evals_file_are_reported(reference_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    lines = (out / "evals.jsonl").read_text().splitlines(keepends=True)
+    (out / "evals.jsonl").write_text("".join(lines[:5]))
+    assert _sweep_command(TINY_SWEEP, out) == 2
+    assert "holds 5 complete rows but 16 were recorded as written" in capsys.readouterr().err
 
-    shutil.copytree(source, destination)
+
+def _sweep_command(values: dict, out: Path, *flags: str) -> int:
+    """`rlscale sweep` in this process (no compile happens for finished or refused sweeps)."""
+    config_path = out.parent / f"{out.name}.toml"
+    config_path.write_text(toml_text(values))
+    return main(["sweep", str(config_path), "--out", str(out), "--plain", "--no-fit", *flags])
 
 
 def _tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, str]:
