@@ -7,8 +7,8 @@ median over `repetitions` runs (see rlscale.envs.throughput.measure_throughput).
 Sizes:
   tiny: two pure-JAX envs at num_envs 1 and 16 (seconds; for the smoke test).
   cpu:  pure-JAX envs at 1, 16, 128, 1024; brax/halfcheetah on the mjx and generalized backends
-        and two DMC envs at 1, 16, 128 (1024 MJX envs run at the same steps/s as 128 on 2 CPU cores
-        and only add minutes of compile and run time).
+        and two DMC envs at 1, 16, 128 (each MJX (env, num_envs) pair compiles for minutes on 2
+        cores, so the physics envs are not run at 1024 on CPU).
   gpu:  every suite's paper-relevant envs at 1, 16, 128, 1024.
 
     python -m benchmarks.env_throughput --size cpu --out runs/bench/env_throughput.json
