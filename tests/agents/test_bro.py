@@ -184,6 +184,7 @@ def group_run():
     return trainer.train_chunk(state, ITERATIONS)
 
 
+@pytest.mark.slow  # two BRO group compiles (resets and the optimistic actor) take minutes on CPU
 @pytest.mark.parametrize("index", [1, 3])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats = group_run
