@@ -198,17 +198,26 @@ class GroupTrainer:
             update_credit=credit,
         )
 
+        # The slot loop carries only what updates change; the replay buffer and hyperparameters
+        # are read-only operands, so no slot copies them.
         def slot(index, carry):
-            state, stats = carry
-            active = (index < num_updates) & (state.diverged_iteration < 0)
+            agent, diverged_iteration, stats = carry
+            active = (index < num_updates) & (diverged_iteration < 0)
             return jax.lax.cond(
                 jnp.any(active),
-                lambda: self._update_slot(state, stats, active, update_rng, index),
-                lambda: (state, stats),
+                lambda: self._update_slot(
+                    agent, diverged_iteration, stats, state, active, update_rng, index
+                ),
+                lambda: carry,
             )
 
-        state, stats = jax.lax.fori_loop(0, self.spec.update_slots, slot, (state, stats))
-        return state.replace(iteration=state.iteration + 1), stats
+        agent, diverged_iteration, stats = jax.lax.fori_loop(
+            0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, stats)
+        )
+        state = state.replace(
+            agent=agent, diverged_iteration=diverged_iteration, iteration=state.iteration + 1
+        )
+        return state, stats
 
     def _env_step(self, agent_state, env_state, episode_step, replay_buffer, rng, learning):
         """One step of a config's num_envs envs; stores the transitions. Returns done bool[num_envs]."""
@@ -236,23 +245,27 @@ class GroupTrainer:
         fresh = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.num_envs))
         return _where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
 
-    def _update_slot(self, state, stats, active, update_rng, index):
-        """Update slot `index` for every config, applied only where `active` (bool[K])."""
+    def _update_slot(self, agent, diverged_iteration, stats, state, active, update_rng, index):
+        """Update slot `index` for every config, applied only where `active` (bool[K]).
+
+        Reads the replay buffers, hyperparameters and iteration from `state`; returns the new
+        (agent, diverged_iteration, stats).
+        """
         slot_rng = jax.vmap(jax.random.fold_in, in_axes=(0, None))(update_rng, index)
         new_agent, finite = self._over_configs(
-            self._update_config, state.agent, state.replay, state.hparams, slot_rng
+            self._update_config, agent, state.replay, state.hparams, slot_rng
         )
         applied = active & finite
-        diverged_now = active & ~finite & (state.diverged_iteration < 0)
-        state = state.replace(
-            agent=_where_tree(applied, new_agent, state.agent),
-            diverged_iteration=jnp.where(diverged_now, state.iteration, state.diverged_iteration),
-        )
+        diverged_now = active & ~finite & (diverged_iteration < 0)
         stats = ChunkStats(
             grad_steps=stats.grad_steps + applied.astype(jnp.int32),
             executed_slots=stats.executed_slots + 1,
         )
-        return state, stats
+        return (
+            _where_tree(applied, new_agent, agent),
+            jnp.where(diverged_now, state.iteration, diverged_iteration),
+            stats,
+        )
 
     def _update_config(self, agent_state, replay_buffer, hparams, rng):
         sample_rng, update_rng = jax.random.split(rng)
