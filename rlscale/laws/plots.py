@@ -71,10 +71,14 @@ def plot_data_efficiency(result: FitResult) -> Figure:
             utd = np.array([point.utd for point in finite])
             time = np.array([point.time for point in finite])
             low = np.array([point.ci[0] for point in finite])
-            high = np.array([min(point.ci[1], 1e300) for point in finite])
+            raw_high = np.array([point.ci[1] for point in finite])
+            # Some resamples never reach J: the interval has no upper end, drawn as an open triangle.
+            unbounded = ~np.isfinite(raw_high)
+            high = np.where(unbounded, time, raw_high)
             axis.errorbar(
                 utd, time, yerr=[np.clip(time - low, 0, None), np.clip(high - time, 0, None)], fmt="o", ms=3, color=color, capsize=2
             )
+            axis.plot(utd[unbounded], time[unbounded], "^", ms=7, mfc="none", color=color)
             axis.plot(sigma, fit.predict(sigma), "-", color=color, label=f"J={threshold:g}, α={fit.alpha:.2f}")
         axis.set_xscale("log")
         axis.set_yscale("log")
