@@ -16,6 +16,7 @@ from typing import Any
 from rlscale.agents import ALGORITHMS
 
 AXES = ("utd", "batch_size", "learning_rate", "seed")
+EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,13 @@ class RunConfig:
     batch_size: int
     learning_rate: float
     seed: int
+    hidden_width: int = 256
+    """Units per hidden layer of this config's actor and critics (its model size)."""
+    hidden_depth: int = 2
+    """Hidden layers of this config's actor and critics."""
+
+
+MODEL_SIZE_KEYS = ("hidden_width", "hidden_depth")
 
 
 @dataclasses.dataclass
@@ -76,6 +84,10 @@ class SweepConfig:
     """Hidden layers of actor and critics."""
     layer_norm: bool = False
     """Layer norm after each hidden layer."""
+    model_sizes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """Grid axis (outermost): model sizes, each a table {hidden_width = W, hidden_depth = D} (a
+    missing key takes hidden_width / hidden_depth above). Empty: the one size given by
+    hidden_width and hidden_depth. Each size is planned into its own compiled groups."""
     discount: float = 0.99
     """Discount factor gamma, in (0, 1]."""
     tau: float = 0.005
@@ -160,6 +172,15 @@ class SweepConfig:
         )
         for index, entry in enumerate(self.configs):
             errors.extend(_explicit_config_errors(index, entry))
+        errors.extend(_model_size_errors(self.model_sizes, self.hidden_width, self.hidden_depth))
+        if self.model_sizes:
+            for index, entry in enumerate(self.configs):
+                for key in MODEL_SIZE_KEYS:
+                    if key in entry:
+                        errors.append(
+                            f"configs[{index}].{key} ({entry[key]!r}) cannot be combined with model_sizes: "
+                            "give sizes either per explicit config or as the model_sizes axis"
+                        )
         check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
         check(self.eval_interval >= 1, f"eval_interval must be >= 1, got {self.eval_interval}")
         check(
@@ -207,22 +228,51 @@ class SweepConfig:
         if errors:
             raise ConfigError(errors)
 
-    def run_configs(self) -> list[RunConfig]:
-        """Every config of the sweep, numbered 0..n-1 in grid order (utd, B, eta, seed)."""
-        if self.configs:
-            points = [
-                (c["utd"], c["batch_size"], c["learning_rate"], seed)
-                for c in self.configs
-                for seed in ([c["seed"]] if "seed" in c else self.seeds)
-            ]
-        else:
-            points = itertools.product(self.utd, self.batch_size, self.learning_rate, self.seeds)
+    def model_size_list(self) -> list[tuple[int, int]]:
+        """The sweep's model sizes as (hidden_width, hidden_depth), in `model_sizes` order (the one
+        scalar size when `model_sizes` is empty)."""
+        if not self.model_sizes:
+            return [(self.hidden_width, self.hidden_depth)]
         return [
-            RunConfig(i, float(u), int(b), float(lr), int(s)) for i, (u, b, lr, s) in enumerate(points)
+            (int(entry.get("hidden_width", self.hidden_width)), int(entry.get("hidden_depth", self.hidden_depth)))
+            for entry in self.model_sizes
+        ]
+
+    def run_configs(self) -> list[RunConfig]:
+        """Every config of the sweep, numbered 0..n-1 in grid order (model size, utd, B, eta, seed);
+        the model size is the outermost axis."""
+        points = []
+        for width, depth in self.model_size_list():
+            if self.configs:
+                points += [
+                    (
+                        c["utd"],
+                        c["batch_size"],
+                        c["learning_rate"],
+                        seed,
+                        c.get("hidden_width", width),
+                        c.get("hidden_depth", depth),
+                    )
+                    for c in self.configs
+                    for seed in ([c["seed"]] if "seed" in c else self.seeds)
+                ]
+            else:
+                points += [
+                    (*point, width, depth)
+                    for point in itertools.product(self.utd, self.batch_size, self.learning_rate, self.seeds)
+                ]
+        return [
+            RunConfig(i, float(u), int(b), float(lr), int(s), int(w), int(d))
+            for i, (u, b, lr, s, w, d) in enumerate(points)
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        values = dataclasses.asdict(self)
+        if not values["model_sizes"]:
+            # Absent when unused, so manifests (and resumption checks) of single-size sweeps read
+            # as before the axis existed.
+            del values["model_sizes"]
+        return values
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
@@ -272,8 +322,11 @@ def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
 def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
     errors = []
     for key in entry:
-        if key not in AXES:
-            errors.append(f"configs[{index}]: unknown key {key!r}; allowed: {', '.join(AXES)}")
+        if key not in EXPLICIT_KEYS:
+            errors.append(f"configs[{index}]: unknown key {key!r}; allowed: {', '.join(EXPLICIT_KEYS)}")
+    for key in MODEL_SIZE_KEYS:
+        if key in entry and not (isinstance(entry[key], int) and not isinstance(entry[key], bool) and entry[key] >= 1):
+            errors.append(f"configs[{index}].{key} must be an integer >= 1, got {entry[key]!r}")
     for key in ("utd", "batch_size", "learning_rate"):
         if key not in entry:
             errors.append(f"configs[{index}]: missing {key!r}")
@@ -286,4 +339,31 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
         errors.append(f"configs[{index}].learning_rate must be in (0, 1), got {rate!r}")
     if "seed" in entry and not (isinstance(entry["seed"], int) and entry["seed"] >= 0):
         errors.append(f"configs[{index}].seed must be an integer >= 0, got {entry['seed']!r}")
+    return errors
+
+
+def _model_size_errors(model_sizes: list[dict[str, Any]], width: int, depth: int) -> list[str]:
+    errors = []
+    seen: dict[tuple, int] = {}
+    for index, entry in enumerate(model_sizes):
+        if not isinstance(entry, dict):
+            errors.append(f"model_sizes[{index}] must be a table like {{hidden_width = 256, hidden_depth = 2}}, got {entry!r}")
+            continue
+        for key in entry:
+            if key not in MODEL_SIZE_KEYS:
+                errors.append(f"model_sizes[{index}]: unknown key {key!r}; allowed: {', '.join(MODEL_SIZE_KEYS)}")
+        valid = True
+        for key in MODEL_SIZE_KEYS:
+            if key in entry and not (isinstance(entry[key], int) and not isinstance(entry[key], bool) and entry[key] >= 1):
+                errors.append(f"model_sizes[{index}].{key} must be an integer >= 1, got {entry[key]!r}")
+                valid = False
+        if valid:
+            key = (entry.get("hidden_width", width), entry.get("hidden_depth", depth))
+            if key in seen:
+                errors.append(
+                    f"model_sizes[{index}] ({entry!r}) repeats model_sizes[{seen[key]}]: both are "
+                    f"hidden_width={key[0]}, hidden_depth={key[1]}; list each size once"
+                )
+            else:
+                seen[key] = index
     return errors

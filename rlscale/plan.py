@@ -1,9 +1,11 @@
 """From a validated SweepConfig to compiled groups: the one place where shapes are decided.
 
-Configs are sorted by (update slots, batch size) and packed greedily into groups of at most
+Configs are sorted by (model size, update slots, batch size) and packed greedily into groups of at most
 `max_group_size`, starting a new group when adding a config would push the group's planned
-wasted-work fraction past `max_wasted_fraction` or change its update-slot count. Each group gets a
-static `GroupSpec` (the compile key) and per-config hyperparameters (arrays with a leading K axis).
+wasted-work fraction past `max_wasted_fraction` or change its update-slot count. Configs of
+different model sizes (hidden width/depth: different parameter shapes) never share a group. Each
+group gets a static `GroupSpec` (the compile key, holding its network) and per-config
+hyperparameters (arrays with a leading K axis).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Group:
     configs: tuple[RunConfig, ...]
     env_steps: int
     """Env steps each config collects."""
+    parameter_count: int = 0
+    """N: parameters of one agent of the group (actor + critics, targets excluded)."""
 
     @property
     def planned_wasted_fraction(self) -> float:
@@ -51,15 +55,18 @@ class Group:
         learning_steps = max(self.env_steps - self.spec.learning_starts, 0)
         return int(sum(c.utd * learning_steps for c in self.configs))
 
-    def estimated_flops(self, parameter_count: int) -> float:
+    def estimated_flops(self, parameter_count: int | None = None) -> float:
         """Estimated FLOPs to train the group: the work the compiled program executes.
 
         An update slot runs when any config needs it, and then computes a padded batch of
         `max_batch_size` rows for all K configs, so the group executes about max(utd) * learning
         env steps slots of K * max_batch_size rows (6 FLOPs per parameter per row). Acting adds one
         policy forward pass per env step. Env simulation and evaluation are not modelled: they
-        cost the same per env step for every group of a sweep.
+        cost the same per env step for every group of a sweep. `parameter_count` defaults to the
+        group's own.
         """
+        if parameter_count is None:
+            parameter_count = self.parameter_count
         learning_steps = max(self.env_steps - self.spec.learning_starts, 0)
         max_utd = max(c.utd for c in self.configs)
         rows = len(self.configs) * self.spec.max_batch_size * max_utd * learning_steps
@@ -81,9 +88,12 @@ class Group:
             tau=jnp.full((k,), tau, jnp.float32),
         )
 
-    def memory_bytes(self, observation_size: int, action_size: int, parameter_count: int) -> int:
-        """Estimated device bytes of the group's state plus its largest update's activations."""
+    def memory_bytes(self, observation_size: int, action_size: int, parameter_count: int | None = None) -> int:
+        """Estimated device bytes of the group's state plus its largest update's activations
+        (`parameter_count` defaults to the group's own)."""
         spec = self.spec
+        if parameter_count is None:
+            parameter_count = self.parameter_count
         transition_floats = 2 * observation_size + action_size + 2
         replay = spec.buffer_capacity * transition_floats
         params = parameter_count * (PARAMETER_COPIES + 1)
@@ -95,15 +105,24 @@ class Group:
 @dataclasses.dataclass(frozen=True)
 class Plan:
     groups: tuple[Group, ...]
-    parameter_count: int
     observation_size: int
     action_size: int
 
+    @property
+    def parameter_count(self) -> int:
+        """The largest agent's parameter count (each group's own is `Group.parameter_count`)."""
+        return max(group.parameter_count for group in self.groups)
+
+    @property
+    def parameter_counts(self) -> list[int]:
+        """The distinct agent parameter counts of the plan's groups, ascending."""
+        return sorted({group.parameter_count for group in self.groups})
+
     def memory_bytes(self, group: Group) -> int:
-        return group.memory_bytes(self.observation_size, self.action_size, self.parameter_count)
+        return group.memory_bytes(self.observation_size, self.action_size)
 
     def estimated_flops(self, group: Group) -> float:
-        return group.estimated_flops(self.parameter_count)
+        return group.estimated_flops()
 
     def costliest_first(self) -> list[int]:
         """Group indices by estimated cost, largest first (ties by index): the order in which a
@@ -118,6 +137,9 @@ class Plan:
                 "group": index,
                 "configs": len(group.configs),
                 "config_ids": [c.config_id for c in group.configs],
+                "hidden_width": group.spec.network.hidden_width,
+                "hidden_depth": group.spec.network.hidden_depth,
+                "parameter_count": group.parameter_count,
                 "utd": sorted({c.utd for c in group.configs}),
                 "batch_size": sorted({c.batch_size for c in group.configs}),
                 "update_slots": group.spec.update_slots,
@@ -136,12 +158,24 @@ def make_plan(config: SweepConfig) -> Plan:
     """Split the sweep's configs into compiled groups (see the module docstring)."""
     config.validate()
     env_spec = get_spec(config.env, **config.env_options)
-    network = NetworkConfig(config.hidden_width, config.hidden_depth, config.layer_norm)
-    agent = make_agent(config.algo, env_spec.observation_size, env_spec.action_size, network)
+    runs = config.run_configs()
+    # Model sizes in order of first appearance (the grid's outermost axis), each with its network
+    # and the agent's parameter count.
+    sizes = list(dict.fromkeys(_size(run) for run in runs))
+    networks = {size: NetworkConfig(size[0], size[1], config.layer_norm) for size in sizes}
+    parameter_counts = {
+        size: make_agent(config.algo, env_spec.observation_size, env_spec.action_size, network).parameter_count()
+        for size, network in networks.items()
+    }
 
     runs = sorted(
-        config.run_configs(),
-        key=lambda c: (schedule.update_slots([c.utd], config.num_envs), c.batch_size, c.config_id),
+        runs,
+        key=lambda c: (
+            sizes.index(_size(c)),
+            schedule.update_slots([c.utd], config.num_envs),
+            c.batch_size,
+            c.config_id,
+        ),
     )
     packed: list[list[RunConfig]] = []
     for run in runs:
@@ -157,7 +191,7 @@ def make_plan(config: SweepConfig) -> Plan:
                 env=config.env,
                 env_options=tuple(sorted(config.env_options.items())),
                 algo=config.algo,
-                network=network,
+                network=networks[_size(members[0])],
                 num_configs=len(members),
                 num_envs=config.num_envs,
                 buffer_capacity=config.buffer_capacity,
@@ -169,10 +203,15 @@ def make_plan(config: SweepConfig) -> Plan:
             ),
             configs=tuple(members),
             env_steps=config.env_steps,
+            parameter_count=parameter_counts[_size(members[0])],
         )
         for members in packed
     )
-    return Plan(groups, agent.parameter_count(), env_spec.observation_size, env_spec.action_size)
+    return Plan(groups, env_spec.observation_size, env_spec.action_size)
+
+
+def _size(run: RunConfig) -> tuple[int, int]:
+    return run.hidden_width, run.hidden_depth
 
 
 @dataclasses.dataclass(frozen=True)
@@ -212,6 +251,8 @@ def schedule_on_workers(plan: Plan, num_workers: int) -> WorkerSchedule:
 
 def _fits(members: list[RunConfig], config: SweepConfig) -> bool:
     if len(members) > config.max_group_size:
+        return False
+    if len({_size(c) for c in members}) > 1:
         return False
     slots = {schedule.update_slots([c.utd], config.num_envs) for c in members}
     if len(slots) > 1 and config.max_wasted_fraction < 1.0:

@@ -285,7 +285,7 @@ def _run_group(
                 "grad_step": int(grad_steps[k]),
                 "return": float(returns[k]),
                 "wall_time_s": round(wall_time, 3),
-                "model_size": plan.parameter_count,
+                "model_size": group.parameter_count,
                 "diverged_at_env_step": (
                     int(diverged_iteration[k] + 1) * config.num_envs
                     if diverged_iteration[k] >= 0
@@ -342,6 +342,15 @@ def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:
         "config": config.to_dict(),
         "plan": plan.summary(),
         "parameter_count": plan.parameter_count,
+        "model_sizes": [
+            {
+                "hidden_width": network.hidden_width,
+                "hidden_depth": network.hidden_depth,
+                "parameter_count": count,
+                "groups": [i for i, g in enumerate(plan.groups) if g.spec.network == network],
+            }
+            for network, count in dict.fromkeys((g.spec.network, g.parameter_count) for g in plan.groups)
+        ],
         "packages": {name: _version(name) for name in PACKAGES},
         "jax_backend": jax.default_backend(),
         "devices": [str(device) for device in jax.devices()],

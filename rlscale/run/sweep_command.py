@@ -131,7 +131,9 @@ def _print_plan(plan) -> None:
     from rlscale.plan import schedule_on_workers
 
     summary = plan.summary()
-    print(f"{len(summary)} compiled group(s), {plan.parameter_count} parameters per agent")
+    counts = plan.parameter_counts
+    sizes = f"{counts[0]} parameters per agent" if len(counts) == 1 else f"model sizes {counts} parameters"
+    print(f"{len(summary)} compiled group(s), {sizes}")
     for group in summary:
         print(json.dumps(group))
     total_env = sum(g["env_steps"] for g in summary)
