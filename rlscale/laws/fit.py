@@ -21,6 +21,7 @@ from rlscale.laws.budget import BudgetLaw, fit_budget_law, resampled_budget_laws
 from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import DataLawParams, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import FrontierCurve, compute_flops, pareto_mask
+from rlscale.laws.model_size import ModelSizeSplit, split_from_fits
 from rlscale.laws.power_laws import PowerLaw, bootstrap_best_values, fit_hparam_law
 from rlscale.laws.table import FitInputError, normalize_returns, validate_table
 
@@ -216,6 +217,9 @@ class FitResult:
     budget_law_per_env: tuple[BudgetLaw, ...]
     notes: tuple[str, ...]
     by_model_size: Mapping[str, "FitResult"] = field(default_factory=dict)
+    model_size_split: tuple[ModelSizeSplit, ...] = ()
+    """Per threshold, the budget-optimal (model size, σ) over the sizes of `by_model_size`
+    (rlscale/laws/model_size.py); empty with one model size."""
 
     def data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
         """The data-law fit for (threshold, scope), or None when it could not be fitted."""
@@ -248,6 +252,7 @@ class FitResult:
             "budget_law_per_env": [item.to_dict() for item in self.budget_law_per_env],
             "notes": list(self.notes),
             "by_model_size": {size: fit.to_dict() for size, fit in self.by_model_size.items()},
+            "model_size_split": [item.to_dict() for item in self.model_size_split],
         }
         return _json_safe(result)
 
@@ -271,8 +276,9 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
     """Fit every law of the paper to a long-form table (see SCHEMA.md for its columns).
 
     With several distinct `model_size` values (and no `options.model_size`), the laws are fitted per
-    model size: the top-level fields describe the largest model and `by_model_size` holds every
-    size's own `FitResult`, keyed by the size as a string.
+    model size: the top-level fields describe the largest model, `by_model_size` holds every
+    size's own `FitResult`, keyed by the size as a string, and `model_size_split` the
+    budget-optimal (N, σ) per threshold (with the largest model's δ for every size).
 
     Raises:
         FitInputError: the table or options cannot be fitted; the message names the problem.
@@ -294,7 +300,8 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
             except FitInputError as error:
                 raise FitInputError(f"model_size={_size_key(size)}: {error}") from None
         largest = per_size[_size_key(sizes[-1])]
-        return dataclasses.replace(largest, by_model_size=per_size)
+        split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension)
+        return dataclasses.replace(largest, by_model_size=per_size, model_size_split=tuple(split))
     return _fit_one_model_size(clean, options)
 
 

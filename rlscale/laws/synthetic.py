@@ -1,7 +1,8 @@
 """Synthetic sweeps generated from known laws, for recovery tests and benchmarks.
 
-Each config's expected learning curve is R(t) = 1000 · (1 - exp(-t / τ)), so the time to reach a
-normalized return J is τ · g(J) with g(J) = -ln(1 - J/1000). The time constant is
+Each config's expected learning curve is R(t) = R_max · (1 - exp(-t / τ)) (R_max = `max_return`,
+1000 by default), so the time to reach a normalized return J is τ · g(J) with
+g(J) = -ln(1 - J/R_max). The time constant is
 
     τ(σ, B, η) = τ*(σ) · (1 + c · (ln(B / B*(σ))² + ln(η / η*(σ))²)),
     τ*(σ) = d_min + (β_τ / σ)^α_τ,  B*(σ) = (β_B / σ)^α_B,  η*(σ) = (β_η / σ)^α_η,
@@ -9,6 +10,9 @@ normalized return J is τ · g(J) with g(J) = -ln(1 - J/1000). The time constant
 so the best (B, η) follow the hyperparameter laws and, at the optimum, the data law holds for
 every J with D_min,J = g(J)·d_min, β_J = β_τ·g(J)^(1/α_τ), α_J = α_τ. Each seed scales τ by
 exp(N(0, seed_noise)) and adds N(0, eval_noise) to each evaluation.
+
+A sweep of several model sizes is one table per size (each from its own `SyntheticLaws`, e.g. a
+larger model with a higher `max_return`), each generated with `model_size=N`, concatenated.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class SyntheticLaws:
     tau_alpha: float = 0.8
     tau_scale: dict[str, float] = field(default_factory=lambda: {"env-a": 10_000.0, "env-b": 20_000.0})
     penalty: float = 0.15
+    max_return: float = 1000.0
+    """R_max: the return every learning curve tends to (below 1000, thresholds above it are never reached)."""
 
     @property
     def envs(self) -> list[str]:
@@ -43,7 +49,7 @@ class SyntheticLaws:
 
     def data_law(self, env: str, threshold: float) -> tuple[float, float, float]:
         """True (D_min, β, α) of D_J(σ) for `env` at normalized threshold J."""
-        factor = -np.log(1.0 - threshold / 1000.0)
+        factor = -np.log(1.0 - threshold / self.max_return)
         beta = self.tau_beta[env] * (self.tau_scale[env] * factor) ** (1.0 / self.tau_alpha)
         return self.tau_d_min[env] * factor, beta, self.tau_alpha
 
@@ -60,8 +66,10 @@ def synthetic_sweep(
     eval_noise: float = 5.0,
     suite: str = "dmc",
     seed: int = 0,
+    model_size: float | None = None,
 ) -> pd.DataFrame:
-    """A long-form table (columns of `rlscale.laws.REQUIRED_COLUMNS`) drawn from `laws`.
+    """A long-form table (columns of `rlscale.laws.REQUIRED_COLUMNS`) drawn from `laws`, with a
+    `model_size` column of value `model_size` when given.
 
     Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon_factor` · τ*(min σ)
     (the best config at the smallest σ); every config and seed is logged at the same steps.
@@ -77,7 +85,7 @@ def synthetic_sweep(
         horizon = horizon_factor * laws.tau_star(env, min(utds))
         steps = np.linspace(horizon / n_evals, horizon, n_evals).round().astype(np.int64)
         seed_tau = tau[:, None] * np.exp(rng.normal(0.0, seed_noise, size=(len(tau), n_seeds)))
-        returns = 1000.0 * (1.0 - np.exp(-steps[None, None, :] / seed_tau[:, :, None]))
+        returns = laws.max_return * (1.0 - np.exp(-steps[None, None, :] / seed_tau[:, :, None]))
         returns += rng.normal(0.0, eval_noise, size=returns.shape)
         n_configs = len(tau)
         frames.append(
@@ -94,4 +102,7 @@ def synthetic_sweep(
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    if model_size is not None:
+        table["model_size"] = float(model_size)
+    return table
