@@ -153,12 +153,6 @@ def sweep_config(size: BenchSize, configs: list[RunConfig], env_steps: int) -> S
     )
 
 
-def clear_compile_caches() -> None:
-    """Forget every compiled trainer, so the next run pays its compile as a fresh process would."""
-    get_trainer.cache_clear()
-    jax.clear_caches()
-
-
 _COMPILED: dict = {}
 """(GroupSpec, iterations) -> (init, train_chunk, evaluate) executables, like get_trainer's cache."""
 

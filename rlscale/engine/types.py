@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import flax.struct
 import jax
+import jax.numpy as jnp
 
 
 @flax.struct.dataclass
@@ -41,3 +44,24 @@ class HyperParams:
     """Discount factor gamma."""
     tau: jax.Array
     """Polyak averaging rate of the target critic."""
+
+    @classmethod
+    def stack(
+        cls,
+        learning_rate: Sequence[float],
+        batch_size: Sequence[int],
+        utd: Sequence[float],
+        seed: Sequence[int],
+        discount: float = 0.99,
+        tau: float = 0.005,
+    ) -> "HyperParams":
+        """Hyperparameters of K configs from equal-length sequences: each field of shape [K]."""
+        num_configs = len(learning_rate)
+        return cls(
+            learning_rate=jnp.asarray(learning_rate, jnp.float32),
+            batch_size=jnp.asarray(batch_size, jnp.int32),
+            utd=jnp.asarray(utd, jnp.float32),
+            seed=jnp.asarray(seed, jnp.int32),
+            discount=jnp.full((num_configs,), discount, jnp.float32),
+            tau=jnp.full((num_configs,), tau, jnp.float32),
+        )

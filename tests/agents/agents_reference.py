@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rlscale.engine.loop import GroupSpec
 from rlscale.engine.types import HyperParams
 
 LAYER_NORM_EPSILON = 1e-6  # flax.linen.LayerNorm's default
@@ -77,38 +76,3 @@ def scalar_hparams(learning_rate=3e-4, batch_size=48, discount=0.99, tau=0.005) 
         discount=jnp.float32(discount),
         tau=jnp.float32(tau),
     )
-
-
-def make_hparams(learning_rate, batch_size, utd, seed, discount=0.99, tau=0.005) -> HyperParams:
-    """HyperParams with leading axis K from equal-length lists."""
-    k = len(learning_rate)
-    return HyperParams(
-        learning_rate=jnp.asarray(learning_rate, jnp.float32),
-        batch_size=jnp.asarray(batch_size, jnp.int32),
-        utd=jnp.asarray(utd, jnp.float32),
-        seed=jnp.asarray(seed, jnp.int32),
-        discount=jnp.full((k,), discount, jnp.float32),
-        tau=jnp.full((k,), tau, jnp.float32),
-    )
-
-
-def relative_difference(a, b) -> float:
-    """||a - b|| / ||b|| over all leaves of two pytrees (float leaves only)."""
-    a_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(a)]
-    b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
-    a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
-    return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
-
-
-def small_spec(**overrides) -> GroupSpec:
-    values = dict(
-        env="pendulum",
-        num_configs=1,
-        max_batch_size=64,
-        update_slots=1,
-        learning_starts=100,
-        buffer_capacity=1000,
-        eval_episodes=2,
-    )
-    values.update(overrides)
-    return GroupSpec(**values)

@@ -8,15 +8,13 @@ import pytest
 
 from agents_reference import (
     bronet_head,
-    make_hparams,
     perturb,
-    relative_difference,
     scalar_hparams,
-    small_spec,
     squash_log_std,
     tanh_gaussian,
     to_numpy,
 )
+from rlscale_testing import make_hparams, relative_difference, small_spec
 from rlscale.agents import make_agent
 from rlscale.agents.bro import losses
 from rlscale.agents.sac.networks import NetworkConfig

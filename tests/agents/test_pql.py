@@ -8,14 +8,12 @@ import numpy as np
 import pytest
 
 from agents_reference import (
-    make_hparams,
     perturb,
     plain_mlp,
-    relative_difference,
     scalar_hparams,
-    small_spec,
     to_numpy,
 )
+from rlscale_testing import make_hparams, relative_difference, small_spec
 from rlscale.agents import make_agent
 from rlscale.agents.pql import losses
 from rlscale.agents.sac.networks import NetworkConfig

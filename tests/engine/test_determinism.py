@@ -5,7 +5,7 @@ import jax
 import numpy as np
 
 from rlscale.engine.loop import GroupTrainer, get_trainer
-from engine_helpers import make_hparams, small_spec
+from rlscale_testing import make_hparams, small_spec
 
 
 def _train(trainer, hparams, iterations=150):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rlscale.engine.loop import get_trainer
-from engine_helpers import make_hparams, small_spec
+from rlscale_testing import make_hparams, relative_difference, small_spec
 
 # Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed.
 LEARNING_RATES = [3e-4, 1e-3, 3e-4, 3e-4, 1e-4, 2e-3, 5e-4, 3e-4]
@@ -16,12 +16,6 @@ UTDS = [1.0, 2.0, 0.5, 0.25, 3.0, 1.5, 4.0, 1.0]
 SEEDS = [0, 1, 2, 3, 4, 5, 6, 7]
 ITERATIONS = 130  # 100 random-action steps, then 30 iterations of updates (up to 4 per iteration)
 
-
-def _relative_difference(a, b) -> float:
-    a_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(a)]
-    b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
-    a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
-    return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +43,10 @@ def test_config_in_group_matches_config_alone(group_run, index):
     member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
     alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
-    assert _relative_difference(member, alone) <= 1e-5
+    assert relative_difference(member, alone) <= 1e-5
     np.testing.assert_allclose(group_returns[index], alone_returns[0], rtol=1e-5)
     # The replay buffers hold the same trajectories.
-    assert _relative_difference(group_state.replay.data.obs[index], state.replay.data.obs[0]) <= 1e-5
+    assert relative_difference(group_state.replay.data.obs[index], state.replay.data.obs[0]) <= 1e-5
 
 
 def test_updates_follow_each_configs_utd(group_run):

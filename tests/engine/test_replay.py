@@ -7,7 +7,7 @@ import numpy as np
 from rlscale.engine import replay
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.types import Transition
-from engine_helpers import make_hparams, small_spec
+from rlscale_testing import make_hparams, small_spec
 
 
 def _rows(start: int, n: int) -> Transition:

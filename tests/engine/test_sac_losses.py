@@ -9,7 +9,7 @@ from rlscale.agents.sac import losses
 from rlscale.agents.sac.agent import SACAgent
 from rlscale.agents.sac.networks import LOG_STD_MAX, LOG_STD_MIN, NetworkConfig
 from rlscale.engine.types import Transition
-from engine_helpers import make_hparams
+from rlscale_testing import make_hparams
 
 OBS, ACT, B_MAX, B = 3, 2, 12, 9
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.sac.losses import masked_mean
+from rlscale.agents.sac.losses import masked_mean, twin_td_loss
 from rlscale.agents.sac.networks import sample_tanh_gaussian
 from rlscale.engine.types import Transition
 
@@ -42,10 +42,8 @@ def critic_loss(
     next_action, next_log_prob = sample_tanh_gaussian(next_mean, next_log_std, rng)
     next_q = q_bound(critic_apply(target_critic_params, batch.next_obs, next_action), -pessimism)
     next_value = next_q - jnp.exp(log_alpha) * next_log_prob
-    target = jax.lax.stop_gradient(batch.reward + discount * (1.0 - batch.termination) * next_value)
-    q = critic_apply(critic_params, batch.obs, batch.action)
-    per_row = 0.5 * jnp.sum((q - target[:, None]) ** 2, axis=-1)
-    return masked_mean(per_row, mask, batch_size)
+    target = batch.reward + discount * (1.0 - batch.termination) * next_value
+    return twin_td_loss(critic_params, batch, target, mask, batch_size, critic_apply)
 
 
 def conservative_actor_loss(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.sac.losses import masked_mean
+from rlscale.agents.sac.losses import masked_mean, twin_td_loss
 from rlscale.engine.replay import NStepTransition
 
 
@@ -27,10 +27,7 @@ def critic_loss(
     next_action = actor_apply(actor_params, batch.next_obs)
     next_q = jnp.min(critic_apply(target_critic_params, batch.next_obs, next_action), axis=-1)
     target = batch.reward + batch.discount * (1.0 - batch.termination) * next_q
-    target = jax.lax.stop_gradient(target)
-    q = critic_apply(critic_params, batch.obs, batch.action)
-    per_row = 0.5 * jnp.sum((q - target[:, None]) ** 2, axis=-1)
-    return masked_mean(per_row, mask, batch_size)
+    return twin_td_loss(critic_params, batch, target, mask, batch_size, critic_apply)
 
 
 def actor_loss(

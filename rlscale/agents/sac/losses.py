@@ -18,6 +18,20 @@ def masked_mean(values: jax.Array, mask: jax.Array, batch_size: jax.Array) -> ja
     return jnp.sum(values * mask) / batch_size
 
 
+def twin_td_loss(
+    critic_params,
+    batch,
+    target: jax.Array,
+    mask: jax.Array,
+    batch_size: jax.Array,
+    critic_apply,
+) -> jax.Array:
+    """0.5 * sum over both critics of the masked mean squared error to target f32[B_max]."""
+    q = critic_apply(critic_params, batch.obs, batch.action)
+    per_row = 0.5 * jnp.sum((q - jax.lax.stop_gradient(target)[:, None]) ** 2, axis=-1)
+    return masked_mean(per_row, mask, batch_size)
+
+
 def critic_loss(
     critic_params,
     target_critic_params,
@@ -41,10 +55,7 @@ def critic_loss(
     next_q = jnp.min(critic_apply(target_critic_params, batch.next_obs, next_action), axis=-1)
     next_value = next_q - jnp.exp(log_alpha) * next_log_prob
     target = batch.reward + discount * (1.0 - batch.termination) * next_value
-    target = jax.lax.stop_gradient(target)
-    q = critic_apply(critic_params, batch.obs, batch.action)
-    per_row = 0.5 * jnp.sum((q - target[:, None]) ** 2, axis=-1)
-    return masked_mean(per_row, mask, batch_size)
+    return twin_td_loss(critic_params, batch, target, mask, batch_size, critic_apply)
 
 
 def actor_loss(

@@ -1,0 +1,36 @@
+"""Small engine set-ups shared by the engine, agent and distributed tests."""
+
+import jax
+import numpy as np
+
+from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.engine.loop import GroupSpec
+from rlscale.engine.types import HyperParams
+
+SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
+
+make_hparams = HyperParams.stack
+
+
+def small_spec(**overrides) -> GroupSpec:
+    """A cheap pendulum group spec; keyword arguments override its fields."""
+    values = dict(
+        env="pendulum",
+        network=SMALL_NETWORK,
+        num_configs=1,
+        max_batch_size=64,
+        update_slots=1,
+        learning_starts=100,
+        buffer_capacity=1000,
+        eval_episodes=2,
+    )
+    values.update(overrides)
+    return GroupSpec(**values)
+
+
+def relative_difference(a, b) -> float:
+    """||a - b|| / ||b|| over all leaves of two pytrees."""
+    a_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(a)]
+    b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
+    a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
+    return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
