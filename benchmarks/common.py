@@ -43,9 +43,9 @@ class BenchSize:
     """B values mixed into every group."""
     utds: tuple[int, ...] = (1, 2)
     """σ values mixed into every group (integers, so Brax's grad_updates_per_step can match)."""
-    env_steps: int = 1_500
-    """Env steps per config in the sweep and Brax runs."""
-    learning_starts: int = 500
+    env_steps: int = 5_000
+    """Env steps per config in the sweep and Brax runs (pendulum is swung up after about 4,000)."""
+    learning_starts: int = 1_000
     """Uniform-random env steps before the first update (Brax: min_replay_size)."""
     eval_interval: int = 500
     """Env steps per timed chunk; one evaluation after each chunk."""

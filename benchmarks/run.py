@@ -114,7 +114,7 @@ def markdown(report: dict) -> str:
         f"`{size['env']}`, 2×{size['hidden_width']} MLPs, num_envs {size['num_envs']}, "
         f"{size['env_steps']} env steps per config (first {size['learning_starts']} random), "
         f"η ∈ {list(size['learning_rates'])}, B ∈ {list(size['batch_sizes'])}, σ ∈ {list(size['utds'])}. "
-        f"Raw numbers: `{meta['json']}`.",
+        f"Raw numbers: `benchmarks/results/{meta['json']}`.",
         "",
         "| target | measured | met |",
         "|---|---|---|",
@@ -275,7 +275,7 @@ def write_report(size: BenchSize, results: dict, total_seconds: float, out: Path
             "size": dataclasses.asdict(size),
             "sections": [name for name in SECTIONS if name in results],
             "total_seconds": total_seconds,
-            "json": str(path),
+            "json": path.name,
             **meta,
         },
         "results": results,

@@ -97,8 +97,10 @@ class Group:
         transition_floats = 2 * observation_size + action_size + 2
         replay = spec.buffer_capacity * transition_floats
         params = parameter_count * (PARAMETER_COPIES + 1)
-        # Forward and backward activations of one padded batch through actor and twin critics.
-        activations = 6 * spec.max_batch_size * spec.network.hidden_width * spec.network.hidden_depth
+        # Forward and backward activations and temporaries of one padded batch through actor and
+        # twin critics: 12 floats per row, unit and layer, calibrated so that the estimate covers
+        # XLA's measured peak (benchmarks/memory.py: 6 gave 0.79 of the peak on CPU).
+        activations = 12 * spec.max_batch_size * spec.network.hidden_width * spec.network.hidden_depth
         return FLOAT_BYTES * spec.num_configs * (replay + params + activations)
 
 
