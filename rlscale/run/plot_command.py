@@ -60,9 +60,18 @@ def fit_options_of(fit: dict):
     )
 
 
+def write_learning_curves(table, out: Path, band: str = "minmax") -> None:
+    """Draw the table's learning curves into `out/learning_curves.{png,svg}`."""
+    from rlscale.laws.plots import learning_curves
+
+    out.mkdir(parents=True, exist_ok=True)
+    figure = learning_curves(table, band=band)
+    for extension in FIGURE_FORMATS:
+        figure.savefig(out / f"learning_curves.{extension}", dpi=120)
+
+
 def run_plot(args: argparse.Namespace) -> int:
     """The `plot` subcommand: 0 on success, 2 on bad input (one message on stderr)."""
-    from rlscale.laws.plots import learning_curves
     from rlscale.run.fitting import fit_run_directory
     from rlscale.run.tables import load_runs
 
@@ -75,10 +84,7 @@ def run_plot(args: argparse.Namespace) -> int:
         missing = [column for column in ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return") if column not in table]
         if missing:
             raise FitInputError(f"{runs}: the table lacks columns {missing}")
-        out.mkdir(parents=True, exist_ok=True)
-        figure = learning_curves(table, band=args.band)
-        for extension in FIGURE_FORMATS:
-            figure.savefig(out / f"learning_curves.{extension}", dpi=120)
+        write_learning_curves(table, out, args.band)
         print(f"wrote {out / 'learning_curves.png'} (and .svg)")
         fit_path = existing_fit(runs)
         if fit_path is not None:

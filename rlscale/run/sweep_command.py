@@ -124,7 +124,12 @@ class _StreamingFit:
             print(f"fit {'skipped' if final else 'not ready yet'}: {error}", flush=True)
             return
         if final:
-            print(f"fit: {self.out / 'fit' / 'fit.json'}; figures: {self.out / 'fit'}/*.png, *.svg")
+            from rlscale.run.plot_command import write_learning_curves
+            from rlscale.run.tables import load_runs
+
+            write_learning_curves(load_runs(self.out), self.out / "fit")
+            print(f"fit: {self.out / 'fit' / 'fit.json'}; figures (fit and learning curves): "
+                  f"{self.out / 'fit'}/*.png, *.svg")
 
 
 def _print_plan(plan) -> None:
