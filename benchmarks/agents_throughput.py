@@ -1,8 +1,8 @@
 """Gradient-update throughput of every agent (SAC, BRO, PQL) for K=1 and K=8 configs on one device.
 
 For each algorithm and K, one group trains on `size.env` with K configs that differ in learning
-rate, batch size and seed (UTD 1, so slots are never skipped): a first chunk compiles and fills the
-replay past learning_starts, then a second chunk of `size.eval_interval` env steps is timed.
+rate, batch size and seed (UTD 1, so slots are never skipped): chunks of `size.eval_interval` env
+steps compile and fill the replay past learning_starts, then one more such chunk is timed.
 Actor and critic both use `size.hidden_width` with 2 hidden layers (BRO: 2 residual blocks).
 PQL runs 16 envs per config with UTD 1/16 (one critic update per iteration), as PQL collects
 from many envs per update.
@@ -32,18 +32,11 @@ PQL_NUM_ENVS = 16
 def _hparams(size: BenchSize, num_configs: int, utd: float) -> HyperParams:
     rates = [size.learning_rates[k % len(size.learning_rates)] for k in range(num_configs)]
     batches = [size.batch_sizes[k % len(size.batch_sizes)] for k in range(num_configs)]
-    return HyperParams(
-        learning_rate=np.asarray(rates, np.float32),
-        batch_size=np.asarray(batches, np.int32),
-        utd=np.full((num_configs,), utd, np.float32),
-        seed=np.arange(num_configs, dtype=np.int32),
-        discount=np.full((num_configs,), 0.99, np.float32),
-        tau=np.full((num_configs,), 0.005, np.float32),
-    )
+    return HyperParams.stack(rates, batches, [utd] * num_configs, list(range(num_configs)))
 
 
 def measure(algo: str, num_configs: int, size: BenchSize) -> dict:
-    """Updates per second (all configs together) of one timed chunk, after a compile chunk."""
+    """Updates per second (all configs together) of one timed chunk, after warm-up chunks of the same length."""
     network = NetworkConfig(hidden_width=size.hidden_width, hidden_depth=2)
     num_envs = PQL_NUM_ENVS if algo == "pql" else size.num_envs
     utd = 1.0 / num_envs
@@ -63,11 +56,14 @@ def measure(algo: str, num_configs: int, size: BenchSize) -> dict:
     )
     trainer = get_trainer(spec)
     state = trainer.init(_hparams(size, num_configs, utd))
+    # Warm-up chunks of the timed length (one compile) until learning has started.
+    iterations = size.eval_interval // num_envs
+    warmup_chunks = -(-(size.learning_starts // num_envs + 1) // iterations)
     start = time.perf_counter()
-    state, _ = trainer.train_chunk(state, size.learning_starts // num_envs + 1)
+    for _ in range(warmup_chunks):
+        state, _ = trainer.train_chunk(state, iterations)
     jax.block_until_ready(state)
     compile_and_warmup_s = time.perf_counter() - start
-    iterations = size.eval_interval // num_envs
     start = time.perf_counter()
     state, stats = trainer.train_chunk(state, iterations)
     jax.block_until_ready(state)

@@ -5,7 +5,7 @@
 
 Writes `<out>/<device>-<date>-<size>.json` (every number, with the sizes used) and replaces this
 size's results block in benchmarks/README.md (unless --no-readme). Sections (see each module):
-sweep, brax, compile, bare, memory, env_throughput, fit_speed. `brax` and `memory` use the sweep's
+sweep, brax, compile, bare, memory, env_throughput, fit_speed, agents. `brax` and `memory` use the sweep's
 runs, so selecting them runs `sweep` too.
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 import jax
 
 from benchmarks import (
+    agents_throughput,
     bare_update,
     brax_sac,
     compile_time,
@@ -34,7 +35,7 @@ from benchmarks import (
 from benchmarks.common import SIZES, BenchSize
 from rlscale.envs.throughput import device_name
 
-SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed")
+SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed", "agents")
 REQUIRES = {"brax": ("sweep",), "memory": ("sweep",)}
 RESULTS_DIR = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
@@ -63,6 +64,8 @@ def run_sections(size: BenchSize, names: tuple[str, ...]) -> dict:
             results[name] = env_throughput.run(size.env_throughput_size)
         elif name == "fit_speed":
             results[name] = fit_speed.run(size.fit_speed_size)
+        elif name == "agents":
+            results[name] = agents_throughput.run(size)
         results[name + "_seconds"] = time.perf_counter() - start
     return results
 
@@ -244,6 +247,20 @@ def markdown(report: dict) -> str:
             f"**Fit speed** (benchmarks/fit_speed.py, 1 run): {fit['rows']:,} rows, {fit['configs']} configs, "
             f"{fit['n_bootstrap']} bootstrap resamples fitted in {fit['fit_seconds']:.1f} s "
             f"(target ≤ {fit['target_seconds']:.0f} s: {'met' if fit['within_target'] else 'NOT met'}).",
+        ]
+    if "agents" in results:
+        lines += [
+            "",
+            "**Agents** (benchmarks/agents_throughput.py, one timed chunk after warm-up chunks; UTD 1 per "
+            "transition, PQL with 16 envs per config):",
+            "",
+            "| algo | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['algo']} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
+            f"{row['updates_per_s']:.0f} | {row['env_steps_per_s']:.0f} | {row['compile_and_warmup_s']:.1f} |"
+            for row in results["agents"]
         ]
     return "\n".join(lines) + "\n"
 
