@@ -105,7 +105,8 @@ class SweepCheckpoints:
     """The checkpoints of one run directory and their manifest."""
 
     def __init__(self, run_dir: str | Path):
-        self.run_dir = Path(run_dir)
+        # orbax writes only to absolute paths.
+        self.run_dir = Path(run_dir).resolve()
         self.root = self.run_dir / CHECKPOINT_DIR
         self.manifest_path = self.root / MANIFEST_FILE
         self.manifest: dict | None = None

@@ -41,7 +41,8 @@ def tiny_config(tmp_path):
 
 def test_sweep_end_to_end(tmp_path, tiny_config):
     out = tmp_path / "run"
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--plain", "--no-fit", cwd=tmp_path)
+    # A relative --out, as a user types it (checkpoints need absolute paths inside).
+    result = rlscale("sweep", str(tiny_config), "--out", "run", "--plain", "--no-fit", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
     assert len(rows) == 8 * 2  # 8 configs, 2 evaluations each
