@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import check_reset_and_step_under_jit_and_vmap
 from rlscale.envs import EnvSpec, env_names, get_spec, make_env
 
 PURE_JAX_NAMES = ["pendulum", "cartpole-balance", "pointmass"]
@@ -14,17 +15,7 @@ PURE_JAX_NAMES = ["pendulum", "cartpole-balance", "pointmass"]
 def test_reset_and_step_under_jit_and_vmap(name):
     spec, env = make_env(name)
     assert isinstance(spec, EnvSpec) and spec.suite == "jax" and spec.name == name
-    num_envs = 8
-    rngs = jax.random.split(jax.random.PRNGKey(0), num_envs)
-    state = jax.jit(jax.vmap(env.reset))(rngs)
-    actions = jax.random.uniform(jax.random.PRNGKey(1), (num_envs, spec.action_size), minval=-1, maxval=1)
-    next_state = jax.jit(jax.vmap(env.step))(state, actions)
-    for s in (state, next_state):
-        assert s.obs.shape == (num_envs, spec.observation_size) and s.obs.dtype == jnp.float32
-        assert s.reward.shape == (num_envs,) and s.reward.dtype == jnp.float32
-        assert s.done.shape == (num_envs,) and s.done.dtype == jnp.float32
-        assert isinstance(s.info, dict)
-    assert np.all(np.isfinite(next_state.obs))
+    check_reset_and_step_under_jit_and_vmap(spec, env, num_envs=8)
 
 
 def test_pendulum_matches_gym_pendulum_v1_dynamics():
