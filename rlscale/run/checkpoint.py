@@ -4,10 +4,18 @@ Layout under `<run_dir>/checkpoints/`:
 
     state.json                          the checkpoint manifest, replaced atomically
     group-000/env-step-000000004000/
-        state/                          orbax PyTree checkpoint of the GroupState (agent and
-                                        optimizer states, replay buffers and pointers, env states,
-                                        RNG keys, UTD credits, divergence marks, iteration)
+        state/                          orbax PyTree checkpoint of the GroupState's non-empty
+                                        leaves (agent and optimizer states, replay buffers and
+                                        pointers, env states, RNG keys, UTD credits, divergence
+                                        marks, iteration), as a flat {leaf index: array} dict
+        layout.json                     every leaf of the GroupState in flattening order: its
+                                        path, shape and dtype (zero-size leaves live only here)
         host.json                       host counters (`GroupCounters`: 64-bit grad steps, ...)
+
+Env states are whatever the suite's physics produce: MJX `Data` holds zero-size arrays (no contacts,
+no tendons), integer and bool leaves; orbax refuses zero-size arrays, so they are not given to it.
+The layout records their shapes and dtypes, restore rebuilds them as empty arrays and checks that
+the checkpoint's layout is the one the running code expects (same rlscale, same env library).
 
 `state.json` holds the sweep config (to recognise the same sweep), `rows_written` (rows of
 `evals.jsonl` that belong to the recorded state) and, per started group, the latest complete
@@ -25,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -32,6 +41,7 @@ from collections import Counter
 from pathlib import Path
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from rlscale.config import ConfigError, SweepConfig
@@ -39,8 +49,11 @@ from rlscale.config import ConfigError, SweepConfig
 CHECKPOINT_DIR = "checkpoints"
 MANIFEST_FILE = "state.json"
 STATE_DIR = "state"
+LAYOUT_FILE = "layout.json"
 COUNTERS_FILE = "host.json"
-FORMAT_VERSION = 1
+# 2: the state is stored as a flat dict of its non-empty leaves next to layout.json (1 stored the
+# GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
+FORMAT_VERSION = 2
 # Fields that may change between a run and its resumption: they do not change what is trained.
 RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds")
 
@@ -119,7 +132,10 @@ class SweepCheckpoints:
         try:
             manifest = json.loads(self.manifest_path.read_text())
             if manifest["format"] != FORMAT_VERSION:
-                raise ValueError(f"format {manifest['format']}")
+                raise ValueError(
+                    f"checkpoint format {manifest['format']}, written by another version of rlscale; "
+                    f"this version reads format {FORMAT_VERSION}"
+                )
             int(manifest["rows_written"])
             dict(manifest["groups"])
             dict(manifest["config"])
@@ -194,7 +210,7 @@ class SweepCheckpoints:
         if path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True)
-        ocp.PyTreeCheckpointer().save(path / STATE_DIR, jax.device_get(state))
+        save_state(path, state)
         fault_point("checkpoint_state_written")
         _write_synced(path / COUNTERS_FILE, json.dumps(dataclasses.asdict(counters)))
         checksum = directory_sha256(path, sync=True)
@@ -218,8 +234,7 @@ class SweepCheckpoints:
         """The group's latest checkpointed GroupState (numpy leaves, structured like
         `abstract_state`, e.g. `jax.eval_shape(trainer.init, hparams)`) and its counters."""
         path = self.root / self.group_entry(group)["checkpoint"]
-        state = ocp.PyTreeCheckpointer().restore(path / STATE_DIR, item=abstract_state)
-        return state, self.counters(group)
+        return restore_state(path, abstract_state), self.counters(group)
 
     def counters(self, group: int) -> GroupCounters:
         path = self.root / self.group_entry(group)["checkpoint"] / COUNTERS_FILE
@@ -227,6 +242,72 @@ class SweepCheckpoints:
 
     def _replace_manifest(self) -> None:
         _write_synced(self.manifest_path, json.dumps(self.manifest, indent=1))
+
+
+def state_layout(tree) -> list[dict]:
+    """[{"path", "shape", "dtype"}] of every leaf of `tree` (arrays or `jax.ShapeDtypeStruct`s) in
+    flattening order: what a checkpoint of a tree with this structure holds."""
+    return [
+        {"path": jax.tree_util.keystr(path), "shape": list(leaf.shape), "dtype": np.dtype(leaf.dtype).name}
+        for path, leaf in jax.tree_util.tree_leaves_with_path(tree)
+    ]
+
+
+def _leaf_key(index: int) -> str:
+    return f"leaf-{index:05d}"
+
+
+def save_state(directory: Path, state) -> None:
+    """Write the pytree `state` (device or host arrays) to `directory`: its non-empty leaves as one
+    orbax checkpoint of a flat {leaf key: array} dict in `directory/state`, and every leaf's path,
+    shape and dtype to `directory/layout.json` (zero-size leaves, which orbax refuses, are fully
+    described by their shape and dtype)."""
+    leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(jax.device_get(state))]
+    arrays = {_leaf_key(index): leaf for index, leaf in enumerate(leaves) if leaf.size}
+    ocp.PyTreeCheckpointer().save(directory / STATE_DIR, arrays)
+    _write_synced(directory / LAYOUT_FILE, json.dumps(state_layout(leaves)))
+
+
+def restore_state(directory: Path, abstract_state):
+    """The pytree written by `save_state`, with numpy leaves, structured like `abstract_state` (e.g.
+    `jax.eval_shape(trainer.init, hparams)`). Raises RunDirectoryError when the stored layout is not
+    the one `abstract_state` has (a checkpoint of other code or another env library version)."""
+    abstract_leaves, treedef = jax.tree_util.tree_flatten(abstract_state)
+    expected = state_layout(abstract_state)
+    stored = json.loads((directory / LAYOUT_FILE).read_text())
+    stored_shapes = [(leaf["shape"], leaf["dtype"]) for leaf in stored]
+    expected_shapes = [(leaf["shape"], leaf["dtype"]) for leaf in expected]
+    if stored_shapes != expected_shapes:
+        raise RunDirectoryError(
+            f"checkpoint {directory} holds a state of another layout than this rlscale builds "
+            f"({_layout_difference(stored, expected)}): it was written by other code or other env "
+            "library versions; resume it with those, or use a new --out"
+        )
+    wanted = {
+        _leaf_key(index): jax.ShapeDtypeStruct(leaf.shape, leaf.dtype)
+        for index, leaf in enumerate(abstract_leaves)
+        if math.prod(leaf.shape)
+    }
+    restored = ocp.PyTreeCheckpointer().restore(directory / STATE_DIR, item=wanted) if wanted else {}
+    leaves = [
+        np.asarray(restored[_leaf_key(index)], leaf.dtype).reshape(leaf.shape)
+        if _leaf_key(index) in wanted
+        else np.zeros(leaf.shape, leaf.dtype)
+        for index, leaf in enumerate(abstract_leaves)
+    ]
+    return jax.tree_util.tree_unflatten(treedef, leaves)
+
+
+def _layout_difference(stored: list[dict], expected: list[dict]) -> str:
+    if len(stored) != len(expected):
+        return f"{len(stored)} leaves stored, {len(expected)} expected"
+    for have, want in zip(stored, expected):
+        if (have["shape"], have["dtype"]) != (want["shape"], want["dtype"]):
+            return (
+                f"leaf {want['path']}: stored {have['dtype']}{have['shape']}, expected "
+                f"{want['dtype']}{want['shape']}"
+            )
+    return "no difference"
 
 
 def directory_sha256(path: Path, sync: bool = False) -> str:
