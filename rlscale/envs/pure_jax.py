@@ -1,16 +1,30 @@
 """Tiny pure-JAX environments for fast tests and the default demo.
 
 Every env here is unbatched, pure and jittable: `reset(rng) -> State`, `step(state, action) ->
-State`, with `action` in [-1, 1]^action_size. The State is Brax's `brax.envs.base.State`, so the
-engine sees one state type across suites; `pipeline_state` holds the physical state vector and
-`done` is 1.0 only on a true termination (never on the time limit, which the engine applies).
+State`, with `action` in [-1, 1]^action_size. The State has the fields of Brax's
+`brax.envs.base.State` that the engine reads (obs, reward, done, info), so the engine sees one
+state shape across suites, without this module importing Brax or MuJoCo (these envs also run where
+neither is installed); `pipeline_state` holds the physical state vector and `done` is 1.0 only on a
+true termination (never on the time limit, which the engine applies).
 """
 
 from __future__ import annotations
 
+import flax.struct
 import jax
 import jax.numpy as jnp
-from brax.envs.base import State
+
+
+@flax.struct.dataclass
+class State:
+    """The state of one pure-JAX env: physical state f32[p], obs f32[observation_size], reward and
+    done f32 scalars, and an (empty) info dict."""
+
+    pipeline_state: jax.Array
+    obs: jax.Array
+    reward: jax.Array
+    done: jax.Array
+    info: dict = flax.struct.field(default_factory=dict)
 
 
 def _angle_normalize(theta: jax.Array) -> jax.Array:
