@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.rows import CURVE_COLUMNS
 
 FIGURE_FORMATS = ("png", "svg")
 FIT_LOCATIONS = ("fit.json", "fit/fit.json")
@@ -81,7 +82,7 @@ def run_plot(args: argparse.Namespace) -> int:
         table = load_runs(runs)
         if table.empty:
             raise FitInputError(f"{runs} holds no evaluations yet")
-        missing = [column for column in ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return") if column not in table]
+        missing = [column for column in CURVE_COLUMNS if column not in table]
         if missing:
             raise FitInputError(f"{runs}: the table lacks columns {missing}")
         write_learning_curves(table, out, args.band)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.rows import RowsFileError, read_rows
 
 LIVE_TABLE_NAME = "evals.jsonl"
 PARQUET_TABLE_NAME = "evals.parquet"
@@ -42,30 +42,17 @@ def table_signature(path: str | os.PathLike) -> tuple[tuple[str, int, int], ...]
     return tuple((str(file), file.stat().st_size, file.stat().st_mtime_ns) for file in table_files(path))
 
 
-def _read_jsonl(file: Path) -> pd.DataFrame:
-    """A JSON-lines table, ignoring a torn last line (a writer still appending to it)."""
-    data = file.read_bytes()
-    if not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
-    if not data.strip():
-        return pd.DataFrame()
-    try:
-        return pd.read_json(io.BytesIO(data), lines=True, dtype=False)
-    except ValueError as error:
-        raise FitInputError(f"{file}: not valid JSON lines ({error})") from None
-
-
 def _read_file(file: Path) -> pd.DataFrame:
     name = file.name.lower()
     try:
         if name.endswith(".jsonl") or name.endswith(".json"):
-            return _read_jsonl(file)
+            return read_rows(file)
         if name.endswith(".parquet") or name.endswith(".pq"):
             return pd.read_parquet(file)
         if name.endswith(".csv") or name.endswith(".csv.gz"):
             return pd.read_csv(file, engine="pyarrow")
-    except FitInputError:
-        raise
+    except RowsFileError as error:
+        raise FitInputError(str(error)) from None
     except Exception as error:  # pandas/pyarrow raise many types for unreadable files
         raise FitInputError(f"cannot read {file}: {error}") from None
     raise FitInputError(f"unsupported table file {file}: expected .jsonl, .csv, .csv.gz or .parquet")

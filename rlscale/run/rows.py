@@ -1,0 +1,137 @@
+"""The one eval-row schema: what a line of `evals.jsonl` holds, how the runner builds the rows of an
+evaluation, and how every reader turns the file back into a table.
+
+A row describes one config at one evaluation. The README's results table lists `EVAL_COLUMNS` (a
+test keeps them equal). Rows are JSON objects, one per line, appended and fsync'ed by the store as
+each evaluation finishes; a reader skips a torn last line (a writer still appending, or a kill mid-
+write) and refuses any other line that is not JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """One column of the eval rows."""
+
+    name: str
+    kind: str
+    """JSON type as the README states it: int, float, str, 'int or null'."""
+    doc: str
+
+
+EVAL_COLUMNS: tuple[Column, ...] = (
+    Column("config_id", "int", "index of the config in the sweep's grid order (utd, batch_size, learning_rate, seed)"),
+    Column("group", "int", "compiled group that trained it"),
+    Column("suite", "str", "env suite: `jax`, `brax` or `dmc`"),
+    Column("env", "str", "registry name of the env"),
+    Column("algo", "str", "`sac`, `bro` or `pql`"),
+    Column("utd", "float", "UTD ratio σ"),
+    Column("batch_size", "int", "B"),
+    Column("learning_rate", "float", "η"),
+    Column("seed", "int", "RNG seed"),
+    Column("env_step", "int", "env transitions collected by this config so far"),
+    Column("grad_step", "int", "gradient updates applied to this config so far"),
+    Column("return", "float", "mean undiscounted return of `eval_episodes` deterministic-policy episodes"),
+    Column("wall_time_s", "float", "seconds since the sweep started"),
+    Column("model_size", "int", "parameter count N of actor + critics (targets excluded)"),
+    Column("diverged_at_env_step", "int or null", "env step at which the config produced a non-finite update"),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
+CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
+"""The columns a learning curve needs (a config's identity, the step and the return)."""
+WALL_TIME_DECIMALS = 3
+
+
+class RowsFileError(ValueError):
+    """An eval-rows file holds a complete line that is not a JSON object (the file is damaged)."""
+
+
+def evaluation_rows(
+    group_index: int,
+    runs: Sequence,
+    suite: str,
+    env: str,
+    algo: str,
+    env_step: int,
+    grad_steps: Sequence[int],
+    returns: Sequence[float],
+    wall_time_s: float,
+    model_size: int,
+    diverged_at_env_step: Sequence[int | None],
+) -> list[dict]:
+    """The rows of one evaluation of a group, one per config, in the group's config order.
+
+    `runs` are the group's `RunConfig`s; `grad_steps`, `returns` and `diverged_at_env_step` have one
+    entry per config (None: the config has not diverged).
+    """
+    return [
+        {
+            "config_id": run.config_id,
+            "group": group_index,
+            "suite": suite,
+            "env": env,
+            "algo": algo,
+            "utd": run.utd,
+            "batch_size": run.batch_size,
+            "learning_rate": run.learning_rate,
+            "seed": run.seed,
+            "env_step": int(env_step),
+            "grad_step": int(steps),
+            "return": float(episode_return),
+            "wall_time_s": round(float(wall_time_s), WALL_TIME_DECIMALS),
+            "model_size": int(model_size),
+            "diverged_at_env_step": None if diverged is None else int(diverged),
+        }
+        for run, steps, episode_return, diverged in zip(runs, grad_steps, returns, diverged_at_env_step)
+    ]
+
+
+def encode_rows(rows: Sequence[dict]) -> str:
+    """The JSON-lines text of `rows` (each ends with a newline)."""
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+def complete_lines(data: bytes) -> list[bytes]:
+    """The newline-terminated lines of `data`, without their newlines: a torn last line is dropped."""
+    return data[: data.rfind(b"\n") + 1].splitlines()
+
+
+def read_rows(path: str | os.PathLike) -> pd.DataFrame:
+    """Every complete row of a JSON-lines eval file as a DataFrame (columns in file order; the schema's
+    columns when the file has no row yet). A torn last line is ignored; blank lines are skipped.
+
+    Raises:
+        RowsFileError: a complete line is not a JSON object.
+        OSError: the file cannot be read.
+    """
+    rows = []
+    for number, line in enumerate(complete_lines(Path(path).read_bytes()), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise RowsFileError(f"{path}, line {number}: not valid JSON ({error})") from None
+        if not isinstance(row, dict):
+            raise RowsFileError(f"{path}, line {number}: a row must be a JSON object, got {type(row).__name__}")
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=list(COLUMN_NAMES))
+    return pd.DataFrame.from_records(rows)
+
+
+def diverged_env_steps(diverged_iteration: np.ndarray, num_envs: int) -> list[int | None]:
+    """Per config, the env step of its first non-finite update (None: never), from the engine's
+    i32[K] `diverged_iteration` (-1: never; iteration i collects env steps i*num_envs+1 ..
+    (i+1)*num_envs)."""
+    return [int(i + 1) * num_envs if i >= 0 else None for i in np.asarray(diverged_iteration)]
