@@ -109,26 +109,30 @@ class SweepConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
-        """Build from a plain dict (e.g. parsed TOML); unknown keys and bad types raise ConfigError."""
+        """Build from a plain dict (e.g. parsed TOML); raises one ConfigError listing every problem:
+        unknown keys, values of the wrong type, and every range or consistency error of the rest
+        (checks that involve a field of the wrong type are left out, so no message is about a
+        default the user did not write)."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         errors = [
             f"unknown field {key!r}; known fields: {', '.join(fields)}"
             for key in values
             if key not in fields
         ]
-        known = {}
+        known, mistyped = {}, set()
         for key, value in values.items():
             if key not in fields:
                 continue
             coerced, error = _coerce(key, value, fields[key].type)
             if error:
                 errors.append(error)
+                mistyped.add(key)
             else:
                 known[key] = coerced
+        config = cls(**known)
+        errors += config.errors(skip=frozenset(mistyped))
         if errors:
             raise ConfigError(errors)
-        config = cls(**known)
-        config.validate()
         return config
 
     @classmethod
@@ -146,34 +150,50 @@ class SweepConfig:
 
     def validate(self) -> None:
         """Raise ConfigError listing every invalid field (no-op when all are valid)."""
+        errors = self.errors()
+        if errors:
+            raise ConfigError(errors)
+
+    def errors(self, skip: frozenset[str] = frozenset()) -> list[str]:
+        """Every range and consistency problem of the config, except those of checks that involve a
+        field in `skip`."""
         errors = []
 
-        def check(ok: bool, message: str):
-            if not ok:
+        def check(ok: bool, message: str, *involved: str):
+            if not ok and not skip.intersection(involved):
                 errors.append(message)
 
-        from rlscale.envs.registry import env_names
+        from rlscale.envs.registry import env_names, get_spec
 
-        check(self.env in env_names(), f"env {self.env!r} is unknown; `rlscale envs` lists them")
-        check(self.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {self.algo!r}")
+        known_env = self.env in env_names()
+        check(known_env, f"env {self.env!r} is unknown; `rlscale envs` lists them", "env")
+        if known_env and "env" not in skip and "env_options" not in skip:
+            try:
+                get_spec(self.env, **self.env_options)
+            except ValueError as error:
+                errors.append(f"env_options: {error}")
+        check(self.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {self.algo!r}", "algo")
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
-            check(len(getattr(self, name)) > 0, f"{name} must list at least one value")
+            check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
-            check(0 < value <= 64, f"utd must be in (0, 64], got {value}")
+            check(0 < value <= 64, f"utd must be in (0, 64], got {value}", "utd")
         for value in self.batch_size:
-            check(value >= 1, f"batch_size must be an integer >= 1, got {value}")
+            check(value >= 1, f"batch_size must be an integer >= 1, got {value}", "batch_size")
         for value in self.learning_rate:
-            check(0 < value < 1 and math.isfinite(value), f"learning_rate must be in (0, 1), got {value}")
+            check(
+                0 < value < 1 and math.isfinite(value),
+                f"learning_rate must be in (0, 1), got {value}",
+                "learning_rate",
+            )
         for value in self.seeds:
-            check(value >= 0, f"seeds must be integers >= 0, got {value}")
-        check(
-            len(set(self.seeds)) == len(self.seeds),
-            f"seeds must be distinct, got {self.seeds}",
-        )
-        for index, entry in enumerate(self.configs):
-            errors.extend(_explicit_config_errors(index, entry))
-        errors.extend(_model_size_errors(self.model_sizes, self.hidden_width, self.hidden_depth))
-        if self.model_sizes:
+            check(value >= 0, f"seeds must be integers >= 0, got {value}", "seeds")
+        check(len(set(self.seeds)) == len(self.seeds), f"seeds must be distinct, got {self.seeds}", "seeds")
+        if "configs" not in skip:
+            for index, entry in enumerate(self.configs):
+                errors.extend(_explicit_config_errors(index, entry))
+        if "model_sizes" not in skip and not skip.intersection(MODEL_SIZE_KEYS):
+            errors.extend(_model_size_errors(self.model_sizes, self.hidden_width, self.hidden_depth))
+        if self.model_sizes and not skip.intersection(("model_sizes", "configs")):
             for index, entry in enumerate(self.configs):
                 for key in MODEL_SIZE_KEYS:
                     if key in entry:
@@ -181,52 +201,78 @@ class SweepConfig:
                             f"configs[{index}].{key} ({entry[key]!r}) cannot be combined with model_sizes: "
                             "give sizes either per explicit config or as the model_sizes axis"
                         )
-        check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}")
-        check(self.eval_interval >= 1, f"eval_interval must be >= 1, got {self.eval_interval}")
+        check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}", "num_envs")
+        check(self.eval_interval >= 1, f"eval_interval must be >= 1, got {self.eval_interval}", "eval_interval")
         check(
             self.eval_interval % max(self.num_envs, 1) == 0,
             f"eval_interval ({self.eval_interval}) must be a multiple of num_envs ({self.num_envs})",
+            "eval_interval",
+            "num_envs",
         )
         check(
             self.env_steps >= self.eval_interval and self.env_steps % max(self.eval_interval, 1) == 0,
             f"env_steps ({self.env_steps}) must be a positive multiple of eval_interval "
             f"({self.eval_interval})",
+            "env_steps",
+            "eval_interval",
         )
-        check(self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}")
-        check(self.learning_starts >= 0, f"learning_starts must be >= 0, got {self.learning_starts}")
-        largest_batch = max([*self.batch_size, *(c.get("batch_size", 0) for c in self.configs)], default=0)
+        check(self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}", "eval_episodes")
+        check(
+            self.learning_starts >= 0,
+            f"learning_starts must be >= 0, got {self.learning_starts}",
+            "learning_starts",
+        )
+        # The grid axes are unused (and left at their defaults) when explicit configs are given.
+        batch_sizes = (
+            [c["batch_size"] for c in self.configs if isinstance(c.get("batch_size"), int)]
+            if self.configs
+            else self.batch_size
+        )
+        largest_batch = max(batch_sizes, default=0)
         check(
             self.buffer_capacity >= max(largest_batch, 1),
             f"buffer_capacity ({self.buffer_capacity}) must be >= the largest batch_size "
             f"({largest_batch})",
+            "buffer_capacity",
+            "batch_size",
+            "configs",
         )
         check(
             self.buffer_capacity % max(self.num_envs, 1) == 0,
             f"buffer_capacity ({self.buffer_capacity}) must be a multiple of num_envs ({self.num_envs})",
+            "buffer_capacity",
+            "num_envs",
         )
-        check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}")
-        check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}")
-        check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}")
-        check(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}")
-        check(self.max_group_size >= 1, f"max_group_size must be >= 1, got {self.max_group_size}")
+        check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}", "hidden_width")
+        check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}", "hidden_depth")
+        check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}", "discount")
+        check(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}", "tau")
+        check(
+            self.max_group_size >= 1,
+            f"max_group_size must be >= 1, got {self.max_group_size}",
+            "max_group_size",
+        )
         check(
             0 <= self.max_wasted_fraction <= 1,
             f"max_wasted_fraction must be in [0, 1], got {self.max_wasted_fraction}",
+            "max_wasted_fraction",
         )
         check(
             self.checkpoint_every_env_steps >= 0,
             f"checkpoint_every_env_steps must be >= 0, got {self.checkpoint_every_env_steps}",
+            "checkpoint_every_env_steps",
         )
         check(
             self.checkpoint_every_seconds >= 0 and math.isfinite(self.checkpoint_every_seconds),
             f"checkpoint_every_seconds must be a finite number >= 0, got {self.checkpoint_every_seconds}",
+            "checkpoint_every_seconds",
         )
         check(
             self.config_axis in ("vmap", "map"),
             f"config_axis must be 'vmap' or 'map', got {self.config_axis!r}",
+            "config_axis",
         )
-        if errors:
-            raise ConfigError(errors)
+        return errors
 
     def model_size_list(self) -> list[tuple[int, int]]:
         """The sweep's model sizes as (hidden_width, hidden_depth), in `model_sizes` order (the one

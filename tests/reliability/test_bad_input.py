@@ -10,7 +10,7 @@ import pytest
 from reliability_helpers import REPO, TINY_SWEEP, toml_text
 
 from rlscale.cli import main
-from rlscale.config import SweepConfig
+from rlscale.config import ConfigError, SweepConfig
 from rlscale.plan import make_plan
 from rlscale.run.runner import ResourceError, check_memory
 
@@ -44,6 +44,35 @@ def test_bad_config_gets_one_clear_message(overrides, fragments, tmp_path, capsy
     for fragment in fragments:
         assert fragment in stderr
     assert not out.exists()
+
+
+def test_unknown_keys_and_bad_types_do_not_hide_range_errors(tmp_path, capsys):
+    config_path = tmp_path / "bad.toml"
+    values = {**TINY_SWEEP, "learnig_rate": [1e-3], "eval_episodes": "five", "num_envs": 0, "env_steps": 1250}
+    config_path.write_text(toml_text(values))
+    out = tmp_path / "out"
+    assert main(["sweep", str(config_path), "--out", str(out), "--dry-run"]) == 2
+    stderr = capsys.readouterr().err
+    for fragment in (
+        "unknown field 'learnig_rate'",
+        "eval_episodes must be an integer, got 'five'",
+        "num_envs must be >= 1, got 0",
+        "env_steps (1250) must be a positive multiple of eval_interval (500)",
+    ):
+        assert fragment in stderr
+    # Checks that involve the mistyped field are left out (its default would be reported otherwise).
+    assert stderr.count("\n  - ") == 4
+    assert not out.exists()
+
+
+def test_explicit_configs_are_checked_against_their_own_batch_sizes():
+    values = {key: value for key, value in TINY_SWEEP.items() if key not in ("utd", "batch_size", "learning_rate")}
+    config = SweepConfig.from_dict(
+        {**values, "buffer_capacity": 100, "configs": [{"utd": 1.0, "batch_size": 64, "learning_rate": 1e-3}]}
+    )
+    assert config.buffer_capacity == 100
+    with pytest.raises(ConfigError, match=r"buffer_capacity \(50\) must be >= the largest batch_size \(64\)"):
+        SweepConfig.from_dict({**values, "buffer_capacity": 50, "configs": [{"utd": 1.0, "batch_size": 64, "learning_rate": 1e-3}]})
 
 
 def test_unparsable_and_missing_config_files(tmp_path, capsys):
