@@ -19,6 +19,7 @@ from rlscale.engine import schedule
 from rlscale.engine.loop import GroupSpec, get_trainer
 from rlscale.engine.types import HyperParams
 from rlscale.plan import make_plan
+from rlscale.run.chunks import train_chunks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,7 +231,8 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host.
 
     This is `rlscale.run.runner.run_sweep` without the file output: the same planner, the same
-    jitted trainer functions, chunks of eval_interval env steps with an evaluation after each.
+    jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
+    eval_interval env steps with an evaluation after each).
     """
     start = time.perf_counter()
     sweep = sweep_config(size, configs, env_steps)
@@ -244,17 +246,14 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     executed_slots = 0
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
-    for eval_index in range(env_steps // sweep.eval_interval):
-        chunk_start = time.perf_counter()
-        state, stats = train_chunk(state)
-        returns = np.asarray(evaluate(state, eval_index), np.float64)
-        chunk_s = time.perf_counter() - chunk_start
-        chunk_grad_steps = np.asarray(stats.grad_steps, np.int64)
-        grad_steps += chunk_grad_steps
-        executed_slots += int(stats.executed_slots)
-        if eval_index >= first_steady_chunk:
-            steady_s += chunk_s
-            steady_updates += int(chunk_grad_steps.sum())
+    chunks = train_chunks(train_chunk, evaluate, state, range(env_steps // sweep.eval_interval))
+    for chunk in chunks:
+        grad_steps += chunk.grad_steps
+        executed_slots += chunk.executed_slots
+        returns = chunk.returns
+        if chunk.eval_index >= first_steady_chunk:
+            steady_s += chunk.seconds
+            steady_updates += int(chunk.grad_steps.sum())
             steady_chunks += 1
     wall_s = time.perf_counter() - start
     return GroupRun(

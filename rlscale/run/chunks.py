@@ -1,0 +1,53 @@
+"""The host's chunk loop, shared by the runner and the benchmarks: train a chunk, evaluate, time it.
+
+A chunk is one call of the group's jitted `train_chunk` (a `lax.scan` over `eval_interval` env steps
+of every config) followed by one call of `evaluate`. The host reads the chunk's counters and the
+returns, which waits for the device, so `seconds` is the chunk's real wall time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Chunk:
+    """One trained and evaluated chunk of a group of K configs."""
+
+    eval_index: int
+    """Evaluations done before this chunk (the chunk ends at env step (eval_index + 1) * eval_interval)."""
+    state: object
+    """The GroupState after the chunk (valid until the next chunk is trained: its buffers are donated)."""
+    returns: np.ndarray
+    """f64[K]: each config's evaluation return."""
+    grad_steps: np.ndarray
+    """i64[K]: gradient updates each config applied during the chunk."""
+    executed_slots: int
+    """Update slots the group computed during the chunk."""
+    seconds: float
+    """Wall seconds of training and evaluating the chunk."""
+
+
+def train_chunks(
+    train_chunk: Callable,
+    evaluate: Callable,
+    state,
+    eval_indices: Iterable[int],
+) -> Iterator[Chunk]:
+    """Train and evaluate one chunk per eval index, yielding each.
+
+    `train_chunk(state) -> (state, ChunkStats)` and `evaluate(state, eval_index) -> f32[K]` are the
+    group trainer's functions (the chunk length bound in); the caller consumes each Chunk before the
+    next is trained.
+    """
+    for eval_index in eval_indices:
+        start = time.perf_counter()
+        state, stats = train_chunk(state)
+        returns = np.asarray(evaluate(state, eval_index), np.float64)
+        grad_steps = np.asarray(stats.grad_steps, np.int64)
+        executed_slots = int(stats.executed_slots)
+        yield Chunk(eval_index, state, returns, grad_steps, executed_slots, time.perf_counter() - start)
