@@ -30,13 +30,16 @@ of an interrupted write and are removed on resume.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
 import signal
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -45,11 +48,15 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from rlscale.config import ConfigError, SweepConfig
+from rlscale.run.errors import WriteFailed
 
 CHECKPOINT_DIR = "checkpoints"
 MANIFEST_FILE = "state.json"
 STATE_DIR = "state"
 LAYOUT_FILE = "layout.json"
+# orbax logs through absl, whose records go to this Python logger.
+ORBAX_LOGGER = "absl"
+CLOSED_LOOP_MESSAGE = "Event loop is closed"
 COUNTERS_FILE = "host.json"
 # 2: the state is stored as a flat dict of its non-empty leaves next to layout.json (1 stored the
 # GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
@@ -58,35 +65,37 @@ FORMAT_VERSION = 2
 RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds")
 
 FAULT_ENV = "RLSCALE_TEST_KILL_AT"
+PAUSE_ENV = "RLSCALE_TEST_STOP_AT"
 _fault_hits: Counter = Counter()
-
-
-class RunDirectoryError(ConfigError):
-    """The output directory cannot be used as asked (a different sweep, nothing to resume, a
-    corrupted checkpoint); the message names the directory and what to do."""
-
-    def __init__(self, message: str):
-        self.errors = [message]
-        ValueError.__init__(self, message)
 
 
 def fault_point(name: str) -> None:
     """Fault injection for tests/reliability: with `RLSCALE_TEST_KILL_AT=<name>:<n>` in the
-    environment, the process SIGKILLs itself the n-th time it reaches the point `name`.
+    environment, the process SIGKILLs itself the n-th time it reaches the point `name`; with
+    `RLSCALE_TEST_STOP_AT=<name>:<n>` it SIGSTOPs itself there instead (a test then changes the world
+    around the stopped process, e.g. makes its directory read-only or signals it, and SIGCONTs it).
 
     Points: "eval_rows_written" (rows fsync'ed, no checkpoint yet), "checkpoint_state_written"
     (orbax state on disk, no counters), "checkpoint_files_written" (all files, manifest not yet
     replaced), "manifest_replaced" (previous checkpoint not yet deleted).
     """
-    target = os.environ.get(FAULT_ENV)
-    if not target:
-        return
-    point, _, count = target.partition(":")
-    if point != name:
-        return
-    _fault_hits[name] += 1
-    if _fault_hits[name] == int(count or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
+    for variable, action in ((FAULT_ENV, signal.SIGKILL), (PAUSE_ENV, signal.SIGSTOP)):
+        point, _, count = os.environ.get(variable, "").partition(":")
+        if point != name:
+            continue
+        _fault_hits[variable, name] += 1
+        if _fault_hits[variable, name] == int(count or 1):
+            os.kill(os.getpid(), action)
+
+
+class RunDirectoryError(ConfigError):
+    """The output directory cannot be used as asked (a different sweep, nothing to resume, a
+    corrupted checkpoint, another process writing it); the message names the directory and what
+    to do."""
+
+    def __init__(self, message: str):
+        self.errors = [message]
+        ValueError.__init__(self, message)
 
 
 @dataclasses.dataclass
@@ -158,11 +167,9 @@ class SweepCheckpoints:
         }
         self._replace_manifest()
 
-    def adopt(self, manifest: dict) -> None:
-        """Continue from a stored manifest: verify every checkpoint it names and delete the files
-        it does not name (debris of interrupted writes)."""
-        self.manifest = manifest
-        named = set()
+    def verify(self, manifest: dict) -> None:
+        """Raise RunDirectoryError unless every checkpoint `manifest` names is on disk with its
+        recorded sha256 (reads only)."""
         for group, entry in sorted(manifest["groups"].items(), key=lambda item: int(item[0])):
             path = self.root / entry["checkpoint"]
             found = directory_sha256(path) if path.is_dir() else "missing"
@@ -171,7 +178,12 @@ class SweepCheckpoints:
                     f"checkpoint {path} of group {group} is corrupted: sha256 {found} does not match "
                     f"{entry['sha256']} in {self.manifest_path}; delete {self.run_dir} or use a new --out"
                 )
-            named.add(path)
+
+    def adopt(self, manifest: dict) -> None:
+        """Continue from a stored manifest (already `verify`-ed): delete the files it does not name
+        (debris of interrupted writes)."""
+        self.manifest = manifest
+        named = {self.root / entry["checkpoint"] for entry in manifest["groups"].values()}
         for group_dir in self.root.glob("group-*"):
             for step_dir in group_dir.iterdir():
                 if step_dir not in named:
@@ -207,6 +219,36 @@ class SweepCheckpoints:
         """
         relative = f"group-{group:03d}/env-step-{env_step:012d}"
         path = self.root / relative
+        try:
+            checksum = self._write_checkpoint(path, state, counters)
+        except Exception as error:  # an OSError, or whatever orbax or tensorstore raise while saving
+            # Free what the failed write used; the manifest still names the previous checkpoint.
+            shutil.rmtree(path, ignore_errors=True)
+            raise WriteFailed(f"the checkpoint of group {group} at env step {env_step}", path, error) from None
+        fault_point("checkpoint_files_written")
+        previous = self.group_entry(group)
+        manifest = json.loads(json.dumps(self.manifest))
+        manifest["groups"][str(group)] = {
+            "checkpoint": relative,
+            "sha256": checksum,
+            "env_step": env_step,
+            "done": done,
+        }
+        manifest["rows_written"] = rows_written
+        manifest["wall_time_s"] = wall_time_s
+        try:
+            _write_synced(self.manifest_path, json.dumps(manifest, indent=1))
+        except OSError as error:
+            shutil.rmtree(path, ignore_errors=True)
+            raise WriteFailed("the checkpoint manifest", self.manifest_path, error) from None
+        self.manifest = manifest
+        fault_point("manifest_replaced")
+        if previous is not None and previous["checkpoint"] != relative:
+            shutil.rmtree(self.root / previous["checkpoint"], ignore_errors=True)
+
+    def _write_checkpoint(self, path: Path, state, counters: GroupCounters) -> str:
+        """Write the checkpoint directory `path` (state, layout and counters, every file fsync'ed);
+        returns its sha256."""
         if path.exists():
             shutil.rmtree(path)
         path.mkdir(parents=True)
@@ -215,20 +257,7 @@ class SweepCheckpoints:
         _write_synced(path / COUNTERS_FILE, json.dumps(dataclasses.asdict(counters)))
         checksum = directory_sha256(path, sync=True)
         _fsync_directory(path.parent)
-        fault_point("checkpoint_files_written")
-        previous = self.group_entry(group)
-        self.manifest["groups"][str(group)] = {
-            "checkpoint": relative,
-            "sha256": checksum,
-            "env_step": env_step,
-            "done": done,
-        }
-        self.manifest["rows_written"] = rows_written
-        self.manifest["wall_time_s"] = wall_time_s
-        self._replace_manifest()
-        fault_point("manifest_replaced")
-        if previous is not None and previous["checkpoint"] != relative:
-            shutil.rmtree(self.root / previous["checkpoint"], ignore_errors=True)
+        return checksum
 
     def restore(self, group: int, abstract_state) -> tuple[object, GroupCounters]:
         """The group's latest checkpointed GroupState (numpy leaves, structured like
@@ -253,6 +282,33 @@ def state_layout(tree) -> list[dict]:
     ]
 
 
+@contextlib.contextmanager
+def _library_logs_silenced():
+    """Keep orbax's own error reports off the terminal while it saves: a failure is raised to the
+    caller, which reports it in one message. orbax logs the failure (with its writer threads'
+    tracebacks) through absl, and tensorstore's callbacks of the failed write, arriving after orbax
+    closed its event loop, raise "Event loop is closed" as unraisable exceptions; both are dropped."""
+    logger = logging.getLogger(ORBAX_LOGGER)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    if not getattr(sys.unraisablehook, "drops_closed_loop_noise", False):
+        sys.unraisablehook = _without_closed_loop_noise(sys.unraisablehook)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _without_closed_loop_noise(hook):
+    def filtered(unraisable):
+        error = unraisable.exc_value
+        if not (isinstance(error, RuntimeError) and str(error) == CLOSED_LOOP_MESSAGE):
+            hook(unraisable)
+
+    filtered.drops_closed_loop_noise = True
+    return filtered
+
+
 def _leaf_key(index: int) -> str:
     return f"leaf-{index:05d}"
 
@@ -264,7 +320,8 @@ def save_state(directory: Path, state) -> None:
     described by their shape and dtype)."""
     leaves = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(jax.device_get(state))]
     arrays = {_leaf_key(index): leaf for index, leaf in enumerate(leaves) if leaf.size}
-    ocp.PyTreeCheckpointer().save(directory / STATE_DIR, arrays)
+    with _library_logs_silenced():
+        ocp.PyTreeCheckpointer().save(directory / STATE_DIR, arrays)
     _write_synced(directory / LAYOUT_FILE, json.dumps(state_layout(leaves)))
 
 

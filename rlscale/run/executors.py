@@ -31,6 +31,7 @@ from pathlib import Path
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.plan import make_plan
 from rlscale.run.checkpoint import FAULT_ENV, RunDirectoryError, SweepCheckpoints, comparable_config
+from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.runner import MANIFEST_FILE, GroupResult, run_sweep, write_manifest
 from rlscale.run.store import EVALS_FILE, write_parquet
 
@@ -92,7 +93,14 @@ class RayExecutor:
         ray = _import_ray()
         plan = make_plan(config)
         out_dir = Path(out_dir)
-        _prepare_run_directory(out_dir, config, plan, resume)
+        _check_run_directory(out_dir, config, resume)
+        with RunDirectoryLock(out_dir) as lock:
+            if lock.taken_over is not None:
+                log(f"note: {lock.describe_taken_over()}")
+            _prepare_run_directory(out_dir, config, plan, resume)
+            return self._run_tasks(ray, config, plan, out_dir, after_eval, log)
+
+    def _run_tasks(self, ray, config, plan, out_dir: Path, after_eval, log) -> list[GroupResult]:
         if not ray.is_initialized():
             ray.init(address=self.address)
         resources = (
@@ -178,9 +186,9 @@ def merge_group_rows(out_dir: Path, indices: list[int], config: SweepConfig) -> 
     return len(lines)
 
 
-def _prepare_run_directory(out_dir: Path, config: SweepConfig, plan, resume: bool) -> None:
-    """Create `<out>` for a fresh Ray sweep or check that it holds this one; raises
-    RunDirectoryError for a different sweep, a local-executor run, or --resume with nothing to resume."""
+def _check_run_directory(out_dir: Path, config: SweepConfig, resume: bool) -> None:
+    """Raise RunDirectoryError (writing nothing) when `<out>` holds a different sweep or a local-
+    executor run, or --resume finds nothing to resume."""
     manifest_path = out_dir / MANIFEST_FILE
     if SweepCheckpoints(out_dir).manifest_path.exists():
         raise RunDirectoryError(
@@ -198,8 +206,12 @@ def _prepare_run_directory(out_dir: Path, config: SweepConfig, plan, resume: boo
             )
     elif resume:
         raise RunDirectoryError(f"--resume: {out_dir} holds no sweep ({manifest_path} is missing)")
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _prepare_run_directory(out_dir: Path, config: SweepConfig, plan, resume: bool) -> None:
+    """Check `<out>` again (now under its lock) and, for a fresh sweep, write its manifest."""
+    _check_run_directory(out_dir, config, resume)
+    if not (out_dir / MANIFEST_FILE).exists():
         write_manifest(out_dir, config, plan)
     (out_dir / GROUPS_DIR).mkdir(exist_ok=True)
 

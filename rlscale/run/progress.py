@@ -25,6 +25,9 @@ class PlainProgress:
             flush=True,
         )
 
+    def note(self, text: str) -> None:
+        print(f"note: {text}", file=self.stream, flush=True)
+
     def update(self, status: dict) -> None:
         print(
             f"group {status['group'] + 1} env_step {status['env_step']}/{status['env_steps']} "
@@ -51,6 +54,9 @@ class LiveProgress:
     def start_group(self, index: int, num_groups: int, group_summary: dict) -> None:
         self.rows[index] = {"group": index, "configs": group_summary["configs"], "started": time.time()}
         self.live.update(self._table())
+
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {text}")
 
     def update(self, status: dict) -> None:
         self.rows[status["group"]].update(status)

@@ -26,7 +26,6 @@ from rlscale.engine import schedule
 from rlscale.engine.sharding import get_group_trainer
 from rlscale.envs.registry import get_spec
 from rlscale.plan import Group, Plan, make_plan
-from rlscale.run.progress import PlainProgress
 from rlscale.run.checkpoint import (
     GroupCounters,
     RunDirectoryError,
@@ -34,7 +33,13 @@ from rlscale.run.checkpoint import (
     comparable_config,
     fault_point,
 )
-from rlscale.run.store import EVALS_FILE, EvalStore, truncate_rows, write_parquet
+from rlscale.run.chunks import train_chunks
+from rlscale.run.errors import Interrupted, WriteFailed, signal_name
+from rlscale.run.lock import RunDirectoryLock
+from rlscale.run.progress import PlainProgress
+from rlscale.run.rows import diverged_env_steps, evaluation_rows
+from rlscale.run.signals import StopRequests
+from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate_rows, write_parquet
 
 MANIFEST_FILE = "manifest.json"
 PACKAGES = ("rlscale", "jax", "jaxlib", "flax", "optax", "chex", "brax", "mujoco", "mujoco-mjx", "numpy")
@@ -66,8 +71,13 @@ def run_sweep(
     are skipped, `evals.jsonl` is cut back to the rows of the checkpointed state (repairing a torn
     last line) and the rest is regenerated, bit-identically on CPU. `resume=True` requires such a
     checkpoint. Everything is checked before anything is compiled or written: a directory holding a
-    different sweep, a corrupted checkpoint, or a group too large for the device raises a
-    ConfigError subclass naming the problem.
+    different sweep, a corrupted checkpoint, a group too large for the device, or a directory
+    another live process is writing (run/lock.py) raises a ConfigError subclass naming the problem.
+
+    While it runs, the process holds the directory's writer lock, and SIGTERM / SIGINT stop it at the
+    next chunk boundary after a checkpoint (`Interrupted`, run/signals.py). A failed write (disk
+    full, permission denied, a library error while saving) raises `WriteFailed` naming what and
+    where; the directory stays resumable.
 
     `after_eval(num_rows_written)` is called after each evaluation (for streaming fits). `groups`
     restricts the run to those plan groups (a distributed executor runs one group per directory).
@@ -79,40 +89,79 @@ def run_sweep(
         check_memory(plan)
         out_dir = Path(out_dir)
         checkpoints = SweepCheckpoints(out_dir)
-        stored = _stored_sweep(out_dir, config, checkpoints, resume)
-        if stored is None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_manifest(out_dir, config, plan)
-            checkpoints.start(config)
-        else:
-            checkpoints.adopt(stored)
+        # Checked read-only first, so that a refused directory is left exactly as it was; checked
+        # again once this process holds the directory, in case another writer changed it meanwhile.
+        checked = _checked_stored_sweep(out_dir, config, checkpoints, resume)
+        with RunDirectoryLock(out_dir) as lock, StopRequests() as stops:
+            if lock.taken_over is not None:
+                progress.note(lock.describe_taken_over())
+            stored = _stored_sweep(out_dir, config, checkpoints, resume)
+            if stored != checked:
+                stored = _checked_stored_sweep(out_dir, config, checkpoints, resume)
+            _open_run_directory(out_dir, config, plan, checkpoints, stored)
+            store = EvalStore(out_dir)
+            sweep_clock = _SweepClock(checkpoints.wall_time_s)
+            results = []
             try:
-                truncate_rows(out_dir, checkpoints.rows_written)
-            except ValueError as error:
-                raise RunDirectoryError(f"{error}: the run directory is damaged; use a new --out") from None
-        store = EvalStore(out_dir)
-        sweep_clock = _SweepClock(checkpoints.wall_time_s)
-        results = []
-        try:
-            for index, group in enumerate(plan.groups):
-                if groups is not None and index not in groups:
-                    continue
-                entry = checkpoints.group_entry(index)
-                if entry is not None and entry["done"]:
-                    results.append(_done_result(index, group, checkpoints.counters(index)))
-                    continue
-                progress.start_group(index, len(plan.groups), plan.summary()[index])
-                results.append(
-                    _run_group(
-                        config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints
+                for index, group in enumerate(plan.groups):
+                    if groups is not None and index not in groups:
+                        continue
+                    entry = checkpoints.group_entry(index)
+                    if entry is not None and entry["done"]:
+                        results.append(_done_result(index, group, checkpoints.counters(index)))
+                        continue
+                    if stops.signum is not None:
+                        raise Interrupted(stops.signum, _stopped_message(stops.signum, out_dir, "before group", index))
+                    progress.start_group(index, len(plan.groups), plan.summary()[index])
+                    results.append(
+                        _run_group(
+                            config, plan, index, group, store, progress, sweep_clock, after_eval,
+                            checkpoints, stops,
+                        )
                     )
-                )
-        finally:
-            store.close()
+            finally:
+                store.close()
+            write_parquet(out_dir)
     finally:
         progress.close()
-    write_parquet(out_dir)
     return results
+
+
+def _checked_stored_sweep(out_dir: Path, config: SweepConfig, checkpoints, resume: bool):
+    """`_stored_sweep`, with its checkpoints' checksums and its rows verified (reads only)."""
+    stored = _stored_sweep(out_dir, config, checkpoints, resume)
+    if stored is not None:
+        checkpoints.verify(stored)
+        try:
+            rows_prefix_bytes(out_dir, int(stored["rows_written"]))
+        except ValueError as error:
+            raise RunDirectoryError(f"{error}: the run directory is damaged; use a new --out") from None
+    return stored
+
+
+def _open_run_directory(out_dir: Path, config: SweepConfig, plan: Plan, checkpoints, stored) -> None:
+    """Start a fresh run directory (manifest, empty checkpoint manifest), or continue `stored`
+    (verified): delete checkpoint debris and cut evals.jsonl back to the checkpointed rows."""
+    if stored is None:
+        try:
+            write_manifest(out_dir, config, plan)
+            checkpoints.start(config)
+        except OSError as error:
+            raise WriteFailed("the run manifests", out_dir, error) from None
+        return
+    checkpoints.adopt(stored)
+    try:
+        truncate_rows(out_dir, checkpoints.rows_written)
+    except OSError as error:
+        raise WriteFailed("eval rows (cutting them back to the checkpoint)", out_dir / EVALS_FILE, error) from None
+
+
+def _stopped_message(signum: int, out_dir: Path, where: str, group: int, env_step: int | None = None) -> str:
+    at = f"{where} {group + 1}" + (f" at env step {env_step}" if env_step is not None else "")
+    return (
+        f"stopped by {signal_name(signum)} {at}; every row and checkpoint is on disk: run the same "
+        f"command again to resume {out_dir}"
+    )
 
 
 class ResourceError(ConfigError):
@@ -230,7 +279,7 @@ def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResu
 
 
 def _run_group(
-    config, plan: Plan, index: int, group: Group, store, progress, sweep_clock, after_eval, checkpoints
+    config, plan: Plan, index: int, group: Group, store, progress, sweep_clock, after_eval, checkpoints, stops
 ):
     env_spec = get_spec(config.env, **config.env_options)
     trainer = get_group_trainer(group.spec)
@@ -258,48 +307,28 @@ def _run_group(
     checkpoint_env_step = counters.next_eval_index * config.eval_interval
     checkpoint_time = time.perf_counter()
     rows_written = checkpoints.rows_written
-    for eval_index in range(counters.next_eval_index, num_evals):
-        chunk_start = time.perf_counter()
-        state, stats = trainer.train_chunk(state, iterations)
-        returns = np.asarray(trainer.evaluate(state, eval_index), np.float64)
-        chunk_grad_steps = np.asarray(stats.grad_steps, np.int64)
-        grad_steps += chunk_grad_steps
-        executed_slots += int(stats.executed_slots)
-        chunk_seconds = time.perf_counter() - chunk_start
-        env_step = (eval_index + 1) * config.eval_interval
-        diverged_iteration = np.asarray(state.diverged_iteration)
-        diverged_ids = [run.config_id for k, run in enumerate(group.configs) if diverged_iteration[k] >= 0]
-        wall_time = sweep_clock()
-        rows = [
-            {
-                "config_id": run.config_id,
-                "group": index,
-                "suite": env_spec.suite,
-                "env": config.env,
-                "algo": config.algo,
-                "utd": run.utd,
-                "batch_size": run.batch_size,
-                "learning_rate": run.learning_rate,
-                "seed": run.seed,
-                "env_step": env_step,
-                "grad_step": int(grad_steps[k]),
-                "return": float(returns[k]),
-                "wall_time_s": round(wall_time, 3),
-                "model_size": group.parameter_count,
-                "diverged_at_env_step": (
-                    int(diverged_iteration[k] + 1) * config.num_envs
-                    if diverged_iteration[k] >= 0
-                    else None
-                ),
-            }
-            for k, run in enumerate(group.configs)
-        ]
+    chunks = train_chunks(
+        lambda chunk_state: trainer.train_chunk(chunk_state, iterations),
+        trainer.evaluate,
+        state,
+        range(counters.next_eval_index, num_evals),
+    )
+    for chunk in chunks:
+        grad_steps += chunk.grad_steps
+        executed_slots += chunk.executed_slots
+        env_step = (chunk.eval_index + 1) * config.eval_interval
+        diverged = diverged_env_steps(chunk.state.diverged_iteration, config.num_envs)
+        diverged_ids = [run.config_id for run, at in zip(group.configs, diverged) if at is not None]
+        rows = evaluation_rows(
+            index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
+            chunk.returns, sweep_clock(), group.parameter_count, diverged,
+        )
         store.append(rows)
         rows_written += len(rows)
         fault_point("eval_rows_written")
-        best_return = max(best_return, float(np.nanmax(returns)))
+        best_return = max(best_return, float(np.nanmax(chunk.returns)))
         elapsed = time.perf_counter() - group_start
-        done = eval_index + 1 == num_evals
+        done = chunk.eval_index + 1 == num_evals
         due = (
             config.checkpoint_every_env_steps > 0
             and env_step - checkpoint_env_step >= config.checkpoint_every_env_steps
@@ -307,32 +336,35 @@ def _run_group(
             config.checkpoint_every_seconds > 0
             and time.perf_counter() - checkpoint_time >= config.checkpoint_every_seconds
         )
-        if done or due:
+        stopping = stops.signum is not None and not done
+        if done or due or stopping:
             counters = GroupCounters(
-                next_eval_index=eval_index + 1,
+                next_eval_index=chunk.eval_index + 1,
                 grad_steps=[int(steps) for steps in grad_steps],
                 executed_slots=executed_slots,
                 best_return=best_return,
-                last_returns=returns.tolist(),
+                last_returns=chunk.returns.tolist(),
                 diverged_config_ids=diverged_ids,
                 wall_time_s=elapsed,
             )
-            checkpoints.save(index, env_step, state, counters, rows_written, sweep_clock(), done)
+            checkpoints.save(index, env_step, chunk.state, counters, rows_written, sweep_clock(), done)
             checkpoint_env_step, checkpoint_time = env_step, time.perf_counter()
         progress.update(
             {
                 "group": index,
                 "env_step": env_step,
                 "env_steps": config.env_steps,
-                "env_steps_per_s": num_configs * config.eval_interval / chunk_seconds,
-                "updates_per_s": float(chunk_grad_steps.sum()) / chunk_seconds,
-                "eta_s": elapsed / (eval_index + 1) * (num_evals - eval_index - 1),
+                "env_steps_per_s": num_configs * config.eval_interval / chunk.seconds,
+                "updates_per_s": float(chunk.grad_steps.sum()) / chunk.seconds,
+                "eta_s": elapsed / (chunk.eval_index + 1) * (num_evals - chunk.eval_index - 1),
                 "best_return": best_return,
                 "diverged": diverged_ids,
             }
         )
         if after_eval is not None:
             after_eval(len(rows))
+        if stopping:
+            raise Interrupted(stops.signum, _stopped_message(stops.signum, store.path.parent, "in group", index, env_step))
     return _done_result(index, group, checkpoints.counters(index))
 
 

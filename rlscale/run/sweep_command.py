@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from importlib import resources
 from pathlib import Path
 
 from rlscale.config import ConfigError, SweepConfig
+from rlscale.run.errors import EXIT_BAD_INPUT, EXIT_SIGNAL_BASE, Interrupted, WriteFailed
 
 DEMO_CONFIG = "demo.toml"
 # Pendulum's normalized return passes 1000 (raw -150) once swung up, so the demo fits at thresholds
@@ -94,7 +96,24 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresho
         results = executor.run(config, out, after_eval=fitter.after_eval, resume=args.resume, **extra)
     except ConfigError as error:
         print(f"rlscale sweep: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except WriteFailed as error:
+        print(
+            f"rlscale sweep: {error}; {out} is left resumable with every row written so far: fix the "
+            "cause and run the same command again",
+            file=sys.stderr,
+        )
+        return error.exit_status
+    except Interrupted as error:
+        print(f"rlscale sweep: {error}", file=sys.stderr)
+        return error.exit_status
+    except KeyboardInterrupt:
+        print(
+            f"rlscale sweep: aborted by a second Ctrl-C; the rows written so far are in {out}: run the "
+            "same command again to resume from the last checkpoint",
+            file=sys.stderr,
+        )
+        return EXIT_SIGNAL_BASE + signal.SIGINT
     _print_summary(out, results)
     if not args.no_fit:
         fitter.fit(final=True)
