@@ -27,13 +27,6 @@ LocalExecutor().run(SweepConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2])
 
 
 @pytest.fixture(scope="session")
-def compile_cache(tmp_path_factory) -> Path:
-    """A persistent XLA compilation cache shared by the local run and the Ray workers, so the
-    sweep's one program is compiled once for the suite."""
-    return tmp_path_factory.mktemp("xla-cache")
-
-
-@pytest.fixture(scope="session")
 def local_run(tmp_path_factory, compile_cache) -> Path:
     """The run directory of the two-group sweep under the local executor."""
     out = tmp_path_factory.mktemp("local")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 
 import pytest
 
@@ -24,32 +26,72 @@ UNEVEN_SWEEP = {
 }
 
 
+def _cost_model_flops(group, learning_starts: int) -> float:
+    """The planner's cost model written out independently: every executed update slot computes K
+    padded batches (6 FLOPs per parameter and row), acting one forward pass per env step."""
+    configs = len(group.configs)
+    learning_steps = group.env_steps - learning_starts
+    rows = configs * max(c.batch_size for c in group.configs) * max(c.utd for c in group.configs) * learning_steps
+    return group.parameter_count * (6 * rows + 2 * configs * group.env_steps)
+
+
 def test_costliest_group_goes_first_and_costs_follow_the_work():
-    plan = make_plan(SweepConfig.from_dict(UNEVEN_SWEEP))
+    config = SweepConfig.from_dict(UNEVEN_SWEEP)
+    plan = make_plan(config)
     costs = [plan.estimated_flops(group) for group in plan.groups]
+    assert costs == pytest.approx([_cost_model_flops(group, config.learning_starts) for group in plan.groups])
     order = plan.costliest_first()
     assert sorted(order) == list(range(len(plan.groups)))
     assert [costs[i] for i in order] == sorted(costs, reverse=True)
     # The costliest group is the one with the largest UTD and batch size.
     most = plan.groups[order[0]]
     assert max(run.utd for run in most.configs) == 4.0 and most.spec.max_batch_size == 128
-    assert [g["estimated_flops"] for g in plan.summary()] == costs
+    assert [g["estimated_flops"] for g in plan.summary()] == pytest.approx(costs)
 
 
-def test_worker_schedule_balances_and_bounds_the_speedup():
-    plan = make_plan(SweepConfig.from_dict(UNEVEN_SWEEP))
-    total = sum(plan.estimated_flops(group) for group in plan.groups)
+def _optimal_makespan(costs: list[float], workers: int) -> float:
+    """The smallest makespan of any assignment of `costs` to `workers` (exhaustive search)."""
+    best = math.inf
+    for assignment in itertools.product(range(workers), repeat=len(costs)):
+        loads = [0.0] * workers
+        for cost, worker in zip(costs, assignment):
+            loads[worker] += cost
+        best = min(best, max(loads))
+    return best
+
+
+@pytest.mark.parametrize(
+    "sweep",
+    [UNEVEN_SWEEP, {**UNEVEN_SWEEP, "utd": [1.0], "batch_size": [32], "seeds": [0, 1, 2, 3], "max_group_size": 1}],
+    ids=["uneven groups", "four equal groups"],
+)
+def test_worker_schedule_is_within_the_lpt_guarantee(sweep):
+    plan = make_plan(SweepConfig.from_dict(sweep))
+    costs = [plan.estimated_flops(group) for group in plan.groups]
+    total = sum(costs)
     one = schedule_on_workers(plan, 1)
     assert one.makespan == pytest.approx(total) and one.speedup == pytest.approx(1.0)
     for workers in (2, 3, 64):
         schedule = schedule_on_workers(plan, workers)
         assert sorted(i for worker in schedule.assignments for i in worker) == list(range(len(plan.groups)))
         assert sum(schedule.loads) == pytest.approx(total)
-        # The busiest worker holds at least the largest group and at most LPT's 4/3 bound.
-        bound = max(max(plan.estimated_flops(group) for group in plan.groups), total / workers)
-        assert bound <= schedule.makespan <= 4 / 3 * bound + 1e-6
+        # Graham's bound for LPT: makespan <= (4/3 - 1/(3m)) * OPT, with OPT found exhaustively.
+        optimum = _optimal_makespan(costs, min(workers, len(costs)))
+        assert max(max(costs), total / workers) <= optimum + 1e-6
+        assert optimum - 1e-6 <= schedule.makespan <= (4 / 3 - 1 / (3 * workers)) * optimum + 1e-6
     with pytest.raises(ValueError, match="num_workers"):
         schedule_on_workers(plan, 0)
+
+
+def test_four_equal_groups_on_three_workers_take_two_group_times():
+    sweep = {**UNEVEN_SWEEP, "utd": [1.0], "batch_size": [32], "seeds": [0, 1, 2, 3], "max_group_size": 1}
+    plan = make_plan(SweepConfig.from_dict(sweep))
+    cost = plan.estimated_flops(plan.groups[0])
+    assert len(plan.groups) == 4
+    schedule = schedule_on_workers(plan, 3)
+    # Above 4/3 of the lower bound max(largest, total / m) = 4/3 group times, and optimal.
+    assert schedule.makespan == pytest.approx(2 * cost)
+    assert sorted(len(worker) for worker in schedule.assignments) == [1, 1, 2]
 
 
 def _write_group_rows(out, index, rows):

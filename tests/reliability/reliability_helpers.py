@@ -8,12 +8,16 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jax
 import numpy as np
 
 from rlscale.config import SweepConfig
+from rlscale.run.checkpoint import FAULT_ENV, PAUSE_ENV
+
+SWEEP_TIMEOUT_S = 900
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,22 +39,25 @@ TINY_SWEEP = {
     "checkpoint_every_seconds": 0.0,
 }
 
-
-
 def toml_text(values: dict) -> str:
     """A flat TOML document for a dict of strings, numbers, booleans and lists of numbers."""
     return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
 
 
-def run_sweep_process(
-    values: dict, out_dir: Path, cache: Path, kill_at: str | None = None, resume: bool = False
-) -> subprocess.CompletedProcess:
-    """`rlscale sweep` in a fresh process, config written next to `out_dir`; `kill_at` sets the
-    RLSCALE_TEST_KILL_AT fault point (rlscale/run/checkpoint.py:fault_point)."""
-    config_path = out_dir.parent / f"{out_dir.name}.toml"
+def sweep_command(values: dict, out_dir: Path, *flags: str, config_dir: Path | None = None) -> list[str]:
+    """The `rlscale sweep` command line for `values`, its TOML written into `config_dir` (default:
+    next to `out_dir`)."""
+    config_path = (config_dir or out_dir.parent) / f"{out_dir.name}.toml"
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(toml_text(values))
-    env = {key: value for key, value in os.environ.items() if key != "RLSCALE_TEST_KILL_AT"}
+    return [sys.executable, "-m", "rlscale.cli", "sweep", str(config_path), "--out", str(out_dir),
+            "--plain", "--no-fit", *flags]
+
+
+def sweep_environment(cache: Path, kill_at: str | None = None, stop_at: str | None = None) -> dict:
+    """The environment of a sweep subprocess: CPU, the shared compilation cache, and the fault
+    points (rlscale/run/checkpoint.py:fault_point) to kill or stop at."""
+    env = {key: value for key, value in os.environ.items() if key not in (FAULT_ENV, PAUSE_ENV)}
     env.update(
         JAX_PLATFORMS="cpu",
         JAX_COMPILATION_CACHE_DIR=str(cache),
@@ -58,10 +65,47 @@ def run_sweep_process(
         JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0",
     )
     if kill_at is not None:
-        env["RLSCALE_TEST_KILL_AT"] = kill_at
-    command = [sys.executable, "-m", "rlscale.cli", "sweep", str(config_path), "--out", str(out_dir),
-               "--plain", "--no-fit"] + (["--resume"] if resume else [])
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        env[FAULT_ENV] = kill_at
+    if stop_at is not None:
+        env[PAUSE_ENV] = stop_at
+    return env
+
+
+def run_sweep_process(
+    values: dict, out_dir: Path, cache: Path, kill_at: str | None = None, resume: bool = False
+) -> subprocess.CompletedProcess:
+    """`rlscale sweep` in a fresh process, config written next to `out_dir`; `kill_at` sets the
+    RLSCALE_TEST_KILL_AT fault point (rlscale/run/checkpoint.py:fault_point)."""
+    command = sweep_command(values, out_dir, *(["--resume"] if resume else []))
+    return subprocess.run(
+        command, cwd=REPO, env=sweep_environment(cache, kill_at), capture_output=True, text=True,
+        timeout=SWEEP_TIMEOUT_S,
+    )
+
+
+def start_stopped_sweep(values: dict, out_dir: Path, cache: Path, stop_at: str) -> subprocess.Popen:
+    """`rlscale sweep` started in the background; returns once it has SIGSTOPped itself at the
+    fault point `stop_at` ("<point>:<n>")."""
+    process = subprocess.Popen(
+        sweep_command(values, out_dir), cwd=REPO, env=sweep_environment(cache, stop_at=stop_at),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    wait_until_stopped(process)
+    return process
+
+
+def wait_until_stopped(process: subprocess.Popen, timeout: float = SWEEP_TIMEOUT_S) -> None:
+    """Block until `process` is stopped (SIGSTOP); fails if it exits or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    stat = Path(f"/proc/{process.pid}/stat")
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the sweep exited ({process.returncode}): {process.communicate()[1][-3000:]}"
+        # The state is the field after the parenthesised command name.
+        if stat.read_text().rpartition(")")[2].split()[0] == "T":
+            return
+        time.sleep(0.05)
+    process.kill()
+    raise AssertionError("the sweep did not reach its stop point in time")
 
 
 def final_states(run_dir: Path, values: dict) -> list:

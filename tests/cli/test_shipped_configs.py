@@ -1,0 +1,92 @@
+"""Every sweep file the repository ships runs: each TOML under fits/ and rlscale/configs/ is planned in
+full (`rlscale sweep --dry-run`), then trained for a few hundred env steps through `rlscale sweep`
+(both in this process, through the command's entry point), with a
+checkpoint mid-run, on its own env, agent and network, with the grid cut to one config per compiled
+shape (`--set` overrides). A shipped config can therefore never be one that crashes.
+
+Files on physics envs (Brax, MJX, Playground) compile for a minute or more on CPU and are
+slow-marked; pure-JAX files run in the default suite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from rlscale.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = sorted([*REPO.glob("fits/**/*.toml"), *REPO.glob("rlscale/configs/*.toml")])
+PHYSICS_PREFIXES = ("brax/", "dmc/")
+# Env steps per evaluation of the shortened run (rounded up to a multiple of num_envs).
+SHORT_EVAL_INTERVAL = 100
+SHORT_EVALUATIONS = 2
+
+
+def _toml_value(value) -> str:
+    """A TOML literal for an override value (numbers, strings, lists and inline tables)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def short_run_overrides(values: dict) -> dict:
+    """Overrides that keep the file's env, agent, network and sizes but train one config of its
+    costliest compiled shape (largest σ and B) for SHORT_EVALUATIONS evaluations."""
+    num_envs = values.get("num_envs", 1)
+    interval = num_envs * math.ceil(SHORT_EVAL_INTERVAL / num_envs)
+    overrides = {
+        "env_steps": SHORT_EVALUATIONS * interval,
+        "eval_interval": interval,
+        "learning_starts": interval // 2,
+        "eval_episodes": 1,
+        "checkpoint_every_env_steps": interval,
+        "checkpoint_every_seconds": 0.0,
+    }
+    if values.get("configs"):
+        largest = max(values["configs"], key=lambda entry: (entry["utd"], entry["batch_size"]))
+        overrides["configs"] = [{key: item for key, item in largest.items() if key != "seed"}]
+        batch = largest["batch_size"]
+    else:
+        batch = max(values.get("batch_size", [256]))
+        overrides |= {"utd": [max(values.get("utd", [1.0]))], "batch_size": [batch]}
+        overrides["learning_rate"] = [values.get("learning_rate", [3e-4])[0]]
+    overrides["seeds"] = [values.get("seeds", [0])[0]]
+    if values.get("model_sizes"):
+        overrides["model_sizes"] = [values["model_sizes"][-1]]
+    overrides["buffer_capacity"] = num_envs * math.ceil(max(batch, overrides["env_steps"]) / num_envs)
+    return overrides
+
+
+def _case(path: Path):
+    env = tomllib.loads(path.read_text()).get("env", "pendulum")
+    marks = [pytest.mark.slow] if env.startswith(PHYSICS_PREFIXES) else []
+    return pytest.param(path, id=str(path.relative_to(REPO)), marks=marks)
+
+
+def test_every_shipped_config_is_covered():
+    assert len(SHIPPED) >= 5
+    assert any(path.parts[-2] == "configs" for path in SHIPPED)
+
+
+@pytest.mark.parametrize("path", [_case(path) for path in SHIPPED])
+def test_shipped_config_plans_in_full_and_trains_briefly(path, tmp_path, capsys):
+    assert main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "planned")]) == 0
+    assert "compiled group(s)" in capsys.readouterr().out
+
+    overrides = short_run_overrides(tomllib.loads(path.read_text()))
+    flags = [item for key, value in overrides.items() for item in ("--set", f"{key}={_toml_value(value)}")]
+    out = tmp_path / "run"
+    status = main(["sweep", str(path), "--out", str(out), "--plain", "--no-fit", *flags])
+    assert status == 0, capsys.readouterr().err[-3000:]
+    rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
+    assert len(rows) == SHORT_EVALUATIONS * len({row["config_id"] for row in rows})
+    assert all(math.isfinite(row["return"]) and row["diverged_at_env_step"] is None for row in rows)
+    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    assert all(entry["done"] for entry in state["groups"].values())
