@@ -1,4 +1,9 @@
-"""The engine trains on one env of every suite: pure JAX, Brax (generalized and MJX), DMC (MJX)."""
+"""The engine trains on one env of every suite: pure JAX, Brax (generalized and MJX), DMC (MJX).
+
+The physics suites are slow-marked here: in the default suite, DMC trains (and checkpoints and
+resumes) through the real CLI in tests/reliability/test_suites_resume.py, which compiles the same
+env; Brax's training runs there too, slow-marked.
+"""
 
 import jax
 import numpy as np
@@ -10,8 +15,10 @@ from rlscale_testing import make_hparams, small_spec
 
 SUITE_ENVS = [
     pytest.param("pendulum", (), id="jax-pendulum"),
-    pytest.param("brax/inverted_pendulum", (("backend", "generalized"),), id="brax-generalized"),
-    pytest.param("dmc/cartpole-swingup", (), id="dmc-mjx"),
+    pytest.param(
+        "brax/inverted_pendulum", (("backend", "generalized"),), id="brax-generalized", marks=pytest.mark.slow
+    ),
+    pytest.param("dmc/cartpole-swingup", (), id="dmc-mjx", marks=pytest.mark.slow),
     pytest.param(
         "brax/inverted_pendulum", (("backend", "mjx"),), id="brax-mjx", marks=pytest.mark.slow
     ),
