@@ -33,16 +33,22 @@ from rlscale.envs.registry import make_env
 
 
 class RegistryEnv(Env):
-    """An rlscale registry env seen as a Brax `Env` (unbatched; Brax's wrappers batch it)."""
+    """An rlscale registry env seen as a Brax `Env` (unbatched; Brax's wrappers batch it).
+
+    The registry env's own state rides in Brax's `State.pipeline_state` (pure-JAX envs have no
+    `metrics`, which Brax's training wrappers need); obs, reward and done are copied out of it.
+    """
 
     def __init__(self, name: str):
         self.spec, self.env = make_env(name)
 
     def reset(self, rng: jax.Array) -> State:
-        return self.env.reset(rng)
+        inner = self.env.reset(rng)
+        return State(pipeline_state=inner, obs=inner.obs, reward=inner.reward, done=inner.done)
 
     def step(self, state: State, action: jax.Array) -> State:
-        return self.env.step(state, action)
+        inner = self.env.step(state.pipeline_state, action)
+        return state.replace(pipeline_state=inner, obs=inner.obs, reward=inner.reward, done=inner.done)
 
     @property
     def observation_size(self) -> int:

@@ -1,7 +1,8 @@
 """Brax suite: reset/step under jit and vmap, action scaling, termination vs time limit.
 
-The default run builds two cheap-to-compile envs (inverted_pendulum terminates, halfcheetah
-never does); the sweep over every registered Brax env is marked slow (MJX compiles are slow on CPU).
+The default run builds one cheap-to-compile env (inverted_pendulum, which terminates); halfcheetah
+past its time limit and the sweep over every registered Brax env are marked slow (MJX compiles are
+slow on CPU).
 """
 
 import jax
@@ -30,6 +31,7 @@ def test_actions_in_unit_box_map_onto_ctrl_range():
     np.testing.assert_allclose(env._ctrl_half_range, [3.0])
 
 
+@pytest.mark.slow
 def test_halfcheetah_never_sets_done_past_the_time_limit():
     """One jit(vmap(scan(step))) compile: runs 10 steps past the episode length."""
     spec, env = make_env("brax/halfcheetah")
