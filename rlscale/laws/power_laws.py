@@ -6,8 +6,8 @@ one intercept per env; α = -slope and β_env = 10^(a_env / α).
 
 The best value per (env, σ) follows the qscaled procedure: for every other-hyperparameter value
 (every η when choosing B) and every bootstrap resample, take the value with the smallest time to
-the selection threshold (ties to the smaller value); the best value is the arithmetic mean of
-those choices.
+the selection threshold, never reached counting as +inf (ties, and a resample where nothing
+reaches, go to the smaller value); the best value is the arithmetic mean of those choices.
 """
 
 from __future__ import annotations
@@ -20,11 +20,21 @@ import pandas as pd
 from rlscale.laws.bootstrap import summarize, summarize_scalar
 from rlscale.laws.table import FitInputError
 
+# Ranking value of a time never reached: above every real time, below "no such config" (+inf).
+UNREACHED = np.finfo(float).max
+
 
 def bootstrap_best_values(
     configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str
 ) -> pd.DataFrame:
-    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd).
+    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it.
+
+    For every value of `other` present at (env, utd) and every resample, the vote is the `chosen`
+    value with the smallest time among the configs present with that `other` value; a time never
+    reached counts as +inf and ties go to the smaller value, so a resample in which no `chosen`
+    value reaches the threshold votes for the smallest one present (qscaled's `np.argmin` over
+    times with NaN replaced by +inf, `core/grid_search/bootstrapping.py`). The best value is the
+    arithmetic mean of all votes.
 
     Args:
         configs: one row per config (C rows) with `env`, `utd`, `chosen`, `other` columns.
@@ -34,29 +44,30 @@ def bootstrap_best_values(
         other: the hyperparameter to average over.
 
     Returns:
-        One row per (env, utd) with `value` (mean of the argmin `chosen` over all resamples and
-        all `other` values where at least one `chosen` value reaches the threshold) and
-        `per_resample` (shape (R,) array: the same mean within each resample; NaN where none
-        reaches). (env, utd) groups where no resample reaches the threshold are left out.
+        One row per (env, utd) with `value` (mean of the votes over all `other` values and
+        resamples) and `per_resample` (shape (R,) array: the mean of each resample's votes).
+        (env, utd) groups where no config reaches the threshold in any resample are left out:
+        every vote there would be the smallest value, which says nothing about σ.
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
     for (env, utd), group in configs.groupby(["env", "utd"], sort=True):
+        group_times = bootstrap_times[:, group.index.to_numpy()]
+        if not np.isfinite(group_times).any():
+            continue
         chosen_values = np.sort(group[chosen].unique())
         other_values = np.sort(group[other].unique())
-        grid = np.full((n_resamples, len(chosen_values), len(other_values)), np.inf)
         chosen_index = np.searchsorted(chosen_values, group[chosen].to_numpy())
         other_index = np.searchsorted(other_values, group[other].to_numpy())
-        grid[:, chosen_index, other_index] = bootstrap_times[:, group.index.to_numpy()]
-        best = chosen_values[np.argmin(grid, axis=1)]
-        any_reached = np.isfinite(grid).any(axis=1)
-        if not any_reached.any():
-            continue
-        picked_sums = np.where(any_reached, best, 0.0).sum(axis=1)
-        picked_counts = any_reached.sum(axis=1)
-        per_resample = np.where(picked_counts > 0, picked_sums / np.maximum(picked_counts, 1), np.nan)
-        value = float(picked_sums.sum() / picked_counts.sum())
-        rows.append({"env": env, "utd": float(utd), "value": value, "per_resample": per_resample})
+        # Ranking key per (resample, chosen, other): the time where reached, UNREACHED (above every
+        # time) where never reached, +inf where the grid has no such config, so argmin takes the
+        # fastest present value, and the smallest present one when none reaches.
+        keys = np.full((n_resamples, len(chosen_values), len(other_values)), np.inf)
+        keys[:, chosen_index, other_index] = np.where(np.isfinite(group_times), group_times, UNREACHED)
+        present = np.zeros((len(chosen_values), len(other_values)), dtype=bool)
+        present[chosen_index, other_index] = True
+        votes = chosen_values[np.argmin(keys, axis=1)][:, present.any(axis=0)]
+        rows.append({"env": env, "utd": float(utd), "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
     return pd.DataFrame(rows, columns=["env", "utd", "value", "per_resample"])
 
 
