@@ -9,8 +9,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 
-from rlscale.laws.fit import FitResult
-from rlscale.laws.power_laws import PowerLaw
+from rlscale.laws.results import FitResult, PowerLaw
 
 
 def _sigma_line(result: FitResult) -> np.ndarray:

@@ -12,12 +12,11 @@ reaches, go to the smaller value); the best value is the arithmetic mean of thos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
+from rlscale.laws.results import HparamPoint, PowerLaw
 from rlscale.laws.table import FitInputError
 
 # Ranking value of a time never reached: above every real time, below "no such config" (+inf).
@@ -109,68 +108,6 @@ def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -
             slopes[column] = solution[-1]
             intercepts[column, present] = solution[:-1]
     return slopes, intercepts
-
-
-@dataclass(frozen=True)
-class HparamPoint:
-    """One (env, σ) point of a best-hyperparameter law: the bootstrap-averaged best value and
-    the 5–95% interval of the per-resample best values."""
-
-    env: str
-    utd: float
-    value: float
-    ci: tuple[float, float]
-
-    def to_dict(self) -> dict:
-        return {"env": self.env, "utd": self.utd, "value": self.value, "ci": list(self.ci)}
-
-
-@dataclass(frozen=True)
-class PowerLaw:
-    """value*(σ) = (beta[env] / σ)^alpha, from a shared-slope log10 fit.
-
-    Attributes:
-        hyperparameter: `batch_size` or `learning_rate`.
-        alpha: shared exponent (= -slope of the log10–log10 fit).
-        beta: per-env scale β_env = 10^(intercept / alpha).
-        intercept: per-env a_env = log10 of the law's value at σ = 1.
-        alpha_median, alpha_ci: median and 5–95% interval of alpha over bootstrap resamples.
-        beta_median, beta_ci: per-env median and 5–95% interval of β over resamples.
-        points: the fitted (env, σ) best values.
-    """
-
-    hyperparameter: str
-    alpha: float
-    beta: dict[str, float]
-    intercept: dict[str, float]
-    alpha_median: float
-    alpha_ci: tuple[float, float]
-    beta_median: dict[str, float]
-    beta_ci: dict[str, tuple[float, float]]
-    points: tuple[HparamPoint, ...]
-
-    @property
-    def slope(self) -> float:
-        """The log10–log10 slope, -alpha."""
-        return -self.alpha
-
-    def predict(self, env: str, sigma: float | np.ndarray) -> float | np.ndarray:
-        """The law's best value for `env` at UTD `sigma` (any shape)."""
-        return 10.0 ** (self.intercept[env] + self.slope * np.log10(sigma))
-
-    def to_dict(self) -> dict:
-        return {
-            "hyperparameter": self.hyperparameter,
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "intercept": self.intercept,
-            "slope": self.slope,
-            "alpha_median": self.alpha_median,
-            "alpha_ci": list(self.alpha_ci),
-            "beta_median": self.beta_median,
-            "beta_ci": {env: list(bounds) for env, bounds in self.beta_ci.items()},
-            "points": [point.to_dict() for point in self.points],
-        }
 
 
 def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
