@@ -33,7 +33,6 @@ from rlscale.laws.frontier import compute_flops, pareto_mask
 from rlscale.laws.model_size import split_from_fits
 from rlscale.laws.pooling import pool_env_times
 from rlscale.laws.power_laws import bootstrap_best_values, fit_hparam_law
-from rlscale.laws.resets import RECOVERY_RULES, ResetSchedule
 from rlscale.laws.results import (
     POOLED_SCOPE,
     BaselineConfig,
@@ -45,6 +44,8 @@ from rlscale.laws.results import (
     FitResult,
     FrontierCurve,
     PowerLaw,
+    ResetSchedule,
+    fastest_config,
 )
 from rlscale.laws.table import FitInputError, normalize_returns, validate_table
 
@@ -122,17 +123,9 @@ class FitOptions:
             "threshold; from `hparam_laws` in stage 2), run unchanged at every σ."
         ),
     )
-    reset_env_steps: tuple[int, ...] = field(
-        default=(), metadata=_doc("Reset env steps of every config, for tables without a reset_env_steps column.")
-    )
-    reset_every_grad_steps: float | None = field(
-        default=None,
-        metadata=_doc("A reset every this many gradient steps (qscaled's reset_freq), for tables without the column."),
-    )
-    reset_window: int = field(default=0, metadata=_doc("Evaluations always dropped after each reset (qscaled's window)."))
-    reset_recovery: str = field(
-        default="mean",
-        metadata=_doc("When a post-reset dip ends: 'mean' (back at the pre-reset seed mean) or 'overlap' (within standard errors)."),
+    resets: ResetSchedule = field(
+        default_factory=ResetSchedule,
+        metadata=_doc("Reset schedule for tables without a reset_env_steps column, and how post-reset dips end."),
     )
     data_law_loss: str = field(
         default="log",
@@ -144,27 +137,13 @@ class FitOptions:
             raise FitInputError(f"n_bootstrap must be at least 1, got {self.n_bootstrap}")
         if self.thresholds is not None and len(self.thresholds) == 0:
             raise FitInputError("thresholds is empty")
-        for name in ("delta", "model_size", "baseline_utd", "reset_every_grad_steps"):
+        for name in ("delta", "model_size", "baseline_utd"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise FitInputError(f"{name} must be positive, got {value}")
-        choices = {"data_points": DATA_POINT_RULES, "reset_recovery": RECOVERY_RULES, "data_law_loss": LOSSES}
-        for name, allowed in choices.items():
+        for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES}.items():
             if getattr(self, name) not in allowed:
                 raise FitInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        if self.reset_window < 0:
-            raise FitInputError(f"reset_window must be >= 0, got {self.reset_window}")
-        if any(step < 0 for step in self.reset_env_steps):
-            raise FitInputError(f"reset_env_steps must be non-negative env steps, got {list(self.reset_env_steps)}")
-
-    @property
-    def reset_schedule(self) -> ResetSchedule:
-        return ResetSchedule(
-            env_steps=tuple(int(step) for step in self.reset_env_steps),
-            every_grad_steps=self.reset_every_grad_steps,
-            window=self.reset_window,
-            recovery=self.reset_recovery,
-        )
 
 
 def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResult:
@@ -245,7 +224,7 @@ def _choose_thresholds(curves: ConfigCurves, options: FitOptions) -> tuple[np.nd
 
 def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     normalized, bounds = normalize_returns(clean, options.normalization)
-    curves = build_config_curves(normalized, resets=options.reset_schedule)
+    curves = build_config_curves(normalized, resets=options.resets)
     configs = curves.configs
     thresholds, selection, notes = _choose_thresholds(curves, options)
     rng = np.random.default_rng(options.seed)
@@ -317,6 +296,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         data_law_loss=options.data_law_loss,
         baseline=baseline,
         baseline_data_law=tuple(baseline_laws),
+        resets=options.resets,
     )
 
 
@@ -426,15 +406,10 @@ def _baseline_configs(
     per (env, σ) the index of the table's run of that config."""
     baselines, chosen, notes = [], {}, []
     for env, env_configs in configs.groupby("env", sort=True):
-        best = [
-            item
-            for item in best_hparams
-            if item.env == env and math.isclose(item.utd, baseline_utd) and math.isclose(item.threshold, selection)
-        ]
-        if not best:
+        baseline = fastest_config(best_hparams, str(env), baseline_utd, selection)
+        if baseline is None:
             notes.append(f"no baseline for env '{env}': no grid config at σ={baseline_utd:g} reaches J={selection:g}")
             continue
-        baseline = BaselineConfig(str(env), float(baseline_utd), best[0].batch_size, best[0].learning_rate)
         baselines.append(baseline)
         runs = env_configs[
             (env_configs["batch_size"] == baseline.batch_size)

@@ -9,7 +9,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 
-from rlscale.laws.results import FitResult, PowerLaw
+from rlscale.laws.bootstrap import summarize
+from rlscale.laws.results import FitResult, PowerLaw, Validation
 
 
 def _sigma_line(result: FitResult) -> np.ndarray:
@@ -152,6 +153,46 @@ def plot_budget(result: FitResult) -> Figure:
     axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
+    return figure
+
+
+def plot_validation(result: FitResult, validation: Validation) -> Figure:
+    """The held-out check: per validated config, the data law of its scope at J over σ with the
+    band of the bootstrap-refitted laws, the fitted points, and the measured D_J with its seed
+    bootstrap interval (red; an open triangle when some resamples never reach J)."""
+    records = list(validation.configs)
+    figure = Figure(figsize=(6.5 * max(1, len(records)), 4.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, max(1, len(records))))
+    for axis, record in zip(axes, records):
+        law = result.data_law_for(record.threshold, record.scope)
+        sigmas = [*result.utds, record.utd]
+        sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
+        axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
+        if law.alpha_resamples.size:
+            _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=validation.interval)
+            axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+        finite = [point for point in law.points if np.isfinite(point.time)]
+        axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+        low, high = record.measured_interval
+        if np.isfinite(record.measured):
+            upper = high if np.isfinite(high) else record.measured
+            axis.errorbar(
+                [record.utd], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
+                fmt="s", color="tab:red", capsize=3, label=f"measured ({record.seeds} seeds)",
+            )
+            if not np.isfinite(high):
+                axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("UTD ratio σ")
+        axis.set_ylabel("env steps to J, D_J")
+        axis.set_title(
+            f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
+            fontsize=9,
+        )
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle("Held-out check: measured vs predicted D_J")
     return figure
 
 

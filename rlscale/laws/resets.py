@@ -19,43 +19,11 @@ published DMC fits the first after it, as here), and `window` drops evaluations 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 import numpy as np
 
-RECOVERY_RULES = ("mean", "overlap")
+from rlscale.laws.results import RECOVERY_RULES, ResetSchedule
 
-
-@dataclass(frozen=True)
-class ResetSchedule:
-    """How to find and filter a config's resets (see the module docstring).
-
-    Attributes:
-        env_steps: reset env steps for every config (tables without a `reset_env_steps` column).
-        every_grad_steps: a reset every this many gradient steps (env steps int(G / σ) at UTD σ).
-        window: evaluations after each reset always dropped, before the recovery test (qscaled's
-            `window`; its DMC analysis used 1).
-        recovery: "mean": the seed-mean return is back at or above its last pre-reset value
-            (qscaled HEAD); "overlap": the seed-mean plus its standard error reaches the pre-reset
-            mean minus its standard error (the rule behind the published DMC fits, qscaled 5f9a48a).
-    """
-
-    env_steps: tuple[int, ...] = ()
-    every_grad_steps: float | None = None
-    window: int = 0
-    recovery: str = "mean"
-
-    def for_config(self, utd: float, last_env_step: int, logged: Iterable[int] = ()) -> np.ndarray:
-        """Sorted unique reset env steps of a config at UTD `utd`: the steps `logged` in its rows,
-        else this schedule's, up to `last_env_step`."""
-        steps = set(int(step) for step in logged)
-        if not steps:
-            steps = set(self.env_steps)
-            if self.every_grad_steps is not None:
-                period = int(self.every_grad_steps / utd)
-                steps |= set(range(period, last_env_step + 1, period)) if period > 0 else set()
-        return np.array(sorted(step for step in steps if step <= last_env_step), dtype=np.int64)
+__all__ = ["RECOVERY_RULES", "ResetSchedule", "reset_keep_mask"]
 
 
 def reset_keep_mask(
@@ -67,7 +35,7 @@ def reset_keep_mask(
         steps: shape (T,), ascending env steps of the evaluations.
         seed_curves: shape (S, T), returns per seed.
         reset_steps: env steps of the resets (any order).
-        window, recovery: as in `ResetSchedule`.
+        window, recovery: as in `ResetSchedule` (rlscale/laws/results.py).
 
     Returns:
         Shape (T,) bool: every evaluation before the first reset, and after each reset the

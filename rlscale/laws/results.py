@@ -15,7 +15,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ import numpy as np
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.table import FitInputError
 
+RECOVERY_RULES = ("mean", "overlap")
 POOLED_SCOPE = "all"
 """The scope of laws fitted to every env together (App. D pooling, see `pooling.py`)."""
 
@@ -131,6 +132,47 @@ class Record:
     def from_dict(cls, data: Mapping):
         """The result encoded as `data` by `to_dict` (or read from a fit.json)."""
         return decode(cls, data)
+
+
+@dataclass(frozen=True)
+class ResetSchedule(Record):
+    """How to find and filter a config's resets (see rlscale/laws/resets.py).
+
+    Attributes:
+        env_steps: reset env steps for every config (tables without a `reset_env_steps` column).
+        every_grad_steps: a reset every this many gradient steps (env steps int(G / σ) at UTD σ).
+        window: evaluations after each reset always dropped, before the recovery test (qscaled's
+            `window`; its DMC analysis used 1).
+        recovery: "mean": the seed-mean return is back at or above its last pre-reset value
+            (qscaled HEAD); "overlap": the seed-mean plus its standard error reaches the pre-reset
+            mean minus its standard error (the rule behind the published DMC fits, qscaled 5f9a48a).
+    """
+
+    env_steps: tuple[int, ...] = ()
+    every_grad_steps: float | None = None
+    window: int = 0
+    recovery: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.recovery not in RECOVERY_RULES:
+            raise FitInputError(f"reset recovery must be one of {', '.join(RECOVERY_RULES)}, got {self.recovery!r}")
+        if self.window < 0:
+            raise FitInputError(f"reset window must be >= 0 evaluations, got {self.window}")
+        if any(step < 0 for step in self.env_steps):
+            raise FitInputError(f"reset env steps must be >= 0, got {list(self.env_steps)}")
+        if self.every_grad_steps is not None and not self.every_grad_steps > 0:
+            raise FitInputError(f"reset every-gradient-steps must be positive, got {self.every_grad_steps}")
+
+    def for_config(self, utd: float, last_env_step: int, logged: Iterable[int] = ()) -> np.ndarray:
+        """Sorted unique reset env steps of a config at UTD `utd`: the steps `logged` in its rows,
+        else this schedule's, up to `last_env_step`."""
+        steps = set(int(step) for step in logged)
+        if not steps:
+            steps = set(self.env_steps)
+            if self.every_grad_steps is not None:
+                period = int(self.every_grad_steps / utd)
+                steps |= set(range(period, last_env_step + 1, period)) if period > 0 else set()
+        return np.array(sorted(step for step in steps if step <= last_env_step), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -390,6 +432,14 @@ class BaselineConfig(Record):
     learning_rate: float
 
 
+def fastest_config(best_hparams: tuple[BestHparams, ...], env: str, utd: float, threshold: float) -> BaselineConfig | None:
+    """The baseline of `env`: its fastest config at σ = `utd` to `threshold`, or None if none reaches it."""
+    for item in best_hparams:
+        if item.env == env and math.isclose(item.utd, utd) and math.isclose(item.threshold, threshold):
+            return BaselineConfig(env, float(utd), item.batch_size, item.learning_rate)
+    return None
+
+
 @dataclass(frozen=True)
 class FitResult(Record):
     """Everything `fit_laws` fitted; `to_dict()` is the fit.json structure (see SCHEMA.md).
@@ -430,6 +480,7 @@ class FitResult(Record):
     data_law_loss: str = "log"
     baseline: tuple[BaselineConfig, ...] = ()
     baseline_data_law: tuple[DataLawFit, ...] = ()
+    resets: ResetSchedule = field(default_factory=ResetSchedule)
 
     def data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
         """The data-law fit for (threshold, scope), or None when it could not be fitted."""
@@ -527,3 +578,35 @@ class Validation(Record):
     n_bootstrap: int
     configs: tuple[ConfigValidation, ...]
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProposedConfig(Record):
+    """One stage-2 config: at the laws' B*(σ) (rounded to a multiple of 16) and η*(σ) (`role`
+    "law"), or the baseline's (B, η) at this σ (`role` "baseline"). `env_steps_needed` is the
+    margin times the upper end of the grid fit's predicted D_J(σ) interval."""
+
+    utd: float
+    batch_size: int
+    learning_rate: float
+    role: str
+    batch_size_continuous: float
+    env_steps_needed: float
+
+
+@dataclass(frozen=True)
+class Proposal(Record):
+    """`rlscale propose`: the stage-2 configs for one env of a grid fit, sized for threshold J."""
+
+    env: str
+    threshold: float
+    sizing_scope: str
+    env_steps_margin: float
+    configs: tuple[ProposedConfig, ...]
+    baseline: BaselineConfig | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def env_steps_needed(self) -> float:
+        """The most env steps any config needs (one sweep has one env_steps for all configs)."""
+        return max(config.env_steps_needed for config in self.configs)

@@ -68,7 +68,7 @@ def _describe_configs(frame: pd.DataFrame, limit: int = 5) -> str:
     return "; ".join(f"({text})" for text in shown) + more
 
 
-def validate_table(table: pd.DataFrame) -> pd.DataFrame:
+def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
     """Check the long-form table and return a cleaned copy.
 
     The copy has the required columns with numeric dtypes (float64 for `utd`,
@@ -80,7 +80,8 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
             column, non-positive σ/B/η, rows of several algorithms, conflicting repeated
             evaluations (identical repeats are dropped), configs with fewer than two seeds, or
-            fewer than two distinct σ overall.
+            fewer than `min_utds` distinct σ overall (fitting laws in σ needs two; checking one
+            config against a fit needs one).
     """
     if not isinstance(table, pd.DataFrame):
         raise FitInputError(f"expected a pandas DataFrame, got {type(table).__name__}")
@@ -154,7 +155,7 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
             f"{len(one_seed)} config(s) have only one seed, e.g. {examples}; the bootstrap over seeds "
             "needs at least two seeds per config"
         )
-    if clean["utd"].nunique() < 2:
+    if clean["utd"].nunique() < min_utds:
         raise FitInputError(
             f"the table has a single UTD ratio σ={clean['utd'].iloc[0]}; fitting laws in σ needs at least two distinct σ"
         )
