@@ -17,6 +17,9 @@ from rlscale.laws.results import BudgetLaw, BudgetPoint, FrontierCurve
 HELD_OUT = 2
 DENSE_GRID_POINTS = 2000
 """Points of the log-spaced σ grid on which F is minimised."""
+NARROW_BUDGET_SPAN = 1.5
+"""Fitted budgets F*(J) spanning less than this factor cannot pin down σ*(F)'s exponent: the fit
+notes it and `recommend` interpolates σ* between the budget points instead of using the law."""
 DEGENERATE_SPREAD = 1e-12
 """Relative spread of log10 F* below which the budgets are equal and σ*(F) has no slope."""
 
@@ -80,6 +83,12 @@ def log_linear_fit(log_budgets: np.ndarray, log_sigmas: np.ndarray) -> tuple[np.
     exponent = (centered * (y0 - y0.mean(axis=1, keepdims=True))).sum(axis=1) / variance
     log_coefficient = y0.mean(axis=1) - exponent * x0.mean(axis=1)
     return np.where(degenerate, np.nan, exponent), np.where(degenerate, np.nan, log_coefficient), degenerate
+
+
+def exponent_determined(law: BudgetLaw) -> bool:
+    """Whether σ*(F)'s exponent is finite and its fitted budgets span at least `NARROW_BUDGET_SPAN`."""
+    fitted = [point.budget for point in law.points if not point.held_out]
+    return bool(np.isfinite(law.exponent)) and bool(fitted) and max(fitted) >= NARROW_BUDGET_SPAN * min(fitted)
 
 
 def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float) -> BudgetLaw | None:

@@ -5,7 +5,11 @@ Pure computation on a `FitResult` (or its fit.json structure, read with `read_fi
 For a budget F (FLOPs) and a scope (one env of the fit, or "all"):
 
 - σ*(F) from the budget law of the scope (`budget_law_per_env` for an env that has one, else the
-  pooled `budget_law`).
+  pooled `budget_law`). When that law's exponent is not determined (its fitted budgets span less
+  than ×`NARROW_BUDGET_SPAN`, e.g. thresholds the runs cross at nearly the same step), σ* is instead
+  interpolated in log–log between the budget points' own optima (held at the nearest end outside
+  them). σ* never leaves the σ grid the optima were searched on (the frontier's): it is clamped to
+  it, with a note.
 - B*(σ*) and η*(σ*) from the hyperparameter laws (`PowerLaw.predict`; for scope "all" the mean
   over envs, as the fit's frontier uses); B* is rounded with `round_batch_size`.
 - The threshold J that budget buys, its data D and compute C: the budget law's points are the
@@ -38,6 +42,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rlscale.laws.budget import NARROW_BUDGET_SPAN, exponent_determined
 from rlscale.laws.frontier import compute_flops
 from rlscale.laws.power_laws import round_batch_size
 from rlscale.laws.results import POOLED_SCOPE, BudgetLaw, BudgetPoint, DataLawFit, FitResult, PowerLaw, Recommendation, read_fit
@@ -72,11 +77,26 @@ def recommend(
     hparam_scope = chosen_env if chosen_env is not None else POOLED_SCOPE
     model_size, delta = law.model_size, law.delta
 
-    fitted = [point for point in law.points if not point.held_out]
-    log_budget_center = float(np.mean([math.log10(point.budget) for point in fitted]))
-    log_sigma_center = float(np.mean([math.log10(point.sigma) for point in fitted]))
-    utd = float(law.predict(budget))
-    utd_interval = _pivoted_interval(math.log10(budget), log_budget_center, log_sigma_center, law.exponent_ci, utd)
+    points = sorted(law.points, key=lambda point: point.budget)
+    if exponent_determined(law):
+        fitted = [point for point in law.points if not point.held_out]
+        log_budget_center = float(np.mean([math.log10(point.budget) for point in fitted]))
+        log_sigma_center = float(np.mean([math.log10(point.sigma) for point in fitted]))
+        utd = float(law.predict(budget))
+        utd_interval = _pivoted_interval(math.log10(budget), log_budget_center, log_sigma_center, law.exponent_ci, utd)
+    else:
+        log_budgets = np.log10([point.budget for point in points])
+        utd = float(10.0 ** np.interp(math.log10(budget), log_budgets, np.log10([point.sigma for point in points])))
+        utd_interval = (min(point.sigma for point in points), max(point.sigma for point in points))
+        notes.append(
+            f"σ*(F)'s exponent is not determined (its fitted budgets span less than ×{NARROW_BUDGET_SPAN:g}): σ* is "
+            "interpolated between the budget points' optima, its interval is their range"
+        )
+    low, high = _sigma_grid(result, scope, utd)
+    if not low <= utd <= high:
+        notes.append(f"σ*={utd:.3g} is outside the σ grid [{low:.3g}, {high:.3g}] the optima were searched on: clamped to it")
+        utd = float(np.clip(utd, low, high))
+        utd_interval = (float(np.clip(utd_interval[0], low, high)), float(np.clip(utd_interval[1], low, high)))
 
     batch_law, rate_law = result.batch_size_law, result.learning_rate_law
     batch_continuous = float(batch_law.predict(hparam_scope, utd))
@@ -85,7 +105,6 @@ def recommend(
     learning_rate_interval = _hparam_interval(rate_law, hparam_scope, utd_interval)
     batch_size = round_batch_size(batch_continuous)
 
-    points = sorted(law.points, key=lambda point: point.budget)
     fitted_budget_range = (points[0].budget, points[-1].budget)
     extrapolated_quantities = []
     capped, uncapped = False, None
@@ -164,7 +183,15 @@ def _budget_law(fit: FitResult, env: str | None, notes: list[str]) -> BudgetLaw:
 
 
 def _usable(law: BudgetLaw) -> bool:
-    return all(math.isfinite(value) for value in (law.coefficient, law.exponent, law.delta, law.model_size))
+    return bool(law.points) and all(math.isfinite(value) for value in (law.delta, law.model_size))
+
+
+def _sigma_grid(fit: FitResult, scope: str, fallback: float) -> tuple[float, float]:
+    """(min, max) of the σ grid the scope's frontier (and budget optima) used."""
+    grids = [curve.sigma for curve in fit.frontier if curve.scope == scope and len(curve.sigma)]
+    if not grids:
+        return (fallback, fallback)
+    return (float(min(grid.min() for grid in grids)), float(max(grid.max() for grid in grids)))
 
 
 def _pivoted_interval(x: float, x_center: float, y_center: float, slope_interval, fallback: float) -> tuple[float, float]:

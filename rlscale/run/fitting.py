@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -150,9 +151,11 @@ def summary(result) -> str:
         f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} {rate_source}",
     ]
     law = result.budget_law
-    if law is not None:
+    if law is not None and math.isfinite(law.exponent):
         errors = [round(error, 4) for error in law.held_out_relative_error]
         lines.append(f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {errors}")
+    elif law is not None:
+        lines.append("σ*(F) not determined: every fitted budget F*(J) is the same")
     degenerate = [item for item in (law, *result.budget_law_per_env) if item is not None and item.degenerate_resamples]
     if degenerate:
         lines.append(

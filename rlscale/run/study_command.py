@@ -38,6 +38,8 @@ STUDY_COPY = "study.toml"
 DEMO_STUDY = "demo_study.toml"
 DEMO_GRID = "demo.toml"
 FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
+HOLDOUT_ENV_STEPS_LIMIT = 4
+"""The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
 
 
 def add_parser(subparsers) -> None:
@@ -261,6 +263,13 @@ class StudyRunner:
         recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
+        limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
+        if self.study.holdout.env_steps is None and values["env_steps"] > limit:
+            raise FitInputError(
+                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
+                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the stage-2 runs' {stage2['env_steps']}: the fit does not support this "
+                "extrapolation (see recommendation notes and stage2_fit/fit.json notes); set [holdout] env_steps to run it anyway"
+            )
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
             f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "

@@ -109,3 +109,25 @@ def test_bad_input(fit, budget, env, threshold, message):
 def test_fit_without_budget_law(fit):
     with pytest.raises(FitInputError, match="no budget law"):
         recommend({**fit, "budget_law": None, "budget_law_per_env": []}, 1e16)
+
+
+def test_an_undetermined_budget_exponent_interpolates_sigma_between_the_points(fit):
+    narrow = json.loads(json.dumps(fit))
+    law = narrow["budget_law"]
+    base = min(point["budget"] for point in law["points"])
+    for index, point in enumerate(sorted(law["points"], key=lambda item: item["threshold"])):
+        point["budget"] = base * (1.0 + 0.01 * index)  # every F* within 5%: no exponent can be read off them
+    law["coefficient"], law["exponent"] = 1e90, -6.0
+    points = sorted(law["points"], key=lambda item: item["budget"])
+    result = recommend(narrow, points[-1]["budget"] * 10)
+    assert result.utd == pytest.approx(points[-1]["utd"])
+    assert any("not determined" in note for note in result.notes)
+
+
+def test_sigma_is_clamped_to_the_searched_grid(fit):
+    wild = json.loads(json.dumps(fit))
+    wild["budget_law"]["coefficient"], wild["budget_law"]["exponent"] = 1e-30, 2.5
+    grid = [utd for curve in wild["frontier"] if curve["scope"] == "all" for utd in curve["utd"]]
+    result = recommend(wild, _points(wild)[-1]["budget"])
+    assert result.utd == pytest.approx(max(grid))
+    assert any("clamped" in note for note in result.notes)
