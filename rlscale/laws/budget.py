@@ -104,8 +104,9 @@ def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float)
     sigmas = np.array([float(optima[index].sigma) for index in order])
     fitted = slice(0, len(order) - HELD_OUT)
     exponent, log_coefficient, _ = log_linear_fit(np.log10(budgets[fitted]), np.log10(sigmas[fitted]))
-    coefficient = 10.0 ** float(log_coefficient[0])
-    predicted = coefficient * budgets ** float(exponent[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        coefficient = float(np.power(10.0, log_coefficient[0]))
+        predicted = coefficient * budgets ** exponent[0]
     relative_error = np.abs(predicted - sigmas) / sigmas
     points = []
     for position, index in enumerate(order):
@@ -153,4 +154,6 @@ def resampled_budget_laws(budgets: np.ndarray, sigmas: np.ndarray) -> tuple[np.n
         log_budgets = np.log10(np.take_along_axis(budgets, order, axis=1))
         log_sigmas = np.log10(np.take_along_axis(sigmas, order, axis=1))
     exponents, log_coefficients, degenerate = log_linear_fit(log_budgets, log_sigmas)
-    return 10.0**log_coefficients, exponents, int(degenerate.sum())
+    with np.errstate(over="ignore"):
+        coefficients = 10.0**log_coefficients
+    return coefficients, exponents, int(degenerate.sum())

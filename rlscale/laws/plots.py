@@ -52,8 +52,8 @@ def plot_best_hparams(result: FitResult) -> Figure:
 
 
 def plot_data_efficiency(result: FitResult) -> Figure:
-    """D_J vs σ (log-log), one panel per env and one for all envs (normalized by env medians,
-    rescaled), one color per threshold; points with 5–95% intervals and the fitted laws."""
+    """D_J vs σ (log-log), one panel per env and one for all envs (App. D pooling), one color per
+    threshold; points with 5–95% intervals, the fitted laws, and the baseline's laws dashed."""
     scopes = list(result.envs) + ["all"]
     columns = min(4, len(scopes))
     rows = int(np.ceil(len(scopes) / columns))
@@ -80,6 +80,9 @@ def plot_data_efficiency(result: FitResult) -> Figure:
             )
             axis.plot(utd[unbounded], time[unbounded], "^", ms=7, mfc="none", color=color)
             axis.plot(sigma, fit.predict(sigma), "-", color=color, label=f"J={threshold:g}, α={fit.alpha:.2f}")
+            baseline = result.baseline_data_law_for(threshold, scope)
+            if baseline is not None:
+                axis.plot(sigma, baseline.predict(sigma), "--", color=color, lw=0.9, label=f"baseline, α={baseline.alpha:.2f}")
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_title(scope)

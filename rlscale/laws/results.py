@@ -370,8 +370,9 @@ class BudgetLaw(Record):
     degenerate_resamples: int = 0
 
     def predict(self, budget: float | np.ndarray) -> float | np.ndarray:
-        """σ*(F) for budget(s) F in FLOPs."""
-        return self.coefficient * np.asarray(budget, dtype=float) ** self.exponent
+        """σ*(F) for budget(s) F in FLOPs (NaN or inf when the law could not be fitted)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.coefficient * np.asarray(budget, dtype=float) ** self.exponent
 
 
 @dataclass(frozen=True)
