@@ -35,8 +35,7 @@ from rlscale.laws.table import FitInputError
 STATE_FILE = "study_state.json"
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
-DEMO_STUDY = "demo_study.toml"
-DEMO_GRID = "demo.toml"
+DEMO_STUDY = "studies/demo.toml"
 FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
@@ -80,13 +79,10 @@ def run_study_command(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    """`rlscale demo`: the embedded small study on the pure-JAX pendulum (rlscale/configs/demo_study.toml,
-    whose grid is rlscale/configs/demo.toml), copied into OUT and run there."""
-    out = Path(args.out or "runs/demo")
-    out.mkdir(parents=True, exist_ok=True)
-    for name in (DEMO_STUDY, DEMO_GRID):
-        (out / name).write_text(resources.files("rlscale.configs").joinpath(name).read_text())
-    return _run(out / DEMO_STUDY, out, args)
+    """`rlscale demo`: the embedded small study on the pure-JAX pendulum (rlscale/configs/studies/demo.toml,
+    whose grid is the sweep rlscale/configs/demo.toml), run into OUT (default runs/demo)."""
+    with resources.as_file(resources.files("rlscale.configs").joinpath(DEMO_STUDY)) as study:
+        return _run(study, Path(args.out or "runs/demo"), args)
 
 
 def read_study(path: Path):

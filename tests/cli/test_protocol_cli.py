@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tomllib
 
-import pandas as pd
 import pytest
 
 from rlscale import cli

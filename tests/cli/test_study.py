@@ -134,3 +134,18 @@ def test_a_study_killed_mid_way_continues_where_it_stopped(tmp_path):
     refused = subprocess.run([sys.executable, "-m", "rlscale.cli", "study", str(config), "--out", str(out)],
                              capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "holds a different study" in refused.stderr
+
+
+def test_every_shipped_study_reads_and_its_grid_is_a_valid_sweep():
+    from pathlib import Path
+
+    from rlscale.config import SweepConfig
+    from rlscale.run.study_command import read_study
+
+    repository = Path(__file__).resolve().parents[2]
+    studies = sorted([*repository.glob("rlscale/configs/studies/*.toml"), *repository.glob("fits/**/studies/*.toml")])
+    assert studies
+    for path in studies:
+        study = read_study(path)
+        assert SweepConfig.from_dict(study.grid).run_configs()
+        assert len(study.stage2.seeds) >= 2
