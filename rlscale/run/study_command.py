@@ -195,7 +195,7 @@ class StudyRunner:
         executor = make_executor(self.executor_name, self.address)
         extra = {"progress": make_progress(self.live)} if self.executor_name == "local" else {}
         executor.run(config, directory, **extra)
-        write_learning_curves(load_runs(directory), directory)
+        write_learning_curves(load_runs(_rows(directory)), directory)
 
     def _fit_options(self, **extra):
         from rlscale.laws.fit import FitOptions
@@ -213,7 +213,7 @@ class StudyRunner:
     def _stage_grid_fit(self) -> None:
         from rlscale.run.fitting import fit_run_directory, summary
 
-        print(summary(fit_run_directory(self.out / "grid", self.out / "grid_fit", self._fit_options())), flush=True)
+        print(summary(fit_run_directory(_rows(self.out / "grid"), self.out / "grid_fit", self._fit_options())), flush=True)
 
     def _stage_propose(self) -> None:
         from rlscale.laws.propose import propose_stage2
@@ -241,7 +241,7 @@ class StudyRunner:
         from rlscale.run.fitting import fit_run_directory, load_fit, summary
 
         options = self._fit_options(hparam_laws=load_fit(self.out / "grid_fit"))
-        print(summary(fit_run_directory(self.out / "stage2", self.out / "stage2_fit", options)), flush=True)
+        print(summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
 
     def _stage_recommend(self) -> None:
         from rlscale.config import SweepConfig
@@ -287,12 +287,19 @@ class StudyRunner:
 
         threshold = json.loads((self.out / "recommendation.json").read_text())["threshold"]
         fit = load_fit(self.out / "stage2_fit")
-        print(format_validation(validate_run_directory(fit, self.out / "holdout", threshold, self.out / "validation")), flush=True)
+        print(format_validation(validate_run_directory(fit, _rows(self.out / "holdout"), threshold, self.out / "validation")), flush=True)
 
     # Report -----------------------------------------------------------------------------------
 
     def _write_report(self) -> None:
         (self.out / REPORT_FILE).write_text(study_report(self.out, self.state))
+
+
+def _rows(directory: Path) -> Path:
+    """A sweep's one table, `<dir>/evals.jsonl` (the Ray executor also keeps per-group copies below it)."""
+    from rlscale.run.store import EVALS_FILE
+
+    return directory / EVALS_FILE
 
 
 def _without_none(values: dict) -> dict:
