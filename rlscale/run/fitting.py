@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -138,6 +137,21 @@ def _options(args: argparse.Namespace):
     )
 
 
+def budget_summary(law) -> str:
+    """One line on σ*(F): the law, or why its exponent is not determined."""
+    from rlscale.laws.budget import exponent_determined
+
+    if exponent_determined(law):
+        errors = [round(error, 4) for error in law.held_out_relative_error]
+        return f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {errors}"
+    fitted = [point.budget for point in law.points if not point.held_out]
+    return (
+        f"σ*(F) not determined: the fitted budgets F*(J) span only ×{max(fitted) / min(fitted):.3g} "
+        f"(σ* = {', '.join(f'{point.sigma:.3g}' for point in law.points)} at J = "
+        f"{', '.join(f'{point.threshold:g}' for point in law.points)}); recommend interpolates σ* between them"
+    )
+
+
 def summary(result) -> str:
     """A few lines: thresholds, the hyperparameter laws, the budget law, degenerate refits."""
     batch, rate = result.batch_size_law, result.learning_rate_law
@@ -151,11 +165,8 @@ def summary(result) -> str:
         f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} {rate_source}",
     ]
     law = result.budget_law
-    if law is not None and math.isfinite(law.exponent):
-        errors = [round(error, 4) for error in law.held_out_relative_error]
-        lines.append(f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {errors}")
-    elif law is not None:
-        lines.append("σ*(F) not determined: every fitted budget F*(J) is the same")
+    if law is not None:
+        lines.append(budget_summary(law))
     degenerate = [item for item in (law, *result.budget_law_per_env) if item is not None and item.degenerate_resamples]
     if degenerate:
         lines.append(

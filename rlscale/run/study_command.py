@@ -376,12 +376,9 @@ def _stage2_fit_section(fit) -> list[str]:
             f"| {f'{baseline.alpha:.2f}' if baseline else '—'} |"
         )
     if fit.budget_law is not None:
-        law = fit.budget_law
-        lines += [
-            "",
-            f"σ\\*(F) = {law.coefficient:.3g} · F^{law.exponent:.3f} (exponent {_interval(law.exponent_ci, '.3f')}); "
-            f"held-out relative errors {', '.join(f'{error:.1%}' for error in law.held_out_relative_error)}.",
-        ]
+        from rlscale.run.fitting import budget_summary
+
+        lines += ["", budget_summary(fit.budget_law).replace("*", "\\*") + "."]
     lines += [f"- {note}" for note in fit.notes]
     lines += ["", _figure("stage2_fit/data_efficiency.png", "data efficiency"), _figure("stage2_fit/pareto_frontier.png", "frontier"),
               _figure("stage2_fit/budget.png", "budget law")]
