@@ -11,11 +11,14 @@ import sys
 # never pays for importing JAX.
 COMMANDS = {
     "sweep": "rlscale.run.sweep_command",
-    "demo": "rlscale.run.sweep_command",
+    "demo": "rlscale.run.study_command",
     "fit": "rlscale.run.fitting",
     "envs": "rlscale.run.envs_command",
     "recommend": "rlscale.run.recommend_command",
     "plot": "rlscale.run.plot_command",
+    "propose": "rlscale.run.propose_command",
+    "validate": "rlscale.run.validate_command",
+    "study": "rlscale.run.study_command",
 }
 
 

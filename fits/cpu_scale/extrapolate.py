@@ -16,9 +16,10 @@ Protocol (see README.md):
   TARGET_THRESHOLD, with intervals.
 - The recommended config is trained with SEEDS seeds; its measured D_J is the first evaluation
   where the seed-mean (isotonic) normalized return reaches J, as in the fit, with a 5–95% bootstrap
-  interval over seeds. It is evaluated every RUN_EVAL_INTERVAL env steps; the primary measurement
-  uses only the evaluations on the sweep's SWEEP_EVAL_INTERVAL grid (the resolution the laws were
-  fitted at), the finer one is reported alongside.
+  interval over seeds (`rlscale validate`, `rlscale.laws.validation.validate_runs`, against the
+  lower-budget fit saved as lower_fit.json). It is evaluated every RUN_EVAL_INTERVAL env steps; the
+  primary measurement uses only the evaluations on the sweep's SWEEP_EVAL_INTERVAL grid (the
+  resolution the laws were fitted at), the finer one is reported alongside.
 - Reference: the same recommendation from the full fit (fit.json here, every σ), at its own F*(J).
 """
 
@@ -33,6 +34,8 @@ import numpy as np
 
 from rlscale.laws import FitOptions, build_config_curves, fit_laws, normalize_returns, times_to_threshold, validate_table
 from rlscale.laws.recommend import recommend
+from rlscale.laws.validation import validate_runs
+from rlscale.run.fitting import load_fit, write_json_atomically
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +43,7 @@ ROOT = HERE.parent.parent
 SWEEP_RUNS = ROOT / "runs" / "cpu"
 EXTRAPOLATION_RUNS = ROOT / "runs" / "cpu_extrapolation"
 FULL_FIT = HERE / "fit.json"
+LOWER_FIT = HERE / "lower_fit.json"
 PREDICTION_CONFIG = HERE / "extrapolation_config.toml"
 RESULT = HERE / "extrapolation.json"
 RESULTS_TABLE = HERE / "results.csv"
@@ -62,8 +66,9 @@ def predict() -> dict:
     lower_table = table[table["utd"] <= MAX_FITTED_UTD]
     lower = fit_laws(lower_table, FitOptions(thresholds=THRESHOLDS, delta=DELTA, n_bootstrap=N_BOOTSTRAP, seed=0))
     lower_fit = lower.to_dict()
-    budget = _target_budget(lower_fit)
-    prediction = recommend(lower_fit, budget, threshold=TARGET_THRESHOLD)
+    write_json_atomically(LOWER_FIT, lower_fit)
+    budget = _target_budget(lower)
+    prediction = recommend(lower, budget, threshold=TARGET_THRESHOLD)
     env_steps = SWEEP_EVAL_INTERVAL * math.ceil(ENV_STEPS_MARGIN * prediction.data_interval[1] / SWEEP_EVAL_INTERVAL)
     sweep = _sweep_settings()
     PREDICTION_CONFIG.write_text(
@@ -99,41 +104,39 @@ def compare() -> dict:
     """Measure D_J of the recommended config and compare with the prediction and the full fit."""
     result = json.loads(RESULT.read_text())
     prediction = result["prediction"]
-    table, _ = normalize_returns(load_runs(EXTRAPOLATION_RUNS))
-    measured = _measure(table[table["env_step"] % SWEEP_EVAL_INTERVAL == 0], prediction["threshold"])
+    table = load_runs(EXTRAPOLATION_RUNS)
+    lower = load_fit(LOWER_FIT)
+    measured = _measure(lower, table[table["env_step"] % SWEEP_EVAL_INTERVAL == 0], prediction["threshold"])
     measured["eval_interval"] = SWEEP_EVAL_INTERVAL
-    measured["finer"] = {**_measure(table, prediction["threshold"]), "eval_interval": RUN_EVAL_INTERVAL}
+    measured["finer"] = {**_measure(lower, table, prediction["threshold"]), "eval_interval": RUN_EVAL_INTERVAL}
     low, high = prediction["data_interval"]
     measured["within_predicted_interval"] = measured["data"] is not None and low <= measured["data"] <= high
     measured["relative_error"] = None if measured["data"] is None else (measured["data"] - prediction["data"]) / prediction["data"]
     result["measured"] = measured
-    full_fit = json.loads(FULL_FIT.read_text())
+    full_fit = load_fit(FULL_FIT)
     result["full_fit_recommendation"] = recommend(full_fit, _target_budget(full_fit), threshold=TARGET_THRESHOLD).to_dict()
-    result["grid_best_data"] = [
-        {"utd": point["utd"], "data": point["time"], "data_interval": point["ci"]}
-        for law in full_fit["data_law"]
-        if law["scope"] == "all" and law["threshold"] == TARGET_THRESHOLD
-        for point in law["points"]
-    ]
+    law = full_fit.data_law_for(TARGET_THRESHOLD, "all")
+    result["grid_best_data"] = [{"utd": point.utd, "data": point.time, "data_interval": list(point.ci)} for point in law.points]
     RESULT.write_text(json.dumps(result, indent=1) + "\n")
     print(markdown_table(result))
     return result
 
 
-def _measure(table, threshold: float) -> dict:
-    """D_J of the table's single config: seed-mean point, bootstrap median and 5–95% interval."""
-    curves = build_config_curves(table)
-    times = times_to_threshold(curves, np.array([threshold]), N_BOOTSTRAP, np.random.default_rng(0))
-    resampled = times.bootstrap[:, 0, 0]
+def _measure(fit, table, threshold: float) -> dict:
+    """D_J of the table's single config (`rlscale validate`): seed-mean point, bootstrap median and
+    5–95% interval, and the fit's prediction at its σ with the resampled laws' interval."""
+    [record] = validate_runs(fit, table, threshold, N_BOOTSTRAP, seed=0).configs
     return {
         "threshold": threshold,
-        "data": _finite_or_none(times.point[0, 0]),
-        "data_median": _finite_or_none(np.percentile(resampled, 50)),
-        "data_interval": [_finite_or_none(np.percentile(resampled, 5)), _finite_or_none(np.percentile(resampled, 95))],
-        "resamples_reaching_threshold": float(np.isfinite(resampled).mean()),
-        "final_normalized_return": float(curves.final_mean_return()[0]),
-        "last_env_step": int(curves.steps[0][-1]),
-        "seeds": int(curves.returns[0].shape[0]),
+        "data": _finite_or_none(record.measured),
+        "data_median": _finite_or_none(record.measured_median),
+        "data_interval": [_finite_or_none(value) for value in record.measured_interval],
+        "resamples_reaching_threshold": record.resamples_reaching,
+        "final_normalized_return": record.final_normalized_return,
+        "last_env_step": record.last_env_step,
+        "seeds": record.seeds,
+        "predicted": record.predicted,
+        "predicted_interval": [_finite_or_none(value) for value in record.predicted_interval],
     }
 
 
@@ -184,11 +187,11 @@ def markdown_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _target_budget(fit: dict) -> float:
-    """F*(TARGET_THRESHOLD): the budget-law point (pooled scope) of the target threshold."""
-    for point in fit["budget_law"]["points"]:
-        if math.isclose(point["threshold"], TARGET_THRESHOLD):
-            return float(point["budget"])
+def _target_budget(fit) -> float:
+    """F*(TARGET_THRESHOLD): the budget-law point (pooled scope) of the target threshold of a FitResult."""
+    for point in fit.budget_law.points:
+        if math.isclose(point.threshold, TARGET_THRESHOLD):
+            return float(point.budget)
     raise ValueError(f"the fit has no budget point at J={TARGET_THRESHOLD:g}")
 
 

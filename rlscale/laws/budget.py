@@ -1,8 +1,9 @@
 """The compute-optimal UTD under a budget: σ*(F) = a · F^b with F = C + δ·D.
 
-For each threshold J, σ*(J) minimises F_J(σ) = C_J(σ) + δ·D_J(σ) over the frontier's σ grid and
-F*(J) is that minimum. σ*(F) is fitted by least squares of log10 σ* on log10 F*, holding out the
-two largest budgets; their relative prediction errors |σ̂ − σ*| / σ* are reported.
+For each threshold J, σ*(J) minimises F_J(σ) = C_J(σ) + δ·D_J(σ) over a σ grid (`budget_optima`,
+the one "argmin F over σ" of the package) and F*(J) is that minimum. σ*(F) is fitted by least
+squares of log10 σ* on log10 F*, holding out the `HELD_OUT` largest budgets (qscaled's
+`budget_extrapolate_top_k`); their relative prediction errors |σ̂ − σ*| / σ* are reported.
 """
 
 from __future__ import annotations
@@ -11,81 +12,83 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlscale.laws.frontier import FrontierCurve
+from rlscale.laws.results import BudgetLaw, BudgetPoint, FrontierCurve
 
 HELD_OUT = 2
+DENSE_GRID_POINTS = 2000
+"""Points of the log-spaced σ grid on which F is minimised."""
+NARROW_BUDGET_SPAN = 1.5
+"""Fitted budgets F*(J) spanning less than this factor cannot pin down σ*(F)'s exponent: the fit
+notes it and `recommend` interpolates σ* between the budget points instead of using the law."""
+DEGENERATE_SPREAD = 1e-12
+"""Relative spread of log10 F* below which the budgets are equal and σ*(F) has no slope."""
 
 
 @dataclass(frozen=True)
-class BudgetPoint:
-    """The optimum for one threshold: σ*(J), F*(J), its C and D, and whether it was held out of
-    the fit; `at_grid_edge` flags a σ* on the end of the σ grid (a lower/upper bound only)."""
-
-    threshold: float
-    sigma: float
-    budget: float
-    compute: float
-    data: float
-    held_out: bool
-    at_grid_edge: bool
-
-    def to_dict(self) -> dict:
-        return {
-            "threshold": self.threshold,
-            "utd": self.sigma,
-            "budget": self.budget,
-            "compute": self.compute,
-            "data": self.data,
-            "held_out": self.held_out,
-            "at_grid_edge": self.at_grid_edge,
-        }
-
-
-@dataclass(frozen=True)
-class BudgetLaw:
-    """σ*(F) = coefficient · F^exponent for one scope.
+class BudgetOptima:
+    """argmin over σ of F = C + δ·D, for every curve of a batch (leading shape L).
 
     Attributes:
-        scope: env name or "all".
-        delta: cost of one environment step in FLOPs.
-        model_size: N, the agent's parameter count.
-        coefficient, exponent: a and b (NaN when fewer than two points remain for the fit).
-        held_out_relative_error: |σ̂(F) − σ*| / σ* for the held-out (largest-F) points, ascending F.
-        points: one per threshold, ascending F.
-        coefficient_median, coefficient_ci, exponent_median, exponent_ci: over bootstrap resamples
-            of the data laws (the same procedure on each resample's laws; NaN without resamples).
+        index: shape L, grid index of σ* (0 where no σ has a finite F).
+        sigma: shape L, σ* (NaN where no σ has a finite F).
+        budget: shape L, F* (+inf where no σ has a finite F).
+        at_grid_edge: shape L, σ* is an end of the grid (a bound, not an optimum).
     """
 
-    scope: str
-    delta: float
-    model_size: float
-    coefficient: float
-    exponent: float
-    held_out_relative_error: tuple[float, ...]
-    points: tuple[BudgetPoint, ...]
-    coefficient_median: float = float("nan")
-    coefficient_ci: tuple[float, float] = (float("nan"), float("nan"))
-    exponent_median: float = float("nan")
-    exponent_ci: tuple[float, float] = (float("nan"), float("nan"))
+    index: np.ndarray
+    sigma: np.ndarray
+    budget: np.ndarray
+    at_grid_edge: np.ndarray
 
-    def predict(self, budget: float | np.ndarray) -> float | np.ndarray:
-        """σ*(F) for budget(s) F in FLOPs."""
-        return self.coefficient * np.asarray(budget, dtype=float) ** self.exponent
 
-    def to_dict(self) -> dict:
-        return {
-            "scope": self.scope,
-            "delta": self.delta,
-            "model_size": self.model_size,
-            "coefficient": self.coefficient,
-            "exponent": self.exponent,
-            "held_out_relative_error": list(self.held_out_relative_error),
-            "coefficient_median": self.coefficient_median,
-            "coefficient_ci": list(self.coefficient_ci),
-            "exponent_median": self.exponent_median,
-            "exponent_ci": list(self.exponent_ci),
-            "points": [point.to_dict() for point in self.points],
-        }
+def budget_optima(sigma_grid: np.ndarray, compute: np.ndarray, data: np.ndarray, delta: float) -> BudgetOptima:
+    """Minimise F = compute + δ·data along the last axis.
+
+    Args:
+        sigma_grid: shape (G,), ascending σ.
+        compute, data: shape (..., G), C and D on the grid (NaN counts as +inf).
+        delta: δ, FLOPs per env step.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        budget = np.asarray(compute, dtype=float) + delta * np.asarray(data, dtype=float)
+    budget = np.where(np.isnan(budget), np.inf, budget)
+    index = np.argmin(budget, axis=-1)
+    optimum = np.take_along_axis(budget, index[..., None], axis=-1)[..., 0]
+    finite = np.isfinite(optimum)
+    return BudgetOptima(
+        index=index,
+        sigma=np.where(finite, np.asarray(sigma_grid)[index], np.nan),
+        budget=optimum,
+        at_grid_edge=(index == 0) | (index == len(sigma_grid) - 1),
+    )
+
+
+def log_linear_fit(log_budgets: np.ndarray, log_sigmas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of log σ* on log F per row.
+
+    Args:
+        log_budgets, log_sigmas: shape (R, n).
+
+    Returns:
+        (exponent, log_coefficient, degenerate), each shape (R,); rows whose budgets are all equal
+        (relative spread below `DEGENERATE_SPREAD`) or non-finite are degenerate, with NaN results.
+    """
+    x, y = np.atleast_2d(log_budgets), np.atleast_2d(log_sigmas)
+    finite = np.isfinite(x).all(axis=1) & np.isfinite(y).all(axis=1)
+    x0, y0 = np.where(finite[:, None], x, 0.0), np.where(finite[:, None], y, 0.0)
+    spread = x0.max(axis=1) - x0.min(axis=1)
+    degenerate = ~finite | (spread <= DEGENERATE_SPREAD * np.maximum(1.0, np.abs(x0).max(axis=1)))
+    centered = x0 - x0.mean(axis=1, keepdims=True)
+    variance = np.where(degenerate, 1.0, (centered**2).sum(axis=1))
+    exponent = (centered * (y0 - y0.mean(axis=1, keepdims=True))).sum(axis=1) / variance
+    log_coefficient = y0.mean(axis=1) - exponent * x0.mean(axis=1)
+    return np.where(degenerate, np.nan, exponent), np.where(degenerate, np.nan, log_coefficient), degenerate
+
+
+def exponent_determined(law: BudgetLaw) -> bool:
+    """Whether σ*(F)'s exponent is finite and its fitted budgets span at least `NARROW_BUDGET_SPAN`."""
+    fitted = [point.budget for point in law.points if not point.held_out]
+    return bool(np.isfinite(law.exponent)) and bool(fitted) and max(fitted) >= NARROW_BUDGET_SPAN * min(fitted)
 
 
 def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float) -> BudgetLaw | None:
@@ -95,44 +98,42 @@ def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float)
     """
     if len(curves) < HELD_OUT + 2:
         return None
-    optima = []
-    for curve in curves:
-        budget = curve.compute + delta * curve.data
-        best = int(np.argmin(budget))
-        optima.append(
-            (float(budget[best]), curve, best, best in (0, len(curve.sigma) - 1))
-        )
-    optima.sort(key=lambda item: item[0])
-    budgets = np.array([item[0] for item in optima])
-    sigmas = np.array([float(item[1].sigma[item[2]]) for item in optima])
-    fitted = slice(0, len(optima) - HELD_OUT)
-    exponent, log_coefficient = np.polyfit(np.log10(budgets[fitted]), np.log10(sigmas[fitted]), 1)
-    predicted = 10.0**log_coefficient * budgets ** exponent
+    optima = [budget_optima(curve.sigma, curve.compute, curve.data, delta) for curve in curves]
+    order = np.argsort([float(optimum.budget) for optimum in optima], kind="stable")
+    budgets = np.array([float(optima[index].budget) for index in order])
+    sigmas = np.array([float(optima[index].sigma) for index in order])
+    fitted = slice(0, len(order) - HELD_OUT)
+    exponent, log_coefficient, _ = log_linear_fit(np.log10(budgets[fitted]), np.log10(sigmas[fitted]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        coefficient = float(np.power(10.0, log_coefficient[0]))
+        predicted = coefficient * budgets ** exponent[0]
     relative_error = np.abs(predicted - sigmas) / sigmas
-    points = tuple(
-        BudgetPoint(
-            threshold=float(curve.threshold),
-            sigma=float(sigmas[index]),
-            budget=float(budgets[index]),
-            compute=float(curve.compute[grid_index]),
-            data=float(curve.data[grid_index]),
-            held_out=index >= len(optima) - HELD_OUT,
-            at_grid_edge=bool(at_edge),
+    points = []
+    for position, index in enumerate(order):
+        curve, optimum = curves[index], optima[index]
+        points.append(
+            BudgetPoint(
+                threshold=float(curve.threshold),
+                sigma=float(optimum.sigma),
+                budget=float(optimum.budget),
+                compute=float(curve.compute[optimum.index]),
+                data=float(curve.data[optimum.index]),
+                held_out=position >= len(order) - HELD_OUT,
+                at_grid_edge=bool(optimum.at_grid_edge),
+            )
         )
-        for index, (_, curve, grid_index, at_edge) in enumerate(optima)
-    )
     return BudgetLaw(
         scope=curves[0].scope,
         delta=float(delta),
         model_size=float(model_size),
-        coefficient=float(10.0**log_coefficient),
-        exponent=float(exponent),
+        coefficient=coefficient,
+        exponent=float(exponent[0]),
         held_out_relative_error=tuple(float(error) for error in relative_error[-HELD_OUT:]),
-        points=points,
+        points=tuple(points),
     )
 
 
-def resampled_budget_laws(budgets: np.ndarray, sigmas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def resampled_budget_laws(budgets: np.ndarray, sigmas: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """The σ*(F) fit on each resample.
 
     Args:
@@ -140,19 +141,19 @@ def resampled_budget_laws(budgets: np.ndarray, sigmas: np.ndarray) -> tuple[np.n
         sigmas: shape (R, J), σ*(J) per resample.
 
     Returns:
-        (coefficients, exponents), each shape (R,), fitted like `fit_budget_law` (the two largest
-        budgets of each resample held out); NaN for resamples with a non-finite budget.
+        (coefficients, exponents, degenerate): shapes (R,), (R,) and the number of resamples that
+        could not be fitted (a failed law, or all fitted budgets equal); those are NaN. Each
+        resample is fitted like `fit_budget_law`, its two largest budgets held out.
     """
     n_resamples, n_thresholds = budgets.shape
-    coefficients = np.full(n_resamples, np.nan)
-    exponents = np.full(n_resamples, np.nan)
     if n_thresholds < HELD_OUT + 2:
-        return coefficients, exponents
-    for resample in range(n_resamples):
-        budget, sigma = budgets[resample], sigmas[resample]
-        if not (np.isfinite(budget).all() and np.isfinite(sigma).all()):
-            continue
-        order = np.argsort(budget)[: n_thresholds - HELD_OUT]
-        exponent, log_coefficient = np.polyfit(np.log10(budget[order]), np.log10(sigma[order]), 1)
-        coefficients[resample], exponents[resample] = 10.0**log_coefficient, exponent
-    return coefficients, exponents
+        return np.full(n_resamples, np.nan), np.full(n_resamples, np.nan), 0
+    finite = np.isfinite(budgets).all(axis=1) & np.isfinite(sigmas).all(axis=1)
+    order = np.argsort(np.where(finite[:, None], budgets, 0.0), axis=1)[:, : n_thresholds - HELD_OUT]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_budgets = np.log10(np.take_along_axis(budgets, order, axis=1))
+        log_sigmas = np.log10(np.take_along_axis(sigmas, order, axis=1))
+    exponents, log_coefficients, degenerate = log_linear_fit(log_budgets, log_sigmas)
+    with np.errstate(over="ignore"):
+        coefficients = 10.0**log_coefficients
+    return coefficients, exponents, int(degenerate.sum())

@@ -3,7 +3,8 @@
 For one config with S seeds logged at T common env steps, the curves are a (S, T) array. The
 time to threshold J is computed from the seed-mean curve made non-decreasing with isotonic
 regression over env_step: the first logged env_step at which it is >= J, or +inf when it never is
-(the config is censored at J).
+(the config is censored at J). A config whose agent resets first loses its post-reset dips
+(`resets.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import isotonic_regression
 
-from rlscale.laws.table import CONFIG_KEYS
+from rlscale.laws.resets import ResetSchedule, reset_keep_mask
+from rlscale.laws.table import CONFIG_KEYS, RESET_COLUMN
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,9 @@ class ConfigCurves:
     Attributes:
         configs: one row per config (C rows, sorted by the config keys) with the config keys and
             `n_seeds`, `n_steps`, `last_env_step`, `diverged_at_env_step` (NaN when the config never
-            diverged).
+            diverged), `n_resets` (resets up to `last_env_step`) and `n_dropped_after_resets`.
         steps: C arrays; steps[c] has shape (T_c,): the env steps logged by every seed of config c,
-            ascending, truncated before divergence.
+            ascending, truncated before divergence, without the post-reset dips.
         returns: C arrays; returns[c] has shape (S_c, T_c): normalized returns per seed and step.
     """
 
@@ -44,13 +46,16 @@ class ConfigCurves:
         return finals
 
 
-def build_config_curves(table: pd.DataFrame, config_keys: tuple[str, ...] = CONFIG_KEYS) -> ConfigCurves:
+def build_config_curves(
+    table: pd.DataFrame, config_keys: tuple[str, ...] = CONFIG_KEYS, resets: ResetSchedule = ResetSchedule()
+) -> ConfigCurves:
     """Group a validated, normalized long-form table into per-config (S, T) curve arrays.
 
     Only env steps logged by every seed of a config are kept (a run that is still being written
     may have seeds at different steps). Duplicate (config, seed, env_step) rows keep the last.
     When `diverged_at_env_step` is set for any seed of a config, the config's curves stop before
-    the earliest such step: it can reach no threshold from then on.
+    the earliest such step: it can reach no threshold from then on. A config's resets (the union of
+    its rows' `reset_env_steps`, else `resets`' schedule) drop its post-reset dips (`resets.py`).
     """
     keys = list(config_keys)
     ordered = table.sort_values(keys + ["seed", "env_step"], kind="stable")
@@ -65,6 +70,8 @@ def build_config_curves(table: pd.DataFrame, config_keys: tuple[str, ...] = CONF
         if "diverged_at_env_step" in ordered.columns
         else np.full(len(ordered), np.nan)
     )
+    logged_resets = ordered[RESET_COLUMN].to_numpy() if RESET_COLUMN in ordered.columns else None
+    utds = ordered["utd"].to_numpy(dtype=float)
     steps_list, returns_list, rows = [], [], []
     for start, end in zip(starts, ends):
         block_steps, curves = _block_curves(seeds[start:end], env_steps[start:end], values[start:end])
@@ -73,14 +80,20 @@ def build_config_curves(table: pd.DataFrame, config_keys: tuple[str, ...] = CONF
         if np.isfinite(diverged_at):
             keep = block_steps < diverged_at
             block_steps, curves = block_steps[keep], curves[:, keep]
-        steps_list.append(block_steps)
-        returns_list.append(curves)
+        last_env_step = int(block_steps[-1]) if len(block_steps) else 0
+        logged = set().union(*logged_resets[start:end]) if logged_resets is not None else ()
+        reset_steps = resets.for_config(utds[start], last_env_step, logged)
+        keep = reset_keep_mask(block_steps, curves, reset_steps, resets.window, resets.recovery)
+        steps_list.append(block_steps[keep])
+        returns_list.append(curves[:, keep])
         rows.append(
             {
                 "n_seeds": curves.shape[0],
-                "n_steps": curves.shape[1],
-                "last_env_step": int(block_steps[-1]) if len(block_steps) else 0,
+                "n_steps": int(keep.sum()),
+                "last_env_step": last_env_step,
                 "diverged_at_env_step": diverged_at,
+                "n_resets": len(reset_steps),
+                "n_dropped_after_resets": int((~keep).sum()),
             }
         )
     configs = ordered.iloc[starts][keys].reset_index(drop=True)

@@ -1,9 +1,18 @@
-"""`fit_laws`: the whole procedure from a long-form table to every law, as typed results.
+"""`fit_laws`: the paper's protocol from a long-form table to every law, as typed results.
 
-Steps (Rybkin et al. 2025, Sections 4–5): normalize returns per env, time to threshold per
-config with a bootstrap over seeds, bootstrap-averaged best (B, η) per (env, σ) and their
-shared-exponent laws, the data law D_J(σ) per threshold, compute C_J(σ) and the data–compute
-frontier, and the budget law σ*(F). Everything is deterministic given `FitOptions.seed`.
+Steps (Rybkin et al. 2025, Sections 4–5 and App. D): normalize returns per env, drop post-reset dips,
+time to threshold per config with a bootstrap over seeds, then
+
+- **stage "grid"** (one table did everything): the bootstrap-averaged best (B, η) per (env, σ) and
+  their shared-exponent laws B*(σ), η*(σ) (qscaled's procedure, `power_laws.py`);
+- **stage "hparam_laws"** (`FitOptions.hparam_laws`: runs at the hyperparameters a grid fit
+  proposed): B*(σ), η*(σ) taken from that grid fit;
+
+and in both the data law D_J(σ) per env and pooled over envs (App. D, `pooling.py`) from the config
+nearest B*(σ), η*(σ) at each (env, σ) (or the grid's fastest, `data_points="minimum"`), the
+baseline's data law when asked for, compute C_J(σ) = 10·N·B*(σ)·σ·D_J(σ) with B* pooled by the
+arithmetic mean over envs, the data–compute frontier, and the budget law σ*(F) with its largest
+budgets held out. Everything is deterministic given `FitOptions.seed`.
 """
 
 from __future__ import annotations
@@ -11,18 +20,33 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
-from rlscale.laws.budget import BudgetLaw, fit_budget_law, resampled_budget_laws
+from rlscale.laws.budget import DENSE_GRID_POINTS, NARROW_BUDGET_SPAN, budget_optima, fit_budget_law, resampled_budget_laws
 from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
-from rlscale.laws.data_law import DataLawParams, fit_data_law, fit_data_law_resamples
-from rlscale.laws.frontier import FrontierCurve, compute_flops, pareto_mask
-from rlscale.laws.model_size import ModelSizeSplit, split_from_fits
-from rlscale.laws.power_laws import PowerLaw, bootstrap_best_values, fit_hparam_law
+from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
+from rlscale.laws.frontier import compute_flops, pareto_mask
+from rlscale.laws.model_size import split_from_fits
+from rlscale.laws.pooling import pool_env_times
+from rlscale.laws.power_laws import bootstrap_best_values, fit_hparam_law
+from rlscale.laws.results import (
+    POOLED_SCOPE,
+    BaselineConfig,
+    BestHparams,
+    BudgetLaw,
+    CensoredConfig,
+    DataLawFit,
+    DataPoint,
+    FitResult,
+    FrontierCurve,
+    PowerLaw,
+    ResetSchedule,
+    fastest_config,
+)
 from rlscale.laws.table import FitInputError, normalize_returns, validate_table
 
 # Paper defaults per suite: (N = agent parameter count, δ = FLOPs per environment step).
@@ -30,6 +54,9 @@ SUITE_COMPUTE_DEFAULTS: dict[str, tuple[float, float]] = {"gym": (1.5e5, 4e9), "
 # When no δ is known for the suite, δ defaults to the Gym ratio δ/N = 4e9 / 1.5e5 times N.
 DEFAULT_DELTA_PER_PARAMETER = 4e9 / 1.5e5
 SELECTION_THRESHOLD_STEP = 50.0
+DATA_POINT_RULES = ("law", "minimum")
+HPARAM_MATCH_FACTOR = 1.25
+"""A stage-2 run whose B or η is off its law's value by more than this factor gets a note."""
 
 
 def _doc(text: str) -> dict:
@@ -74,202 +101,49 @@ class FitOptions:
         default=2.0, metadata=_doc("The σ grid spans [min σ / extension, max σ · extension].")
     )
     interval: tuple[float, float] = field(default=(5.0, 95.0), metadata=_doc("Percentiles of the reported intervals."))
+    data_points: str = field(
+        default="law",
+        metadata=_doc(
+            "Which config each D_J(σ) point stands for: 'law' (the one nearest the fitted B*(σ), η*(σ)) or "
+            "'minimum' (the fastest of the grid, biased low). Stage 2 always uses 'law'."
+        ),
+    )
+    hparam_laws: FitResult | None = field(
+        default=None,
+        metadata=_doc(
+            "A grid fit whose B*(σ), η*(σ) the table's runs follow (stage 2): its laws are used instead of fitting "
+            "them from the table."
+        ),
+        compare=False,
+    )
+    baseline_utd: float | None = field(
+        default=None,
+        metadata=_doc(
+            "Also fit the data laws of the baseline: per env the grid's fastest config at this σ (at the selection "
+            "threshold; from `hparam_laws` in stage 2), run unchanged at every σ."
+        ),
+    )
+    resets: ResetSchedule = field(
+        default_factory=ResetSchedule,
+        metadata=_doc("Reset schedule for tables without a reset_env_steps column, and how post-reset dips end."),
+    )
+    data_law_loss: str = field(
+        default="log",
+        metadata=_doc("Least squares of the data law on log D ('log') or on D ('linear', qscaled's fit_powerlaw)."),
+    )
 
     def __post_init__(self) -> None:
         if self.n_bootstrap < 1:
             raise FitInputError(f"n_bootstrap must be at least 1, got {self.n_bootstrap}")
         if self.thresholds is not None and len(self.thresholds) == 0:
             raise FitInputError("thresholds is empty")
-        for name in ("delta", "model_size"):
+        for name in ("delta", "model_size", "baseline_utd"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise FitInputError(f"{name} must be positive, got {value}")
-
-
-@dataclass(frozen=True)
-class CensoredConfig:
-    """A config whose seed-mean curve never reaches `threshold` (excluded from fits at J)."""
-
-    env: str
-    utd: float
-    batch_size: int
-    learning_rate: float
-    threshold: float
-    last_env_step: int
-    diverged_at_env_step: float | None
-
-    def to_dict(self) -> dict:
-        return {field_.name: getattr(self, field_.name) for field_ in fields(self)}
-
-
-@dataclass(frozen=True)
-class BestHparams:
-    """The config with the smallest time to `threshold` for (env, utd) (ties: smaller B, then η)."""
-
-    env: str
-    utd: float
-    threshold: float
-    batch_size: int
-    learning_rate: float
-    time_to_threshold: float
-    time_to_threshold_median: float
-    time_to_threshold_ci: tuple[float, float]
-
-    def to_dict(self) -> dict:
-        values = {field_.name: getattr(self, field_.name) for field_ in fields(self)}
-        values["time_to_threshold_ci"] = list(self.time_to_threshold_ci)
-        return values
-
-
-@dataclass(frozen=True)
-class DataPoint:
-    """D_J of `env` at one σ: the minimum over (B, η) of the seed-mean time, with the bootstrap
-    median and interval of that minimum (+inf: no config reaches J)."""
-
-    env: str
-    utd: float
-    time: float
-    median: float
-    ci: tuple[float, float]
-
-    def to_dict(self) -> dict:
-        return {"env": self.env, "utd": self.utd, "time": self.time, "median": self.median, "ci": list(self.ci)}
-
-
-@dataclass(frozen=True)
-class DataLawFit:
-    """D_J(σ) = d_min + (beta / σ)^alpha for one threshold and scope (env or "all").
-
-    For scope "all", each env's times are divided by that env's median time (`env_scales`),
-    fitted together, and the law and points are rescaled by the geometric mean of those medians
-    (`scale`), so they read in env steps of a "typical" env.
-    """
-
-    threshold: float
-    scope: str
-    d_min: float
-    beta: float
-    alpha: float
-    rms_log_residual: float
-    d_min_median: float
-    beta_median: float
-    alpha_median: float
-    d_min_ci: tuple[float, float]
-    beta_ci: tuple[float, float]
-    alpha_ci: tuple[float, float]
-    points: tuple[DataPoint, ...]
-    scale: float = 1.0
-    env_scales: Mapping[str, float] = field(default_factory=dict)
-    resampled_params: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
-    """(d_min, beta, alpha), each shape (R,): the law refitted on each bootstrap resample (not in fit.json)."""
-
-    @property
-    def params(self) -> DataLawParams:
-        return DataLawParams(self.d_min, self.beta, self.alpha, self.rms_log_residual)
-
-    def predict(self, sigma: float | np.ndarray) -> float | np.ndarray:
-        """D_J at UTD `sigma` (env steps; any shape)."""
-        return self.params.predict(sigma)
-
-    def to_dict(self) -> dict:
-        return {
-            "threshold": self.threshold,
-            "scope": self.scope,
-            "d_min": self.d_min,
-            "beta": self.beta,
-            "alpha": self.alpha,
-            "rms_log_residual": self.rms_log_residual,
-            "d_min_median": self.d_min_median,
-            "beta_median": self.beta_median,
-            "alpha_median": self.alpha_median,
-            "d_min_ci": list(self.d_min_ci),
-            "beta_ci": list(self.beta_ci),
-            "alpha_ci": list(self.alpha_ci),
-            "scale": self.scale,
-            "env_scales": dict(self.env_scales),
-            "points": [point.to_dict() for point in self.points],
-        }
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """Everything `fit_laws` fitted; `to_dict()` is the fit.json structure (see SCHEMA.md)."""
-
-    thresholds: tuple[float, ...]
-    selection_threshold: float
-    n_bootstrap: int
-    seed: int
-    interval: tuple[float, float]
-    normalization: Mapping[str, tuple[float, float]]
-    n_rows: int
-    n_configs: int
-    envs: tuple[str, ...]
-    utds: tuple[float, ...]
-    censored: tuple[CensoredConfig, ...]
-    best_hparams: tuple[BestHparams, ...]
-    batch_size_law: PowerLaw
-    learning_rate_law: PowerLaw
-    data_law: tuple[DataLawFit, ...]
-    model_size: float | None
-    delta: float | None
-    frontier: tuple[FrontierCurve, ...]
-    budget_law: BudgetLaw | None
-    budget_law_per_env: tuple[BudgetLaw, ...]
-    notes: tuple[str, ...]
-    by_model_size: Mapping[str, "FitResult"] = field(default_factory=dict)
-    model_size_split: tuple[ModelSizeSplit, ...] = ()
-    """Per threshold, the budget-optimal (model size, σ) over the sizes of `by_model_size`
-    (rlscale/laws/model_size.py); empty with one model size."""
-
-    def data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
-        """The data-law fit for (threshold, scope), or None when it could not be fitted."""
-        for fit in self.data_law:
-            if fit.scope == scope and math.isclose(fit.threshold, threshold):
-                return fit
-        return None
-
-    def to_dict(self) -> dict:
-        result = {
-            "thresholds": list(self.thresholds),
-            "selection_threshold": self.selection_threshold,
-            "n_bootstrap": self.n_bootstrap,
-            "seed": self.seed,
-            "interval": list(self.interval),
-            "normalization": {env: list(bounds) for env, bounds in self.normalization.items()},
-            "n_rows": self.n_rows,
-            "n_configs": self.n_configs,
-            "envs": list(self.envs),
-            "utds": list(self.utds),
-            "censored": [item.to_dict() for item in self.censored],
-            "best_hparams": [item.to_dict() for item in self.best_hparams],
-            "batch_size_law": self.batch_size_law.to_dict(),
-            "learning_rate_law": self.learning_rate_law.to_dict(),
-            "data_law": [item.to_dict() for item in self.data_law],
-            "model_size": self.model_size,
-            "delta": self.delta,
-            "frontier": [item.to_dict() for item in self.frontier],
-            "budget_law": self.budget_law.to_dict() if self.budget_law else None,
-            "budget_law_per_env": [item.to_dict() for item in self.budget_law_per_env],
-            "notes": list(self.notes),
-            "by_model_size": {size: fit.to_dict() for size, fit in self.by_model_size.items()},
-            "model_size_split": [item.to_dict() for item in self.model_size_split],
-        }
-        return _json_safe(result)
-
-
-def _json_safe(value):
-    """Replace non-finite floats (never-reached times, failed fits) by None, numpy scalars by Python ones."""
-    if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return value
+        for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES}.items():
+            if getattr(self, name) not in allowed:
+                raise FitInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
 
 
 def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResult:
@@ -350,7 +224,7 @@ def _choose_thresholds(curves: ConfigCurves, options: FitOptions) -> tuple[np.nd
 
 def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     normalized, bounds = normalize_returns(clean, options.normalization)
-    curves = build_config_curves(normalized)
+    curves = build_config_curves(normalized, resets=options.resets)
     configs = curves.configs
     thresholds, selection, notes = _choose_thresholds(curves, options)
     rng = np.random.default_rng(options.seed)
@@ -361,28 +235,35 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             f"seed-mean normalized return is {np.max(curves.final_mean_return()):.1f})"
         )
     selection_index = int(np.flatnonzero(np.isclose(thresholds, selection))[0])
-    selection_times = times.bootstrap[:, :, selection_index]
-    if not np.isfinite(times.point[:, selection_index]).any():
-        raise FitInputError(f"no config reaches the selection threshold {selection}")
-    best_batch_sizes = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate")
-    batch_size_law = fit_hparam_law(best_batch_sizes, "batch_size")
-    groups = configs[["env", "utd"]].drop_duplicates()
-    if len(best_batch_sizes) < len(groups):
-        fitted_groups = set(zip(best_batch_sizes["env"], best_batch_sizes["utd"]))
-        missing = [f"{env} σ={utd:g}" for env, utd in zip(groups["env"], groups["utd"]) if (env, float(utd)) not in fitted_groups]
-        notes.append(
-            f"no config reaches the selection threshold {selection:g} at {', '.join(missing)}: "
-            "left out of the hyperparameter laws"
-        )
-    learning_rate_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size"), "learning_rate"
+    notes += _reset_notes(configs)
+    best_hparams = _best_hparams(configs, times, options)
+    if options.hparam_laws is None:
+        if not np.isfinite(times.point[:, selection_index]).any():
+            raise FitInputError(f"no config reaches the selection threshold {selection}")
+        batch_size_law, learning_rate_law, law_notes = _grid_laws(configs, times.bootstrap[:, :, selection_index], selection)
+        stage, data_points, baseline_source = "grid", options.data_points, (best_hparams, selection)
+    else:
+        batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
+        stage, data_points = "hparam_laws", "law"
+        baseline_source = (options.hparam_laws.best_hparams, options.hparam_laws.selection_threshold)
+    notes += law_notes
+    chosen, point_notes = (
+        _nearest_law_configs(configs, batch_size_law, learning_rate_law, stage)
+        if data_points == "law"
+        else (None, [_MINIMUM_NOTE])
     )
-    data_laws, data_notes = _fit_data_laws(configs, times, options)
+    notes += point_notes
+    data_laws, data_notes = _fit_data_laws(configs, times, chosen, options, "data law")
     notes += data_notes
+    baseline, baseline_laws = (), ()
+    if options.baseline_utd is not None:
+        baseline, baseline_chosen, baseline_notes = _baseline_configs(configs, *baseline_source, options.baseline_utd)
+        baseline_laws, baseline_data_notes = _fit_data_laws(configs, times, baseline_chosen, options, "baseline data law")
+        notes += baseline_notes + baseline_data_notes
     model_size, delta, size_notes = _compute_constants(clean, options)
     notes += size_notes
     frontier, budget_law, budget_per_env, budget_notes = _frontier_and_budget(
-        data_laws, batch_size_law, configs, thresholds, model_size, delta, options
+        data_laws, batch_size_law, configs, model_size, delta, options
     )
     notes += budget_notes
     diverged = configs["diverged_at_env_step"].notna()
@@ -400,7 +281,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         envs=tuple(sorted(configs["env"].unique())),
         utds=tuple(float(value) for value in sorted(configs["utd"].unique())),
         censored=_censored(configs, times),
-        best_hparams=_best_hparams(configs, times, options),
+        best_hparams=best_hparams,
         batch_size_law=batch_size_law,
         learning_rate_law=learning_rate_law,
         data_law=tuple(data_laws),
@@ -410,7 +291,147 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         budget_law=budget_law,
         budget_law_per_env=tuple(budget_per_env),
         notes=tuple(notes),
+        stage=stage,
+        data_points=data_points,
+        data_law_loss=options.data_law_loss,
+        baseline=baseline,
+        baseline_data_law=tuple(baseline_laws),
+        resets=options.resets,
     )
+
+
+_MINIMUM_NOTE = (
+    "D_J points: at each (env, σ) the fastest config of the grid (minimum over (B, η) of the seed-mean time; "
+    "a minimum over noisy times is biased low, the more so the bigger the grid)"
+)
+
+
+def _grid_laws(configs: pd.DataFrame, selection_times: np.ndarray, selection: float) -> tuple[PowerLaw, PowerLaw, list[str]]:
+    """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with a note on left-out groups."""
+    notes = []
+    best_batch_sizes = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate")
+    batch_size_law = fit_hparam_law(best_batch_sizes, "batch_size")
+    groups = configs[["env", "utd"]].drop_duplicates()
+    if len(best_batch_sizes) < len(groups):
+        fitted_groups = set(zip(best_batch_sizes["env"], best_batch_sizes["utd"]))
+        missing = [f"{env} σ={utd:g}" for env, utd in zip(groups["env"], groups["utd"]) if (env, float(utd)) not in fitted_groups]
+        notes.append(
+            f"no config reaches the selection threshold {selection:g} at {', '.join(missing)}: "
+            "left out of the hyperparameter laws"
+        )
+    learning_rate_law = fit_hparam_law(
+        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size"), "learning_rate"
+    )
+    return batch_size_law, learning_rate_law, notes
+
+
+def _laws_of(grid: FitResult, configs: pd.DataFrame) -> tuple[PowerLaw, PowerLaw, list[str]]:
+    """B*(σ) and η*(σ) of a grid fit, for stage-2 runs (every env of the runs must have them)."""
+    envs = sorted(configs["env"].unique())
+    missing = [env for env in envs if env not in grid.batch_size_law.intercept or env not in grid.learning_rate_law.intercept]
+    if missing:
+        raise FitInputError(
+            f"env(s) {', '.join(missing)} of the runs have no B*(σ)/η*(σ) law in the grid fit given as hparam laws "
+            f"(its envs: {', '.join(sorted(grid.batch_size_law.intercept))})"
+        )
+    note = (
+        f"stage 2: B*(σ) and η*(σ) from the grid fit (selection threshold {grid.selection_threshold:g}, "
+        f"α_B = {grid.batch_size_law.alpha:.4g}, α_η = {grid.learning_rate_law.alpha:.4g}), not refitted; "
+        "B* pooled over this table's envs"
+    )
+    return _restricted(grid.batch_size_law, envs), _restricted(grid.learning_rate_law, envs), [note]
+
+
+def _restricted(law: PowerLaw, envs: list[str]) -> PowerLaw:
+    """`law` with only the envs `envs` (so its pooled scope averages over them)."""
+    return dataclasses.replace(
+        law,
+        beta={env: law.beta[env] for env in envs},
+        intercept={env: law.intercept[env] for env in envs},
+        beta_median={env: law.beta_median[env] for env in envs if env in law.beta_median},
+        beta_ci={env: law.beta_ci[env] for env in envs if env in law.beta_ci},
+        points=tuple(point for point in law.points if point.env in envs),
+    )
+
+
+def _log_step(values: np.ndarray) -> float:
+    """The median spacing of the distinct log values (1 for a single value): a grid's step."""
+    logs = np.log(np.unique(values))
+    return float(np.median(np.diff(logs))) if len(logs) > 1 else 1.0
+
+
+def _nearest_law_configs(
+    configs: pd.DataFrame, batch_law: PowerLaw, rate_law: PowerLaw, stage: str
+) -> tuple[dict[tuple[str, float], int], list[str]]:
+    """Per (env, σ), the index of the config nearest (B*(σ), η*(σ)): distance in grid steps of
+    log B and log η (ties: smaller B, then smaller η). Envs without a law are left out (noted)."""
+    chosen, far, lawless = {}, [], []
+    for env, env_configs in configs.groupby("env", sort=True):
+        if env not in batch_law.intercept or env not in rate_law.intercept:
+            lawless.append(str(env))
+            continue
+        batch_step = _log_step(env_configs["batch_size"].to_numpy(dtype=float))
+        rate_step = _log_step(env_configs["learning_rate"].to_numpy(dtype=float))
+        for utd, group in env_configs.groupby("utd", sort=True):
+            ordered = group.sort_values(["batch_size", "learning_rate"], kind="stable")
+            best_batch, best_rate = float(batch_law.predict(env, utd)), float(rate_law.predict(env, utd))
+            batch_ratio = np.log(ordered["batch_size"].to_numpy(dtype=float) / best_batch)
+            rate_ratio = np.log(ordered["learning_rate"].to_numpy(dtype=float) / best_rate)
+            position = int(np.argmin((batch_ratio / batch_step) ** 2 + (rate_ratio / rate_step) ** 2))
+            chosen[(str(env), float(utd))] = int(ordered.index[position])
+            if stage == "hparam_laws" and max(abs(batch_ratio[position]), abs(rate_ratio[position])) > math.log(HPARAM_MATCH_FACTOR):
+                row = ordered.iloc[position]
+                far.append(
+                    f"{env} σ={utd:g}: B={int(row['batch_size'])}, η={row['learning_rate']:.3g} "
+                    f"(laws: B*={best_batch:.1f}, η*={best_rate:.3g})"
+                )
+    if stage == "hparam_laws":
+        notes = ["D_J points: at each (env, σ) the run nearest the grid fit's B*(σ), η*(σ)"]
+    else:
+        notes = [
+            "D_J points: at each (env, σ) the config nearest the fitted B*(σ), η*(σ) (in grid steps of log B and "
+            "log η), not the fastest of the grid (a minimum over noisy times is biased low)"
+        ]
+    if far:
+        notes.append(f"runs not at the laws' hyperparameters (more than ×{HPARAM_MATCH_FACTOR:g} off): " + "; ".join(far))
+    if lawless:
+        notes.append(f"env(s) {', '.join(lawless)} have no hyperparameter law: no data law")
+    return chosen, notes
+
+
+def _baseline_configs(
+    configs: pd.DataFrame, best_hparams: tuple[BestHparams, ...], selection: float, baseline_utd: float
+) -> tuple[tuple[BaselineConfig, ...], dict[tuple[str, float], int], list[str]]:
+    """Per env the grid's fastest config at σ = `baseline_utd` (at the selection threshold), and
+    per (env, σ) the index of the table's run of that config."""
+    baselines, chosen, notes = [], {}, []
+    for env, env_configs in configs.groupby("env", sort=True):
+        baseline = fastest_config(best_hparams, str(env), baseline_utd, selection)
+        if baseline is None:
+            notes.append(f"no baseline for env '{env}': no grid config at σ={baseline_utd:g} reaches J={selection:g}")
+            continue
+        baselines.append(baseline)
+        runs = env_configs[
+            (env_configs["batch_size"] == baseline.batch_size)
+            & np.isclose(env_configs["learning_rate"].to_numpy(dtype=float), baseline.learning_rate)
+        ]
+        for index, utd in zip(runs.index, runs["utd"]):
+            chosen[(str(env), float(utd))] = int(index)
+        notes.append(
+            f"baseline for env '{env}': B={baseline.batch_size}, η={baseline.learning_rate:g} (the fastest grid config "
+            f"at σ={baseline_utd:g}), found at σ = {', '.join(f'{utd:g}' for utd in sorted(runs['utd']))}"
+        )
+    return tuple(baselines), chosen, notes
+
+
+def _reset_notes(configs: pd.DataFrame) -> list[str]:
+    resetting = configs["n_resets"] > 0
+    if not resetting.any():
+        return []
+    return [
+        f"{int(resetting.sum())} config(s) reset ({int(configs['n_resets'].sum())} resets): "
+        f"{int(configs['n_dropped_after_resets'].sum())} evaluations in post-reset dips dropped before the isotonic step"
+    ]
 
 
 def _censored(configs: pd.DataFrame, times: ThresholdTimes) -> tuple[CensoredConfig, ...]:
@@ -459,16 +480,43 @@ def _best_hparams(configs: pd.DataFrame, times: ThresholdTimes, options: FitOpti
     return tuple(items)
 
 
-def _data_points(configs: pd.DataFrame, times: ThresholdTimes, env: str, threshold_index: int):
-    """Per σ of `env`: the minimum over configs of the point time (shape (n,)) and of each
-    resample's time (shape (R, n)); σ ascending (shape (n,))."""
-    sigmas, point, resampled = [], [], []
+@dataclass(frozen=True)
+class _EnvTimes:
+    """One env's D_J points. sigmas: (n,) ascending; point: (n, J); resampled: (R, n, J);
+    batch_size, learning_rate: (n, J), the config each point stands for."""
+
+    sigmas: np.ndarray
+    point: np.ndarray
+    resampled: np.ndarray
+    batch_size: np.ndarray
+    learning_rate: np.ndarray
+
+
+def _env_times(
+    configs: pd.DataFrame, times: ThresholdTimes, env: str, chosen: Mapping[tuple[str, float], int] | None
+) -> _EnvTimes | None:
+    """The points of `env`: per σ the chosen config's times, or (chosen None) the minimum over the
+    σ's configs of the point and of each resample; None when no σ has a chosen config."""
+    sigmas, point, resampled, batch, rate = [], [], [], [], []
     for utd, group in configs[configs["env"] == env].groupby("utd", sort=True):
-        indices = group.index.to_numpy()
+        if chosen is None:
+            indices = group.index.to_numpy()
+            fastest = indices[np.argmin(times.point[indices], axis=0)]
+            point.append(times.point[indices].min(axis=0))
+            resampled.append(times.bootstrap[:, indices].min(axis=1))
+        else:
+            index = chosen.get((str(env), float(utd)))
+            if index is None:
+                continue
+            fastest = np.full(len(times.thresholds), index)
+            point.append(times.point[index])
+            resampled.append(times.bootstrap[:, index])
         sigmas.append(float(utd))
-        point.append(times.point[indices, threshold_index].min())
-        resampled.append(times.bootstrap[:, indices, threshold_index].min(axis=1))
-    return np.array(sigmas), np.array(point), np.stack(resampled, axis=1)
+        batch.append(configs["batch_size"].to_numpy()[fastest])
+        rate.append(configs["learning_rate"].to_numpy()[fastest])
+    if not sigmas:
+        return None
+    return _EnvTimes(np.array(sigmas), np.stack(point), np.stack(resampled, axis=1), np.stack(batch), np.stack(rate))
 
 
 def _data_law_fit(
@@ -478,33 +526,31 @@ def _data_law_fit(
     point: np.ndarray,
     resampled: np.ndarray,
     options: FitOptions,
+    point_configs: tuple[np.ndarray, np.ndarray] | None = None,
     scale: float = 1.0,
     env_scales: Mapping[str, float] | None = None,
-    point_envs: list[str] | None = None,
 ) -> DataLawFit | None:
-    """Fit one data law to points (σ (n,), point times (n,), resampled times (R, n)) in units
-    where the result is multiplied by `scale`; None when fewer than 3 σ have a finite time."""
-    params = fit_data_law(sigmas, point)
+    """Fit one data law to points (σ (n,), point times (n,), resampled times (R, n)); None when
+    fewer than 3 σ have a finite time. `point_configs`: (B, η) per point, shape (n,) each."""
+    params = fit_data_law(sigmas, point, loss=options.data_law_loss)
     if params is None:
         return None
-    d_min, beta, alpha = fit_data_law_resamples(sigmas, resampled, params)
+    d_min, beta, alpha = fit_data_law_resamples(sigmas, resampled, params, loss=options.data_law_loss)
     medians, lows, highs = summarize(resampled, axis=0, interval=options.interval)
-    point_envs = point_envs if point_envs is not None else [scope] * len(sigmas)
     points = tuple(
         DataPoint(
-            env=str(env),
+            env=scope,
             utd=float(sigma),
-            time=float(value) * scale,
-            median=float(median) * scale,
-            ci=(float(low) * scale, float(high) * scale),
+            time=float(point[index]),
+            median=float(medians[index]),
+            ci=(float(lows[index]), float(highs[index])),
+            batch_size=None if point_configs is None else int(point_configs[0][index]),
+            learning_rate=None if point_configs is None else float(point_configs[1][index]),
         )
-        for env, sigma, value, median, low, high in zip(point_envs, sigmas, point, medians, lows, highs)
+        for index, sigma in enumerate(sigmas)
     )
-    params = params.rescaled(scale)
-    with np.errstate(over="ignore", invalid="ignore"):
-        beta_scaled = beta * scale ** (1.0 / alpha)
-    d_min_summary = summarize_scalar(d_min * scale, options.interval)
-    beta_summary = summarize_scalar(beta_scaled, options.interval)
+    d_min_summary = summarize_scalar(d_min, options.interval)
+    beta_summary = summarize_scalar(beta, options.interval)
     alpha_summary = summarize_scalar(alpha, options.interval)
     return DataLawFit(
         threshold=float(threshold),
@@ -519,50 +565,76 @@ def _data_law_fit(
         d_min_ci=d_min_summary[1:],
         beta_ci=beta_summary[1:],
         alpha_ci=alpha_summary[1:],
-        resampled_params=(d_min * scale, beta_scaled, alpha),
         points=points,
         scale=float(scale),
         env_scales=dict(env_scales or {}),
+        d_min_resamples=d_min,
+        beta_resamples=beta,
+        alpha_resamples=alpha,
     )
 
 
-def _fit_data_laws(configs: pd.DataFrame, times: ThresholdTimes, options: FitOptions) -> tuple[list[DataLawFit], list[str]]:
+def _fit_data_laws(
+    configs: pd.DataFrame,
+    times: ThresholdTimes,
+    chosen: Mapping[tuple[str, float], int] | None,
+    options: FitOptions,
+    label: str,
+) -> tuple[list[DataLawFit], list[str]]:
+    """Per threshold, the data law of every env and the App. D pooled law of all envs."""
     fits, notes = [], []
-    envs = sorted(configs["env"].unique())
+    per_env = {}
+    for env in sorted(configs["env"].unique()):
+        env_times = _env_times(configs, times, str(env), chosen)
+        if env_times is not None:
+            per_env[str(env)] = env_times
     for threshold_index, threshold in enumerate(times.thresholds):
-        pooled_sigmas, pooled_point, pooled_resampled, pooled_envs, medians = [], [], [], [], {}
-        for env in envs:
-            sigmas, point, resampled = _data_points(configs, times, env, threshold_index)
-            fit = _data_law_fit(threshold, env, sigmas, point, resampled, options)
+        for env, env_times in per_env.items():
+            fit = _data_law_fit(
+                threshold,
+                env,
+                env_times.sigmas,
+                env_times.point[:, threshold_index],
+                env_times.resampled[:, :, threshold_index],
+                options,
+                point_configs=(env_times.batch_size[:, threshold_index], env_times.learning_rate[:, threshold_index]),
+            )
             if fit is None:
-                notes.append(f"data law not fitted for env '{env}' at J={threshold:g}: fewer than 3 σ reach it")
+                notes.append(f"{label} not fitted for env '{env}' at J={threshold:g}: fewer than 3 σ reach it")
             else:
                 fits.append(fit)
-            finite = np.isfinite(point)
-            if finite.any():
-                medians[env] = float(np.median(point[finite]))
-                pooled_sigmas.append(sigmas)
-                pooled_point.append(point / medians[env])
-                pooled_resampled.append(resampled / medians[env])
-                pooled_envs += [env] * len(sigmas)
-        if not medians:
-            continue
-        scale = float(np.exp(np.mean(np.log(list(medians.values())))))
-        pooled = _data_law_fit(
+    pooled_envs = [env for env, env_times in per_env.items() if np.isfinite(env_times.point).any()]
+    if not pooled_envs:
+        return fits, notes
+    sigmas = np.array(sorted({sigma for env in pooled_envs for sigma in per_env[env].sigmas}))
+    point = np.full((len(pooled_envs), len(sigmas), len(times.thresholds)), np.inf)
+    resampled = np.full((times.bootstrap.shape[0], *point.shape), np.inf)
+    for row, env in enumerate(pooled_envs):
+        columns = np.searchsorted(sigmas, per_env[env].sigmas)
+        point[row, columns] = per_env[env].point
+        resampled[:, row, columns] = per_env[env].resampled
+    pooled, pooled_resampled = pool_env_times(point), pool_env_times(resampled)
+    env_scales = {env: float(median) for env, median in zip(pooled_envs, pooled.env_medians)}
+    for threshold_index, threshold in enumerate(times.thresholds):
+        unreached = ~np.isfinite(point[:, :, threshold_index])
+        fit = _data_law_fit(
             threshold,
-            "all",
-            np.concatenate(pooled_sigmas),
-            np.concatenate(pooled_point),
-            np.concatenate(pooled_resampled, axis=1),
+            POOLED_SCOPE,
+            sigmas,
+            pooled.times[:, threshold_index],
+            pooled_resampled.times[:, :, threshold_index],
             options,
-            scale=scale,
-            env_scales=medians,
-            point_envs=pooled_envs,
+            scale=float(pooled.scale),
+            env_scales=env_scales,
         )
-        if pooled is None:
-            notes.append(f"data law not fitted for all envs at J={threshold:g}: fewer than 3 σ reach it")
+        if unreached.any() and len(pooled_envs) > 1:
+            missing = [f"σ={sigmas[column]:g} ({', '.join(pooled_envs[row] for row in np.flatnonzero(unreached[:, column]))})"
+                       for column in np.flatnonzero(unreached.any(axis=0))]
+            notes.append(f"pooled {label} at J={threshold:g} leaves out σ where some env does not reach it: {'; '.join(missing)}")
+        if fit is None:
+            notes.append(f"{label} not fitted for all envs at J={threshold:g}: fewer than 3 σ reach it in every env")
         else:
-            fits.append(pooled)
+            fits.append(fit)
     return fits, notes
 
 
@@ -595,72 +667,66 @@ def _frontier_and_budget(
     data_laws: list[DataLawFit],
     batch_size_law: PowerLaw,
     configs: pd.DataFrame,
-    thresholds: np.ndarray,
     model_size: float | None,
     delta: float | None,
     options: FitOptions,
 ) -> tuple[list[FrontierCurve], BudgetLaw | None, list[BudgetLaw], list[str]]:
+    """C_J(σ) and the frontier on the reported σ grid, σ*(F) per scope from the dense grid (the
+    point laws and every resample's), with B*(σ) of the scope ("all": the mean over envs)."""
     if model_size is None or delta is None:
         return [], None, [], []
     utds = configs["utd"].to_numpy(dtype=float)
     low, high = utds.min() / options.sigma_grid_extension, utds.max() * options.sigma_grid_extension
     reported_grid = np.geomspace(low, high, options.sigma_grid_points)
-    dense_grid = np.geomspace(low, high, 2000)
-    envs = sorted(batch_size_law.intercept)
-    mean_intercept = float(np.mean([batch_size_law.intercept[env] for env in envs]))
-
-    def batch_sizes(scope: str, sigma: np.ndarray) -> np.ndarray:
-        if scope == "all":
-            return 10.0 ** (mean_intercept + batch_size_law.slope * np.log10(sigma))
-        return batch_size_law.predict(scope, sigma)
+    dense_grid = np.geomspace(low, high, DENSE_GRID_POINTS)
 
     def curve(fit: DataLawFit, sigma: np.ndarray) -> FrontierCurve:
-        batch = batch_sizes(fit.scope, sigma)
+        batch = batch_size_law.predict(fit.scope, sigma)
         data = fit.predict(sigma)
         compute = compute_flops(model_size, batch, sigma, data)
         return FrontierCurve(fit.scope, fit.threshold, sigma, batch, data, compute, pareto_mask(data, compute))
 
-    def resampled_optima(fit: DataLawFit) -> tuple[np.ndarray, np.ndarray]:
-        """F* and σ* (each shape (R,)) of each resample's data law on the dense grid."""
-        d_min, beta, alpha = (values[:, None] for values in fit.resampled_params)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            data = d_min + (beta / dense_grid[None, :]) ** alpha
-            budget = compute_flops(model_size, batch_sizes(fit.scope, dense_grid)[None, :], dense_grid[None, :], data) + delta * data
-        budget = np.where(np.isnan(budget), np.inf, budget)
-        best = np.argmin(budget, axis=1)
-        optimum = budget[np.arange(len(best)), best]
-        return optimum, np.where(np.isfinite(optimum), dense_grid[best], np.nan)
-
-    frontier = []
-    dense_by_scope: dict[str, list[FrontierCurve]] = {}
-    resampled_by_scope: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    frontier, dense_by_scope, resampled_by_scope = [], {}, {}
     for fit in data_laws:
-        if fit.scope != "all" and fit.scope not in batch_size_law.intercept:
+        if fit.scope != POOLED_SCOPE and fit.scope not in batch_size_law.intercept:
             continue
         frontier.append(curve(fit, reported_grid))
         dense_by_scope.setdefault(fit.scope, []).append(curve(fit, dense_grid))
-        resampled_by_scope.setdefault(fit.scope, []).append(resampled_optima(fit))
-    notes = []
-    budget_laws = {}
+        data = fit.predict_resamples(dense_grid)
+        compute = compute_flops(model_size, batch_size_law.predict(fit.scope, dense_grid)[None, :], dense_grid[None, :], data)
+        resampled_by_scope.setdefault(fit.scope, []).append(budget_optima(dense_grid, compute, data, delta))
+    notes, budget_laws = [], {}
     for scope, curves in dense_by_scope.items():
         law = fit_budget_law(curves, delta, model_size)
         if law is None:
             notes.append(f"budget law not fitted for scope '{scope}': it needs data laws at 4 or more thresholds")
-        else:
-            budgets = np.stack([optimum for optimum, _ in resampled_by_scope[scope]], axis=1)
-            sigmas = np.stack([sigma for _, sigma in resampled_by_scope[scope]], axis=1)
-            coefficients, exponents = resampled_budget_laws(budgets, sigmas)
-            coefficient_summary = summarize_scalar(coefficients, options.interval)
-            exponent_summary = summarize_scalar(exponents, options.interval)
-            law = dataclasses.replace(
-                law,
-                coefficient_median=coefficient_summary[0],
-                coefficient_ci=coefficient_summary[1:],
-                exponent_median=exponent_summary[0],
-                exponent_ci=exponent_summary[1:],
+            continue
+        optima = resampled_by_scope[scope]
+        budgets = np.stack([optimum.budget for optimum in optima], axis=1)
+        sigmas = np.stack([optimum.sigma for optimum in optima], axis=1)
+        coefficients, exponents, degenerate = resampled_budget_laws(budgets, sigmas)
+        coefficient_summary = summarize_scalar(coefficients, options.interval)
+        exponent_summary = summarize_scalar(exponents, options.interval)
+        budget_laws[scope] = dataclasses.replace(
+            law,
+            coefficient_median=coefficient_summary[0],
+            coefficient_ci=coefficient_summary[1:],
+            exponent_median=exponent_summary[0],
+            exponent_ci=exponent_summary[1:],
+            degenerate_resamples=degenerate,
+        )
+        if degenerate:
+            notes.append(
+                f"budget law '{scope}': {degenerate} of {len(coefficients)} bootstrap refits degenerate (a data law "
+                "failed on the resample, or every fitted F* was equal): left out of its intervals"
             )
-            budget_laws[scope] = law
-            if any(point.at_grid_edge for point in law.points):
-                notes.append(f"budget law '{scope}': some σ* lie at the edge of the σ grid (bounds, not optima)")
-    per_env = [budget_laws[env] for env in envs if env in budget_laws]
-    return frontier, budget_laws.get("all"), per_env, notes
+        if any(point.at_grid_edge for point in law.points):
+            notes.append(f"budget law '{scope}': some σ* lie at the edge of the σ grid (bounds, not optima)")
+        fitted = [point.budget for point in law.points if not point.held_out]
+        if max(fitted) < NARROW_BUDGET_SPAN * min(fitted):
+            notes.append(
+                f"budget law '{scope}': the fitted budgets F*(J) span only ×{max(fitted) / min(fitted):.2f}, too little to "
+                "determine σ*(F)'s exponent (thresholds the runs cross at nearly the same step give nearly the same F*)"
+            )
+    per_env = [budget_laws[env] for env in sorted(batch_size_law.intercept) if env in budget_laws]
+    return frontier, budget_laws.get(POOLED_SCOPE), per_env, notes

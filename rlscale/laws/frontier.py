@@ -8,8 +8,6 @@ C_J(σ) = 10 · N · B*(σ) · σ · D_J(σ).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 FLOPS_PER_PARAMETER_PER_SAMPLE = 10.0
@@ -22,43 +20,13 @@ def compute_flops(model_size: float, batch_size: np.ndarray, sigma: np.ndarray, 
 
 def pareto_mask(data: np.ndarray, compute: np.ndarray) -> np.ndarray:
     """Shape (n,) bool: the points (data[i], compute[i]) that no other point beats in both data and
-    compute (lower is better in both, strictly better in at least one)."""
+    compute (lower is better in both, strictly better in at least one). O(n log n): a point is beaten
+    by one with strictly less data and no more compute, or with equal data and less compute."""
     data = np.asarray(data, dtype=float)
     compute = np.asarray(compute, dtype=float)
-    no_worse = (data[None, :] <= data[:, None]) & (compute[None, :] <= compute[:, None])
-    strictly_better = (data[None, :] < data[:, None]) | (compute[None, :] < compute[:, None])
-    return ~(no_worse & strictly_better).any(axis=1)
-
-
-@dataclass(frozen=True)
-class FrontierCurve:
-    """The data–compute trade-off for one (scope, threshold J) along a σ grid (G points).
-
-    Attributes:
-        scope: env name or "all".
-        threshold: J.
-        sigma: shape (G,), log-spaced UTD grid.
-        batch_size: shape (G,), B*(σ) from the batch-size law.
-        data: shape (G,), D_J(σ) from the data law (env steps).
-        compute: shape (G,), C_J(σ) in FLOPs.
-        on_frontier: shape (G,), Pareto-optimal points.
-    """
-
-    scope: str
-    threshold: float
-    sigma: np.ndarray
-    batch_size: np.ndarray
-    data: np.ndarray
-    compute: np.ndarray
-    on_frontier: np.ndarray
-
-    def to_dict(self) -> dict:
-        return {
-            "scope": self.scope,
-            "threshold": self.threshold,
-            "utd": self.sigma.tolist(),
-            "batch_size": self.batch_size.tolist(),
-            "data": self.data.tolist(),
-            "compute": self.compute.tolist(),
-            "on_frontier": self.on_frontier.tolist(),
-        }
+    levels, level_of = np.unique(data, return_inverse=True)
+    least_compute = np.full(len(levels), np.inf)
+    np.minimum.at(least_compute, level_of, compute)
+    least_with_less_data = np.concatenate([[np.inf], np.minimum.accumulate(least_compute)[:-1]])
+    beaten = (least_with_less_data[level_of] <= compute) | (least_compute[level_of] < compute)
+    return ~beaten

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlscale.laws.budget import DENSE_GRID_POINTS, budget_optima
 from rlscale.laws.frontier import compute_flops
-
-DENSE_GRID_POINTS = 2000
+from rlscale.laws.results import POOLED_SCOPE, ModelSizeSplit, SizeOptimum
 
 
 @dataclass(frozen=True)
@@ -40,49 +40,6 @@ class SizeLaws:
     batch_size: Callable[[np.ndarray], np.ndarray]
 
 
-@dataclass(frozen=True)
-class SizeOptimum:
-    """The cheapest way for one model size to reach J: σ* on the grid and its F, C, D and B."""
-
-    model_size: float
-    utd: float
-    budget: float
-    compute: float
-    data: float
-    batch_size: float
-    at_grid_edge: bool
-
-    def to_dict(self) -> dict:
-        return {
-            "model_size": self.model_size,
-            "utd": self.utd,
-            "budget": self.budget,
-            "compute": self.compute,
-            "data": self.data,
-            "batch_size": self.batch_size,
-            "at_grid_edge": self.at_grid_edge,
-        }
-
-
-@dataclass(frozen=True)
-class ModelSizeSplit:
-    """For one threshold J: the budget-optimal (N, σ) (`best`), every size's own optimum
-    (`per_size`, ascending N) and the sizes without a data law at J (`sizes_without_law`)."""
-
-    threshold: float
-    best: SizeOptimum
-    per_size: tuple[SizeOptimum, ...]
-    sizes_without_law: tuple[float, ...] = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "threshold": self.threshold,
-            **self.best.to_dict(),
-            "per_size": [item.to_dict() for item in self.per_size],
-            "sizes_without_law": list(self.sizes_without_law),
-        }
-
-
 def size_optimum(laws: SizeLaws, threshold: float, delta: float, sigma_grid: np.ndarray) -> SizeOptimum | None:
     """The minimum of F_N(σ) over `sigma_grid` (shape (G,), ascending) for one size at J, or None
     when the size has no data law at J or no finite budget on the grid."""
@@ -94,19 +51,18 @@ def size_optimum(laws: SizeLaws, threshold: float, delta: float, sigma_grid: np.
         data = np.asarray(predict(sigma), dtype=float)
         batch = np.asarray(laws.batch_size(sigma), dtype=float)
         compute = compute_flops(laws.model_size, batch, sigma, data)
-        budget = compute + delta * data
-    budget = np.where(np.isnan(budget), np.inf, budget)
-    best = int(np.argmin(budget))
-    if not np.isfinite(budget[best]):
+    optimum = budget_optima(sigma, compute, data, delta)
+    if not np.isfinite(optimum.budget):
         return None
+    best = int(optimum.index)
     return SizeOptimum(
         model_size=float(laws.model_size),
-        utd=float(sigma[best]),
-        budget=float(budget[best]),
+        utd=float(optimum.sigma),
+        budget=float(optimum.budget),
         compute=float(compute[best]),
         data=float(data[best]),
         batch_size=float(batch[best]),
-        at_grid_edge=best in (0, len(sigma) - 1),
+        at_grid_edge=bool(optimum.at_grid_edge),
     )
 
 
@@ -137,11 +93,11 @@ def split_from_fits(
     delta: float | None,
     sigma_grid_extension: float = 2.0,
     grid_points: int = DENSE_GRID_POINTS,
-    scope: str = "all",
+    scope: str = POOLED_SCOPE,
 ) -> list[ModelSizeSplit]:
     """`model_size_split` from `FitResult.by_model_size` (each value a FitResult): per size the
     data laws of `scope` (default the pooled "all" law) and the batch-size law (for "all", the mean
-    of the per-env intercepts with the shared slope, as the frontier uses). The σ grid spans every
+    over envs of B*(σ), as the frontier uses). The σ grid spans every
     size's UTDs widened by `sigma_grid_extension`. δ is one value for all sizes (the env step costs
     the same whatever the agent); [] when it or a size's N is unknown, or with fewer than two sizes."""
     fits = list(by_model_size.values())
@@ -157,15 +113,9 @@ def split_from_fits(
             if data_law.scope == scope:
                 laws[float(data_law.threshold)] = data_law.predict
                 thresholds.add(float(data_law.threshold))
-        sizes.append(SizeLaws(float(fit.model_size), laws, _batch_law(fit.batch_size_law, scope)))
+        batch_law = fit.batch_size_law
+        sizes.append(SizeLaws(float(fit.model_size), laws, lambda sigma, law=batch_law: law.predict(scope, sigma)))
     return model_size_split(sizes, _merge_close(thresholds), float(delta), grid)
-
-
-def _batch_law(law, scope: str) -> Callable[[np.ndarray], np.ndarray]:
-    if scope != "all":
-        return lambda sigma: law.predict(scope, sigma)
-    intercept = float(np.mean(list(law.intercept.values())))
-    return lambda sigma: 10.0 ** (intercept + law.slope * np.log10(sigma))
 
 
 def _lookup(data_law: Mapping[float, Callable], threshold: float) -> Callable | None:

@@ -9,8 +9,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter
 
-from rlscale.laws.fit import FitResult
-from rlscale.laws.power_laws import PowerLaw
+from rlscale.laws.bootstrap import summarize
+from rlscale.laws.results import FitResult, PowerLaw, Validation
 
 
 def _sigma_line(result: FitResult) -> np.ndarray:
@@ -52,8 +52,8 @@ def plot_best_hparams(result: FitResult) -> Figure:
 
 
 def plot_data_efficiency(result: FitResult) -> Figure:
-    """D_J vs σ (log-log), one panel per env and one for all envs (normalized by env medians,
-    rescaled), one color per threshold; points with 5–95% intervals and the fitted laws."""
+    """D_J vs σ (log-log), one panel per env and one for all envs (App. D pooling), one color per
+    threshold; points with 5–95% intervals, the fitted laws, and the baseline's laws dashed."""
     scopes = list(result.envs) + ["all"]
     columns = min(4, len(scopes))
     rows = int(np.ceil(len(scopes) / columns))
@@ -80,6 +80,9 @@ def plot_data_efficiency(result: FitResult) -> Figure:
             )
             axis.plot(utd[unbounded], time[unbounded], "^", ms=7, mfc="none", color=color)
             axis.plot(sigma, fit.predict(sigma), "-", color=color, label=f"J={threshold:g}, α={fit.alpha:.2f}")
+            baseline = result.baseline_data_law_for(threshold, scope)
+            if baseline is not None:
+                axis.plot(sigma, baseline.predict(sigma), "--", color=color, lw=0.9, label=f"baseline, α={baseline.alpha:.2f}")
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_title(scope)
@@ -153,6 +156,46 @@ def plot_budget(result: FitResult) -> Figure:
     axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
+    return figure
+
+
+def plot_validation(result: FitResult, validation: Validation) -> Figure:
+    """The held-out check: per validated config, the data law of its scope at J over σ with the
+    band of the bootstrap-refitted laws, the fitted points, and the measured D_J with its seed
+    bootstrap interval (red; an open triangle when some resamples never reach J)."""
+    records = list(validation.configs)
+    figure = Figure(figsize=(6.5 * max(1, len(records)), 4.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, max(1, len(records))))
+    for axis, record in zip(axes, records):
+        law = result.data_law_for(record.threshold, record.scope)
+        sigmas = [*result.utds, record.utd]
+        sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
+        axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
+        if law.alpha_resamples.size:
+            _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=validation.interval)
+            axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+        finite = [point for point in law.points if np.isfinite(point.time)]
+        axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+        low, high = record.measured_interval
+        if np.isfinite(record.measured):
+            upper = high if np.isfinite(high) else record.measured
+            axis.errorbar(
+                [record.utd], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
+                fmt="s", color="tab:red", capsize=3, label=f"measured ({record.seeds} seeds)",
+            )
+            if not np.isfinite(high):
+                axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("UTD ratio σ")
+        axis.set_ylabel("env steps to J, D_J")
+        axis.set_title(
+            f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
+            fontsize=9,
+        )
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle("Held-out check: measured vs predicted D_J")
     return figure
 
 

@@ -6,25 +6,34 @@ one intercept per env; α = -slope and β_env = 10^(a_env / α).
 
 The best value per (env, σ) follows the qscaled procedure: for every other-hyperparameter value
 (every η when choosing B) and every bootstrap resample, take the value with the smallest time to
-the selection threshold (ties to the smaller value); the best value is the arithmetic mean of
-those choices.
+the selection threshold, never reached counting as +inf (ties, and a resample where nothing
+reaches, go to the smaller value); the best value is the arithmetic mean of those choices.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
+from rlscale.laws.results import HparamPoint, PowerLaw
 from rlscale.laws.table import FitInputError
+
+# Ranking value of a time never reached: above every real time, below "no such config" (+inf).
+UNREACHED = np.finfo(float).max
 
 
 def bootstrap_best_values(
     configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str
 ) -> pd.DataFrame:
-    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd).
+    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it.
+
+    For every value of `other` present at (env, utd) and every resample, the vote is the `chosen`
+    value with the smallest time among the configs present with that `other` value; a time never
+    reached counts as +inf and ties go to the smaller value, so a resample in which no `chosen`
+    value reaches the threshold votes for the smallest one present (qscaled's `np.argmin` over
+    times with NaN replaced by +inf, `core/grid_search/bootstrapping.py`). The best value is the
+    arithmetic mean of all votes.
 
     Args:
         configs: one row per config (C rows) with `env`, `utd`, `chosen`, `other` columns.
@@ -34,29 +43,30 @@ def bootstrap_best_values(
         other: the hyperparameter to average over.
 
     Returns:
-        One row per (env, utd) with `value` (mean of the argmin `chosen` over all resamples and
-        all `other` values where at least one `chosen` value reaches the threshold) and
-        `per_resample` (shape (R,) array: the same mean within each resample; NaN where none
-        reaches). (env, utd) groups where no resample reaches the threshold are left out.
+        One row per (env, utd) with `value` (mean of the votes over all `other` values and
+        resamples) and `per_resample` (shape (R,) array: the mean of each resample's votes).
+        (env, utd) groups where no config reaches the threshold in any resample are left out:
+        every vote there would be the smallest value, which says nothing about σ.
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
     for (env, utd), group in configs.groupby(["env", "utd"], sort=True):
+        group_times = bootstrap_times[:, group.index.to_numpy()]
+        if not np.isfinite(group_times).any():
+            continue
         chosen_values = np.sort(group[chosen].unique())
         other_values = np.sort(group[other].unique())
-        grid = np.full((n_resamples, len(chosen_values), len(other_values)), np.inf)
         chosen_index = np.searchsorted(chosen_values, group[chosen].to_numpy())
         other_index = np.searchsorted(other_values, group[other].to_numpy())
-        grid[:, chosen_index, other_index] = bootstrap_times[:, group.index.to_numpy()]
-        best = chosen_values[np.argmin(grid, axis=1)]
-        any_reached = np.isfinite(grid).any(axis=1)
-        if not any_reached.any():
-            continue
-        picked_sums = np.where(any_reached, best, 0.0).sum(axis=1)
-        picked_counts = any_reached.sum(axis=1)
-        per_resample = np.where(picked_counts > 0, picked_sums / np.maximum(picked_counts, 1), np.nan)
-        value = float(picked_sums.sum() / picked_counts.sum())
-        rows.append({"env": env, "utd": float(utd), "value": value, "per_resample": per_resample})
+        # Ranking key per (resample, chosen, other): the time where reached, UNREACHED (above every
+        # time) where never reached, +inf where the grid has no such config, so argmin takes the
+        # fastest present value, and the smallest present one when none reaches.
+        keys = np.full((n_resamples, len(chosen_values), len(other_values)), np.inf)
+        keys[:, chosen_index, other_index] = np.where(np.isfinite(group_times), group_times, UNREACHED)
+        present = np.zeros((len(chosen_values), len(other_values)), dtype=bool)
+        present[chosen_index, other_index] = True
+        votes = chosen_values[np.argmin(keys, axis=1)][:, present.any(axis=0)]
+        rows.append({"env": env, "utd": float(utd), "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
     return pd.DataFrame(rows, columns=["env", "utd", "value", "per_resample"])
 
 
@@ -98,68 +108,6 @@ def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -
             slopes[column] = solution[-1]
             intercepts[column, present] = solution[:-1]
     return slopes, intercepts
-
-
-@dataclass(frozen=True)
-class HparamPoint:
-    """One (env, σ) point of a best-hyperparameter law: the bootstrap-averaged best value and
-    the 5–95% interval of the per-resample best values."""
-
-    env: str
-    utd: float
-    value: float
-    ci: tuple[float, float]
-
-    def to_dict(self) -> dict:
-        return {"env": self.env, "utd": self.utd, "value": self.value, "ci": list(self.ci)}
-
-
-@dataclass(frozen=True)
-class PowerLaw:
-    """value*(σ) = (beta[env] / σ)^alpha, from a shared-slope log10 fit.
-
-    Attributes:
-        hyperparameter: `batch_size` or `learning_rate`.
-        alpha: shared exponent (= -slope of the log10–log10 fit).
-        beta: per-env scale β_env = 10^(intercept / alpha).
-        intercept: per-env a_env = log10 of the law's value at σ = 1.
-        alpha_median, alpha_ci: median and 5–95% interval of alpha over bootstrap resamples.
-        beta_median, beta_ci: per-env median and 5–95% interval of β over resamples.
-        points: the fitted (env, σ) best values.
-    """
-
-    hyperparameter: str
-    alpha: float
-    beta: dict[str, float]
-    intercept: dict[str, float]
-    alpha_median: float
-    alpha_ci: tuple[float, float]
-    beta_median: dict[str, float]
-    beta_ci: dict[str, tuple[float, float]]
-    points: tuple[HparamPoint, ...]
-
-    @property
-    def slope(self) -> float:
-        """The log10–log10 slope, -alpha."""
-        return -self.alpha
-
-    def predict(self, env: str, sigma: float | np.ndarray) -> float | np.ndarray:
-        """The law's best value for `env` at UTD `sigma` (any shape)."""
-        return 10.0 ** (self.intercept[env] + self.slope * np.log10(sigma))
-
-    def to_dict(self) -> dict:
-        return {
-            "hyperparameter": self.hyperparameter,
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "intercept": self.intercept,
-            "slope": self.slope,
-            "alpha_median": self.alpha_median,
-            "alpha_ci": list(self.alpha_ci),
-            "beta_median": self.beta_median,
-            "beta_ci": {env: list(bounds) for env, bounds in self.beta_ci.items()},
-            "points": [point.to_dict() for point in self.points],
-        }
 
 
 def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:

@@ -68,21 +68,45 @@ def synthetic_sweep(
     seed: int = 0,
     model_size: float | None = None,
 ) -> pd.DataFrame:
-    """A long-form table (columns of `rlscale.laws.REQUIRED_COLUMNS`) drawn from `laws`, with a
-    `model_size` column of value `model_size` when given.
+    """A long-form table (columns of `rlscale.laws.REQUIRED_COLUMNS`) drawn from `laws` for the
+    grid utds × batch_sizes × learning_rates of every env, with a `model_size` column of value
+    `model_size` when given. See `synthetic_runs` for the evaluations and the noise."""
+    grid = np.array(np.meshgrid(utds, batch_sizes, learning_rates, indexing="ij")).reshape(3, -1).T
+    configs = pd.DataFrame(
+        [(env, utd, int(batch), rate) for env in laws.envs for utd, batch, rate in grid],
+        columns=["env", "utd", "batch_size", "learning_rate"],
+    )
+    return synthetic_runs(laws, configs, n_seeds, n_evals, horizon_factor, seed_noise, eval_noise, suite, seed, model_size)
+
+
+def synthetic_runs(
+    laws: SyntheticLaws,
+    configs: pd.DataFrame,
+    n_seeds: int = 8,
+    n_evals: int = 300,
+    horizon_factor: float = 6.0,
+    seed_noise: float = 0.05,
+    eval_noise: float = 5.0,
+    suite: str = "dmc",
+    seed: int = 0,
+    model_size: float | None = None,
+) -> pd.DataFrame:
+    """The long-form table of the given configs (rows of `env, utd, batch_size, learning_rate`, any
+    set: a grid, or stage-2 runs at chosen hyperparameters) drawn from `laws`.
 
     Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon_factor` · τ*(min σ)
-    (the best config at the smallest σ); every config and seed is logged at the same steps.
+    (the best config at the env's smallest σ); every config and seed is logged at the same steps.
     """
     rng = np.random.default_rng(seed)
     frames = []
-    for env in laws.envs:
-        grid = np.array(np.meshgrid(utds, batch_sizes, learning_rates, indexing="ij")).reshape(3, -1)
-        sigma, batch, rate = grid
+    for env, env_configs in configs.groupby("env", sort=True):
+        sigma = env_configs["utd"].to_numpy(dtype=float)
+        batch = env_configs["batch_size"].to_numpy(dtype=float)
+        rate = env_configs["learning_rate"].to_numpy(dtype=float)
         best_batch = (laws.batch_beta[env] / sigma) ** laws.batch_alpha
         best_rate = (laws.learning_rate_beta[env] / sigma) ** laws.learning_rate_alpha
         tau = laws.tau_star(env, sigma) * (1.0 + laws.penalty * (np.log(batch / best_batch) ** 2 + np.log(rate / best_rate) ** 2))
-        horizon = horizon_factor * laws.tau_star(env, min(utds))
+        horizon = horizon_factor * laws.tau_star(env, sigma.min())
         steps = np.linspace(horizon / n_evals, horizon, n_evals).round().astype(np.int64)
         seed_tau = tau[:, None] * np.exp(rng.normal(0.0, seed_noise, size=(len(tau), n_seeds)))
         returns = laws.max_return * (1.0 - np.exp(-steps[None, None, :] / seed_tau[:, :, None]))

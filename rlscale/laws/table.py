@@ -7,6 +7,7 @@ table carries several model sizes; `fit_laws` splits those before calling anythi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -47,6 +48,9 @@ KNOWN_RETURN_BOUNDS: dict[str, tuple[float, float]] = {
     "brax/inverted_double_pendulum": (157.0, 9100.0),
 }
 BOUND_COLUMNS: tuple[str, str] = ("return_low", "return_high")
+RESET_COLUMN = "reset_env_steps"
+"""Optional: per row, the env steps at which the config's agent was reset so far (a list; in CSV a
+string like "[15000, 50000]"); empty or missing for an agent that never reset."""
 
 
 class FitInputError(ValueError):
@@ -64,18 +68,20 @@ def _describe_configs(frame: pd.DataFrame, limit: int = 5) -> str:
     return "; ".join(f"({text})" for text in shown) + more
 
 
-def validate_table(table: pd.DataFrame) -> pd.DataFrame:
+def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
     """Check the long-form table and return a cleaned copy.
 
     The copy has the required columns with numeric dtypes (float64 for `utd`,
     `learning_rate`, `return`; int64 for `batch_size`, `seed`, `env_step`), `suite` and `env` as
-    strings, and keeps `model_size` and `diverged_at_env_step` when present.
+    strings, and keeps `model_size`, `diverged_at_env_step`, the return bounds and `reset_env_steps`
+    (as one tuple of env steps per row) when present.
 
     Raises:
         FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
             column, non-positive σ/B/η, rows of several algorithms, conflicting repeated
             evaluations (identical repeats are dropped), configs with fewer than two seeds, or
-            fewer than two distinct σ overall.
+            fewer than `min_utds` distinct σ overall (fitting laws in σ needs two; checking one
+            config against a fit needs one).
     """
     if not isinstance(table, pd.DataFrame):
         raise FitInputError(f"expected a pandas DataFrame, got {type(table).__name__}")
@@ -87,7 +93,9 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         )
     if len(table) == 0:
         raise FitInputError("the table has no rows")
-    optional = [column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS) if column in table.columns]
+    optional = [
+        column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS, RESET_COLUMN) if column in table.columns
+    ]
     clean = table.loc[:, list(REQUIRED_COLUMNS) + optional].copy()
     clean["suite"] = clean["suite"].astype(str)
     clean["env"] = clean["env"].astype(str)
@@ -120,6 +128,8 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         clean["model_size"] = pd.to_numeric(clean["model_size"], errors="coerce")
     if "diverged_at_env_step" in clean.columns:
         clean["diverged_at_env_step"] = pd.to_numeric(clean["diverged_at_env_step"], errors="coerce")
+    if RESET_COLUMN in clean.columns:
+        clean[RESET_COLUMN] = _reset_steps_column(clean)
 
     keys = list(CONFIG_KEYS) + (["model_size"] if "model_size" in clean.columns and clean["model_size"].notna().all() else [])
     if "algo" in table.columns and table["algo"].nunique(dropna=False) > 1:
@@ -145,11 +155,48 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
             f"{len(one_seed)} config(s) have only one seed, e.g. {examples}; the bootstrap over seeds "
             "needs at least two seeds per config"
         )
-    if clean["utd"].nunique() < 2:
+    if clean["utd"].nunique() < min_utds:
         raise FitInputError(
             f"the table has a single UTD ratio σ={clean['utd'].iloc[0]}; fitting laws in σ needs at least two distinct σ"
         )
     return clean
+
+
+def _reset_steps_column(table: pd.DataFrame) -> list[tuple[int, ...]]:
+    """The `reset_env_steps` column as one tuple of env steps per row (() for a missing value).
+
+    Raises:
+        FitInputError: a value that is not a list of non-negative integers (or its JSON text).
+    """
+    parsed: dict[object, tuple[int, ...]] = {}
+    values = []
+    for value in table[RESET_COLUMN].to_numpy():
+        key = value if isinstance(value, (str, float, type(None))) else tuple(np.ravel(value).tolist())
+        if key not in parsed:
+            parsed[key] = _reset_steps(value)
+        values.append(parsed[key])
+    return values
+
+
+def _reset_steps(value) -> tuple[int, ...]:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip()):
+        return ()
+    items = value
+    if isinstance(value, str):
+        try:
+            items = json.loads(value)
+        except json.JSONDecodeError:
+            items = None
+    try:
+        steps = [float(item) for item in np.ravel(items)] if items is not None else None
+    except (TypeError, ValueError):
+        steps = None
+    if steps is None or not all(np.isfinite(step) and step >= 0 and float(step).is_integer() for step in steps):
+        raise FitInputError(
+            f"column '{RESET_COLUMN}' must hold lists of env steps (non-negative integers, e.g. [15000, 50000]); "
+            f"got {value!r}"
+        )
+    return tuple(int(step) for step in steps)
 
 
 def normalize_returns(

@@ -10,12 +10,39 @@ import time
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.archive import ArchiveOptions
 from rlscale.run.tables import load_runs, table_signature
 
 FIGURE_FORMATS = ("png", "svg")
+FIT_FILE = "fit.json"
 
 
-def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=None):
+def write_json_atomically(path: Path, data) -> None:
+    """Write `data` as JSON to `path` through a `.partial` file replaced in one step, so a reader
+    (or a process killed mid-write) never leaves a partial file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1) + "\n")
+    partial.replace(path)
+
+
+def save_figure(figure, out: Path, name: str) -> None:
+    """`out/<name>.png` and `.svg`."""
+    for extension in FIGURE_FORMATS:
+        figure.savefig(out / f"{name}.{extension}", dpi=120)
+
+
+def write_fit(result, out: str | os.PathLike) -> None:
+    """`out/fit.json` (replaced atomically) and the fit's figures (`rlscale.laws.plots.FIGURES`)."""
+    from rlscale.laws.plots import FIGURES
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(out / FIT_FILE, result.to_dict())
+    for name, make_figure in FIGURES.items():
+        save_figure(make_figure(result), out, name)
+
+
+def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=None, archive: ArchiveOptions | None = None):
     """Load the table at `runs`, fit every law, and write `out/fit.json` and the figures
     (`out/<name>.png` and `.svg` for each figure in `rlscale.laws.plots.FIGURES`).
 
@@ -28,19 +55,34 @@ def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=N
         FitInputError: the table or options cannot be fitted.
     """
     from rlscale.laws.fit import FitOptions, fit_laws
-    from rlscale.laws.plots import FIGURES
 
-    result = fit_laws(load_runs(runs), options or FitOptions())
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    partial = out / "fit.json.partial"
-    partial.write_text(json.dumps(result.to_dict(), indent=1) + "\n")
-    partial.replace(out / "fit.json")
-    for name, make_figure in FIGURES.items():
-        figure = make_figure(result)
-        for extension in FIGURE_FORMATS:
-            figure.savefig(out / f"{name}.{extension}", dpi=120)
+    result = fit_laws(load_runs(runs, archive), options or FitOptions())
+    write_fit(result, out)
     return result
+
+
+def load_fit(path: str | Path):
+    """The fit.json at `path` (or `path/fit.json`) as a typed `FitResult`; FitInputError when
+    missing, unreadable or not a fit written by `rlscale fit`."""
+    from rlscale.laws.results import read_fit
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / FIT_FILE
+    try:
+        fit = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FitInputError(f"no such file: {path}") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise FitInputError(f"{path} is not a readable JSON file: {error}") from None
+    required = ("envs", "batch_size_law", "learning_rate_law", "budget_law")
+    missing = [key for key in required if not isinstance(fit, dict) or key not in fit]
+    if missing:
+        raise FitInputError(f"{path} is not a fit.json written by `rlscale fit` (missing {missing})")
+    try:
+        return read_fit(fit)
+    except (FitInputError, TypeError, ValueError, KeyError) as error:
+        raise FitInputError(f"{path} is not a fit.json written by `rlscale fit`: {error}") from None
 
 
 def _normalization(items: list[str]) -> dict[str, tuple[float, float]]:
@@ -57,6 +99,25 @@ def _normalization(items: list[str]) -> dict[str, tuple[float, float]]:
     return bounds
 
 
+def reset_schedule(args: argparse.Namespace):
+    """The `ResetSchedule` of the --reset-* flags."""
+    from rlscale.laws.results import ResetSchedule
+
+    return ResetSchedule(
+        env_steps=tuple(args.reset_env_steps or ()),
+        every_grad_steps=args.reset_every_grad_steps,
+        window=args.reset_window,
+        recovery=args.reset_recovery,
+    )
+
+
+def archive_options(args: argparse.Namespace) -> ArchiveOptions:
+    """The `ArchiveOptions` of the --archive-* flags."""
+    return ArchiveOptions(
+        metric=args.archive_metric, step_start=args.archive_step_start, step_every=args.archive_step_every, suite=args.archive_suite
+    )
+
+
 def _options(args: argparse.Namespace):
     from rlscale.laws.fit import FitOptions
 
@@ -68,20 +129,50 @@ def _options(args: argparse.Namespace):
         delta=args.delta,
         model_size=args.model_size,
         normalization=_normalization(args.normalize),
+        data_points=args.data_points,
+        hparam_laws=load_fit(args.hparam_laws) if args.hparam_laws else None,
+        baseline_utd=args.baseline_utd,
+        resets=reset_schedule(args),
+        data_law_loss=args.data_law_loss,
     )
 
 
-def _summary(result) -> str:
+def budget_summary(law) -> str:
+    """One line on σ*(F): the law, or why its exponent is not determined."""
+    from rlscale.laws.budget import exponent_determined
+
+    if exponent_determined(law):
+        errors = [round(error, 4) for error in law.held_out_relative_error]
+        return f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {errors}"
+    fitted = [point.budget for point in law.points if not point.held_out]
+    return (
+        f"σ*(F) not determined: the fitted budgets F*(J) span only ×{max(fitted) / min(fitted):.3g} "
+        f"(σ* = {', '.join(f'{point.sigma:.3g}' for point in law.points)} at J = "
+        f"{', '.join(f'{point.threshold:g}' for point in law.points)}); recommend interpolates σ* between them"
+    )
+
+
+def summary(result) -> str:
+    """A few lines: thresholds, the hyperparameter laws, the budget law, degenerate refits."""
     batch, rate = result.batch_size_law, result.learning_rate_law
+    source = "from the grid fit" if result.stage == "hparam_laws" else f"[{batch.alpha_ci[0]:.4f}, {batch.alpha_ci[1]:.4f}]"
+    rate_source = "from the grid fit" if result.stage == "hparam_laws" else f"[{rate.alpha_ci[0]:.4f}, {rate.alpha_ci[1]:.4f}]"
     lines = [
         f"thresholds {list(result.thresholds)}; selection threshold {result.selection_threshold:g}; "
-        f"{result.n_configs} configs, {len(result.censored)} censored (config, threshold) pairs",
-        f"B*(σ) = (β_env/σ)^α: α = {batch.alpha:.4f} [{batch.alpha_ci[0]:.4f}, {batch.alpha_ci[1]:.4f}]",
-        f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} [{rate.alpha_ci[0]:.4f}, {rate.alpha_ci[1]:.4f}]",
+        f"{result.n_configs} configs, {len(result.censored)} censored (config, threshold) pairs; "
+        f"stage {result.stage}, D_J points: {result.data_points}",
+        f"B*(σ) = (β_env/σ)^α: α = {batch.alpha:.4f} {source}",
+        f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} {rate_source}",
     ]
-    if result.budget_law is not None:
-        law = result.budget_law
-        lines.append(f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {list(map(lambda e: round(e, 4), law.held_out_relative_error))}")
+    law = result.budget_law
+    if law is not None:
+        lines.append(budget_summary(law))
+    degenerate = [item for item in (law, *result.budget_law_per_env) if item is not None and item.degenerate_resamples]
+    if degenerate:
+        lines.append(
+            "degenerate bootstrap refits of σ*(F), left out of its intervals: "
+            + ", ".join(f"{item.scope} {item.degenerate_resamples}/{result.n_bootstrap}" for item in degenerate)
+        )
     return "\n".join(lines)
 
 
@@ -89,12 +180,13 @@ def run_fit(args: argparse.Namespace) -> int:
     """The `fit` subcommand: returns 0 on success, 2 on bad input (message on stderr)."""
     try:
         options = _options(args)
+        archive = archive_options(args)
         if not args.watch:
-            result = fit_run_directory(args.runs, args.out, options)
-            print(_summary(result))
-            print(f"wrote {Path(args.out) / 'fit.json'}")
+            result = fit_run_directory(args.runs, args.out, options, archive)
+            print(summary(result))
+            print(f"wrote {Path(args.out) / FIT_FILE}")
             return 0
-        return _watch(args, options)
+        return _watch(args, options, archive)
     except FitInputError as error:
         print(f"rlscale fit: error: {error}", file=sys.stderr)
         return 2
@@ -102,7 +194,7 @@ def run_fit(args: argparse.Namespace) -> int:
         return 0
 
 
-def _watch(args: argparse.Namespace, options) -> int:
+def _watch(args: argparse.Namespace, options, archive: ArchiveOptions) -> int:
     """Refit whenever the table's files change, until interrupted, `--max-refits` fits or
     `--timeout` seconds. A fit that fails on a still-small table is reported and retried."""
     started = time.monotonic()
@@ -117,9 +209,9 @@ def _watch(args: argparse.Namespace, options) -> int:
         if signature is not None and signature != last_signature:
             last_signature = signature
             try:
-                result = fit_run_directory(args.runs, args.out, options)
+                result = fit_run_directory(args.runs, args.out, options, archive)
                 fits += 1
-                print(f"[fit {fits}] {_summary(result)}", flush=True)
+                print(f"[fit {fits}] {summary(result)}", flush=True)
             except FitInputError as error:
                 print(f"rlscale fit: not fitted yet: {error}", file=sys.stderr, flush=True)
             if args.max_refits is not None and fits >= args.max_refits:
@@ -129,14 +221,42 @@ def _watch(args: argparse.Namespace, options) -> int:
         time.sleep(args.interval)
 
 
+def add_reset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The --reset-* flags (for tables without a reset_env_steps column, and the dip filter)."""
+    group = parser.add_argument_group("agent resets (tables without a reset_env_steps column)")
+    group.add_argument("--reset-env-steps", type=int, nargs="+", metavar="STEP", help="env steps at which every config reset")
+    group.add_argument(
+        "--reset-every-grad-steps", type=float, metavar="G", help="a reset every G gradient steps (env steps int(G/σ); qscaled's reset_freq)"
+    )
+    group.add_argument("--reset-window", type=int, default=0, metavar="W", help="evaluations always dropped after each reset (default 0)")
+    group.add_argument(
+        "--reset-recovery",
+        choices=("mean", "overlap"),
+        default="mean",
+        help="a post-reset dip ends when the seed mean is back at its pre-reset value (mean, default) or within standard errors (overlap)",
+    )
+
+
+def add_archive_arguments(parser: argparse.ArgumentParser) -> None:
+    """The --archive-* flags for the authors' archive layout."""
+    group = parser.add_argument_group("run archives (utd_<σ>/<env>/<metric>/bs_<B>_lr_<η>.npy, a directory or .zip)")
+    group.add_argument("--archive-metric", help="the metric folder to read (default: the only one)")
+    group.add_argument("--archive-step-start", type=int, metavar="S", help="arrays without a step column: row k is env step S + F·k")
+    group.add_argument("--archive-step-every", type=int, metavar="F", help="arrays without a step column: env steps between rows")
+    group.add_argument("--archive-suite", default="archive", help="suite of the archive's rows (dmc: returns already on 0..1000)")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the `fit` subcommand."""
     parser = subparsers.add_parser(
         "fit",
         help="fit the scaling laws to a sweep's evaluation table",
-        description="Fit B*(σ), η*(σ), D_J(σ), the data–compute frontier and σ*(F); write DIR/fit.json and figures.",
+        description=(
+            "Fit B*(σ), η*(σ), D_J(σ), the data–compute frontier and σ*(F); write DIR/fit.json and figures. "
+            "With --hparam-laws GRID_FIT.json the runs are stage 2 of the protocol (runs at the grid fit's B*, η*)."
+        ),
     )
-    parser.add_argument("runs", help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table")
+    parser.add_argument("runs", help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table, or a run archive")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--thresholds", type=float, nargs="+", help="normalized-return thresholds J (0..1000)")
     parser.add_argument("--selection-threshold", type=float, help="threshold at which the best (B, η) are chosen")
@@ -147,6 +267,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--normalize", action="append", default=[], metavar="ENV=LOW,HIGH", help="per-env raw-return bounds mapped to 0..1000"
     )
+    parser.add_argument(
+        "--hparam-laws", metavar="GRID_FIT.json", help="stage 2: take B*(σ), η*(σ) from this grid fit; fit D_J, C_J, σ*(F) from RUNS"
+    )
+    parser.add_argument(
+        "--baseline-utd", type=float, metavar="σ", help="also fit the baseline's data laws: per env the grid's fastest config at this σ"
+    )
+    parser.add_argument(
+        "--data-points",
+        choices=("law", "minimum"),
+        default="law",
+        help="D_J at each (env, σ) from the config nearest B*(σ), η*(σ) (law, default) or the grid's fastest (minimum)",
+    )
+    parser.add_argument(
+        "--data-law-loss", choices=("log", "linear"), default="log", help="least squares of D_J(σ) on log D (default) or on D (qscaled)"
+    )
+    add_reset_arguments(parser)
+    add_archive_arguments(parser)
     parser.add_argument("--watch", action="store_true", help="refit whenever the table grows, until interrupted")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between checks with --watch (default 10)")
     parser.add_argument("--max-refits", type=int, help="with --watch: stop after this many fits")

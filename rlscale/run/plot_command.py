@@ -4,14 +4,13 @@ redrawn when the directory holds a fit.json."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.fitting import save_figure
 from rlscale.run.rows import CURVE_COLUMNS
 
-FIGURE_FORMATS = ("png", "svg")
 FIT_LOCATIONS = ("fit.json", "fit/fit.json")
 
 
@@ -23,7 +22,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=(
             "Draw learning curves (mean over seeds with a seed band, one panel per (env, σ), one line per (B, η)) "
             "into OUT/learning_curves.{png,svg}. When DIR holds a fit.json (DIR/fit.json or DIR/fit/fit.json), "
-            "refit with that fit's options and write its figures and fit.json into OUT too."
+            "refit with that fit's options and write its figures and fit.json into OUT too (a stage-2 fit, made "
+            "with --hparam-laws, has its figures redrawn from its fit.json instead)."
         ),
     )
     parser.add_argument("runs", metavar="DIR", help="run directory (evals.jsonl files), or a .jsonl/.csv/.parquet table")
@@ -45,19 +45,23 @@ def existing_fit(runs: Path) -> Path | None:
     return None
 
 
-def fit_options_of(fit: dict):
-    """FitOptions that reproduce the fit recorded in a fit.json."""
+def fit_options_of(fit):
+    """FitOptions that reproduce a grid-stage fit (a `FitResult`) from the same table."""
     from rlscale.laws.fit import FitOptions
 
     return FitOptions(
-        thresholds=tuple(fit["thresholds"]),
-        selection_threshold=fit["selection_threshold"],
-        n_bootstrap=fit["n_bootstrap"],
-        seed=fit["seed"],
-        delta=fit.get("delta"),
-        model_size=fit.get("model_size"),
-        normalization={env: tuple(bounds) for env, bounds in (fit.get("normalization") or {}).items()},
-        interval=tuple(fit["interval"]),
+        thresholds=fit.thresholds,
+        selection_threshold=fit.selection_threshold,
+        n_bootstrap=fit.n_bootstrap,
+        seed=fit.seed,
+        delta=fit.delta,
+        model_size=fit.model_size,
+        normalization=dict(fit.normalization),
+        interval=fit.interval,
+        data_points=fit.data_points,
+        baseline_utd=fit.baseline[0].utd if fit.baseline else None,
+        resets=fit.resets,
+        data_law_loss=fit.data_law_loss,
     )
 
 
@@ -66,14 +70,12 @@ def write_learning_curves(table, out: Path, band: str = "minmax") -> None:
     from rlscale.laws.plots import learning_curves
 
     out.mkdir(parents=True, exist_ok=True)
-    figure = learning_curves(table, band=band)
-    for extension in FIGURE_FORMATS:
-        figure.savefig(out / f"learning_curves.{extension}", dpi=120)
+    save_figure(learning_curves(table, band=band), out, "learning_curves")
 
 
 def run_plot(args: argparse.Namespace) -> int:
     """The `plot` subcommand: 0 on success, 2 on bad input (one message on stderr)."""
-    from rlscale.run.fitting import fit_run_directory
+    from rlscale.run.fitting import fit_run_directory, load_fit, write_fit
     from rlscale.run.tables import load_runs
 
     runs = Path(args.runs)
@@ -89,8 +91,13 @@ def run_plot(args: argparse.Namespace) -> int:
         print(f"wrote {out / 'learning_curves.png'} (and .svg)")
         fit_path = existing_fit(runs)
         if fit_path is not None:
-            fit_run_directory(runs, out, fit_options_of(json.loads(fit_path.read_text())))
-            print(f"refitted with the options of {fit_path}: fit figures and fit.json in {out}")
+            fit = load_fit(fit_path)
+            if fit.stage == "hparam_laws":
+                write_fit(fit, out)
+                print(f"redrew the figures of the stage-2 fit {fit_path} (and its fit.json) in {out}")
+            else:
+                fit_run_directory(runs, out, fit_options_of(fit))
+                print(f"refitted with the options of {fit_path}: fit figures and fit.json in {out}")
     except FitInputError as error:
         print(f"rlscale plot: error: {error}", file=sys.stderr)
         return 2

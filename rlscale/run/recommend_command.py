@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.fitting import load_fit
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,23 +35,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def load_fit(path: str | Path) -> dict:
-    """The fit.json at `path` (or `path/fit.json`); FitInputError when missing or not a fit."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "fit.json"
-    try:
-        fit = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FitInputError(f"no such file: {path}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise FitInputError(f"{path} is not valid JSON: {error}") from None
-    missing = [key for key in ("envs", "batch_size_law", "learning_rate_law", "budget_law") if key not in fit]
-    if not isinstance(fit, dict) or missing:
-        raise FitInputError(f"{path} is not a fit.json written by `rlscale fit` (missing {missing})")
-    return fit
-
-
 def format_recommendation(recommendation) -> str:
     """A readable table of a `Recommendation`."""
     r = recommendation
@@ -64,14 +47,14 @@ def format_recommendation(recommendation) -> str:
         ("UTD σ*", f"{r.utd:.3g}", interval(*r.utd_interval, ".3g")),
         ("batch size B*", f"{r.batch_size}", f"{interval(*r.batch_size_interval, 'd')} (law: {r.batch_size_continuous:.1f})"),
         ("learning rate η*", f"{r.learning_rate:.3g}", interval(*r.learning_rate_interval, ".3g")),
-        ("threshold J", f"{r.threshold:.1f}", r.threshold_source),
+        ("threshold J", f"{r.threshold:.1f}", r.threshold_source + (f" (uncapped: {r.uncapped_threshold:.1f})" if r.threshold_capped else "")),
         ("data D (env steps)", f"{r.data:.4g}", interval(*r.data_interval, ".4g")),
         ("compute C (FLOPs)", f"{r.compute:.4g}", interval(*r.compute_interval, ".4g")),
     ]
     scope = r.env if r.env is not None else f"{r.scope} (envs pooled)"
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
-    lines = [f"recommendation for {scope}" + (" (extrapolated beyond the fitted budgets)" if r.extrapolated else "")]
+    lines = [f"recommendation for {scope}" + (" (extrapolated: " + "; ".join(r.extrapolated_quantities) + ")" if r.extrapolated else "")]
     lines += [f"  {name:<{width}}  {value:>{value_width}}  {detail}" for name, value, detail in rows]
     lines.append(f"  fitted budgets: {r.fitted_budget_range[0]:.4g} .. {r.fitted_budget_range[1]:.4g} FLOPs")
     lines += [f"  note: {note}" for note in r.notes]

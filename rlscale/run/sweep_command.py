@@ -1,4 +1,4 @@
-"""`rlscale sweep` and `rlscale demo`: run a sweep from a TOML config, stream rows, fit, summarise."""
+"""`rlscale sweep`: run a sweep from a TOML config, stream rows, fit, summarise."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ import argparse
 import json
 import signal
 import sys
-from importlib import resources
 from pathlib import Path
 
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.run.errors import EXIT_BAD_INPUT, EXIT_SIGNAL_BASE, Interrupted, WriteFailed
-
-DEMO_CONFIG = "demo.toml"
-# Pendulum's normalized return passes 1000 (raw -150) once swung up, so the demo fits at thresholds
-# below the saturation point, where the configs still differ in how fast they get there.
-DEMO_THRESHOLDS = (500.0, 600.0, 700.0, 800.0, 900.0)
-
 
 def add_parser(subparsers) -> None:
     sweep = subparsers.add_parser("sweep", help="train a grid of configs, streaming evals.jsonl")
@@ -33,10 +26,6 @@ def add_parser(subparsers) -> None:
     sweep.add_argument("--address", help="Ray cluster address for --executor ray (default: RAY_ADDRESS, "
                        "else a local cluster)")
     sweep.set_defaults(func=run_sweep_command)
-
-    demo = subparsers.add_parser("demo", help="the README demo: a small real sweep, fit and plots")
-    _add_run_arguments(demo)
-    demo.set_defaults(func=run_demo_command, dry_run=False, executor="local", address=None)
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,16 +52,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     return _sweep(config, out, args)
 
 
-def run_demo_command(args: argparse.Namespace) -> int:
-    text = resources.files("rlscale.configs").joinpath(DEMO_CONFIG).read_text()
-    config_path = Path(args.out or "runs/demo") / "demo.toml"
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(text)
-    config = SweepConfig.from_toml(config_path)
-    return _sweep(config, config_path.parent, args, fit_thresholds=DEMO_THRESHOLDS)
-
-
-def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresholds=None) -> int:
+def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
     from rlscale.plan import make_plan
     from rlscale.run.executors import make_executor
     from rlscale.run.runner import check_memory
@@ -89,7 +69,7 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresho
 
     from rlscale.run.progress import make_progress
 
-    fitter = _StreamingFit(out, args.fit_every, fit_thresholds)
+    fitter = _StreamingFit(out, args.fit_every)
     try:
         executor = make_executor(args.executor, args.address)
         extra = {"progress": make_progress(args.live)} if args.executor == "local" else {}
@@ -124,8 +104,8 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace, fit_thresho
 class _StreamingFit:
     """Refits every `every` evaluations (and at the end) into `<out>/fit`."""
 
-    def __init__(self, out: Path, every: int, thresholds=None):
-        self.out, self.every, self.thresholds, self.evaluations = out, every, thresholds, 0
+    def __init__(self, out: Path, every: int):
+        self.out, self.every, self.evaluations = out, every, 0
 
     def after_eval(self, _rows: int) -> None:
         self.evaluations += 1
@@ -138,7 +118,7 @@ class _StreamingFit:
         from rlscale.run.fitting import fit_run_directory
 
         try:
-            fit_run_directory(self.out, self.out / "fit", FitOptions(thresholds=self.thresholds))
+            fit_run_directory(self.out, self.out / "fit", FitOptions())
         except FitInputError as error:
             print(f"fit {'skipped' if final else 'not ready yet'}: {error}", flush=True)
             return

@@ -1,4 +1,5 @@
-"""Reading long-form evaluation tables: engine run directories, JSON lines, CSV (gzip) and Parquet."""
+"""Reading long-form evaluation tables: engine run directories, JSON lines, CSV (gzip), Parquet, and
+the authors' run archives (`run/archive.py`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.archive import ArchiveOptions, is_archive, read_archive
 from rlscale.run.rows import RowsFileError, read_rows
 
 LIVE_TABLE_NAME = "evals.jsonl"
@@ -15,8 +17,9 @@ PARQUET_TABLE_NAME = "evals.parquet"
 
 
 def table_files(path: str | os.PathLike) -> list[Path]:
-    """The table files behind `path`: itself when it is a file, else every `evals.jsonl` in the
-    directory tree (a directory without one contributes its `evals.parquet` instead).
+    """The table files behind `path`: itself when it is a file, the `.npy` files of an archive
+    directory, else every `evals.jsonl` in the directory tree (a directory without one contributes
+    its `evals.parquet` instead).
 
     Raises:
         FitInputError: the path does not exist, or a directory holds no table.
@@ -26,6 +29,8 @@ def table_files(path: str | os.PathLike) -> list[Path]:
         raise FitInputError(f"no such file or directory: {root}")
     if root.is_file():
         return [root]
+    if is_archive(root):
+        return sorted(root.rglob("*.npy"))
     files = []
     for directory, _, names in sorted(os.walk(root)):
         if LIVE_TABLE_NAME in names:
@@ -58,20 +63,25 @@ def _read_file(file: Path) -> pd.DataFrame:
     raise FitInputError(f"unsupported table file {file}: expected .jsonl, .csv, .csv.gz or .parquet")
 
 
-def load_runs(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a long-form table from a file or an engine run directory.
+def load_runs(path: str | os.PathLike, archive: ArchiveOptions | None = None) -> pd.DataFrame:
+    """Read a long-form table from a file, an engine run directory or a run archive.
 
     Accepts a `.jsonl` file (a torn last line is ignored), a CSV file (optionally `.csv.gz`), a
-    Parquet file, or a run directory: every `evals.jsonl` under it (or `evals.parquet` where a
-    directory has no jsonl) is read and concatenated. `env` and `suite` become categoricals.
+    Parquet file, a run directory: every `evals.jsonl` under it (or `evals.parquet` where a
+    directory has no jsonl) is read and concatenated, or an archive directory or `.zip` in the
+    authors' layout, read with `archive`'s options (`run/archive.py`). `env` and `suite` become
+    categoricals.
 
     Raises:
         FitInputError: missing path, unreadable or unsupported file, or no rows at all.
     """
-    frames = [frame for frame in (_read_file(file) for file in table_files(path)) if len(frame)]
-    if not frames:
-        raise FitInputError(f"{path}: the table has no rows yet")
-    table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    if Path(path).exists() and is_archive(path):
+        table = read_archive(path, archive or ArchiveOptions())
+    else:
+        frames = [frame for frame in (_read_file(file) for file in table_files(path)) if len(frame)]
+        if not frames:
+            raise FitInputError(f"{path}: the table has no rows yet")
+        table = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     for column in ("env", "suite"):
         if column in table.columns:
             table[column] = table[column].astype(str).astype("category")

@@ -79,7 +79,7 @@ def _sweep(laws: SyntheticLaws, model_size: float, seed: int) -> pd.DataFrame:
         batch_sizes=(128, 256, 512),
         learning_rates=(2e-4, 4e-4, 8e-4, 1.6e-3),
         n_seeds=4,
-        n_evals=150,
+        n_evals=600,
         seed_noise=0.02,
         eval_noise=2.0,
         seed=seed,

@@ -58,13 +58,28 @@ def test_hparams_follow_the_laws_and_intervals_contain_the_point(fit):
     assert low <= result.batch_size <= high
 
 
-def test_beyond_the_fitted_budgets_is_flagged_and_grows(fit):
+def test_beyond_the_fitted_budgets_the_threshold_is_capped_and_flagged(fit):
     largest = _points(fit)[-1]
     result = recommend(fit, 4 * largest["budget"])
-    assert result.extrapolated
-    assert result.threshold > largest["threshold"]
-    assert result.data > largest["data"]
-    assert any("extrapolated" in note for note in result.notes)
+    assert result.extrapolated and result.threshold_capped
+    assert result.threshold == largest["threshold"] <= 1000.0
+    assert result.uncapped_threshold > largest["threshold"]
+    law = next(item for item in fit["data_law"] if item["scope"] == "all" and item["threshold"] == largest["threshold"])
+    assert result.data == pytest.approx(law["d_min"] + (law["beta"] / result.utd) ** law["alpha"])
+    assert result.compute + result.delta * result.data <= 4 * largest["budget"]
+    assert any("capped" in note for note in result.notes)
+    assert any("σ*" in item for item in result.extrapolated_quantities)
+
+
+def test_far_beyond_the_fitted_budgets_never_leaves_the_normalized_scale(fit):
+    result = recommend(fit, 1e6 * _points(fit)[-1]["budget"])
+    assert result.threshold <= max(fit["thresholds"]) and result.uncapped_threshold > 1000.0
+
+
+def test_below_the_fitted_budgets_is_extrapolated_and_flagged(fit):
+    result = recommend(fit, _points(fit)[0]["budget"] / 3)
+    assert result.extrapolated and not result.threshold_capped
+    assert 0.0 <= result.threshold < _points(fit)[0]["threshold"]
 
 
 def test_explicit_threshold_reads_the_data_law(fit):
@@ -94,3 +109,25 @@ def test_bad_input(fit, budget, env, threshold, message):
 def test_fit_without_budget_law(fit):
     with pytest.raises(FitInputError, match="no budget law"):
         recommend({**fit, "budget_law": None, "budget_law_per_env": []}, 1e16)
+
+
+def test_an_undetermined_budget_exponent_interpolates_sigma_between_the_points(fit):
+    narrow = json.loads(json.dumps(fit))
+    law = narrow["budget_law"]
+    base = min(point["budget"] for point in law["points"])
+    for index, point in enumerate(sorted(law["points"], key=lambda item: item["threshold"])):
+        point["budget"] = base * (1.0 + 0.01 * index)  # every F* within 5%: no exponent can be read off them
+    law["coefficient"], law["exponent"] = 1e90, -6.0
+    points = sorted(law["points"], key=lambda item: item["budget"])
+    result = recommend(narrow, points[-1]["budget"] * 10)
+    assert result.utd == pytest.approx(points[-1]["utd"])
+    assert any("not determined" in note for note in result.notes)
+
+
+def test_sigma_is_clamped_to_the_searched_grid(fit):
+    wild = json.loads(json.dumps(fit))
+    wild["budget_law"]["coefficient"], wild["budget_law"]["exponent"] = 1e-30, 2.5
+    grid = [utd for curve in wild["frontier"] if curve["scope"] == "all" for utd in curve["utd"]]
+    result = recommend(wild, _points(wild)[-1]["budget"])
+    assert result.utd == pytest.approx(max(grid))
+    assert any("clamped" in note for note in result.notes)

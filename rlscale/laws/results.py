@@ -1,0 +1,613 @@
+"""Typed results of the law fits, and the one JSON encoding they all share (fit.json, see SCHEMA.md).
+
+Every result is a frozen dataclass deriving from `Record`: `to_dict()` encodes it with `encode`
+(dataclasses to dicts, tuples and arrays to lists, non-finite floats to null, numpy scalars to
+Python numbers) and `Cls.from_dict(data)` decodes such a structure back into the types, driven by
+the fields' type hints (`read_fit` does it for a whole fit.json). A field's metadata may rename its
+key (`JSON_KEY`), keep it out of the JSON (`NOT_IN_JSON`), or write a nested record's keys at its
+own level (`FLATTENED`); `json_properties` names read-only properties written next to the fields
+(and ignored when decoding). A key missing from older fit.json files takes the field's default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from rlscale.laws.bootstrap import summarize
+from rlscale.laws.table import FitInputError
+
+RECOVERY_RULES = ("mean", "overlap")
+POOLED_SCOPE = "all"
+"""The scope of laws fitted to every env together (App. D pooling, see `pooling.py`)."""
+
+JSON_KEY = "json_key"
+NOT_IN_JSON = "not_in_json"
+FLATTENED = "flattened"
+
+
+def _array_field():
+    """An ndarray field compared by identity (dataclass equality cannot compare arrays)."""
+    return field(default_factory=lambda: np.zeros(0), compare=False)
+
+
+def encode(value: Any) -> Any:
+    """`value` as JSON-ready Python data: dataclasses as dicts (by their fields' JSON keys), tuples,
+    lists and arrays as lists, mappings with string keys, non-finite floats as None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        encoded = {}
+        for field_ in dataclasses.fields(value):
+            if field_.metadata.get(NOT_IN_JSON):
+                continue
+            item = encode(getattr(value, field_.name))
+            if field_.metadata.get(FLATTENED):
+                encoded.update(item)
+            else:
+                encoded[field_.metadata.get(JSON_KEY, field_.name)] = item
+        for name in getattr(value, "json_properties", ()):
+            encoded[name] = encode(getattr(value, name))
+        return encoded
+    if isinstance(value, Mapping):
+        return {str(key): encode(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):
+        return encode(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [encode(item) for item in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def decode(cls: type, data: Mapping) -> Any:
+    """The `cls` record encoded as `data` (the inverse of `encode` for `Record` types).
+
+    Raises:
+        FitInputError: `data` is not a mapping, or lacks a key that has no default.
+    """
+    if not isinstance(data, Mapping):
+        raise FitInputError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for field_ in dataclasses.fields(cls):
+        if field_.metadata.get(NOT_IN_JSON):
+            continue
+        if field_.metadata.get(FLATTENED):
+            values[field_.name] = _decode_value(hints[field_.name], data)
+            continue
+        key = field_.metadata.get(JSON_KEY, field_.name)
+        if key not in data:
+            if field_.default is dataclasses.MISSING and field_.default_factory is dataclasses.MISSING:
+                raise FitInputError(f"{cls.__name__} in the fit lacks the key {key!r}")
+            continue
+        values[field_.name] = _decode_value(hints[field_.name], data[key])
+    return cls(**values)
+
+
+def _decode_value(hint: Any, value: Any) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _decode_value(next(arg for arg in args if arg is not type(None)), value)
+    if hint is float:
+        return math.nan if value is None else float(value)
+    if hint in (int, bool, str):
+        return hint(value)
+    if hint is np.ndarray:
+        if value and all(isinstance(item, bool) for item in value):
+            return np.array(value, dtype=bool)
+        return np.array(value, dtype=float)
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return decode(hint, value)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode_value(args[0], item) for item in value)
+        return tuple(_decode_value(arg, item) for arg, item in zip(args, value))
+    if origin in (dict, Mapping):
+        return {str(key): _decode_value(args[1], item) for key, item in value.items()}
+    return value
+
+
+class Record:
+    """Base of every result type: one encoder and one decoder for all of them."""
+
+    json_properties: ClassVar[tuple[str, ...]] = ()
+
+    def to_dict(self) -> dict:
+        """The JSON structure of this result (see SCHEMA.md)."""
+        return encode(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping):
+        """The result encoded as `data` by `to_dict` (or read from a fit.json)."""
+        return decode(cls, data)
+
+
+@dataclass(frozen=True)
+class ResetSchedule(Record):
+    """How to find and filter a config's resets (see rlscale/laws/resets.py).
+
+    Attributes:
+        env_steps: reset env steps for every config (tables without a `reset_env_steps` column).
+        every_grad_steps: a reset every this many gradient steps (env steps int(G / σ) at UTD σ).
+        window: evaluations after each reset always dropped, before the recovery test (qscaled's
+            `window`; its DMC analysis used 1).
+        recovery: "mean": the seed-mean return is back at or above its last pre-reset value
+            (qscaled HEAD); "overlap": the seed-mean plus its standard error reaches the pre-reset
+            mean minus its standard error (the rule behind the published DMC fits, qscaled 5f9a48a).
+    """
+
+    env_steps: tuple[int, ...] = ()
+    every_grad_steps: float | None = None
+    window: int = 0
+    recovery: str = "mean"
+
+    def __post_init__(self) -> None:
+        if self.recovery not in RECOVERY_RULES:
+            raise FitInputError(f"reset recovery must be one of {', '.join(RECOVERY_RULES)}, got {self.recovery!r}")
+        if self.window < 0:
+            raise FitInputError(f"reset window must be >= 0 evaluations, got {self.window}")
+        if any(step < 0 for step in self.env_steps):
+            raise FitInputError(f"reset env steps must be >= 0, got {list(self.env_steps)}")
+        if self.every_grad_steps is not None and not self.every_grad_steps > 0:
+            raise FitInputError(f"reset every-gradient-steps must be positive, got {self.every_grad_steps}")
+
+    def for_config(self, utd: float, last_env_step: int, logged: Iterable[int] = ()) -> np.ndarray:
+        """Sorted unique reset env steps of a config at UTD `utd`: the steps `logged` in its rows,
+        else this schedule's, up to `last_env_step`."""
+        steps = set(int(step) for step in logged)
+        if not steps:
+            steps = set(self.env_steps)
+            if self.every_grad_steps is not None:
+                period = int(self.every_grad_steps / utd)
+                steps |= set(range(period, last_env_step + 1, period)) if period > 0 else set()
+        return np.array(sorted(step for step in steps if step <= last_env_step), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class CensoredConfig(Record):
+    """A config whose seed-mean curve never reaches `threshold` (excluded from fits at J)."""
+
+    env: str
+    utd: float
+    batch_size: int
+    learning_rate: float
+    threshold: float
+    last_env_step: int
+    diverged_at_env_step: float | None
+
+
+@dataclass(frozen=True)
+class BestHparams(Record):
+    """The config with the smallest time to `threshold` for (env, utd) (ties: smaller B, then η)."""
+
+    env: str
+    utd: float
+    threshold: float
+    batch_size: int
+    learning_rate: float
+    time_to_threshold: float
+    time_to_threshold_median: float
+    time_to_threshold_ci: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class HparamPoint(Record):
+    """One (env, σ) point of a best-hyperparameter law: the bootstrap-averaged best value and
+    the 5–95% interval of the per-resample best values."""
+
+    env: str
+    utd: float
+    value: float
+    ci: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class PowerLaw(Record):
+    """value*(σ) = (beta[env] / σ)^alpha, from a shared-slope log10 fit.
+
+    Attributes:
+        hyperparameter: `batch_size` or `learning_rate`.
+        alpha: shared exponent (= -slope of the log10–log10 fit).
+        beta: per-env scale β_env = 10^(intercept / alpha).
+        intercept: per-env a_env = log10 of the law's value at σ = 1.
+        alpha_median, alpha_ci: median and 5–95% interval of alpha over bootstrap resamples.
+        beta_median, beta_ci: per-env median and 5–95% interval of β over resamples.
+        points: the fitted (env, σ) best values.
+    """
+
+    hyperparameter: str
+    alpha: float
+    beta: dict[str, float]
+    intercept: dict[str, float]
+    alpha_median: float
+    alpha_ci: tuple[float, float]
+    beta_median: dict[str, float]
+    beta_ci: dict[str, tuple[float, float]]
+    points: tuple[HparamPoint, ...]
+    json_properties: ClassVar[tuple[str, ...]] = ("slope",)
+
+    @property
+    def slope(self) -> float:
+        """The log10–log10 slope, -alpha."""
+        return -self.alpha
+
+    def predict(self, env: str, sigma: float | np.ndarray) -> float | np.ndarray:
+        """The law's best value for `env` at UTD `sigma` (any shape). For the pooled scope "all",
+        the arithmetic mean over envs of their values (qscaled's `get_fit_mean_batch_size`)."""
+        log_sigma = np.log10(sigma)
+        if env == POOLED_SCOPE:
+            return np.mean([10.0 ** (intercept + self.slope * log_sigma) for intercept in self.intercept.values()], axis=0)
+        return 10.0 ** (self.intercept[env] + self.slope * log_sigma)
+
+    def predict_with_alpha(self, env: str, sigma: float | np.ndarray, alpha: float) -> float | np.ndarray:
+        """The law with its exponent set to `alpha`, pivoting at the mean log σ of `env`'s points
+        (all points for "all"), where the least-squares line is best determined."""
+        points = [point for point in self.points if env == POOLED_SCOPE or point.env == env]
+        log_center = float(np.mean([math.log10(point.utd) for point in points]))
+        center_value = self.predict(env, 10.0**log_center)
+        return center_value * (np.asarray(sigma, dtype=float) / 10.0**log_center) ** (-alpha)
+
+
+@dataclass(frozen=True)
+class DataPoint(Record):
+    """D_J of `env` at one σ (+inf: not reached): the time of the config the point stands for, with
+    the bootstrap median and interval. For an env, `batch_size` and `learning_rate` name that config
+    (the one nearest the fitted B*(σ), η*(σ), or the fastest with `data_points="minimum"`); for the
+    pooled scope they are None and the time is the App. D mean over envs (see `pooling.py`)."""
+
+    env: str
+    utd: float
+    time: float
+    median: float
+    ci: tuple[float, float]
+    batch_size: int | None = None
+    learning_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class DataLawFit(Record):
+    """D_J(σ) = d_min + (beta / σ)^alpha for one threshold and scope (env or "all").
+
+    For scope "all" (App. D): each env's times are divided by that env's median over every (σ, J)
+    (`env_scales`), averaged over envs per (σ, J), fitted, and the law and points rescaled by the
+    median of those medians (`scale`), so they read in env steps of a "typical" env.
+    `*_resamples` (shape (R,)) are the law refitted on each bootstrap resample (NaN: too few points).
+    """
+
+    threshold: float
+    scope: str
+    d_min: float
+    beta: float
+    alpha: float
+    rms_log_residual: float
+    d_min_median: float
+    beta_median: float
+    alpha_median: float
+    d_min_ci: tuple[float, float]
+    beta_ci: tuple[float, float]
+    alpha_ci: tuple[float, float]
+    points: tuple[DataPoint, ...]
+    scale: float = 1.0
+    env_scales: dict[str, float] = field(default_factory=dict)
+    d_min_resamples: np.ndarray = _array_field()
+    beta_resamples: np.ndarray = _array_field()
+    alpha_resamples: np.ndarray = _array_field()
+
+    def predict(self, sigma: float | np.ndarray) -> float | np.ndarray:
+        """D_J at UTD `sigma` (env steps; any shape)."""
+        with np.errstate(over="ignore"):
+            return self.d_min + (self.beta / np.asarray(sigma, dtype=float)) ** self.alpha
+
+    def predict_resamples(self, sigma: float | np.ndarray) -> np.ndarray:
+        """Shape (R, *sigma.shape): D_J at `sigma` under each resample's law (NaN where it failed)."""
+        sigma = np.asarray(sigma, dtype=float)
+        expand = (slice(None),) + (None,) * sigma.ndim
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self.d_min_resamples[expand] + (self.beta_resamples[expand] / sigma) ** self.alpha_resamples[expand]
+
+    def predict_interval(self, sigma: float, interval: tuple[float, float]) -> tuple[float, float]:
+        """The `interval` percentiles of the resampled laws' D_J at `sigma`; (NaN, NaN) without resamples."""
+        if self.alpha_resamples.size == 0:
+            return (math.nan, math.nan)
+        _, low, high = summarize(self.predict_resamples(float(sigma)), axis=0, interval=interval)
+        return (float(low), float(high))
+
+
+@dataclass(frozen=True)
+class BudgetPoint(Record):
+    """The optimum for one threshold: σ*(J), F*(J), its C and D, and whether it was held out of
+    the fit; `at_grid_edge` flags a σ* on the end of the σ grid (a lower/upper bound only)."""
+
+    threshold: float
+    sigma: float = field(metadata={JSON_KEY: "utd"})
+    budget: float
+    compute: float
+    data: float
+    held_out: bool
+    at_grid_edge: bool
+
+
+@dataclass(frozen=True)
+class BudgetLaw(Record):
+    """σ*(F) = coefficient · F^exponent for one scope.
+
+    Attributes:
+        scope: env name or "all".
+        delta: cost of one environment step in FLOPs.
+        model_size: N, the agent's parameter count.
+        coefficient, exponent: a and b (NaN when fewer than two points remain for the fit).
+        held_out_relative_error: |σ̂(F) − σ*| / σ* for the held-out (largest-F) points, ascending F.
+        points: one per threshold, ascending F.
+        coefficient_median, coefficient_ci, exponent_median, exponent_ci: over bootstrap resamples
+            of the data laws (the same procedure on each resample's laws; NaN without resamples).
+        degenerate_resamples: resamples whose refit was impossible (every fitted F* equal, so the
+            regression has no slope) or whose laws failed; left out of the intervals.
+    """
+
+    scope: str
+    delta: float
+    model_size: float
+    coefficient: float
+    exponent: float
+    held_out_relative_error: tuple[float, ...]
+    points: tuple[BudgetPoint, ...]
+    coefficient_median: float = math.nan
+    coefficient_ci: tuple[float, float] = (math.nan, math.nan)
+    exponent_median: float = math.nan
+    exponent_ci: tuple[float, float] = (math.nan, math.nan)
+    degenerate_resamples: int = 0
+
+    def predict(self, budget: float | np.ndarray) -> float | np.ndarray:
+        """σ*(F) for budget(s) F in FLOPs (NaN or inf when the law could not be fitted)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.coefficient * np.asarray(budget, dtype=float) ** self.exponent
+
+
+@dataclass(frozen=True)
+class FrontierCurve(Record):
+    """The data–compute trade-off for one (scope, threshold J) along a σ grid (G points).
+
+    Attributes:
+        scope: env name or "all".
+        threshold: J.
+        sigma: shape (G,), log-spaced UTD grid.
+        batch_size: shape (G,), B*(σ) from the batch-size law (for "all": the mean over envs).
+        data: shape (G,), D_J(σ) from the data law (env steps).
+        compute: shape (G,), C_J(σ) in FLOPs.
+        on_frontier: shape (G,), Pareto-optimal points.
+    """
+
+    scope: str
+    threshold: float
+    sigma: np.ndarray = field(metadata={JSON_KEY: "utd"}, compare=False)
+    batch_size: np.ndarray = field(compare=False)
+    data: np.ndarray = field(compare=False)
+    compute: np.ndarray = field(compare=False)
+    on_frontier: np.ndarray = field(compare=False)
+
+
+@dataclass(frozen=True)
+class SizeOptimum(Record):
+    """The cheapest way for one model size to reach J: σ* on the grid and its F, C, D and B."""
+
+    model_size: float
+    utd: float
+    budget: float
+    compute: float
+    data: float
+    batch_size: float
+    at_grid_edge: bool
+
+
+@dataclass(frozen=True)
+class ModelSizeSplit(Record):
+    """For one threshold J: the budget-optimal (N, σ) (`best`, written at this level), every size's
+    own optimum (`per_size`, ascending N) and the sizes without a data law at J."""
+
+    threshold: float
+    best: SizeOptimum = field(metadata={FLATTENED: True})
+    per_size: tuple[SizeOptimum, ...] = ()
+    sizes_without_law: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaselineConfig(Record):
+    """The baseline of stage 2 for one env: the grid's fastest config at σ = `utd` (at the
+    selection threshold), run unchanged at every stage-2 σ."""
+
+    env: str
+    utd: float
+    batch_size: int
+    learning_rate: float
+
+
+def fastest_config(best_hparams: tuple[BestHparams, ...], env: str, utd: float, threshold: float) -> BaselineConfig | None:
+    """The baseline of `env`: its fastest config at σ = `utd` to `threshold`, or None if none reaches it."""
+    for item in best_hparams:
+        if item.env == env and math.isclose(item.utd, utd) and math.isclose(item.threshold, threshold):
+            return BaselineConfig(env, float(utd), item.batch_size, item.learning_rate)
+    return None
+
+
+@dataclass(frozen=True)
+class FitResult(Record):
+    """Everything `fit_laws` fitted; `to_dict()` is the fit.json structure (see SCHEMA.md).
+
+    `stage` is "grid" (one table did everything) or "hparam_laws" (stage 2: B*(σ), η*(σ) taken from
+    a grid fit, the data laws from runs at those hyperparameters). `data_points` says which config
+    each D_J point stands for: "law" (the config nearest the fitted B*(σ), η*(σ)) or "minimum" (the
+    fastest config per σ, biased low on a noisy grid).
+    """
+
+    thresholds: tuple[float, ...]
+    selection_threshold: float
+    n_bootstrap: int
+    seed: int
+    interval: tuple[float, float]
+    normalization: dict[str, tuple[float, float]]
+    n_rows: int
+    n_configs: int
+    envs: tuple[str, ...]
+    utds: tuple[float, ...]
+    censored: tuple[CensoredConfig, ...]
+    best_hparams: tuple[BestHparams, ...]
+    batch_size_law: PowerLaw
+    learning_rate_law: PowerLaw
+    data_law: tuple[DataLawFit, ...]
+    model_size: float | None
+    delta: float | None
+    frontier: tuple[FrontierCurve, ...]
+    budget_law: BudgetLaw | None
+    budget_law_per_env: tuple[BudgetLaw, ...]
+    notes: tuple[str, ...]
+    by_model_size: dict[str, FitResult] = field(default_factory=dict)
+    model_size_split: tuple[ModelSizeSplit, ...] = ()
+    """Per threshold, the budget-optimal (model size, σ) over the sizes of `by_model_size`
+    (rlscale/laws/model_size.py); empty with one model size."""
+    stage: str = "grid"
+    data_points: str = "minimum"
+    data_law_loss: str = "log"
+    baseline: tuple[BaselineConfig, ...] = ()
+    baseline_data_law: tuple[DataLawFit, ...] = ()
+    resets: ResetSchedule = field(default_factory=ResetSchedule)
+
+    def data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
+        """The data-law fit for (threshold, scope), or None when it could not be fitted."""
+        return _law_at(self.data_law, threshold, scope)
+
+    def baseline_data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
+        """The baseline configs' data-law fit for (threshold, scope), or None."""
+        return _law_at(self.baseline_data_law, threshold, scope)
+
+
+def _law_at(laws: tuple[DataLawFit, ...], threshold: float, scope: str) -> DataLawFit | None:
+    for law in laws:
+        if law.scope == scope and math.isclose(law.threshold, threshold, rel_tol=1e-9, abs_tol=1e-9):
+            return law
+    return None
+
+
+def read_fit(data: Mapping) -> FitResult:
+    """A fit.json structure as a `FitResult`.
+
+    Raises:
+        FitInputError: `data` is not a fit written by `rlscale fit` (names the missing key).
+    """
+    return FitResult.from_dict(data)
+
+
+@dataclass(frozen=True)
+class Recommendation(Record):
+    """The fitted laws' choice for a budget; `*_interval` are [low, high] (see recommend.py).
+
+    `threshold_capped` is set when the budget buys more than the highest fitted threshold: J is then
+    that threshold (the laws say nothing above it) and `uncapped_threshold` is what extrapolating J
+    in log F would have given."""
+
+    budget: float
+    scope: str
+    env: str | None
+    delta: float
+    model_size: float
+    utd: float
+    utd_interval: tuple[float, float]
+    batch_size: int
+    batch_size_continuous: float
+    batch_size_interval: tuple[int, int]
+    learning_rate: float
+    learning_rate_interval: tuple[float, float]
+    threshold: float
+    threshold_source: str
+    data: float
+    data_interval: tuple[float, float]
+    compute: float
+    compute_interval: tuple[float, float]
+    extrapolated: bool
+    fitted_budget_range: tuple[float, float]
+    notes: tuple[str, ...]
+    threshold_capped: bool = False
+    uncapped_threshold: float | None = None
+    extrapolated_quantities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConfigValidation(Record):
+    """One trained config's measured D_J against the fit's prediction at its σ.
+
+    `predicted_interval` is the spread of the bootstrap-refitted data laws at σ;
+    `measured_interval` the seed bootstrap of the config's D_J; both at the fit's percentiles.
+    """
+
+    env: str
+    utd: float
+    batch_size: int
+    learning_rate: float
+    seeds: int
+    scope: str
+    threshold: float
+    predicted: float
+    predicted_interval: tuple[float, float]
+    measured: float
+    measured_median: float
+    measured_interval: tuple[float, float]
+    resamples_reaching: float
+    last_env_step: int
+    final_normalized_return: float
+    relative_error: float
+    measured_within_predicted: bool
+    intervals_overlap: bool
+
+
+@dataclass(frozen=True)
+class Validation(Record):
+    """`rlscale validate`: every config of a run directory checked against a fit at threshold J."""
+
+    threshold: float
+    interval: tuple[float, float]
+    n_bootstrap: int
+    configs: tuple[ConfigValidation, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProposedConfig(Record):
+    """One stage-2 config: at the laws' B*(σ) (rounded to a multiple of 16) and η*(σ) (`role`
+    "law"), or the baseline's (B, η) at this σ (`role` "baseline"). `env_steps_needed` is the
+    margin times the upper end of the grid fit's predicted D_J(σ) interval."""
+
+    utd: float
+    batch_size: int
+    learning_rate: float
+    role: str
+    batch_size_continuous: float
+    env_steps_needed: float
+
+
+@dataclass(frozen=True)
+class Proposal(Record):
+    """`rlscale propose`: the stage-2 configs for one env of a grid fit, sized for threshold J."""
+
+    env: str
+    threshold: float
+    sizing_scope: str
+    env_steps_margin: float
+    configs: tuple[ProposedConfig, ...]
+    baseline: BaselineConfig | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def env_steps_needed(self) -> float:
+        """The most env steps any config needs (one sweep has one env_steps for all configs)."""
+        return max(config.env_steps_needed for config in self.configs)

@@ -1,0 +1,400 @@
+"""`rlscale study STUDY.toml --out DIR`: the protocol's stages in order (rlscale/study.py), locally or
+through the Ray executor, each resumable: re-running the same command after a crash or kill -9
+skips the stages recorded as done in `DIR/study_state.json` (replaced atomically after each stage)
+and continues the interrupted one (a sweep from its checkpoints, a fit or a file from scratch).
+`DIR/REPORT.md` is rewritten after every stage with its numbers and figures.
+
+Layout of DIR:
+
+    study.toml              the study config (a re-run must give the same one)
+    study_state.json        the finished stages
+    grid/                   stage-1 sweep (run directory) and its learning curves
+    grid_fit/               its fit (fit.json, figures)
+    stage2.toml             the proposed stage-2 sweep (and stage2.proposal.json)
+    stage2/                 the stage-2 runs and their learning curves
+    stage2_fit/             the fit with the grid's hyperparameter laws
+    holdout.toml            the config recommended for the larger budget (and recommendation.json)
+    holdout/                its runs
+    validation/             validation.json and the figure
+    REPORT.md               one section per finished stage
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from rlscale.laws.table import FitInputError
+
+STATE_FILE = "study_state.json"
+REPORT_FILE = "REPORT.md"
+STUDY_COPY = "study.toml"
+DEMO_STUDY = "studies/demo.toml"
+FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
+HOLDOUT_ENV_STEPS_LIMIT = 4
+"""The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
+
+
+def add_parser(subparsers) -> None:
+    """Register the `study` subcommand."""
+    parser = subparsers.add_parser(
+        "study",
+        help="run the paper's protocol: grid → fit → propose → stage 2 → fit → recommend → held-out run → validate",
+        description=(
+            "Run every stage of STUDY.toml (see rlscale/study.py) into DIR, writing DIR/REPORT.md after each. "
+            "Re-running the same command continues an interrupted study: finished stages are skipped."
+        ),
+    )
+    parser.add_argument("config", help="the study config (TOML with [grid], [fit], [stage2], [holdout])")
+    parser.add_argument("--out", required=True, help="the study directory")
+    add_study_arguments(parser)
+    parser.set_defaults(func=run_study_command)
+    demo = subparsers.add_parser(
+        "demo", help="the README demo: a small study (every stage of the protocol) on the embedded pendulum"
+    )
+    demo.add_argument("--out", help="the study directory (default runs/demo)")
+    add_study_arguments(demo)
+    demo.set_defaults(func=run_demo_command)
+
+
+def add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """--executor, --address and the progress view (shared with `rlscale demo`)."""
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where the sweeps run: this process (default) or one Ray task per group")
+    parser.add_argument("--address", help="Ray cluster address for --executor ray")
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--live", dest="live", action="store_true", default=None, help="live progress table of the sweeps")
+    view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
+
+
+def run_study_command(args: argparse.Namespace) -> int:
+    """The `study` subcommand: 0 when every stage is done, 2 on a bad config or input."""
+    return _run(Path(args.config), Path(args.out), args)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    """`rlscale demo`: the embedded small study on the pure-JAX pendulum (rlscale/configs/studies/demo.toml,
+    whose grid is the sweep rlscale/configs/demo.toml), run into OUT (default runs/demo)."""
+    with resources.as_file(resources.files("rlscale.configs").joinpath(DEMO_STUDY)) as study:
+        return _run(study, Path(args.out or "runs/demo"), args)
+
+
+def read_study(path: Path):
+    """The StudyConfig of a STUDY.toml; `grid = "sweep.toml"` (relative to the study file) reads the
+    grid sweep from that file instead of a [grid] table."""
+    from rlscale.study import StudyConfig, StudyError
+
+    values = tomllib.loads(path.read_text())
+    if isinstance(values.get("grid"), str):
+        grid_path = path.parent / values["grid"]
+        try:
+            values["grid"] = tomllib.loads(grid_path.read_text())
+        except FileNotFoundError:
+            raise StudyError([f"grid = {values['grid']!r}: {grid_path} does not exist"]) from None
+        except tomllib.TOMLDecodeError as error:
+            raise StudyError([f"grid = {values['grid']!r}: {grid_path} is not valid TOML: {error}"]) from None
+    return StudyConfig.from_dict(values)
+
+
+def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
+    from rlscale.config import ConfigError, SweepConfig
+    from rlscale.study import StudyError
+
+    try:
+        study = read_study(config_path)
+        SweepConfig.from_dict(study.grid)
+        runner = StudyRunner(study, out, args.executor, args.address, args.live)
+        runner.run()
+    except FileNotFoundError as error:
+        print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
+        return 2
+    except tomllib.TOMLDecodeError as error:
+        print(f"rlscale study: error: {config_path} is not valid TOML: {error}", file=sys.stderr)
+        return 2
+    except (StudyError, ConfigError, FitInputError) as error:
+        print(f"rlscale study: error: {error}", file=sys.stderr)
+        return 2
+    print(f"study done: {out / REPORT_FILE}")
+    return 0
+
+
+class StudyRunner:
+    """Runs a study's stages into `out`, skipping those its state file records as done."""
+
+    def __init__(self, study, out: Path, executor: str = "local", address: str | None = None, live: bool | None = None):
+        self.study, self.out = study, Path(out)
+        self.executor_name, self.address, self.live = executor, address, live
+        self.state = self._open_state()
+
+    # State and report -------------------------------------------------------------------------
+
+    def _open_state(self) -> dict:
+        from rlscale.study import StudyError
+
+        path = self.out / STATE_FILE
+        fingerprint = self.study.fingerprint()
+        if path.exists():
+            try:
+                state = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError) as error:
+                raise StudyError([f"{path} is damaged ({error}); use a new --out"]) from None
+            if state.get("study") != fingerprint:
+                raise StudyError([f"{self.out} holds a different study ({path} has another config); use another --out"])
+            return state
+        if self.out.exists() and any(path.suffix != ".toml" for path in self.out.iterdir()):
+            raise StudyError([f"{self.out} holds files but no study ({STATE_FILE} is missing); use a new --out"])
+        self.out.mkdir(parents=True, exist_ok=True)
+        state = {"study": fingerprint, "stages": {}}
+        self._write_state(state)
+        return state
+
+    def _write_state(self, state: dict) -> None:
+        from rlscale.run.fitting import write_json_atomically
+
+        write_json_atomically(self.out / STATE_FILE, state)
+
+    def done(self, name: str) -> bool:
+        return bool(self.state["stages"].get(name, {}).get("done"))
+
+    def run(self) -> None:
+        """Every stage in order; each recorded as done (atomically) when it finished."""
+        from rlscale.study import STAGES
+
+        import tomli_w
+
+        (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
+        for number, (name, description) in enumerate(STAGES, start=1):
+            if self.done(name):
+                print(f"[{number}/{len(STAGES)}] {name}: done, skipped", flush=True)
+                continue
+            print(f"[{number}/{len(STAGES)}] {name}: {description}", flush=True)
+            started = time.perf_counter()
+            getattr(self, f"_stage_{name}")()
+            self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
+            self._write_state(self.state)
+            self._write_report()
+
+    def _study_table(self) -> dict:
+        study = self.study
+        return {"grid": study.grid, "fit": study.fit, "stage2": _without_none(study.stage2.__dict__), "holdout": _without_none(study.holdout.__dict__)}
+
+    # Stages -----------------------------------------------------------------------------------
+
+    def _sweep(self, config, directory: Path) -> None:
+        from rlscale.run.executors import make_executor
+        from rlscale.run.plot_command import write_learning_curves
+        from rlscale.run.progress import make_progress
+        from rlscale.run.tables import load_runs
+
+        executor = make_executor(self.executor_name, self.address)
+        extra = {"progress": make_progress(self.live)} if self.executor_name == "local" else {}
+        executor.run(config, directory, **extra)
+        write_learning_curves(load_runs(_rows(directory)), directory)
+
+    def _fit_options(self, **extra):
+        from rlscale.laws.fit import FitOptions
+
+        values = {FIT_OPTION_NAMES.get(key, key): value for key, value in self.study.fit.items()}
+        if "thresholds" in values:
+            values["thresholds"] = tuple(values["thresholds"])
+        return FitOptions(baseline_utd=self.study.stage2.baseline_utd, **values, **extra)
+
+    def _stage_grid_sweep(self) -> None:
+        from rlscale.config import SweepConfig
+
+        self._sweep(SweepConfig.from_dict(self.study.grid), self.out / "grid")
+
+    def _stage_grid_fit(self) -> None:
+        from rlscale.run.fitting import fit_run_directory, summary
+
+        print(summary(fit_run_directory(_rows(self.out / "grid"), self.out / "grid_fit", self._fit_options())), flush=True)
+
+    def _stage_propose(self) -> None:
+        from rlscale.laws.propose import propose_stage2
+        from rlscale.run.fitting import load_fit, write_json_atomically
+        from rlscale.run.propose_command import PROPOSAL_SUFFIX, proposal_header, write_sweep_toml
+        from rlscale.study import stage2_sweep_values
+
+        settings = self.study.stage2
+        proposal = propose_stage2(
+            load_fit(self.out / "grid_fit"), list(settings.utd), None, settings.baseline_utd, None, settings.env_steps_margin
+        )
+        base = {**self.study.grid, **settings.set}
+        values = stage2_sweep_values(proposal, base, settings.seeds, settings.env_steps, int(base.get("eval_interval", 1000)))
+        header = proposal_header(proposal, "grid_fit/fit.json", values["env_steps"])
+        write_sweep_toml(self.out / "stage2.toml", values, header)
+        write_json_atomically(self.out / f"stage2{PROPOSAL_SUFFIX}", proposal.to_dict())
+        print("\n".join(header), flush=True)
+
+    def _stage_stage2_sweep(self) -> None:
+        from rlscale.config import SweepConfig
+
+        self._sweep(SweepConfig.from_toml(self.out / "stage2.toml"), self.out / "stage2")
+
+    def _stage_stage2_fit(self) -> None:
+        from rlscale.run.fitting import fit_run_directory, load_fit, summary
+
+        options = self._fit_options(hparam_laws=load_fit(self.out / "grid_fit"))
+        print(summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
+
+    def _stage_recommend(self) -> None:
+        from rlscale.config import SweepConfig
+        from rlscale.laws.recommend import recommend
+        from rlscale.run.fitting import load_fit, write_json_atomically
+        from rlscale.run.propose_command import write_sweep_toml
+        from rlscale.run.recommend_command import format_recommendation
+        from rlscale.study import holdout_sweep_values
+
+        fit = load_fit(self.out / "stage2_fit")
+        if fit.budget_law is None:
+            raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
+        top = max(fit.budget_law.points, key=lambda point: point.threshold)
+        budget = self.study.holdout.budget_factor * top.budget
+        recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
+        stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
+        values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
+        limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
+        if self.study.holdout.env_steps is None and values["env_steps"] > limit:
+            raise FitInputError(
+                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
+                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the stage-2 runs' {stage2['env_steps']}: the fit does not support this "
+                "extrapolation (see recommendation notes and stage2_fit/fit.json notes); set [holdout] env_steps to run it anyway"
+            )
+        header = [
+            "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
+            f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
+            f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F)); predicted D_J = {recommendation.data:.0f} "
+            f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
+        ]
+        write_sweep_toml(self.out / "holdout.toml", values, header)
+        write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
+        print(format_recommendation(recommendation), flush=True)
+
+    def _stage_holdout_sweep(self) -> None:
+        from rlscale.config import SweepConfig
+
+        self._sweep(SweepConfig.from_toml(self.out / "holdout.toml"), self.out / "holdout")
+
+    def _stage_validate(self) -> None:
+        from rlscale.run.fitting import load_fit
+        from rlscale.run.validate_command import format_validation, validate_run_directory
+
+        threshold = json.loads((self.out / "recommendation.json").read_text())["threshold"]
+        fit = load_fit(self.out / "stage2_fit")
+        print(format_validation(validate_run_directory(fit, _rows(self.out / "holdout"), threshold, self.out / "validation")), flush=True)
+
+    # Report -----------------------------------------------------------------------------------
+
+    def _write_report(self) -> None:
+        (self.out / REPORT_FILE).write_text(study_report(self.out, self.state))
+
+
+def _rows(directory: Path) -> Path:
+    """A sweep's one table, `<dir>/evals.jsonl` (the Ray executor also keeps per-group copies below it)."""
+    from rlscale.run.store import EVALS_FILE
+
+    return directory / EVALS_FILE
+
+
+def _without_none(values: dict) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _figure(path: str, title: str) -> str:
+    return f"![{title}]({path})"
+
+
+def _interval(values, spec: str) -> str:
+    return "[" + ", ".join(format(value, spec) if value is not None and math.isfinite(value) else "—" for value in values) + "]"
+
+
+def study_report(out: Path, state: dict) -> str:
+    """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative to `out`)."""
+    from rlscale.run.fitting import load_fit
+    from rlscale.study import STAGES
+
+    stages = state["stages"]
+    lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in STAGES if name in stages)}/{len(STAGES)}.", ""]
+    lines += ["| stage | what | seconds |", "|---|---|---|"]
+    lines += [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in STAGES]
+    if "grid_sweep" in stages:
+        lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
+    if "grid_fit" in stages:
+        fit = load_fit(out / "grid_fit")
+        batch, rate = fit.batch_size_law, fit.learning_rate_law
+        lines += [
+            "", "## Stage 1: hyperparameter laws (grid fit)", "",
+            f"Selection threshold J = {fit.selection_threshold:g}; {fit.n_configs} configs, {fit.n_bootstrap} bootstrap resamples.",
+            "",
+            f"- B\\*(σ) = (β/σ)^α: α = {batch.alpha:.3f} {_interval(batch.alpha_ci, '.3f')}; "
+            + ", ".join(f"B\\*(1) = {10 ** value:.1f} ({env})" for env, value in batch.intercept.items()),
+            f"- η\\*(σ) = (β/σ)^α: α = {rate.alpha:.3f} {_interval(rate.alpha_ci, '.3f')}; "
+            + ", ".join(f"η\\*(1) = {10 ** value:.3g} ({env})" for env, value in rate.intercept.items()),
+            "", _figure("grid_fit/best_hparams.png", "best hyperparameters"),
+        ]
+    if "propose" in stages:
+        proposal = json.loads((out / "stage2.proposal.json").read_text())
+        lines += ["", "## Stage 2: proposed runs (`stage2.toml`)", "", "| σ | role | B | η | env steps needed |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {item['utd']:g} | {item['role']} | {item['batch_size']} | {item['learning_rate']:.4g} | {item['env_steps_needed']:.0f} |"
+            for item in proposal["configs"]
+        ]
+    if "stage2_sweep" in stages:
+        lines += ["", "## Stage 2: runs at the fitted hyperparameters", "", _figure("stage2/learning_curves.png", "stage-2 learning curves")]
+    if "stage2_fit" in stages:
+        lines += _stage2_fit_section(load_fit(out / "stage2_fit"))
+    if "recommend" in stages:
+        item = json.loads((out / "recommendation.json").read_text())
+        lines += [
+            "", "## Stage 4: recommendation for a larger budget (`holdout.toml`)", "",
+            f"F = {item['budget']:.4g} FLOPs: σ\\* = {item['utd']:.3g} {_interval(item['utd_interval'], '.3g')}, "
+            f"B\\* = {item['batch_size']}, η\\* = {item['learning_rate']:.3g}; J = {item['threshold']:g} "
+            f"({item['threshold_source']}); predicted D = {item['data']:.0f} {_interval(item['data_interval'], '.0f')} env steps, "
+            f"C = {item['compute']:.3g} FLOPs.",
+        ]
+        lines += [f"- {note}" for note in item["notes"]]
+    if "holdout_sweep" in stages:
+        lines += ["", "## Stage 4: the recommended config, trained", "", _figure("holdout/learning_curves.png", "held-out learning curves")]
+    if "validate" in stages:
+        lines += _validation_section(json.loads((out / "validation" / "validation.json").read_text()))
+    return "\n".join(lines) + "\n"
+
+
+def _stage2_fit_section(fit) -> list[str]:
+    lines = ["", "## Stage 3: data, compute and budget laws (stage-2 fit, B\\*, η\\* from the grid)", ""]
+    lines += ["| J | scope | D_min | β | α (interval) | baseline α |", "|---|---|---|---|---|---|"]
+    for law in fit.data_law:
+        baseline = fit.baseline_data_law_for(law.threshold, law.scope)
+        lines.append(
+            f"| {law.threshold:g} | {law.scope} | {law.d_min:.0f} | {law.beta:.3g} | {law.alpha:.2f} {_interval(law.alpha_ci, '.2f')} "
+            f"| {f'{baseline.alpha:.2f}' if baseline else '—'} |"
+        )
+    if fit.budget_law is not None:
+        from rlscale.run.fitting import budget_summary
+
+        lines += ["", budget_summary(fit.budget_law).replace("*", "\\*") + "."]
+    lines += [f"- {note}" for note in fit.notes]
+    lines += ["", _figure("stage2_fit/data_efficiency.png", "data efficiency"), _figure("stage2_fit/pareto_frontier.png", "frontier"),
+              _figure("stage2_fit/budget.png", "budget law")]
+    return lines
+
+
+def _validation_section(validation: dict) -> list[str]:
+    lines = ["", f"## Stage 4: held-out check at J = {validation['threshold']:g}", ""]
+    lines += ["| config | predicted D_J | measured D_J | error | within |", "|---|---|---|---|---|"]
+    for item in validation["configs"]:
+        measured = "never" if item["measured"] is None else f"{item['measured']:.0f}"
+        error = "—" if item["relative_error"] is None else f"{item['relative_error']:+.1%}"
+        lines.append(
+            f"| σ={item['utd']:.3g}, B={item['batch_size']}, η={item['learning_rate']:.3g} ({item['seeds']} seeds) "
+            f"| {item['predicted']:.0f} {_interval(item['predicted_interval'], '.0f')} "
+            f"| {measured} {_interval(item['measured_interval'], '.0f')} | {error} | {'yes' if item['measured_within_predicted'] else 'no'} |"
+        )
+    lines += [f"- {note}" for note in validation["notes"]]
+    return lines + ["", _figure("validation/validation.png", "held-out check")]

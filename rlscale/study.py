@@ -1,0 +1,250 @@
+"""The paper's protocol as one study: grid sweep → fit → propose → stage-2 sweep → fit with the
+grid's hyperparameter laws → recommend for a larger budget → train that config → validate.
+
+This module is pure: the study config (`StudyConfig`, read from a STUDY.toml's tables), the stage
+order (`STAGES`), and the sweep configs each stage derives from the previous stages' results.
+Running the stages, the stage-state file that makes a study resumable, and the report live in
+`rlscale/run/study_command.py`.
+
+A STUDY.toml:
+
+    [grid]          # a sweep config (every SweepConfig field) for stage 1
+    env = "pendulum"
+    utd = [0.5, 1, 2]
+    ...
+    [fit]           # options of both fits (optional)
+    thresholds = [500, 600, 700, 800, 900]
+    bootstrap = 100
+    [stage2]        # stage 2 (rlscale propose): σ to run at the laws' B*, η*; seeds; baseline σ
+    utd = [0.25, 0.5, 1, 2, 4]
+    seeds = [0, 1, 2]
+    baseline_utd = 1
+    [holdout]       # the held-out check (optional)
+    budget_factor = 1.0
+    seeds = [0, 1, 2, 3]
+
+Unknown tables or keys, and bad values, are reported all at once (`StudyError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
+from rlscale.laws.results import Proposal, Recommendation
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("grid_sweep", "stage 1: the grid sweep over (σ, B, η) × seeds"),
+    ("grid_fit", "stage 1: bootstrap-best (B, η) per σ and the laws B*(σ), η*(σ)"),
+    ("propose", "stage 2: configs at the fitted B*(σ), η*(σ) (and the baseline) at more σ"),
+    ("stage2_sweep", "stage 2: the runs at the fitted hyperparameters"),
+    ("stage2_fit", "stage 3: D_J(σ), C_J(σ), the frontier and σ*(F) from the stage-2 runs"),
+    ("recommend", "stage 4: the config the laws recommend for a larger budget"),
+    ("holdout_sweep", "stage 4: that config trained"),
+    ("validate", "stage 4: its measured D_J against the prediction"),
+)
+STAGE_NAMES = tuple(name for name, _ in STAGES)
+RUN_DIGITS = 4
+"""Significant digits of the recommended σ* and η* in the held-out run's config."""
+GRID_AXES = ("utd", "batch_size", "learning_rate", "configs", "seeds", "env_steps")
+"""Sweep fields the grid sets and stage 2 and the held-out run replace."""
+
+FIT_KEYS = {
+    "thresholds": list,
+    "selection_threshold": (int, float),
+    "bootstrap": int,
+    "seed": int,
+    "delta": (int, float),
+    "model_size": (int, float),
+    "data_points": str,
+    "data_law_loss": str,
+}
+
+
+class StudyError(ValueError):
+    """A study config is invalid; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("invalid study config:\n  - " + "\n  - ".join(errors))
+
+
+@dataclass(frozen=True)
+class Stage2Settings:
+    """[stage2]: σ to run at the laws' B*(σ), η*(σ), their seeds, the baseline σ (None: no
+    baseline), env steps (None: sized from the grid fit's data law with `env_steps_margin`), and
+    sweep fields to change for stage 2 (`set`)."""
+
+    utd: tuple[float, ...]
+    seeds: tuple[int, ...]
+    baseline_utd: float | None = None
+    env_steps: int | None = None
+    env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
+    set: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HoldoutSettings:
+    """[holdout]: the budget F = `budget_factor` × F*(J) of the highest threshold J of the stage-2
+    fit's budget law (normally the largest budget, held out of its regression), the seeds of the
+    run, its env steps (None: `env_steps_margin` × the upper end of the predicted D_J interval).
+    D is predicted by the data law at that J and σ*(F)."""
+
+    budget_factor: float = 1.0
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
+    env_steps: int | None = None
+    env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A whole study: the grid sweep's fields, fit options, and the stage-2 and held-out settings."""
+
+    grid: dict[str, Any]
+    stage2: Stage2Settings
+    fit: dict[str, Any] = field(default_factory=dict)
+    holdout: HoldoutSettings = HoldoutSettings()
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "StudyConfig":
+        """Check a parsed STUDY.toml (tables grid, fit, stage2, holdout); StudyError lists every problem."""
+        errors = [f"unknown table [{key}]; a study has [grid], [fit], [stage2], [holdout]" for key in values if key not in ("grid", "fit", "stage2", "holdout")]
+        grid = values.get("grid")
+        if not isinstance(grid, dict) or not grid:
+            errors.append("[grid] is missing: the stage-1 sweep config (env, utd, batch_size, learning_rate, seeds, ...)")
+            grid = {}
+        fit = _table(values, "fit", errors)
+        for key, value in fit.items():
+            kind = FIT_KEYS.get(key)
+            if kind is None:
+                errors.append(f"[fit] unknown key {key!r}; allowed: {', '.join(FIT_KEYS)}")
+            elif not isinstance(value, kind) or isinstance(value, bool):
+                errors.append(f"[fit] {key} has the wrong type: {value!r}")
+        stage2 = _stage2(_table(values, "stage2", errors), errors)
+        holdout = _holdout(_table(values, "holdout", errors), errors)
+        if errors:
+            raise StudyError(errors)
+        return cls(grid=grid, stage2=stage2, fit=fit, holdout=holdout)
+
+    def fingerprint(self) -> str:
+        """A hash of the whole study config: a run directory holds one study."""
+        canonical = json.dumps(
+            {"grid": self.grid, "fit": self.fit, "stage2": self.stage2.__dict__, "holdout": self.holdout.__dict__},
+            sort_keys=True,
+            default=list,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _table(values: dict, name: str, errors: list[str]) -> dict:
+    table = values.get(name, {})
+    if not isinstance(table, dict):
+        errors.append(f"[{name}] must be a table, got {table!r}")
+        return {}
+    return table
+
+
+def _numbers(value, kind) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, kind) and not isinstance(item, bool) for item in value)
+
+
+def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
+    allowed = ("utd", "seeds", "baseline_utd", "env_steps", "env_steps_margin", "set")
+    errors += [f"[stage2] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
+    utd, seeds = table.get("utd"), table.get("seeds")
+    if not (_numbers(utd, (int, float)) and all(0 < value <= 64 for value in utd)):
+        errors.append(f"[stage2] utd must be a list of σ in (0, 64], got {utd!r}")
+        utd = [1.0]
+    if not (_numbers(seeds, int) and all(value >= 0 for value in seeds) and len(set(seeds)) == len(seeds)):
+        errors.append(f"[stage2] seeds must be a list of distinct integers >= 0 (at least 2 for the bootstrap), got {seeds!r}")
+        seeds = [0, 1]
+    elif len(seeds) < 2:
+        errors.append(f"[stage2] seeds needs at least 2 seeds for the bootstrap, got {seeds!r}")
+    baseline = table.get("baseline_utd")
+    if baseline is not None and not (isinstance(baseline, (int, float)) and baseline > 0):
+        errors.append(f"[stage2] baseline_utd must be a positive σ of the grid, got {baseline!r}")
+    _check_env_steps("stage2", table, errors)
+    overrides = table.get("set", {})
+    if not isinstance(overrides, dict):
+        errors.append(f"[stage2] set must be a table of sweep fields, got {overrides!r}")
+        overrides = {}
+    return Stage2Settings(
+        utd=tuple(float(value) for value in utd),
+        seeds=tuple(seeds),
+        baseline_utd=None if baseline is None else float(baseline),
+        env_steps=table.get("env_steps"),
+        env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
+        set=overrides,
+    )
+
+
+def _holdout(table: dict, errors: list[str]) -> HoldoutSettings:
+    allowed = ("budget_factor", "seeds", "env_steps", "env_steps_margin")
+    errors += [f"[holdout] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
+    factor = table.get("budget_factor", 1.0)
+    if not (isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 and math.isfinite(factor)):
+        errors.append(f"[holdout] budget_factor must be a positive number, got {factor!r}")
+        factor = 1.0
+    seeds = table.get("seeds", list(HoldoutSettings.seeds))
+    if not (_numbers(seeds, int) and len(seeds) >= 2 and len(set(seeds)) == len(seeds) and min(seeds) >= 0):
+        errors.append(f"[holdout] seeds must be at least 2 distinct integers >= 0, got {seeds!r}")
+        seeds = list(HoldoutSettings.seeds)
+    _check_env_steps("holdout", table, errors)
+    return HoldoutSettings(
+        budget_factor=float(factor),
+        seeds=tuple(seeds),
+        env_steps=table.get("env_steps"),
+        env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
+    )
+
+
+def _check_env_steps(name: str, table: dict, errors: list[str]) -> None:
+    steps = table.get("env_steps")
+    if steps is not None and not (isinstance(steps, int) and not isinstance(steps, bool) and steps > 0):
+        errors.append(f"[{name}] env_steps must be a positive integer, got {steps!r}")
+    margin = table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)
+    if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and margin > 0):
+        errors.append(f"[{name}] env_steps_margin must be a positive number, got {margin!r}")
+
+
+def rounded_env_steps(needed: float, eval_interval: int) -> int:
+    """`needed` env steps rounded up to a positive multiple of `eval_interval`."""
+    return int(eval_interval * max(1, math.ceil(needed / eval_interval)))
+
+
+def stage2_sweep_values(
+    proposal: Proposal, base: dict[str, Any], seeds: tuple[int, ...], env_steps: int | None, eval_interval: int
+) -> dict[str, Any]:
+    """The stage-2 sweep's fields: `base` (the grid sweep's, without its axes) with the proposal's
+    explicit configs, `seeds`, and `env_steps` (default: the most any σ needs, rounded up to
+    `eval_interval`: one sweep has one env_steps for every config)."""
+    values = {key: value for key, value in base.items() if key not in GRID_AXES}
+    values["configs"] = [
+        {"utd": config.utd, "batch_size": config.batch_size, "learning_rate": config.learning_rate} for config in proposal.configs
+    ]
+    values["seeds"] = list(seeds)
+    values["env_steps"] = env_steps if env_steps is not None else rounded_env_steps(proposal.env_steps_needed, eval_interval)
+    return values
+
+
+def holdout_sweep_values(
+    recommendation: Recommendation, base: dict[str, Any], settings: HoldoutSettings, eval_interval: int
+) -> dict[str, Any]:
+    """The held-out run's fields: `base` without its axes, the recommended (σ*, B*, η*) as the one
+    explicit config, the settings' seeds, and env steps for the upper end of the predicted D."""
+    values = {key: value for key, value in base.items() if key not in GRID_AXES}
+    values["configs"] = [
+        {
+            "utd": float(f"{recommendation.utd:.{RUN_DIGITS}g}"),
+            "batch_size": recommendation.batch_size,
+            "learning_rate": float(f"{recommendation.learning_rate:.{RUN_DIGITS}g}"),
+        }
+    ]
+    values["seeds"] = list(settings.seeds)
+    upper = max(recommendation.data, recommendation.data_interval[1])
+    values["env_steps"] = settings.env_steps or rounded_env_steps(settings.env_steps_margin * upper, eval_interval)
+    return values

@@ -1,0 +1,136 @@
+"""The protocol through the command line on pendulum: a grid fit → `rlscale propose` → `rlscale sweep`
+(real training) → `rlscale fit --hparam-laws` → `rlscale validate` (and `recommend` on the result).
+
+The grid fit comes from a small synthetic grid written as a pendulum table (raw returns), so that
+only stage 2 costs training: σ ∈ {2, 3, 4} × 2 seeds of a 32×2 SAC for 1,500 env steps in one compiled
+group (at σ ≥ 2 pendulum swings up within that; σ = 1 would need about 4,000 steps).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from rlscale import cli
+from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
+from rlscale.laws.table import KNOWN_RETURN_BOUNDS
+
+LOW, HIGH = KNOWN_RETURN_BOUNDS["pendulum"]
+# B*(σ) ≈ 32·σ^-0.1 and η*(σ) ≈ 3e-3·σ^-0.3: what learns pendulum fast at this size.
+PENDULUM_LAWS = SyntheticLaws(
+    batch_alpha=0.1,
+    batch_beta={"pendulum": 32.0**10},
+    learning_rate_alpha=0.3,
+    learning_rate_beta={"pendulum": 3e-3 ** (1 / 0.3)},
+    tau_d_min={"pendulum": 300.0},
+    tau_beta={"pendulum": 2.0},
+    tau_scale={"pendulum": 500.0},
+)
+STAGE2_SETTINGS = {
+    "eval_interval": 250,
+    "eval_episodes": 2,
+    "learning_starts": 250,
+    "buffer_capacity": 1500,
+    "hidden_width": 32,
+    "max_wasted_fraction": 1.0,
+}
+
+
+def _main(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+@pytest.fixture(scope="module")
+def protocol(tmp_path_factory):
+    root = tmp_path_factory.mktemp("protocol")
+    grid = synthetic_sweep(
+        PENDULUM_LAWS, utds=(1.0, 2.0, 4.0), batch_sizes=(16, 32, 64), learning_rates=(1e-3, 3e-3, 1e-2),
+        n_seeds=3, n_evals=100, suite="pure_jax", seed=0,
+    )
+    grid["return"] = LOW + (HIGH - LOW) * grid["return"] / 1000.0
+    grid.to_csv(root / "grid.csv", index=False)
+    assert _main("fit", str(root / "grid.csv"), "--out", str(root / "grid_fit"), "--bootstrap", "10",
+                 "--thresholds", "300", "500", "700", "--selection-threshold", "700") == 0
+    settings = [f"--set={key}={value}" for key, value in STAGE2_SETTINGS.items()]
+    assert _main("propose", str(root / "grid_fit"), "--utd", "2", "3", "4", "--seeds", "0", "1", "--env-steps", "1500",
+                 "--out", str(root / "stage2.toml"), *settings) == 0
+    sweep = subprocess.run(
+        [sys.executable, "-m", "rlscale.cli", "sweep", str(root / "stage2.toml"), "--out", str(root / "stage2"), "--plain", "--no-fit"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert sweep.returncode == 0, sweep.stderr
+    assert _main("fit", str(root / "stage2"), "--hparam-laws", str(root / "grid_fit" / "fit.json"), "--out", str(root / "stage2_fit"),
+                 "--bootstrap", "20") == 0
+    fit = json.loads((root / "stage2_fit" / "fit.json").read_text())
+    threshold = fit["selection_threshold"]
+    assert _main("validate", str(root / "stage2_fit"), str(root / "stage2"), "--threshold", str(threshold),
+                 "--out", str(root / "validation")) == 0
+    return root
+
+
+def test_propose_writes_explicit_configs_at_the_laws(protocol):
+    grid = json.loads((protocol / "grid_fit" / "fit.json").read_text())
+    sweep = tomllib.loads((protocol / "stage2.toml").read_text())
+    assert [config["utd"] for config in sweep["configs"]] == [2.0, 3.0, 4.0]
+    law = grid["batch_size_law"]
+    for config in sweep["configs"]:
+        assert config["batch_size"] % 16 == 0
+        continuous = 10 ** (law["intercept"]["pendulum"] + law["slope"] * math.log10(config["utd"]))
+        assert abs(config["batch_size"] - continuous) <= 8
+    assert sweep["seeds"] == [0, 1] and sweep["env_steps"] == 1500 and sweep["hidden_width"] == 32
+    assert (protocol / "stage2.toml").read_text().startswith("# Stage 2 of the protocol")
+    proposal = json.loads((protocol / "stage2.proposal.json").read_text())
+    assert proposal["env"] == "pendulum" and len(proposal["configs"]) == 3
+
+
+def test_fit_with_hparam_laws_takes_the_grid_laws(protocol):
+    grid = json.loads((protocol / "grid_fit" / "fit.json").read_text())
+    fit = json.loads((protocol / "stage2_fit" / "fit.json").read_text())
+    assert fit["stage"] == "hparam_laws" and fit["data_points"] == "law"
+    assert fit["batch_size_law"]["alpha"] == grid["batch_size_law"]["alpha"]
+    assert fit["learning_rate_law"]["intercept"] == grid["learning_rate_law"]["intercept"]
+    sweep = tomllib.loads((protocol / "stage2.toml").read_text())
+    proposed = {(config["utd"], config["batch_size"], config["learning_rate"]) for config in sweep["configs"]}
+    for law in fit["data_law"]:
+        if law["scope"] == "pendulum":
+            assert {(point["utd"], point["batch_size"], point["learning_rate"]) for point in law["points"]} <= proposed
+    assert any("stage 2" in note for note in fit["notes"])
+    for name in ("data_efficiency", "pareto_frontier", "budget"):
+        assert (protocol / "stage2_fit" / f"{name}.png").stat().st_size > 0
+
+
+def test_validate_reports_both_intervals(protocol):
+    validation = json.loads((protocol / "validation" / "validation.json").read_text())
+    assert len(validation["configs"]) == 3
+    for record in validation["configs"]:
+        assert record["scope"] == "pendulum" and record["seeds"] == 2
+        assert record["predicted"] > 0 and len(record["predicted_interval"]) == 2 and len(record["measured_interval"]) == 2
+    assert (protocol / "validation" / "validation.png").stat().st_size > 0
+
+
+def test_recommend_reads_the_stage2_fit(protocol, capsys):
+    fit = json.loads((protocol / "stage2_fit" / "fit.json").read_text())
+    if fit["budget_law"] is None:
+        pytest.skip("this run's stage-2 data laws support no budget law (fewer than 4 thresholds fitted)")
+    budget = max(point["budget"] for point in fit["budget_law"]["points"])
+    assert _main("recommend", str(protocol / "stage2_fit"), "--budget", f"{budget:.6g}", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["threshold"] <= max(fit["thresholds"])
+
+
+def test_bad_input_is_one_message(protocol, tmp_path, capsys):
+    assert _main("propose", str(protocol / "grid_fit"), "--utd", "0", "--seeds", "0", "1", "--out", str(tmp_path / "x.toml")) == 2
+    assert "--utd needs values in (0, 64]" in capsys.readouterr().err
+    assert _main("propose", str(protocol / "grid_fit"), "--utd", "1", "--seeds", "0", "1", "--baseline-utd", "3",
+                 "--out", str(tmp_path / "x.toml")) == 2
+    assert "--baseline-utd must be one of [1.0, 2.0, 4.0]" in capsys.readouterr().err
+    assert _main("validate", str(protocol / "stage2_fit"), str(protocol / "stage2"), "--threshold", "123") == 2
+    assert "no data law at J=123" in capsys.readouterr().err
+    assert _main("fit", str(protocol / "stage2"), "--hparam-laws", str(tmp_path / "none.json"), "--out", str(tmp_path / "f")) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not (tmp_path / "x.toml").exists()
