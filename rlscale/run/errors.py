@@ -49,3 +49,26 @@ def signal_name(signum: int) -> str:
 
 def _os_reason(error: OSError) -> str:
     return error.strerror or str(error) if error.errno is None else f"[Errno {error.errno}] {error.strerror}"
+
+
+def failure_message(error: BaseException, out) -> str:
+    """The one line a command prints when a run into `out` stopped with `error` (a RunError, or the
+    KeyboardInterrupt of a second Ctrl-C)."""
+    if isinstance(error, WriteFailed):
+        return (
+            f"{error}; {out} is left resumable with every row written so far: fix the cause and run "
+            "the same command again"
+        )
+    if isinstance(error, KeyboardInterrupt):
+        return (
+            f"aborted by a second Ctrl-C; the rows written so far are in {out}: run the same command "
+            "again to resume from the last checkpoint"
+        )
+    return str(error)
+
+
+def failure_exit_status(error: BaseException) -> int:
+    """The exit status for `failure_message`'s error."""
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_SIGNAL_BASE + signal.SIGINT
+    return error.exit_status

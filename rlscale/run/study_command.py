@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
+from rlscale.run.errors import RunError, failure_exit_status, failure_message
 
 STATE_FILE = "study_state.json"
 REPORT_FILE = "REPORT.md"
@@ -120,6 +121,9 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     except (StudyError, ConfigError, FitInputError) as error:
         print(f"rlscale study: error: {error}", file=sys.stderr)
         return 2
+    except (RunError, KeyboardInterrupt) as error:
+        print(f"rlscale study: {failure_message(error, out)}", file=sys.stderr)
+        return failure_exit_status(error)
     print(f"study done: {out / REPORT_FILE}")
     return 0
 

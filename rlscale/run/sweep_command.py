@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from pathlib import Path
 
 from rlscale.config import ConfigError, SweepConfig
-from rlscale.run.errors import EXIT_BAD_INPUT, EXIT_SIGNAL_BASE, Interrupted, WriteFailed
+from rlscale.run.errors import EXIT_BAD_INPUT, RunError, failure_exit_status, failure_message
 
 def add_parser(subparsers) -> None:
     sweep = subparsers.add_parser("sweep", help="train a grid of configs, streaming evals.jsonl")
@@ -77,23 +76,9 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"rlscale sweep: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except WriteFailed as error:
-        print(
-            f"rlscale sweep: {error}; {out} is left resumable with every row written so far: fix the "
-            "cause and run the same command again",
-            file=sys.stderr,
-        )
-        return error.exit_status
-    except Interrupted as error:
-        print(f"rlscale sweep: {error}", file=sys.stderr)
-        return error.exit_status
-    except KeyboardInterrupt:
-        print(
-            f"rlscale sweep: aborted by a second Ctrl-C; the rows written so far are in {out}: run the "
-            "same command again to resume from the last checkpoint",
-            file=sys.stderr,
-        )
-        return EXIT_SIGNAL_BASE + signal.SIGINT
+    except (RunError, KeyboardInterrupt) as error:
+        print(f"rlscale sweep: {failure_message(error, out)}", file=sys.stderr)
+        return failure_exit_status(error)
     _print_summary(out, results)
     if not args.no_fit:
         fitter.fit(final=True)
