@@ -1,5 +1,7 @@
 """Small engine set-ups shared by the engine, agent and distributed tests."""
 
+import json
+
 import jax
 import numpy as np
 
@@ -34,3 +36,17 @@ def relative_difference(a, b) -> float:
     b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
     a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
     return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
+
+
+def toml_value(value) -> str:
+    """A TOML literal (numbers, strings, booleans, lists and inline tables), e.g. for `--set`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} = {toml_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def toml_text(values: dict) -> str:
+    """A TOML document of one `key = value` line per entry of `values` (tables written inline)."""
+    return "".join(f"{key} = {toml_value(value)}\n" for key, value in values.items())

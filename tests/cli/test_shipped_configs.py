@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from rlscale.cli import main
+from rlscale_testing import toml_value
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted([*REPO.glob("fits/**/*.toml"), *REPO.glob("rlscale/configs/*.toml")])
@@ -25,15 +26,6 @@ PHYSICS_PREFIXES = ("brax/", "dmc/")
 # Env steps per evaluation of the shortened run (rounded up to a multiple of num_envs).
 SHORT_EVAL_INTERVAL = 100
 SHORT_EVALUATIONS = 2
-
-
-def _toml_value(value) -> str:
-    """A TOML literal for an override value (numbers, strings, lists and inline tables)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return json.dumps(value)
 
 
 def short_run_overrides(values: dict) -> dict:
@@ -81,7 +73,7 @@ def test_shipped_config_plans_in_full_and_trains_briefly(path, tmp_path, capsys)
     assert "compiled group(s)" in capsys.readouterr().out
 
     overrides = short_run_overrides(tomllib.loads(path.read_text()))
-    flags = [item for key, value in overrides.items() for item in ("--set", f"{key}={_toml_value(value)}")]
+    flags = [item for key, value in overrides.items() for item in ("--set", f"{key}={toml_value(value)}")]
     out = tmp_path / "run"
     status = main(["sweep", str(path), "--out", str(out), "--plain", "--no-fit", *flags])
     assert status == 0, capsys.readouterr().err[-3000:]

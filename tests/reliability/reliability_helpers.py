@@ -15,6 +15,7 @@ import jax
 import numpy as np
 
 from rlscale.config import SweepConfig
+from rlscale_testing import toml_text
 from rlscale.run.checkpoint import FAULT_ENV, PAUSE_ENV
 
 SWEEP_TIMEOUT_S = 900
@@ -38,11 +39,6 @@ TINY_SWEEP = {
     "checkpoint_every_env_steps": 500,
     "checkpoint_every_seconds": 0.0,
 }
-
-def toml_text(values: dict) -> str:
-    """A flat TOML document for a dict of strings, numbers, booleans and lists of numbers."""
-    return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
-
 
 def sweep_command(values: dict, out_dir: Path, *flags: str, config_dir: Path | None = None) -> list[str]:
     """The `rlscale sweep` command line for `values`, its TOML written into `config_dir` (default:

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from reliability_helpers import REPO, TINY_SWEEP, toml_text
+from reliability_helpers import REPO, TINY_SWEEP
+from rlscale_testing import toml_text
 
 from rlscale.cli import main
 from rlscale.config import ConfigError, SweepConfig

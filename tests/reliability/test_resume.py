@@ -17,8 +17,8 @@ from reliability_helpers import (
     eval_rows,
     final_states,
     run_sweep_process,
-    toml_text,
 )
+from rlscale_testing import toml_text
 
 from rlscale.cli import main
 
