@@ -1,8 +1,9 @@
-"""Suite-wide set-up: one persistent XLA compilation cache for the whole test session.
+"""Suite-wide set-up: one persistent XLA compilation cache for the subprocesses of a test session.
 
-Set before any test module imports JAX, and inherited by every subprocess the tests start (`rlscale
-sweep` runs, Ray workers), so a program compiled once in the session is loaded, not recompiled, by
-every later process that builds it. The cache starts empty in each session (CI runs a fresh clone).
+Exported to every subprocess the tests start (`rlscale sweep` runs, Ray workers), so a program that
+one of them compiled is loaded, not recompiled, by every later one. The test process itself does not
+use it (its own in-memory caches serve it, and jaxlib 0.9.2 has been seen to crash serializing a
+large CPU executable into the cache). The cache starts empty in each session (CI runs a fresh clone).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import jax
 import pytest
 
 CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 SESSION_CACHE = Path(os.environ.get(CACHE_VARIABLE) or tempfile.mkdtemp(prefix="rlscale-test-xla-cache-"))
 _OWNS_CACHE = CACHE_VARIABLE not in os.environ
 os.environ[CACHE_VARIABLE] = str(SESSION_CACHE)
+jax.config.update("jax_enable_compilation_cache", False)
 
 
 @pytest.fixture(scope="session")

@@ -69,8 +69,12 @@ def test_every_shipped_config_is_covered():
 
 @pytest.mark.parametrize("path", [_case(path) for path in SHIPPED])
 def test_shipped_config_plans_in_full_and_trains_briefly(path, tmp_path, capsys):
-    assert main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "planned")]) == 0
-    assert "compiled group(s)" in capsys.readouterr().out
+    planned = main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "planned")])
+    captured = capsys.readouterr()
+    assert "compiled group(s)" in captured.out
+    # Paper-scale GPU configs may not fit this machine's memory: then the plan is refused by the
+    # memory guard alone, with its one message.
+    assert planned == 0 or (planned == 2 and "needs an estimated" in captured.err), captured.err
 
     overrides = short_run_overrides(tomllib.loads(path.read_text()))
     flags = [item for key, value in overrides.items() for item in ("--set", f"{key}={toml_value(value)}")]
