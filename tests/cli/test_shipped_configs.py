@@ -1,6 +1,5 @@
 """Every sweep file the repository ships runs: each TOML under fits/ and rlscale/configs/ is planned in
-full (`rlscale sweep --dry-run`), then trained for a few hundred env steps through `rlscale sweep`
-(both in this process, through the command's entry point), with a
+full (`rlscale sweep --dry-run`), then trained for a few hundred env steps through `rlscale sweep`, with a
 checkpoint mid-run, on its own env, agent and network, with the grid cut to one config per compiled
 shape (`--set` overrides). A shipped config can therefore never be one that crashes.
 
@@ -12,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -26,6 +27,7 @@ PHYSICS_PREFIXES = ("brax/", "dmc/")
 # Env steps per evaluation of the shortened run (rounded up to a multiple of num_envs).
 SHORT_EVAL_INTERVAL = 100
 SHORT_EVALUATIONS = 2
+PHYSICS_TIMEOUT_S = 1800
 
 
 def short_run_overrides(values: dict) -> dict:
@@ -67,22 +69,35 @@ def test_every_shipped_config_is_covered():
     assert any(path.parts[-2] == "configs" for path in SHIPPED)
 
 
+def _sweep(path: Path, args: list[str], capsys) -> tuple[int, str, str]:
+    """`rlscale sweep PATH ARGS`: in this process for pure-JAX files (fast), in a fresh process for
+    physics files (each compiles large programs; one process per file keeps their memory apart)."""
+    if tomllib.loads(path.read_text()).get("env", "pendulum").startswith(PHYSICS_PREFIXES):
+        result = subprocess.run(
+            [sys.executable, "-m", "rlscale.cli", "sweep", str(path), *args], cwd=REPO,
+            capture_output=True, text=True, timeout=PHYSICS_TIMEOUT_S,
+        )
+        return result.returncode, result.stdout, result.stderr
+    status = main(["sweep", str(path), *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 @pytest.mark.parametrize("path", [_case(path) for path in SHIPPED])
 def test_shipped_config_plans_in_full_and_trains_briefly(path, tmp_path, capsys):
-    planned = main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "planned")])
-    captured = capsys.readouterr()
-    assert "compiled group(s)" in captured.out
+    planned, out, err = _sweep(path, ["--dry-run", "--out", str(tmp_path / "planned")], capsys)
+    assert "compiled group(s)" in out
     # Paper-scale GPU configs may not fit this machine's memory: then the plan is refused by the
     # memory guard alone, with its one message.
-    assert planned == 0 or (planned == 2 and "needs an estimated" in captured.err), captured.err
+    assert planned == 0 or (planned == 2 and "needs an estimated" in err), err
 
     overrides = short_run_overrides(tomllib.loads(path.read_text()))
     flags = [item for key, value in overrides.items() for item in ("--set", f"{key}={toml_value(value)}")]
-    out = tmp_path / "run"
-    status = main(["sweep", str(path), "--out", str(out), "--plain", "--no-fit", *flags])
-    assert status == 0, capsys.readouterr().err[-3000:]
-    rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
+    run_dir = tmp_path / "run"
+    status, _, err = _sweep(path, ["--out", str(run_dir), "--plain", "--no-fit", *flags], capsys)
+    assert status == 0, err[-3000:]
+    rows = [json.loads(line) for line in (run_dir / "evals.jsonl").read_text().splitlines()]
     assert len(rows) == SHORT_EVALUATIONS * len({row["config_id"] for row in rows})
     assert all(math.isfinite(row["return"]) and row["diverged_at_env_step"] is None for row in rows)
-    state = json.loads((out / "checkpoints" / "state.json").read_text())
+    state = json.loads((run_dir / "checkpoints" / "state.json").read_text())
     assert all(entry["done"] for entry in state["groups"].values())
