@@ -20,10 +20,11 @@ import jax
 import numpy as np
 
 from benchmarks.common import SIZES, BenchSize
-from rlscale.agents import ALGORITHMS
-from rlscale.agents.sac.networks import NetworkConfig
-from rlscale.engine.loop import GroupSpec, get_trainer
-from rlscale.engine.types import HyperParams
+from rlscale.agents import agent_names
+from rlscale.agents.core import HyperParams
+from rlscale.agents.spec import NetworkConfig
+from rlscale.engine.loop import get_trainer
+from rlscale.engine.spec import GroupSpec
 
 GROUP_SIZES = (1, 8)
 PQL_NUM_ENVS = 16
@@ -40,7 +41,7 @@ def measure(algo: str, num_configs: int, size: BenchSize) -> dict:
     network = NetworkConfig(hidden_width=size.hidden_width, hidden_depth=2)
     num_envs = PQL_NUM_ENVS if algo == "pql" else size.num_envs
     utd = 1.0 / num_envs
-    options = () if algo == "sac" else (("actor_network", network),)
+    options = () if algo == "sac" else (("actor_hidden_depth", 2), ("actor_hidden_width", size.hidden_width))
     spec = GroupSpec(
         env=size.env,
         algo=algo,
@@ -87,7 +88,7 @@ def measure(algo: str, num_configs: int, size: BenchSize) -> dict:
 
 def run(size: BenchSize) -> list[dict]:
     """One row per (algorithm, K in GROUP_SIZES)."""
-    return [measure(algo, k, size) for algo in ALGORITHMS for k in GROUP_SIZES]
+    return [measure(algo, k, size) for algo in agent_names() for k in GROUP_SIZES]
 
 
 if __name__ == "__main__":

@@ -14,10 +14,11 @@ import time
 import jax
 import numpy as np
 
+from rlscale.agents.core import HyperParams
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.loop import GroupSpec, get_trainer
-from rlscale.engine.types import HyperParams
+from rlscale.engine.loop import get_trainer
+from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
 
 
@@ -235,7 +236,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     start = time.perf_counter()
     sweep = sweep_config(size, configs, env_steps)
     (group,) = make_plan(sweep).groups
-    hparams = group.hparams(sweep.discount, sweep.tau)
+    hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
     (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
     state = init(hparams)

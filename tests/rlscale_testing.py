@@ -3,9 +3,9 @@
 import jax
 import numpy as np
 
-from rlscale.agents.sac.networks import NetworkConfig
-from rlscale.engine.loop import GroupSpec
-from rlscale.engine.types import HyperParams
+from rlscale.agents.core import HyperParams, single_config_context
+from rlscale.agents.spec import NetworkConfig
+from rlscale.engine.spec import GroupSpec
 
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
 
@@ -34,3 +34,14 @@ def relative_difference(a, b) -> float:
     b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
     a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
     return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
+
+
+def jit_update(agent):
+    """`agent.update` of one config updated on its own (its `due` flags are the group's), jitted:
+    update(state, batch, mask, hparams, rng, env_step=0) -> (state, metrics)."""
+
+    def update(state, batch, mask, hparams, rng, env_step=0):
+        context = single_config_context(agent, state, hparams, env_step)
+        return agent.update(state, batch, mask, hparams, rng, context)
+
+    return jax.jit(update)

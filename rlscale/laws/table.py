@@ -69,7 +69,8 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
 
     The copy has the required columns with numeric dtypes (float64 for `utd`,
     `learning_rate`, `return`; int64 for `batch_size`, `seed`, `env_step`), `suite` and `env` as
-    strings, and keeps `model_size` and `diverged_at_env_step` when present.
+    strings, and keeps `model_size` and `diverged_at_env_step` when present. Rows without a return
+    at or after their config's `diverged_at_env_step` are dropped.
 
     Raises:
         FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
@@ -87,6 +88,12 @@ def validate_table(table: pd.DataFrame) -> pd.DataFrame:
         )
     if len(table) == 0:
         raise FitInputError("the table has no rows")
+    if "diverged_at_env_step" in table.columns:
+        # An evaluation of a diverged config may have no return (it was not finite); its curves
+        # stop at the divergence anyway (crossings.build_config_curves), so such rows are dropped.
+        diverged_at = pd.to_numeric(table["diverged_at_env_step"], errors="coerce")
+        env_step = pd.to_numeric(table["env_step"], errors="coerce")
+        table = table[~(table["return"].isna() & (env_step >= diverged_at))]
     optional = [column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS) if column in table.columns]
     clean = table.loc[:, list(REQUIRED_COLUMNS) + optional].copy()
     clean["suite"] = clean["suite"].astype(str)

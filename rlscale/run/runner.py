@@ -21,6 +21,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from rlscale.agents import build_agent_options
+from rlscale.agents.spec import options_dict
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.engine import schedule
 from rlscale.engine.sharding import get_group_trainer
@@ -234,7 +236,7 @@ def _run_group(
 ):
     env_spec = get_spec(config.env, **config.env_options)
     trainer = get_group_trainer(group.spec)
-    hparams = group.hparams(config.discount, config.tau)
+    hparams = group.hparams(config.discount, config.resolved_tau)
     num_configs = len(group.configs)
     if checkpoints.group_entry(index) is None:
         state = trainer.init(hparams)
@@ -262,6 +264,10 @@ def _run_group(
         chunk_start = time.perf_counter()
         state, stats = trainer.train_chunk(state, iterations)
         returns = np.asarray(trainer.evaluate(state, eval_index), np.float64)
+        finite_returns = np.isfinite(returns)
+        if not finite_returns.all():
+            # A non-finite evaluation marks the config diverged here (no NaN return is written).
+            state = trainer.mark_diverged(state, ~finite_returns)
         chunk_grad_steps = np.asarray(stats.grad_steps, np.int64)
         grad_steps += chunk_grad_steps
         executed_slots += int(stats.executed_slots)
@@ -269,6 +275,8 @@ def _run_group(
         env_step = (eval_index + 1) * config.eval_interval
         diverged_iteration = np.asarray(state.diverged_iteration)
         diverged_ids = [run.config_id for k, run in enumerate(group.configs) if diverged_iteration[k] >= 0]
+        reset_env_steps = _reset_env_steps(state)
+        agent_options = json.dumps(config.agent, sort_keys=True)
         wall_time = sweep_clock()
         rows = [
             {
@@ -283,7 +291,7 @@ def _run_group(
                 "seed": run.seed,
                 "env_step": env_step,
                 "grad_step": int(grad_steps[k]),
-                "return": float(returns[k]),
+                "return": float(returns[k]) if finite_returns[k] else None,
                 "wall_time_s": round(wall_time, 3),
                 "model_size": group.parameter_count,
                 "diverged_at_env_step": (
@@ -291,13 +299,15 @@ def _run_group(
                     if diverged_iteration[k] >= 0
                     else None
                 ),
+                "agent_options": agent_options,
+                "reset_env_steps": reset_env_steps[k],
             }
             for k, run in enumerate(group.configs)
         ]
         store.append(rows)
         rows_written += len(rows)
         fault_point("eval_rows_written")
-        best_return = max(best_return, float(np.nanmax(returns)))
+        best_return = max(best_return, float(np.max(returns, where=finite_returns, initial=-np.inf)))
         elapsed = time.perf_counter() - group_start
         done = eval_index + 1 == num_evals
         due = (
@@ -336,10 +346,18 @@ def _run_group(
     return _done_result(index, group, checkpoints.counters(index))
 
 
+def _reset_env_steps(state) -> list[list[int]]:
+    """Per config of the group: the env steps at which its agent was reset so far."""
+    recorded = np.asarray(state.reset_env_steps)
+    return [[int(step) for step in steps if step >= 0] for steps in recorded]
+
+
 def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:
-    """manifest.json: the exact config, the plan, package versions, JAX backend/devices, git rev."""
+    """manifest.json: the exact config, the agent's full options (preset and `[agent]`), the plan,
+    package versions, JAX backend/devices, git rev."""
     manifest = {
         "config": config.to_dict(),
+        "agent_options": options_dict(build_agent_options(config.algo, config.agent)),
         "plan": plan.summary(),
         "parameter_count": plan.parameter_count,
         "model_sizes": [

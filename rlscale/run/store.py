@@ -32,6 +32,8 @@ COLUMNS = (
     "wall_time_s",
     "model_size",
     "diverged_at_env_step",
+    "agent_options",
+    "reset_env_steps",
 )
 
 
