@@ -61,8 +61,8 @@ def build_options(options_class: type, values: Mapping[str, Any], prefix: str = 
     """An `options_class` instance from `values`, and every problem found (then the instance is None).
 
     Unknown names, values of the wrong type (a TOML list where a tuple of ints is expected is
-    accepted; an int where a float is expected is converted) and the instance's own `validate()`
-    errors are all reported, each prefixed with `prefix.<option>`.
+    accepted; an int where a float is expected is converted) and the `validate()` errors of the
+    well-typed values are all reported, each prefixed with `prefix.<option>`.
     """
     fields = {f.name: f for f in dataclasses.fields(options_class)}
     hints = typing.get_type_hints(options_class)
@@ -79,10 +79,10 @@ def build_options(options_class: type, values: Mapping[str, Any], prefix: str = 
                 errors.append(f"{prefix}.{name} must be {error}, got {value!r}")
             else:
                 coerced[name] = converted
-    if errors:
-        return None, errors
+    # The well-typed options are range-checked too (the others keep their presets meanwhile), so
+    # every problem is reported at once.
     options = options_class(**coerced)
-    errors = [f"{prefix}.{message}" for message in options.validate()]
+    errors += [f"{prefix}.{message}" for message in options.validate()]
     return (None, errors) if errors else (options, [])
 
 

@@ -43,8 +43,7 @@ def test_algo_and_agent_options_validate_without_importing_jax():
         "import rlscale.config\n"
         "assert agent_names() == ('sac', 'bro', 'pql')\n"
         "errors = option_errors('bro', {'reset_schedule': 'weekly', 'bogus': 1})\n"
-        "assert len(errors) == 1 and 'bogus' in errors[0], errors\n"
-        "assert 'reset_schedule' in option_errors('bro', {'reset_schedule': 'weekly'})[0]\n"
+        "assert len(errors) == 2 and 'bogus' in errors[0] and 'reset_schedule' in errors[1], errors\n"
         "assert 'jax' not in sys.modules, 'importing the registry imported JAX'\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -59,15 +58,9 @@ def test_agent_table_of_a_sweep_file_is_validated_with_everything_else(tmp_path)
     )
     with pytest.raises(ConfigError) as raised:
         SweepConfig.from_toml(path)
-    # Type errors are reported first (as for the other fields); then range errors of the rest.
-    text = str(raised.value)
-    assert "agent: unknown option 'resets'" in text and "agent.std_multiplier must be a number" in text
-    path.write_text(
-        'algo = "bro"\nnum_envs = 0\n\n[agent]\nreset_schedule = "weekly"\nreset_at_env_steps = [50, 10]\n'
-    )
-    with pytest.raises(ConfigError) as raised:
-        SweepConfig.from_toml(path)
     messages = raised.value.errors
+    assert "agent: unknown option 'resets'" in messages[0]
+    assert "agent.std_multiplier must be a number, got 'big'" in messages
     assert any(m.startswith("agent.reset_schedule must be one of") for m in messages)
     assert any(m.startswith("agent.reset_at_env_steps must be a non-empty increasing") for m in messages)
     assert any(m.startswith("num_envs must be >= 1") for m in messages)
