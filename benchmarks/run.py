@@ -254,11 +254,11 @@ def markdown(report: dict) -> str:
             "**Agents** (benchmarks/agents_throughput.py, one timed chunk after warm-up chunks; UTD 1 per "
             "transition, PQL with 16 envs per config):",
             "",
-            "| algo | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
-            "|---|---|---|---|---|---|---|",
+            "| algo | variant | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {row['algo']} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
+            f"| {row['algo']} | {row.get('variant', 'preset')} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
             f"{row['updates_per_s']:.0f} | {row['env_steps_per_s']:.0f} | {row['compile_and_warmup_s']:.1f} |"
             for row in results["agents"]
         ]
