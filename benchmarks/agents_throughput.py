@@ -2,7 +2,8 @@
 
 For each agent and K, one group trains on `size.env` with K configs that differ in learning
 rate, batch size and seed (UTD 1, so slots are never skipped): chunks of `size.eval_interval` env
-steps compile and fill the replay past learning_starts, then one more such chunk is timed.
+steps compile and fill the replay past learning_starts, then `size.throughput_repetitions` more
+such chunks are timed one by one and the median chunk reported.
 Actor and critic both use `size.hidden_width` with 2 hidden layers (BRO: 2 residual blocks).
 PQL runs 16 envs per config with UTD 1/16 (one critic update per iteration), as PQL collects
 from many envs per update. Every agent runs its preset; BRO also with a scalar critic
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 import sys
 import time
 from typing import Any
@@ -75,7 +77,8 @@ def _hparams(size: BenchSize, num_configs: int, utd: float) -> HyperParams:
 
 
 def measure(algo: str, num_configs: int, size: BenchSize, variant: str = "preset", options: tuple = ()) -> dict:
-    """Updates per second (all configs together) of one timed chunk, after warm-up chunks of the same length."""
+    """Updates per second (all configs together) of the median timed chunk, after warm-up chunks of
+    the same length."""
     network = NetworkConfig(hidden_width=size.hidden_width, hidden_depth=2)
     num_envs = PQL_NUM_ENVS if algo == "pql" else size.num_envs
     utd = 1.0 / num_envs
@@ -108,11 +111,14 @@ def measure(algo: str, num_configs: int, size: BenchSize, variant: str = "preset
         state, _ = trainer.train_chunk(state, iterations)
     jax.block_until_ready(state)
     compile_and_warmup_s = time.perf_counter() - start
-    start = time.perf_counter()
-    state, stats = trainer.train_chunk(state, iterations)
-    jax.block_until_ready(state)
-    seconds = time.perf_counter() - start
-    updates = int(np.asarray(stats.grad_steps).sum())
+    samples = []
+    for _ in range(size.throughput_repetitions):
+        start = time.perf_counter()
+        state, stats = trainer.train_chunk(state, iterations)
+        jax.block_until_ready(state)
+        samples.append(time.perf_counter() - start)
+    seconds = statistics.median(samples)
+    updates = int(np.asarray(stats.grad_steps).sum())  # the same in every timed chunk (UTD 1)
     return {
         "benchmark": "agents_throughput",
         "size": size.name,
@@ -124,6 +130,7 @@ def measure(algo: str, num_configs: int, size: BenchSize, variant: str = "preset
         "parameter_count": trainer.agent.parameter_count(),
         "updates": updates,
         "seconds": round(seconds, 4),
+        "repetitions": size.throughput_repetitions,
         "updates_per_s": updates / seconds,
         "env_steps_per_s": num_configs * iterations * num_envs / seconds,
         "compile_and_warmup_s": round(compile_and_warmup_s, 2),

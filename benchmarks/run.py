@@ -251,8 +251,9 @@ def markdown(report: dict) -> str:
     if "agents" in results:
         lines += [
             "",
-            "**Agents** (benchmarks/agents_throughput.py, one timed chunk after warm-up chunks; UTD 1 per "
-            "transition, PQL with 16 envs per config):",
+            "**Agents** (benchmarks/agents_throughput.py, median of timed chunks after warm-up chunks; UTD 1 "
+            "per transition, PQL with 16 envs per config; \"per-config branch\": BRO's resets / PQL's delayed "
+            "actor update decided per config inside the vmap instead of at group level):",
             "",
             "| algo | variant | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
             "|---|---|---|---|---|---|---|---|",
