@@ -120,7 +120,9 @@ class HyperParams:
         )
 
     @classmethod
-    def single(cls, learning_rate: float = 3e-4, batch_size: int = 256, discount: float = 0.99, tau: float = 0.005) -> "HyperParams":
+    def single(
+        cls, learning_rate: float = 3e-4, batch_size: int = 256, discount: float = 0.99, tau: float = 0.005
+    ) -> "HyperParams":
         """Scalar hyperparameters of one config (for shape evaluation and direct agent calls)."""
         return cls(
             learning_rate=jnp.float32(learning_rate),

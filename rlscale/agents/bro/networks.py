@@ -28,7 +28,9 @@ SHIFT_INIT_SCALE = 0.01
 """Orthogonal init scale of the optimistic actor's shift head (BRO: scale_means 0.01)."""
 
 
-def _dense(features: int, scale: float = HIDDEN_INIT_SCALE, use_bias: bool = True, name: str | None = None) -> nn.Dense:
+def _dense(
+    features: int, scale: float = HIDDEN_INIT_SCALE, use_bias: bool = True, name: str | None = None
+) -> nn.Dense:
     return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale), use_bias=use_bias, name=name)
 
 
