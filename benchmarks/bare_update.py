@@ -22,8 +22,8 @@ import jax.numpy as jnp
 
 from benchmarks.common import BenchSize, clear_compile_caches, compile_group, sweep_config
 from rlscale.agents import make_agent
+from rlscale.agents.core import Transition, single_config_context
 from rlscale.config import RunConfig
-from rlscale.engine.types import Transition
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
 
@@ -41,7 +41,7 @@ def _median_seconds(fn, state, repetitions: int) -> tuple[float, object]:
 
 def _engine_updates_per_s(size: BenchSize, sweep, group) -> float:
     """Median gradient updates/s of rlscale's train_chunk (all K configs together)."""
-    hparams = group.hparams(sweep.discount, sweep.tau)
+    hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = size.bare_updates // (size.bare_utd * size.num_envs)
     (init, train_chunk, _), _, _ = compile_group(group.spec, hparams, iterations)
     seconds, _ = _median_seconds(lambda state: train_chunk(state)[0], init(hparams), size.throughput_repetitions)
@@ -53,7 +53,7 @@ def _bare_updates_per_s(size: BenchSize, sweep, group) -> float:
     spec = group.spec
     env_spec = get_spec(sweep.env)
     agent = make_agent(spec.algo, env_spec.observation_size, env_spec.action_size, spec.network)
-    hparams = group.hparams(sweep.discount, sweep.tau)
+    hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     num_configs, batch_size = spec.num_configs, spec.max_batch_size
     keys = jax.random.split(jax.random.PRNGKey(0), 5)
     rows = (num_configs, batch_size)
@@ -72,7 +72,9 @@ def _bare_updates_per_s(size: BenchSize, sweep, group) -> float:
             agents, rng = carry
             rng, step_rng = jax.random.split(rng)
             update_rngs = jax.random.split(step_rng, num_configs)
-            agents, _ = jax.vmap(agent.update)(agents, batch, mask, hparams, update_rngs)
+            agents, _ = jax.vmap(
+                lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))
+            )(agents, batch, mask, hparams, update_rngs)
             return (agents, rng), None
 
         return jax.lax.scan(body, carry, None, length=size.bare_updates)[0]

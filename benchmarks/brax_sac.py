@@ -77,7 +77,7 @@ def train_brax(size: BenchSize, config: RunConfig) -> dict:
         num_eval_envs=size.eval_episodes,
         learning_rate=config.learning_rate,
         discounting=defaults.discount,
-        tau=defaults.tau,
+        tau=defaults.resolved_tau,
         seed=config.seed,
         batch_size=config.batch_size,
         grad_updates_per_step=round(config.utd * size.num_envs),

@@ -14,10 +14,11 @@ import time
 import jax
 import numpy as np
 
+from rlscale.agents.core import HyperParams
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.loop import GroupSpec, get_trainer
-from rlscale.engine.types import HyperParams
+from rlscale.engine.loop import get_trainer
+from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
 from rlscale.run.chunks import train_chunks
 
@@ -237,7 +238,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     start = time.perf_counter()
     sweep = sweep_config(size, configs, env_steps)
     (group,) = make_plan(sweep).groups
-    hparams = group.hparams(sweep.discount, sweep.tau)
+    hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
     (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
     state = init(hparams)
@@ -246,7 +247,9 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     executed_slots = 0
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
-    chunks = train_chunks(train_chunk, evaluate, state, range(env_steps // sweep.eval_interval))
+    chunks = train_chunks(
+        train_chunk, evaluate, state, range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged
+    )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
         executed_slots += chunk.executed_slots

@@ -23,7 +23,7 @@ def run(size: BenchSize) -> dict:
     for num_configs in size.compile_group_sizes:
         sweep = sweep_config(size, bench_configs(size, num_configs), size.env_steps)
         (group,) = make_plan(sweep).groups
-        hparams = group.hparams(sweep.discount, sweep.tau)
+        hparams = group.hparams(sweep.discount, sweep.resolved_tau)
         wall, cpu = [], []
         for _ in range(size.compile_repetitions):
             clear_compile_caches()

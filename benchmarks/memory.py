@@ -49,7 +49,7 @@ def run(size: BenchSize, sweep: dict) -> dict:
     config = sweep_config(size, bench_configs(size, 1), size.env_steps)
     plan = make_plan(config)
     (group,) = plan.groups
-    state = jax.eval_shape(get_trainer(group.spec).init, group.hparams(config.discount, config.tau))
+    state = jax.eval_shape(get_trainer(group.spec).init, group.hparams(config.discount, config.resolved_tau))
     replay_bytes = _shape_bytes(state.replay.data)
     device_bytes = device_memory_bytes()
     per_config = plan.memory_bytes(group)

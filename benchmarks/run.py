@@ -251,14 +251,15 @@ def markdown(report: dict) -> str:
     if "agents" in results:
         lines += [
             "",
-            "**Agents** (benchmarks/agents_throughput.py, one timed chunk after warm-up chunks; UTD 1 per "
-            "transition, PQL with 16 envs per config):",
+            "**Agents** (benchmarks/agents_throughput.py, median of timed chunks after warm-up chunks; UTD 1 "
+            "per transition, PQL with 16 envs per config; \"per-config branch\": BRO's resets / PQL's delayed "
+            "actor update decided per config inside the vmap instead of at group level):",
             "",
-            "| algo | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
-            "|---|---|---|---|---|---|---|",
+            "| algo | variant | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {row['algo']} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
+            f"| {row['algo']} | {row.get('variant', 'preset')} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
             f"{row['updates_per_s']:.0f} | {row['env_steps_per_s']:.0f} | {row['compile_and_warmup_s']:.1f} |"
             for row in results["agents"]
         ]

@@ -1,7 +1,8 @@
 """What a user writes: a `SweepConfig`, read from TOML or built in Python, validated in full.
 
 Validation collects every problem at once, each naming the field, its value and the allowed range,
-and raises one `ConfigError` before anything is compiled or written.
+and raises one `ConfigError` before anything is compiled or written. The agent (`algo`) and its
+options (`[agent]`) are checked against the JAX-free agent registry.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from rlscale.agents import ALGORITHMS
+from rlscale.agents import registry
 
 AXES = ("utd", "batch_size", "learning_rate", "seed")
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
@@ -54,7 +55,11 @@ class SweepConfig:
     env_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Options passed to the env constructor, e.g. {backend = "mjx"} for brax envs."""
     algo: str = "sac"
-    """Agent: one of rlscale.agents.ALGORITHMS."""
+    """Agent: a name of the agent registry (rlscale.agents.agent_names(): sac, bro, pql)."""
+    agent: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """Options of the agent over its preset, the sweep file's `[agent]` table (e.g.
+    {reset_schedule = "env_steps"} for BRO); the options and presets are documented in each agent's
+    options module (rlscale/agents/<algo>/options.py). Static: part of every group's compile key."""
     utd: list[float] = dataclasses.field(default_factory=lambda: [1.0])
     """Grid axis: updates-to-data ratios sigma (gradient updates per env transition), > 0, <= 64."""
     batch_size: list[int] = dataclasses.field(default_factory=lambda: [256])
@@ -90,8 +95,9 @@ class SweepConfig:
     hidden_width and hidden_depth. Each size is planned into its own compiled groups."""
     discount: float = 0.99
     """Discount factor gamma, in (0, 1]."""
-    tau: float = 0.005
-    """Polyak rate of the target critic, in (0, 1]."""
+    tau: float | None = None
+    """Polyak rate of the target critic, in (0, 1]; unset: the agent's preset (SAC and BRO 0.005,
+    PQL 0.05)."""
     max_group_size: int = 64
     """Most configs one compiled group trains together."""
     max_wasted_fraction: float = 0.5
@@ -145,7 +151,11 @@ class SweepConfig:
             raise ConfigError([f"config file {str(path)!r} does not exist"]) from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError([f"config file {str(path)!r} is not valid TOML: {error}"]) from None
-        values.update(parse_overrides(overrides))
+        for key, value in parse_overrides(overrides).items():
+            if isinstance(value, dict) and isinstance(values.get(key), dict):
+                values[key] = {**values[key], **value}  # `agent.x=1` changes one option
+            else:
+                values[key] = value
         return cls.from_dict(values)
 
     def validate(self) -> None:
@@ -172,7 +182,10 @@ class SweepConfig:
                 get_spec(self.env, **self.env_options)
             except ValueError as error:
                 errors.append(f"env_options: {error}")
-        check(self.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {self.algo!r}", "algo")
+        algos = registry.agent_names()
+        check(self.algo in algos, f"algo must be one of {algos}, got {self.algo!r}", "algo")
+        if "algo" not in skip and "agent" not in skip:
+            errors.extend(registry.option_errors(self.algo, self.agent))
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
             check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
@@ -246,7 +259,7 @@ class SweepConfig:
         check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}", "hidden_width")
         check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}", "hidden_depth")
         check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}", "discount")
-        check(0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}", "tau")
+        check(self.tau is None or 0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}", "tau")
         check(
             self.max_group_size >= 1,
             f"max_group_size must be >= 1, got {self.max_group_size}",
@@ -273,6 +286,19 @@ class SweepConfig:
             "config_axis",
         )
         return errors
+
+    @property
+    def resolved_tau(self) -> float:
+        """`tau`, or the agent's preset when unset."""
+        if self.tau is not None:
+            return self.tau
+        return registry.get_entry(self.algo).tau
+
+    def agent_options(self) -> tuple[tuple[str, Any], ...]:
+        """The `[agent]` options as sorted, hashable (name, value) pairs (lists become tuples), as a
+        group's compile key holds them. Call on a validated config."""
+        built = registry.build_agent_options(self.algo, self.agent)
+        return tuple(sorted((name, getattr(built, name)) for name in self.agent))
 
     def model_size_list(self) -> list[tuple[int, int]]:
         """The sweep's model sizes as (hidden_width, hidden_depth), in `model_sizes` order (the one
@@ -318,21 +344,31 @@ class SweepConfig:
             # Absent when unused, so manifests (and resumption checks) of single-size sweeps read
             # as before the axis existed.
             del values["model_sizes"]
+        if not values["agent"]:
+            del values["agent"]  # likewise for sweeps without agent options
+        if values["tau"] is None and values["algo"] in registry.agent_names():
+            values["tau"] = self.resolved_tau  # the rate the sweep trains with
         return values
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
-    """['utd=[1,2]', 'env_steps=5000'] -> {'utd': [1, 2], 'env_steps': 5000} (values in TOML syntax,
-    bare words taken as strings)."""
+    """['utd=[1,2]', 'env_steps=5000', 'agent.reset_schedule=none'] -> {'utd': [1, 2],
+    'env_steps': 5000, 'agent': {'reset_schedule': 'none'}} (values in TOML syntax, bare words
+    taken as strings; `table.key` sets one key of a table field)."""
     values = {}
     for item in overrides:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError([f"override {item!r} must look like key=value"])
         try:
-            values[key.strip()] = tomllib.loads(f"v = {text}")["v"]
+            value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
-            values[key.strip()] = text
+            value = text
+        table, dot, name = key.strip().partition(".")
+        if dot:
+            values.setdefault(table, {})[name] = value
+        else:
+            values[table] = value
     return values
 
 
@@ -350,7 +386,7 @@ def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
     if kind == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
         return (value, None) if ok else (None, f"{key} must be an integer, got {value!r}")
-    if kind == "float":
+    if kind in ("float", "float | None"):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return (float(value), None) if ok else (None, f"{key} must be a number, got {value!r}")
     if kind == "bool":

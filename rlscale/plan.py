@@ -16,11 +16,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from rlscale.agents import make_agent
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.core import HyperParams
+from rlscale.agents.spec import NetworkConfig
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.loop import GroupSpec
-from rlscale.engine.types import HyperParams
+from rlscale.engine.spec import GroupSpec
 from rlscale.envs.registry import get_spec
 
 FLOAT_BYTES = 4
@@ -165,8 +165,11 @@ def make_plan(config: SweepConfig) -> Plan:
     # and the agent's parameter count.
     sizes = list(dict.fromkeys(_size(run) for run in runs))
     networks = {size: NetworkConfig(size[0], size[1], config.layer_norm) for size in sizes}
+    agent_options = config.agent_options()
     parameter_counts = {
-        size: make_agent(config.algo, env_spec.observation_size, env_spec.action_size, network).parameter_count()
+        size: make_agent(
+            config.algo, env_spec.observation_size, env_spec.action_size, network, **dict(agent_options)
+        ).parameter_count()
         for size, network in networks.items()
     }
 
@@ -194,6 +197,7 @@ def make_plan(config: SweepConfig) -> Plan:
                 env_options=tuple(sorted(config.env_options.items())),
                 algo=config.algo,
                 network=networks[_size(members[0])],
+                agent_options=agent_options,
                 num_configs=len(members),
                 num_envs=config.num_envs,
                 buffer_capacity=config.buffer_capacity,

@@ -5,9 +5,9 @@ import json
 import jax
 import numpy as np
 
-from rlscale.agents.sac.networks import NetworkConfig
-from rlscale.engine.loop import GroupSpec
-from rlscale.engine.types import HyperParams
+from rlscale.agents.core import HyperParams, single_config_context
+from rlscale.agents.spec import NetworkConfig
+from rlscale.engine.spec import GroupSpec
 
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
 
@@ -50,3 +50,14 @@ def toml_value(value) -> str:
 def toml_text(values: dict) -> str:
     """A TOML document of one `key = value` line per entry of `values` (tables written inline)."""
     return "".join(f"{key} = {toml_value(value)}\n" for key, value in values.items())
+
+
+def jit_update(agent):
+    """`agent.update` of one config updated on its own (its `due` flags are the group's), jitted:
+    update(state, batch, mask, hparams, rng, env_step=0) -> (state, metrics)."""
+
+    def update(state, batch, mask, hparams, rng, env_step=0):
+        context = single_config_context(agent, state, hparams, env_step)
+        return agent.update(state, batch, mask, hparams, rng, context)
+
+    return jax.jit(update)

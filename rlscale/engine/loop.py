@@ -1,18 +1,22 @@
 """The jitted core: K configs trained together in one compiled program. No I/O here.
 
-A `GroupSpec` holds everything that decides array shapes (the compile key). A `GroupTrainer` turns
-it into three jitted functions:
+A `GroupSpec` (engine/spec.py) holds everything that decides array shapes (the compile key). A
+`GroupTrainer` turns it into jitted functions:
 
 - `init(hparams) -> GroupState` for K configs (HyperParams fields of shape [K]);
 - `train_chunk(state, num_iterations) -> (state, ChunkStats)`: a `lax.scan` of env-clock iterations;
-- `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config.
+- `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config;
+- `mark_diverged(state, diverged bool[K]) -> state`: freezes configs whose evaluation was not finite.
+
+The agent is anything satisfying `rlscale.agents.core.Agent`. Before each update slot the engine
+evaluates the agent's per-config `due` flags and reduces them over the configs that update in the
+slot (outside the vmap), so the agent's optional work is a real `cond` on a group-level flag.
 
 Trainers are cached per spec (`get_trainer`), so every group with the same spec reuses one compile.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import flax.struct
@@ -20,42 +24,14 @@ import jax
 import jax.numpy as jnp
 
 from rlscale.agents import make_agent
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.core import RESET_METRIC, HyperParams, Transition, UpdateContext, where_tree
+from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.engine import replay, schedule
-from rlscale.engine.types import HyperParams, Transition
+from rlscale.engine.spec import GroupSpec
 from rlscale.envs.registry import make_env
 
-
-@dataclasses.dataclass(frozen=True)
-class GroupSpec:
-    """Static, hashable description of a compiled group: changing any field recompiles."""
-
-    env: str
-    """Registry name of the environment."""
-    env_options: tuple[tuple[str, str | int | float | bool], ...] = ()
-    """Sorted (name, value) options passed to `make_env`."""
-    algo: str = "sac"
-    network: NetworkConfig = NetworkConfig()
-    agent_options: tuple[tuple[str, object], ...] = ()
-    """Sorted (name, value) static agent options passed to `make_agent` (e.g. BRO's reset_interval)."""
-    num_configs: int = 1
-    """K: configs trained side by side."""
-    num_envs: int = 1
-    """Parallel environments per config; one iteration collects num_envs transitions per config."""
-    buffer_capacity: int = 100_000
-    """Replay capacity per config, in transitions (a multiple of num_envs)."""
-    max_batch_size: int = 256
-    """Padded batch size: the largest batch size in the group."""
-    update_slots: int = 1
-    """Gradient-update slots per iteration: ceil(max utd * num_envs)."""
-    learning_starts: int = 1000
-    """Env steps per config of uniform-random actions before the first update."""
-    eval_episodes: int = 5
-    """Deterministic-policy episodes per evaluation, run in parallel."""
-    config_axis: str = "vmap"
-    """How the K configs' agent computations are batched: "vmap" (one vectorized program, the
-    throughput choice on accelerators) or "map" (a sequential `lax.map` over configs inside the same
-    compiled program: each config runs exactly the computation it would run alone)."""
+MAX_RECORDED_RESETS = 64
+"""Agent resets recorded per config (`GroupState.reset_env_steps`); later ones are counted only."""
 
 
 @flax.struct.dataclass
@@ -77,6 +53,11 @@ class GroupState:
     eval_rng: jax.Array
     iteration: jax.Array
     """i32[K], equal for all configs (lockstep): iterations done (env steps per config / num_envs)."""
+    reset_env_steps: jax.Array
+    """i32[K, MAX_RECORDED_RESETS]: env steps at which the config's agent reset itself (reported
+    by the agent's RESET_METRIC), in order; -1 after the last."""
+    num_resets: jax.Array
+    """i32[K]: resets of the config's agent so far."""
 
 
 @flax.struct.dataclass
@@ -85,16 +66,6 @@ class ChunkStats:
     """i32[K]: gradient updates each config applied during the chunk."""
     executed_slots: jax.Array
     """i32: update slots the group computed during the chunk (for the wasted-work fraction)."""
-
-
-def _where_tree(condition: jax.Array, on_true, on_false):
-    """Select between two pytrees with a condition broadcast against each leaf's leading axes."""
-
-    def select(a, b):
-        c = condition.reshape(condition.shape + (1,) * (a.ndim - condition.ndim))
-        return jnp.where(c, a, b)
-
-    return jax.tree_util.tree_map(select, on_true, on_false)
 
 
 def _all_finite(tree) -> jax.Array:
@@ -115,8 +86,6 @@ class GroupTrainer:
             spec.network,
             **dict(spec.agent_options),
         )
-        # Agents with an `n_step` attribute learn from `replay.NStepTransition` batches.
-        self.n_step = getattr(self.agent, "n_step", None)
         if spec.buffer_capacity % spec.num_envs:
             raise ValueError(
                 f"buffer_capacity ({spec.buffer_capacity}) must be a multiple of num_envs ({spec.num_envs})"
@@ -124,6 +93,7 @@ class GroupTrainer:
         self.init = jax.jit(self.init_fn)
         self.train_chunk = jax.jit(self.train_chunk_fn, static_argnums=1, donate_argnums=0)
         self.evaluate = jax.jit(self.evaluate_fn)
+        self.mark_diverged = jax.jit(self.mark_diverged_fn, donate_argnums=0)
 
     def _over_configs(self, fn, *args):
         """Apply a one-config function over the leading config axis of its arguments."""
@@ -154,6 +124,8 @@ class GroupTrainer:
             diverged_iteration=jnp.int32(-1),
             eval_rng=eval_rng,
             iteration=jnp.int32(0),
+            reset_env_steps=jnp.full((MAX_RECORDED_RESETS,), -1, jnp.int32),
+            num_resets=jnp.int32(0),
         )
 
     # ---- training ---------------------------------------------------------------------------
@@ -201,21 +173,26 @@ class GroupTrainer:
         # The slot loop carries only what updates change; the replay buffer and hyperparameters
         # are read-only operands, so no slot copies them.
         def slot(index, carry):
-            agent, diverged_iteration, stats = carry
+            agent, diverged_iteration, resets, stats = carry
             active = (index < num_updates) & (diverged_iteration < 0)
             return jax.lax.cond(
                 jnp.any(active),
                 lambda: self._update_slot(
-                    agent, diverged_iteration, stats, state, active, update_rng, index
+                    agent, diverged_iteration, resets, stats, state, active, update_rng, index
                 ),
                 lambda: carry,
             )
 
-        agent, diverged_iteration, stats = jax.lax.fori_loop(
-            0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, stats)
+        resets = (state.reset_env_steps, state.num_resets)
+        agent, diverged_iteration, (reset_env_steps, num_resets), stats = jax.lax.fori_loop(
+            0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, resets, stats)
         )
         state = state.replace(
-            agent=agent, diverged_iteration=diverged_iteration, iteration=state.iteration + 1
+            agent=agent,
+            diverged_iteration=diverged_iteration,
+            reset_env_steps=reset_env_steps,
+            num_resets=num_resets,
+            iteration=state.iteration + 1,
         )
         return state, stats
 
@@ -243,17 +220,23 @@ class GroupTrainer:
     def _reset_done(self, env_state, episode_step, done, rng):
         """Fresh episodes (new random initial states) for the envs of one config that are done."""
         fresh = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.num_envs))
-        return _where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
+        return where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
 
-    def _update_slot(self, agent, diverged_iteration, stats, state, active, update_rng, index):
+    def _update_slot(self, agent, diverged_iteration, resets, stats, state, active, update_rng, index):
         """Update slot `index` for every config, applied only where `active` (bool[K]).
 
         Reads the replay buffers, hyperparameters and iteration from `state`; returns the new
-        (agent, diverged_iteration, stats).
+        (agent, diverged_iteration, resets, stats), resets = (reset_env_steps, num_resets).
         """
         slot_rng = jax.vmap(jax.random.fold_in, in_axes=(0, None))(update_rng, index)
-        new_agent, finite = self._over_configs(
-            self._update_config, agent, state.replay, state.hparams, slot_rng
+        env_step = (state.iteration + 1) * self.spec.num_envs
+        # The agent's optional work, per config and then for the group: computed outside the vmap
+        # so that the agent's cond on a group flag stays a real branch (see agents/core.py).
+        due = self._over_configs(self.agent.due, agent, state.hparams, env_step)
+        group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
+        new_agent, finite, reset = self._over_configs(
+            lambda *args: self._update_config(*args, group_due),
+            agent, state.replay, state.hparams, slot_rng, env_step, due,
         )
         applied = active & finite
         diverged_now = active & ~finite & (diverged_iteration < 0)
@@ -262,24 +245,29 @@ class GroupTrainer:
             executed_slots=stats.executed_slots + 1,
         )
         return (
-            _where_tree(applied, new_agent, agent),
+            where_tree(applied, new_agent, agent),
             jnp.where(diverged_now, state.iteration, diverged_iteration),
+            _record_resets(resets, applied & reset, env_step),
             stats,
         )
 
-    def _update_config(self, agent_state, replay_buffer, hparams, rng):
+    def _update_config(self, agent_state, replay_buffer, hparams, rng, env_step, due, group_due):
+        """One config's update; returns (new agent state, finite: bool, reset: bool)."""
         sample_rng, update_rng = jax.random.split(rng)
-        if self.n_step is None:
-            batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
-        else:
+        batch_spec = self.agent.batch_spec
+        if batch_spec.kind == N_STEP_BATCH:
             batch = replay.sample_n_step(
-                replay_buffer, sample_rng, self.spec.max_batch_size, self.n_step,
+                replay_buffer, sample_rng, self.spec.max_batch_size, batch_spec.n_step,
                 self.spec.num_envs, hparams.discount,
             )
+        else:
+            batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
         mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
-        new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng)
+        context = UpdateContext(env_step=env_step, due=due, group_due=group_due)
+        new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng, context)
         finite = _all_finite(metrics) & _all_finite(new_agent)
-        return new_agent, finite
+        reset = metrics.get(RESET_METRIC, jnp.float32(0.0)) > 0
+        return new_agent, finite, reset
 
     # ---- evaluation -------------------------------------------------------------------------
     def evaluate_fn(self, state: GroupState, eval_index: jax.Array) -> jax.Array:
@@ -292,20 +280,40 @@ class GroupTrainer:
         rng = jax.random.fold_in(eval_rng, eval_index)
         env_state = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.eval_episodes))
         episode_return = jnp.zeros((self.spec.eval_episodes,), jnp.float32)
-        alive = jnp.ones((self.spec.eval_episodes,), jnp.float32)
+        alive = jnp.ones((self.spec.eval_episodes,), bool)
 
         def step(carry, _):
             env_state, episode_return, alive = carry
             action = self.agent.act(agent_state, env_state.obs, rng, deterministic=True)
             env_state = jax.vmap(self.env.step)(env_state, action)
-            episode_return = episode_return + alive * env_state.reward
-            alive = alive * (1.0 - env_state.done.astype(jnp.float32))
+            # `where`, not `alive * reward`: a non-finite reward after the episode ended (a
+            # terminated physics state) must not reach the return (0 * inf is NaN).
+            episode_return = episode_return + jnp.where(alive, env_state.reward, 0.0)
+            alive = alive & (env_state.done == 0)
             return (env_state, episode_return, alive), None
 
         (_, episode_return, _), _ = jax.lax.scan(
             step, (env_state, episode_return, alive), None, length=self.env_spec.episode_length
         )
         return jnp.mean(episode_return)
+
+    def mark_diverged_fn(self, state: GroupState, diverged: jax.Array) -> GroupState:
+        """Freeze the configs where `diverged` (bool[K]) and they are not already: they are marked
+        diverged at the current env step (e.g. a non-finite evaluation return) and take no further
+        updates."""
+        newly = diverged & (state.diverged_iteration < 0)
+        return state.replace(
+            diverged_iteration=jnp.where(newly, state.iteration - 1, state.diverged_iteration)
+        )
+
+
+def _record_resets(resets, reset: jax.Array, env_step: jax.Array):
+    """(reset_env_steps i32[K, R], num_resets i32[K]) with env_step appended where `reset` (bool[K])."""
+    reset_env_steps, num_resets = resets
+    slots = jnp.arange(reset_env_steps.shape[-1])
+    write = reset[:, None] & (slots[None, :] == num_resets[:, None])
+    reset_env_steps = jnp.where(write, env_step[:, None], reset_env_steps)
+    return reset_env_steps, num_resets + reset.astype(jnp.int32)
 
 
 @functools.lru_cache(maxsize=32)

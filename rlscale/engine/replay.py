@@ -10,7 +10,7 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
-from rlscale.engine.types import Transition
+from rlscale.agents.core import NStepTransition, Transition
 
 
 @flax.struct.dataclass
@@ -67,24 +67,6 @@ def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int) -> Transit
     """
     indices = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(buffer.size, 1))
     return jax.tree_util.tree_map(lambda column: column[indices], buffer.data)
-
-
-@flax.struct.dataclass
-class NStepTransition:
-    """A batch of n-step transitions, each field with leading axis B.
-
-    obs f32[B, obs] and action f32[B, act] of the first step; reward f32[B]: the discounted reward
-    sum over the k <= n steps taken; next_obs f32[B, obs]: the observation after the k-th step;
-    termination f32[B]: whether the k-th step ended the episode; discount f32[B]: gamma^k, the
-    factor of the bootstrapped value.
-    """
-
-    obs: jax.Array
-    action: jax.Array
-    reward: jax.Array
-    next_obs: jax.Array
-    termination: jax.Array
-    discount: jax.Array
 
 
 def sample_n_step(

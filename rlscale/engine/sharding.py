@@ -29,8 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from rlscale.engine.loop import ChunkStats, GroupSpec, GroupState, GroupTrainer, get_trainer
-from rlscale.engine.types import HyperParams
+from rlscale.agents.core import HyperParams
+from rlscale.engine.loop import ChunkStats, GroupState, GroupTrainer, get_trainer
+from rlscale.engine.spec import GroupSpec
 
 CONFIG_AXIS = "configs"
 
@@ -61,7 +62,7 @@ class ShardedTrainer:
 
     Same interface as GroupTrainer: `init(hparams[K]) -> GroupState[K_pad]`,
     `train_chunk(state, num_iterations) -> (state, ChunkStats with grad_steps i32[K])`,
-    `evaluate(state, eval_index) -> f32[K]`.
+    `evaluate(state, eval_index) -> f32[K]`, `mark_diverged(state, diverged bool[K]) -> state`.
     """
 
     def __init__(self, trainer: GroupTrainer, mesh: Mesh):
@@ -87,6 +88,10 @@ class ShardedTrainer:
         self._evaluate = jax.jit(
             trainer.evaluate_fn, in_shardings=(configs, replicated), out_shardings=configs
         )
+        self._mark_diverged = jax.jit(
+            trainer.mark_diverged_fn, in_shardings=(configs, configs), out_shardings=configs,
+            donate_argnums=0,
+        )
 
     def init(self, hparams: HyperParams) -> GroupState:
         """GroupState[K_pad] for the K configs of `hparams`, sharded along the config axis."""
@@ -98,6 +103,12 @@ class ShardedTrainer:
 
     def evaluate(self, state: GroupState, eval_index) -> jax.Array:
         return self._evaluate(state, jnp.asarray(eval_index, jnp.int32))[: self.num_configs]
+
+    def mark_diverged(self, state: GroupState, diverged) -> GroupState:
+        """GroupTrainer.mark_diverged for the K real configs (padded configs are never marked)."""
+        padded = np.zeros(self.padded_num_configs, bool)
+        padded[: self.num_configs] = np.asarray(diverged, bool)
+        return self._mark_diverged(state, jnp.asarray(padded))
 
 
 @functools.lru_cache(maxsize=32)

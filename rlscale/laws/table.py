@@ -74,7 +74,8 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
     The copy has the required columns with numeric dtypes (float64 for `utd`,
     `learning_rate`, `return`; int64 for `batch_size`, `seed`, `env_step`), `suite` and `env` as
     strings, and keeps `model_size`, `diverged_at_env_step`, the return bounds and `reset_env_steps`
-    (as one tuple of env steps per row) when present.
+    (as one tuple of env steps per row) when present. Rows without a return at or after their
+    config's `diverged_at_env_step` are dropped.
 
     Raises:
         FitInputError: missing columns, an empty table, non-numeric or NaN values in a required
@@ -93,6 +94,12 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
         )
     if len(table) == 0:
         raise FitInputError("the table has no rows")
+    if "diverged_at_env_step" in table.columns:
+        # An evaluation of a diverged config may have no return (it was not finite); its curves
+        # stop at the divergence anyway (crossings.build_config_curves), so such rows are dropped.
+        diverged_at = pd.to_numeric(table["diverged_at_env_step"], errors="coerce")
+        env_step = pd.to_numeric(table["env_step"], errors="coerce")
+        table = table[~(table["return"].isna() & (env_step >= diverged_at))]
     optional = [
         column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS, RESET_COLUMN) if column in table.columns
     ]

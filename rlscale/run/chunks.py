@@ -37,17 +37,23 @@ def train_chunks(
     evaluate: Callable,
     state,
     eval_indices: Iterable[int],
+    mark_diverged: Callable,
 ) -> Iterator[Chunk]:
     """Train and evaluate one chunk per eval index, yielding each.
 
-    `train_chunk(state) -> (state, ChunkStats)` and `evaluate(state, eval_index) -> f32[K]` are the
-    group trainer's functions (the chunk length bound in); the caller consumes each Chunk before the
-    next is trained.
+    `train_chunk(state) -> (state, ChunkStats)`, `evaluate(state, eval_index) -> f32[K]` and
+    `mark_diverged(state, bool[K]) -> state` are the group trainer's functions (the chunk length bound
+    in); a config whose evaluation return is not finite is marked diverged at this chunk (its return
+    stays non-finite in the Chunk and its row carries none). The caller consumes each Chunk before
+    the next is trained.
     """
     for eval_index in eval_indices:
         start = time.perf_counter()
         state, stats = train_chunk(state)
         returns = np.asarray(evaluate(state, eval_index), np.float64)
+        finite = np.isfinite(returns)
+        if not finite.all():
+            state = mark_diverged(state, ~finite)
         grad_steps = np.asarray(stats.grad_steps, np.int64)
         executed_slots = int(stats.executed_slots)
         yield Chunk(eval_index, state, returns, grad_steps, executed_slots, time.perf_counter() - start)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,10 +42,16 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("seed", "int", "RNG seed"),
     Column("env_step", "int", "env transitions collected by this config so far"),
     Column("grad_step", "int", "gradient updates applied to this config so far"),
-    Column("return", "float", "mean undiscounted return of `eval_episodes` deterministic-policy episodes"),
+    Column("return", "float or null", "mean undiscounted return of `eval_episodes` deterministic-policy episodes"),
     Column("wall_time_s", "float", "seconds since the sweep started"),
     Column("model_size", "int", "parameter count N of actor + critics (targets excluded)"),
-    Column("diverged_at_env_step", "int or null", "env step at which the config produced a non-finite update"),
+    Column(
+        "diverged_at_env_step",
+        "int or null",
+        "env step at which the config produced a non-finite update or evaluation",
+    ),
+    Column("agent_options", "str", "the sweep's `[agent]` options as a JSON object (`{}`: the preset)"),
+    Column("reset_env_steps", "list of int", "env steps at which the config's agent was reset so far (BRO)"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
 CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
@@ -68,11 +75,14 @@ def evaluation_rows(
     wall_time_s: float,
     model_size: int,
     diverged_at_env_step: Sequence[int | None],
+    agent_options: str,
+    reset_env_steps: Sequence[Sequence[int]],
 ) -> list[dict]:
     """The rows of one evaluation of a group, one per config, in the group's config order.
 
-    `runs` are the group's `RunConfig`s; `grad_steps`, `returns` and `diverged_at_env_step` have one
-    entry per config (None: the config has not diverged).
+    `runs` are the group's `RunConfig`s; `grad_steps`, `returns`, `diverged_at_env_step` (None: the
+    config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
+    written as null. `agent_options` is the JSON text of the sweep's `[agent]` table.
     """
     return [
         {
@@ -87,12 +97,16 @@ def evaluation_rows(
             "seed": run.seed,
             "env_step": int(env_step),
             "grad_step": int(steps),
-            "return": float(episode_return),
+            "return": float(episode_return) if math.isfinite(episode_return) else None,
             "wall_time_s": round(float(wall_time_s), WALL_TIME_DECIMALS),
             "model_size": int(model_size),
             "diverged_at_env_step": None if diverged is None else int(diverged),
+            "agent_options": agent_options,
+            "reset_env_steps": [int(step) for step in resets],
         }
-        for run, steps, episode_return, diverged in zip(runs, grad_steps, returns, diverged_at_env_step)
+        for run, steps, episode_return, diverged, resets in zip(
+            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps
+        )
     ]
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from rlscale.agents import build_agent_options
+from rlscale.agents.spec import options_dict
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.engine import schedule
 from rlscale.engine.sharding import get_group_trainer
@@ -283,7 +285,7 @@ def _run_group(
 ):
     env_spec = get_spec(config.env, **config.env_options)
     trainer = get_group_trainer(group.spec)
-    hparams = group.hparams(config.discount, config.tau)
+    hparams = group.hparams(config.discount, config.resolved_tau)
     num_configs = len(group.configs)
     if checkpoints.group_entry(index) is None:
         state = trainer.init(hparams)
@@ -307,11 +309,13 @@ def _run_group(
     checkpoint_env_step = counters.next_eval_index * config.eval_interval
     checkpoint_time = time.perf_counter()
     rows_written = checkpoints.rows_written
+    agent_options = json.dumps(config.agent, sort_keys=True)
     chunks = train_chunks(
         lambda chunk_state: trainer.train_chunk(chunk_state, iterations),
         trainer.evaluate,
         state,
         range(counters.next_eval_index, num_evals),
+        trainer.mark_diverged,
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
@@ -322,11 +326,12 @@ def _run_group(
         rows = evaluation_rows(
             index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
             chunk.returns, sweep_clock(), group.parameter_count, diverged,
+            agent_options, _reset_env_steps(chunk.state),
         )
         store.append(rows)
         rows_written += len(rows)
         fault_point("eval_rows_written")
-        best_return = max(best_return, float(np.nanmax(chunk.returns)))
+        best_return = max(best_return, float(np.max(chunk.returns, where=np.isfinite(chunk.returns), initial=-np.inf)))
         elapsed = time.perf_counter() - group_start
         done = chunk.eval_index + 1 == num_evals
         due = (
@@ -368,10 +373,18 @@ def _run_group(
     return _done_result(index, group, checkpoints.counters(index))
 
 
+def _reset_env_steps(state) -> list[list[int]]:
+    """Per config of the group: the env steps at which its agent was reset so far."""
+    recorded = np.asarray(state.reset_env_steps)
+    return [[int(step) for step in steps if step >= 0] for steps in recorded]
+
+
 def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:
-    """manifest.json: the exact config, the plan, package versions, JAX backend/devices, git rev."""
+    """manifest.json: the exact config, the agent's full options (preset and `[agent]`), the plan,
+    package versions, JAX backend/devices, git rev."""
     manifest = {
         "config": config.to_dict(),
+        "agent_options": options_dict(build_agent_options(config.algo, config.agent)),
         "plan": plan.summary(),
         "parameter_count": plan.parameter_count,
         "model_sizes": [

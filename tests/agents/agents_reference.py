@@ -1,16 +1,16 @@
 """NumPy forward passes of the agents' Flax networks, and shared set-ups for the agent tests."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from rlscale.engine.types import HyperParams
+from rlscale.agents.core import HyperParams
 
 LAYER_NORM_EPSILON = 1e-6  # flax.linen.LayerNorm's default
 
 
 def dense(params, x):
-    return x @ np.asarray(params["kernel"], np.float64) + np.asarray(params["bias"], np.float64)
+    bias = np.asarray(params["bias"], np.float64) if "bias" in params else 0.0
+    return x @ np.asarray(params["kernel"], np.float64) + bias
 
 
 def layer_norm(params, x):
@@ -24,8 +24,8 @@ def relu(x):
     return np.maximum(x, 0.0)
 
 
-def bronet_head(params, x, num_blocks):
-    """BRO's Head with a BroNet torso: params has BroNet_0 and the output Dense_0."""
+def bronet_torso(params, x, num_blocks):
+    """BRO's Torso with a BroNet: params has BroNet_0."""
     torso = params["BroNet_0"]
     x = relu(layer_norm(torso["LayerNorm_0"], dense(torso["Dense_0"], x)))
     for block in range(num_blocks):
@@ -33,7 +33,7 @@ def bronet_head(params, x, num_blocks):
         residual = relu(layer_norm(torso[f"LayerNorm_{first}"], dense(torso[f"Dense_{first}"], x)))
         residual = layer_norm(torso[f"LayerNorm_{second}"], dense(torso[f"Dense_{second}"], residual))
         x = x + residual
-    return dense(params["Dense_0"], x)
+    return x
 
 
 def plain_mlp(params, x, depth):
@@ -51,8 +51,8 @@ def tanh_gaussian(mean, log_std, noise):
     return np.tanh(pre_tanh), np.sum(gaussian - log_det, axis=-1)
 
 
-def squash_log_std(raw):
-    return -5.0 + 0.5 * 7.0 * (np.tanh(raw) + 1.0)
+def squash(raw, low, high):
+    return low + 0.5 * (high - low) * (np.tanh(raw) + 1.0)
 
 
 def to_numpy(tree):
@@ -68,11 +68,4 @@ def perturb(tree, seed, scale=0.3):
 
 
 def scalar_hparams(learning_rate=3e-4, batch_size=48, discount=0.99, tau=0.005) -> HyperParams:
-    return HyperParams(
-        learning_rate=jnp.float32(learning_rate),
-        batch_size=jnp.int32(batch_size),
-        utd=jnp.float32(1.0),
-        seed=jnp.int32(0),
-        discount=jnp.float32(discount),
-        tau=jnp.float32(tau),
-    )
+    return HyperParams.single(learning_rate, batch_size, discount, tau)

@@ -1,10 +1,11 @@
-"""PQL: n-step sampling against a brute-force reference, losses against a NumPy reference, the
-actor update interval, mixed exploration noise, a config in a group against the same config alone,
-and learning on pendulum."""
+"""PQL: n-step sampling against a brute-force reference, losses (with target-policy smoothing)
+against a NumPy reference, PQL's presets, the actor update interval decided at group level, mixed
+exploration noise, a config in a group against the same config alone, and learning on pendulum."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from agents_reference import (
@@ -13,21 +14,23 @@ from agents_reference import (
     scalar_hparams,
     to_numpy,
 )
-from rlscale_testing import make_hparams, relative_difference, small_spec
+from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
 from rlscale.agents import make_agent
+from rlscale.agents.core import NStepTransition, Transition
 from rlscale.agents.pql import losses
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.spec import NetworkConfig
+from rlscale.config import SweepConfig
 from rlscale.engine import replay
 from rlscale.engine.loop import get_trainer
-from rlscale.engine.types import Transition
 
 CRITIC = NetworkConfig(hidden_width=16, hidden_depth=2)
 ACTOR = NetworkConfig(hidden_width=16, hidden_depth=1)
+ACTOR_OPTIONS = (("actor_hidden_depth", ACTOR.hidden_depth), ("actor_hidden_width", ACTOR.hidden_width))
 MAX_BATCH, BATCH = 64, 48
 
 
 def _agent(**options):
-    return make_agent("pql", 3, 2, CRITIC, actor_network=ACTOR, **options)
+    return make_agent("pql", 3, 2, CRITIC, **dict(ACTOR_OPTIONS), **options)
 
 
 def _filled_buffer(num_envs, capacity, num_inserts, seed=0):
@@ -102,7 +105,7 @@ def _numpy_actor(params, obs):
 
 def _n_step_batch(seed=0):
     rngs = jax.random.split(jax.random.PRNGKey(seed), 6)
-    return replay.NStepTransition(
+    return NStepTransition(
         obs=jax.random.normal(rngs[0], (MAX_BATCH, 3)),
         action=jax.random.uniform(rngs[1], (MAX_BATCH, 2), minval=-1, maxval=1),
         reward=jax.random.normal(rngs[2], (MAX_BATCH,)),
@@ -121,14 +124,21 @@ def test_losses_match_numpy_reference():
     b = to_numpy(batch)
     np_mask = np.asarray(mask, np.float64)
 
+    rng = jax.random.PRNGKey(7)
+    std, clip = agent.options.target_noise_std, agent.options.target_noise_clip
     got = losses.critic_loss(
-        state.critic_params, target, state.actor_params, batch, mask, jnp.float32(BATCH),
-        agent.actor.apply, agent.critic.apply,
+        state.critic_params, target, state.actor_params, batch, mask, jnp.float32(BATCH), rng,
+        std, clip, agent.actor.apply, agent.critic.apply,
     )
-    next_q = _numpy_critic(np_target, b.next_obs, _numpy_actor(np_actor, b.next_obs)).min(-1)
+    # Target-policy smoothing: clipped Gaussian noise on the next action, then clipped to [-1, 1].
+    noise = np.clip(std * np.asarray(jax.random.normal(rng, (MAX_BATCH, 2)), np.float64), -clip, clip)
+    assert np.abs(noise).max() == pytest.approx(clip)  # the clip is active at std 0.8
+    next_action = np.clip(_numpy_actor(np_actor, b.next_obs) + noise, -1.0, 1.0)
+    next_q = _numpy_critic(np_target, b.next_obs, next_action).min(-1)
     y = b.reward + b.discount * (1 - b.termination) * next_q
     q = _numpy_critic(np_critic, b.obs, b.action)
-    expected = np.sum(np_mask * 0.5 * np.sum((q - y[:, None]) ** 2, -1)) / BATCH
+    # PQL's critic loss: mse(Q1, y) + mse(Q2, y).
+    expected = np.sum(np_mask * np.sum((q - y[:, None]) ** 2, -1)) / BATCH
     np.testing.assert_allclose(float(got), expected, rtol=1e-4)
 
     got = losses.actor_loss(
@@ -139,11 +149,39 @@ def test_losses_match_numpy_reference():
     np.testing.assert_allclose(float(got), np.sum(np_mask * -q) / BATCH, rtol=1e-4)
 
 
+def test_presets_follow_pql():
+    """Improbable-AI/pql: pql_algo.yaml (tau 0.05, nstep 3, critic_actor_ratio 2, noise std
+    0.05-0.8, tgt_pol_std 0.8, tgt_pol_noise_bound 0.2), actor_critic.yaml (max_grad_norm 0.5),
+    torch.optim.AdamW (weight decay 0.01)."""
+    options = _agent().options
+    assert (options.n_step, options.actor_update_interval) == (3, 2)
+    assert (options.noise_scale_min, options.noise_scale_max) == (0.05, 0.8)
+    assert (options.target_noise_std, options.target_noise_clip) == (0.8, 0.2)
+    assert (options.weight_decay, options.max_grad_norm) == (0.01, 0.5)
+    assert SweepConfig(algo="pql").resolved_tau == 0.05
+    assert SweepConfig(algo="pql", tau=0.01).resolved_tau == 0.01
+    assert SweepConfig(algo="sac").resolved_tau == 0.005
+
+
+def test_optimizer_is_adamw_with_clipped_gradients():
+    """One step from a fresh optimizer state against optax's adamw after a global-norm clip."""
+    agent = _agent()
+    params = {"w": jnp.asarray([1.0, -2.0, 3.0])}
+    grads = {"w": jnp.asarray([30.0, -40.0, 0.0])}  # norm 50, clipped to 0.5
+    optimizer = agent.network_optimizer
+    updates, _ = optimizer.update(grads, optimizer.init(params, jnp.float32(1e-2)), params)
+    clipped = jax.tree_util.tree_map(lambda g: g * 0.5 / 50.0, grads)
+    expected, _ = optax.adamw(1e-2, weight_decay=0.01).update(
+        clipped, optax.adamw(1e-2, weight_decay=0.01).init(params), params
+    )
+    np.testing.assert_allclose(np.asarray(updates["w"]), np.asarray(expected["w"]), rtol=1e-6)
+
+
 def test_actor_updates_every_interval_critic_updates_and_noise_is_mixed():
     agent = _agent(actor_update_interval=3)
     hparams = scalar_hparams()
     state = agent.init(jax.random.PRNGKey(0), hparams)
-    update = jax.jit(agent.update)
+    update = jit_update(agent)
     mask = jnp.ones((MAX_BATCH,), jnp.float32)
     actor_changed = []
     for step in range(6):
@@ -155,7 +193,7 @@ def test_actor_updates_every_interval_critic_updates_and_noise_is_mixed():
 
     obs = jnp.zeros((101, 3))
     noise = agent.act(state, obs, jax.random.PRNGKey(1), False) - agent.act(state, obs, None, True)
-    assert float(jnp.abs(noise[0]).max()) < 4 * agent.noise_scale_min
+    assert float(jnp.abs(noise[0]).max()) < 4 * agent.options.noise_scale_min
     assert float(jnp.abs(noise[-1]).max()) > float(jnp.abs(noise[0]).max())
 
 
@@ -169,7 +207,7 @@ ITERATIONS = 20  # 13 random-action iterations (104 steps), then 7 iterations wi
 
 def _spec(num_configs):
     return small_spec(
-        algo="pql", network=CRITIC, agent_options=(("actor_network", ACTOR),),
+        algo="pql", network=CRITIC, agent_options=ACTOR_OPTIONS,
         num_configs=num_configs, num_envs=NUM_ENVS, max_batch_size=max(BATCH_SIZES),
         update_slots=6,
     )
@@ -205,11 +243,13 @@ def test_config_in_group_matches_config_alone(group_run, index):
 def test_learns_pendulum():
     network = NetworkConfig(hidden_width=64, hidden_depth=2)
     spec = small_spec(
-        algo="pql", network=network, agent_options=(("actor_network", network),), num_envs=16,
+        algo="pql", network=network,
+        agent_options=(("actor_hidden_depth", network.hidden_depth), ("actor_hidden_width", network.hidden_width)),
+        num_envs=16,
         max_batch_size=128, update_slots=8, learning_starts=1600, buffer_capacity=40_000,
         eval_episodes=5,
     )
     trainer = get_trainer(spec)
-    state = trainer.init(make_hparams([1e-3], [128], [0.5], [0]))
+    state = trainer.init(make_hparams([1e-3], [128], [0.5], [0], tau=0.05))
     state, _ = trainer.train_chunk(state, 1000)
     assert float(trainer.evaluate(state, 0)[0]) > -600.0

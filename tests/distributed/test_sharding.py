@@ -18,7 +18,7 @@ import json, sys
 import jax, numpy as np
 sys.path.insert(0, "tests")
 from rlscale_testing import make_hparams, small_spec
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.sharding import ShardedTrainer, get_group_trainer
 

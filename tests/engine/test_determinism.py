@@ -3,6 +3,7 @@
 import chex
 import jax
 import numpy as np
+import pytest
 
 from rlscale.engine.loop import GroupTrainer, get_trainer
 from rlscale_testing import make_hparams, small_spec
@@ -25,8 +26,23 @@ def test_same_seed_identical_and_different_seeds_differ():
     assert any(not np.array_equal(np.asarray(p[0]), np.asarray(p[1])) for p in params)
 
 
-def test_changing_hyperparameter_values_does_not_retrace():
-    trainer = GroupTrainer(small_spec(num_configs=3, max_batch_size=64, update_slots=2))
+SMALL_ACTOR = (("actor_hidden_depth", 1), ("actor_hidden_width", 16))
+
+
+@pytest.mark.parametrize(
+    "algo, options",
+    [
+        ("sac", ()),
+        ("pql", SMALL_ACTOR),
+        # BRO with resets due during the chunks (every 30 gradient steps): its compile is long on CPU.
+        pytest.param("bro", (*SMALL_ACTOR, ("critic_quantiles", 4), ("reset_interval", 30)), marks=pytest.mark.slow),
+    ],
+)
+def test_changing_hyperparameter_values_does_not_retrace(algo, options):
+    trainer = GroupTrainer(
+        small_spec(algo=algo, agent_options=options, num_configs=3, max_batch_size=64, update_slots=2)
+    )
+    chex.clear_trace_counter()  # counts are kept per function, across the parametrized agents
     init = jax.jit(chex.assert_max_traces(trainer.init_fn, n=1))
     chunk = jax.jit(chex.assert_max_traces(trainer.train_chunk_fn, n=1), static_argnums=1)
     evaluate = jax.jit(chex.assert_max_traces(trainer.evaluate_fn, n=1))

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from rlscale.agents import make_agent
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.spec import NetworkConfig
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan

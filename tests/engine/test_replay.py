@@ -4,9 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rlscale.agents.core import Transition
 from rlscale.engine import replay
 from rlscale.engine.loop import get_trainer
-from rlscale.engine.types import Transition
 from rlscale_testing import make_hparams, small_spec
 
 

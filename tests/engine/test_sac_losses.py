@@ -5,11 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rlscale.agents.core import Transition, temperature_loss
 from rlscale.agents.sac import losses
 from rlscale.agents.sac.agent import SACAgent
-from rlscale.agents.sac.networks import LOG_STD_MAX, LOG_STD_MIN, NetworkConfig
-from rlscale.engine.types import Transition
-from rlscale_testing import make_hparams
+from rlscale.agents.sac.networks import LOG_STD_MAX, LOG_STD_MIN
+from rlscale.agents.spec import NetworkConfig
+from rlscale_testing import jit_update, make_hparams
 
 OBS, ACT, B_MAX, B = 3, 2, 12, 9
 
@@ -111,7 +112,7 @@ def test_actor_and_temperature_losses_match_numpy(setup):
     np.testing.assert_allclose(float(loss), expected, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(log_prob), expected_log_prob, rtol=1e-4, atol=1e-4)
 
-    temperature = losses.temperature_loss(state.log_alpha, log_prob, agent.target_entropy, mask, jnp.float32(B))
+    temperature = temperature_loss(state.log_alpha, log_prob, agent.target_entropy, mask, jnp.float32(B))
     expected_temperature = np.sum((0.3 * (-expected_log_prob - agent.target_entropy))[:B]) / B
     np.testing.assert_allclose(float(temperature), expected_temperature, rtol=1e-4)
 
@@ -119,7 +120,7 @@ def test_actor_and_temperature_losses_match_numpy(setup):
 def test_update_moves_target_by_polyak_average(setup):
     agent, state, batch, mask, _, _ = setup
     hparams = jax.tree_util.tree_map(lambda x: x[0], make_hparams([1e-3], [B], [1.0], [0], tau=0.1))
-    new_state, metrics = agent.update(state, batch, mask, hparams, jax.random.PRNGKey(5))
+    new_state, metrics = jit_update(agent)(state, batch, mask, hparams, jax.random.PRNGKey(5))
     expected = jax.tree_util.tree_map(
         lambda online, target: 0.1 * online + 0.9 * target,
         new_state.critic_params, state.target_critic_params,

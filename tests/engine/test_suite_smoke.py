@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import pytest
 
-from rlscale.agents.sac.networks import NetworkConfig
+from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
 from rlscale_testing import make_hparams, small_spec
 

@@ -116,7 +116,7 @@ def final_states(run_dir: Path, values: dict) -> list:
     states = []
     for index, group in enumerate(make_plan(config).groups):
         assert checkpoints.group_entry(index)["done"]
-        abstract = jax.eval_shape(get_trainer(group.spec).init, group.hparams(config.discount, config.tau))
+        abstract = jax.eval_shape(get_trainer(group.spec).init, group.hparams(config.discount, config.resolved_tau))
         states.append(checkpoints.restore(index, abstract)[0])
     return states
 

@@ -22,8 +22,8 @@ def _rows() -> list[dict]:
     runs = [RunConfig(0, 1.0, 32, 1e-3, 0), RunConfig(1, 2.0, 64, 3e-4, 1)]
     return evaluation_rows(
         group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500,
-        grad_steps=[400, 800], returns=[-900.5, -700.25], wall_time_s=1.23456, model_size=1234,
-        diverged_at_env_step=[None, 300],
+        grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456, model_size=1234,
+        diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}', reset_env_steps=[[], [250]],
     )
 
 
@@ -38,6 +38,8 @@ def test_evaluation_rows_follow_the_schema():
     assert [tuple(row) for row in rows] == [COLUMN_NAMES] * 2
     assert rows[1]["diverged_at_env_step"] == 300 and rows[0]["diverged_at_env_step"] is None
     assert rows[0]["wall_time_s"] == 1.235 and rows[1]["grad_step"] == 800
+    assert rows[0]["return"] == -900.5 and rows[1]["return"] is None  # a non-finite return is no number
+    assert rows[1]["reset_env_steps"] == [250] and json.loads(rows[0]["agent_options"]) == {"reset_interval": 1000}
 
 
 def test_one_reader_skips_a_torn_last_line_and_refuses_a_damaged_one(tmp_path):

@@ -1,25 +1,45 @@
 """BRO (Bigger, Regularized, Optimistic; Nauman et al., 2024) as pure functions over a state.
 
-SAC with four switchable components, each a static field of `BROAgent`:
+Follows naumix/BiggerRegularizedOptimistic (jaxrl/bro/bro_learner.py, actor.py, critic.py,
+temperature.py, networks/policies.py; presets in rlscale/agents/bro/options.py):
 
-- `bronet`: BroNet torsos (residual blocks with layer norm) for actors and critic;
-- `weight_decay`: AdamW decoupled weight decay on every network;
-- `reset_interval`: every `reset_interval` gradient steps of a config, all networks, optimizers and
-  adjusted scalars are re-initialised. The counter lives in the agent state, so configs of a group
-  reset independently, on their own gradient clocks;
-- `optimistic_exploration`: a second, optimistic actor explores. Its pre-tanh Gaussian is the
-  conservative actor's, mean-shifted by a learned shift and with std scaled by `std_multiplier`; it
-  maximises the upper bound mean Q + optimism * |Q1 - Q2| / 2 minus kl_weight * KL(shift). The
-  optimism and the KL weight are adjusted by dual steps that hold the KL at `target_kl`.
-  The critic target and the conservative actor use the lower bound mean Q - pessimism * spread
-  (`pessimism` = 1 is clipped double Q). Evaluation uses the conservative actor's mean.
+- BroNet torsos (residual blocks with layer norm, orthogonal init) for the actors and the critic;
+  the critic has two heads of 100 quantiles trained with the quantile Huber loss, pessimism 0;
+- AdamW (weight decay 1e-4) at the swept eta for actors and critic; the temperature (Adam 3e-4,
+  b1 0.5) and the two duals (Adam 3e-5, b1 0.5) have fixed step sizes of their own, so sweeping
+  eta does not change how fast they adapt;
+- target entropy -|A|/2, conservative log std in [-10, 2];
+- optimistic exploration: a second actor sees (obs, conservative mean) and shifts the
+  conservative mean; its std is std_multiplier (0.75) times the conservative std. It maximises
+  mean Q + optimism * |Q1 - Q2| / 2 minus kl_weight * KL (KL summed over action dims). The
+  optimism and the KL weight (initially 1 and 0.25, each bounded in [e^-10, e^7.5] through a tanh)
+  are dual variables holding the KL per action dimension at target_kl (0.05). Evaluation uses the
+  conservative actor's mean;
+- update order as BRO's: critic first; the conservative actor against the updated critic; the
+  optimistic actor against the updated actors and critic; then the temperature (from the
+  conservative actor's entropy) and the duals (from the optimistic actor's KL);
+- resets of every network, optimizer and adjusted scalar (the replay buffer is kept). Default:
+  every 2.5M gradient steps of the config, the schedule the scaling-law paper's DMC analysis
+  assumes (prestonfu/qscaled experiments/2_fitted/dmc_explore.ipynb, `filter_out_resets(...,
+  reset_freq=2.5e6)`); option reset_schedule = "env_steps" resets at BRO's own env steps (15k,
+  50k, 250k, 500k, 750k, 1M, 1.5M, 2M at replay ratio 10). The engine records the env step of
+  every reset in the config's eval rows (`reset_env_steps`).
 
-The critic is a scalar twin critic (BRO's quantile head is not reproduced).
+Kept different, and why:
+- A reset draws fresh random networks (from the config's key and the reset count), as in the
+  reset literature BRO builds on; BRO's code re-initialises from the same seed, i.e. to the very
+  first weights.
+- The scalar critic (critic_quantiles = 0) remains as an option for cheaper runs; pair it with
+  pessimism = 1 (clipped double Q).
+
+Resets and the optimistic actor are decided at group level (see rlscale/agents/core.py): a reset
+branch is computed only in update slots where some config of the group is due.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import flax.struct
 import jax
@@ -28,10 +48,24 @@ import optax
 
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinCritic
-from rlscale.agents.sac.agent import _scalar_hparams
-from rlscale.agents.sac.losses import masked_mean, temperature_loss
-from rlscale.agents.sac.networks import NetworkConfig, count_parameters, sample_tanh_gaussian
-from rlscale.engine.types import HyperParams, Transition
+from rlscale.agents.bro.options import RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
+from rlscale.agents.core import (
+    RESET_METRIC,
+    HyperParams,
+    PerConfigRate,
+    Transition,
+    UpdateContext,
+    gradient_step,
+    masked_mean,
+    parameter_count,
+    run_if_due,
+    sample_tanh_gaussian,
+    temperature_loss,
+)
+from rlscale.agents.spec import BatchSpec, NetworkConfig
+
+RESET_DUE = "reset"
+"""Name of BRO's reset in `due` / `UpdateContext`."""
 
 
 @flax.struct.dataclass
@@ -42,15 +76,18 @@ class BROState:
     critic_params: dict
     target_critic_params: dict
     log_alpha: jax.Array
-    log_optimism: jax.Array
-    log_kl_weight: jax.Array
+    raw_duals: tuple
+    """(raw optimism, raw KL weight): see losses.bounded_dual; () without optimistic exploration."""
     actor_opt_state: optax.OptState
     optimistic_opt_state: optax.OptState
     critic_opt_state: optax.OptState
-    scalar_opt_state: optax.OptState
-    """One Adam state for the three adjusted scalars (log_alpha, log_optimism, log_kl_weight)."""
+    """AdamW states of the networks, each carrying the config's learning rate."""
+    alpha_opt_state: optax.OptState
+    dual_opt_state: optax.OptState
     grad_step: jax.Array
-    """i32: gradient steps this config has applied (drives the resets)."""
+    """i32: gradient steps this config has applied (drives the gradient-step resets)."""
+    resets_done: jax.Array
+    """i32: resets this config has had."""
     reset_rng: jax.Array
     """PRNG key from which the k-th reset's initialisation key is derived."""
 
@@ -62,108 +99,92 @@ class BROAgent:
     observation_size: int
     action_size: int
     network: NetworkConfig = NetworkConfig(hidden_width=512, hidden_depth=2)
-    """Critic: width and number of BroNet residual blocks (the model-size axis)."""
-    actor_network: NetworkConfig = NetworkConfig(hidden_width=256, hidden_depth=1)
-    """Conservative and optimistic actors."""
-    bronet: bool = True
-    """BroNet torsos; False uses SAC's plain MLP (hidden_depth layers, layer_norm as configured)."""
-    weight_decay: float = 1e-4
-    """AdamW weight decay on actor and critic parameters; 0 is plain Adam."""
-    reset_interval: int = 250_000
-    """Gradient steps between full parameter resets; 0 disables resets."""
-    optimistic_exploration: bool = True
-    """Explore with the optimistic actor; False explores with the conservative actor."""
-    pessimism: float = 1.0
-    """beta_lb of the critic target and conservative actor: mean Q - pessimism * spread."""
-    std_multiplier: float = 0.75
-    """Optimistic std = std_multiplier * conservative std."""
-    target_kl: float = 0.05
-    """KL per action dimension the optimism and KL-weight adjustments aim for."""
-    initial_optimism: float = 1.0
-    initial_kl_weight: float = 1.0
-    initial_temperature: float = 1.0
+    """Critic: width and number of BroNet residual blocks (the model-size axis; BRO: 512, 2)."""
+    options: BROOptions = BROOptions()
 
-    def __post_init__(self):
-        errors = self.network.validate() + self.actor_network.validate()
-        if self.weight_decay < 0:
-            errors.append(f"weight_decay must be >= 0, got {self.weight_decay}")
-        if self.reset_interval < 0:
-            errors.append(f"reset_interval must be >= 0 (0 disables resets), got {self.reset_interval}")
-        if not 0 < self.std_multiplier:
-            errors.append(f"std_multiplier must be > 0, got {self.std_multiplier}")
-        for name in ("target_kl", "initial_optimism", "initial_kl_weight", "initial_temperature"):
-            if getattr(self, name) <= 0:
-                errors.append(f"{name} must be > 0, got {getattr(self, name)}")
-        if errors:
-            raise ValueError("invalid BRO options: " + "; ".join(errors))
+    batch_spec: ClassVar[BatchSpec] = BatchSpec()
+
+    @property
+    def actor_network(self) -> NetworkConfig:
+        return NetworkConfig(self.options.actor_hidden_width, self.options.actor_hidden_depth)
 
     @property
     def actor(self) -> ConservativeActor:
-        return ConservativeActor(self.actor_network, self.action_size, self.bronet)
+        o = self.options
+        return ConservativeActor(self.actor_network, self.action_size, o.bronet, o.log_std_min, o.log_std_max)
 
     @property
     def optimistic_actor(self) -> OptimisticActor:
-        return OptimisticActor(self.actor_network, self.action_size, self.bronet)
+        return OptimisticActor(self.actor_network, self.action_size, self.options.bronet)
 
     @property
     def critic(self) -> TwinCritic:
-        return TwinCritic(self.network, self.bronet)
+        return TwinCritic(self.network, self.options.bronet, max(self.options.critic_quantiles, 1))
 
     @property
     def target_entropy(self) -> float:
-        return -float(self.action_size)
+        return self.options.target_entropy_per_action * self.action_size
 
-    def _network_optimizer(self, learning_rate: jax.Array) -> optax.GradientTransformation:
-        return optax.inject_hyperparams(optax.adamw)(
-            learning_rate=learning_rate, weight_decay=self.weight_decay
-        )
+    @property
+    def network_optimizer(self) -> PerConfigRate:
+        weight_decay = self.options.weight_decay
+        return PerConfigRate(lambda learning_rate: optax.adamw(learning_rate, weight_decay=weight_decay))
 
-    @staticmethod
-    def _scalar_optimizer(learning_rate: jax.Array) -> optax.GradientTransformation:
-        return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
+    @property
+    def alpha_optimizer(self) -> optax.GradientTransformation:
+        return optax.adam(self.options.temperature_learning_rate, b1=self.options.temperature_b1)
+
+    @property
+    def dual_optimizer(self) -> optax.GradientTransformation:
+        return optax.adam(self.options.dual_learning_rate, b1=self.options.dual_b1)
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> BROState:
-        """Fresh networks, target = online critic, optimizers carrying hparams.learning_rate."""
-        actor_rng, optimistic_rng, critic_rng, reset_rng = jax.random.split(rng, 4)
-        return self._fresh_state(actor_rng, optimistic_rng, critic_rng, hparams, jnp.int32(0), reset_rng)
+        """Fresh networks, target = online critic, AdamW states carrying hparams.learning_rate."""
+        init_rng, reset_rng = jax.random.split(rng)
+        return self._fresh_state(init_rng, hparams.learning_rate, jnp.int32(0), jnp.int32(0), reset_rng)
 
-    def _fresh_state(self, actor_rng, optimistic_rng, critic_rng, hparams, grad_step, reset_rng):
+    def _fresh_state(self, rng, learning_rate, grad_step, resets_done, reset_rng) -> BROState:
+        actor_rng, optimistic_rng, critic_rng = jax.random.split(rng, 3)
         obs = jnp.zeros((1, self.observation_size))
         action = jnp.zeros((1, self.action_size))
         actor_params = self.actor.init(actor_rng, obs)
-        optimistic_params = (
-            self.optimistic_actor.init(optimistic_rng, obs) if self.optimistic_exploration else {}
-        )
         critic_params = self.critic.init(critic_rng, obs, action)
-        scalars = self._log_scalars()
-        network_optimizer = self._network_optimizer(hparams.learning_rate)
+        o = self.options
+        if o.optimistic_exploration:
+            optimistic_params = self.optimistic_actor.init(optimistic_rng, obs, action)
+            raw_duals = tuple(
+                jnp.float32(losses.raw_dual(value, o.log_dual_min, o.log_dual_max))
+                for value in (o.initial_optimism, o.initial_kl_weight)
+            )
+        else:
+            optimistic_params, raw_duals = {}, ()
+        log_alpha = jnp.log(jnp.asarray(o.initial_temperature, jnp.float32))
+        optimizer = self.network_optimizer
         return BROState(
             actor_params=actor_params,
             optimistic_params=optimistic_params,
             critic_params=critic_params,
             target_critic_params=critic_params,
-            log_alpha=scalars[0],
-            log_optimism=scalars[1],
-            log_kl_weight=scalars[2],
-            actor_opt_state=network_optimizer.init(actor_params),
-            optimistic_opt_state=network_optimizer.init(optimistic_params),
-            critic_opt_state=network_optimizer.init(critic_params),
-            scalar_opt_state=self._scalar_optimizer(hparams.learning_rate).init(scalars),
+            log_alpha=log_alpha,
+            raw_duals=raw_duals,
+            actor_opt_state=optimizer.init(actor_params, learning_rate),
+            optimistic_opt_state=optimizer.init(optimistic_params, learning_rate),
+            critic_opt_state=optimizer.init(critic_params, learning_rate),
+            alpha_opt_state=self.alpha_optimizer.init(log_alpha),
+            dual_opt_state=self.dual_optimizer.init(raw_duals),
             grad_step=grad_step,
+            resets_done=resets_done,
             reset_rng=reset_rng,
         )
 
-    def _log_scalars(self) -> tuple[jax.Array, jax.Array, jax.Array]:
-        values = (self.initial_temperature, self.initial_optimism, self.initial_kl_weight)
-        return tuple(jnp.log(jnp.asarray(v, jnp.float32)) for v in values)
-
     def parameter_count(self) -> int:
         """Trainable parameters of the actor(s) and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), _scalar_hparams())
-        return sum(
-            count_parameters(p)
-            for p in (state.actor_params, state.optimistic_params, state.critic_params)
-        )
+        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        return parameter_count(state.actor_params, state.optimistic_params, state.critic_params)
+
+    def _optimistic_policy(self, state: BROState, obs: jax.Array, mean: jax.Array, log_std: jax.Array):
+        shift = self.optimistic_actor.apply(state.optimistic_params, obs, mean)
+        return losses.optimistic_policy(mean, log_std, shift, self.options.std_multiplier)
 
     def act(self, state: BROState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1): conservative mean if deterministic, else a sample of the
@@ -171,11 +192,33 @@ class BROAgent:
         mean, log_std = self.actor.apply(state.actor_params, obs)
         if deterministic:
             return jnp.tanh(mean)
-        if self.optimistic_exploration:
-            shift = self.optimistic_actor.apply(state.optimistic_params, obs)
-            mean, log_std = losses.optimistic_policy(mean, log_std, shift, self.std_multiplier)
+        if self.options.optimistic_exploration:
+            mean, log_std = self._optimistic_policy(state, obs, mean, log_std)
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
+
+    def due(self, state: BROState, hparams: HyperParams, env_step: jax.Array) -> dict:
+        """{"reset": whether this config resets before its next update}; {} without resets.
+
+        gradient_steps: once grad_step reaches (resets_done + 1) * reset_interval. env_steps: once
+        env_step reaches the next entry of reset_at_env_steps.
+        """
+        o = self.options
+        if o.reset_schedule == RESET_GRADIENT_STEPS:
+            return {RESET_DUE: state.grad_step >= (state.resets_done + 1) * o.reset_interval}
+        if o.reset_schedule == RESET_ENV_STEPS:
+            schedule = jnp.asarray(o.reset_at_env_steps, jnp.int32)
+            next_reset = schedule[jnp.minimum(state.resets_done, len(o.reset_at_env_steps) - 1)]
+            return {RESET_DUE: (state.resets_done < len(o.reset_at_env_steps)) & (env_step >= next_reset)}
+        return {}
+
+    def _reset(self, state: BROState) -> BROState:
+        """Everything re-initialised from a key of its own; the counters and the learning rate
+        (read from the critic's optimizer state) carry over."""
+        resets_done = state.resets_done + 1
+        rng = jax.random.fold_in(state.reset_rng, resets_done)
+        learning_rate = state.critic_opt_state.hyperparams["learning_rate"]
+        return self._fresh_state(rng, learning_rate, state.grad_step, resets_done, state.reset_rng)
 
     def update(
         self,
@@ -184,102 +227,81 @@ class BROAgent:
         mask: jax.Array,
         hparams: HyperParams,
         rng: jax.Array,
+        context: UpdateContext,
     ) -> tuple[BROState, dict]:
-        """One gradient step of every network and adjusted scalar, then Polyak target and reset.
+        """A reset when due, then one gradient step of every network and adjusted scalar in BRO's
+        order, then the Polyak target.
 
-        All losses use the pre-update state. Args as SACAgent.update: batch has leading axis B_max,
-        mask f32[B_max]. Returns the new state and scalar metrics.
+        Args as in the Agent protocol: batch has leading axis B_max, mask f32[B_max]. Returns the
+        new state and scalar metrics.
         """
+        metrics = {}
+        if RESET_DUE in context.due:
+            state = run_if_due(context, RESET_DUE, lambda: self._reset(state), state)
+            metrics[RESET_METRIC] = context.due[RESET_DUE].astype(jnp.float32)
+        o = self.options
         critic_rng, actor_rng, optimistic_rng = jax.random.split(rng, 3)
         batch_size = hparams.batch_size.astype(jnp.float32)
-        network_optimizer = self._network_optimizer(hparams.learning_rate)
+        optimizer = self.network_optimizer
 
-        critic_value, critic_grads = jax.value_and_grad(losses.critic_loss)(
-            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
-            batch, mask, batch_size, hparams.discount, self.pessimism, critic_rng,
+        critic_value, critic_params, critic_opt_state = gradient_step(
+            losses.critic_loss, optimizer, state.critic_params, state.critic_opt_state,
+            state.target_critic_params, state.actor_params, state.log_alpha, batch, mask, batch_size,
+            hparams.discount, o.pessimism, o.critic_quantiles > 0, critic_rng,
             self.actor.apply, self.critic.apply,
         )
-        (actor_value, log_prob), actor_grads = jax.value_and_grad(
-            losses.conservative_actor_loss, has_aux=True
-        )(
-            state.actor_params, state.critic_params, state.log_alpha, batch, mask, batch_size,
-            self.pessimism, actor_rng, self.actor.apply, self.critic.apply,
+        (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
+            losses.conservative_actor_loss, optimizer, state.actor_params, state.actor_opt_state,
+            critic_params, state.log_alpha, batch, mask, batch_size, o.pessimism, actor_rng,
+            self.actor.apply, self.critic.apply, has_aux=True,
         )
-        metrics = {"critic_loss": critic_value, "actor_loss": actor_value}
+        alpha_value, log_alpha, alpha_opt_state = gradient_step(
+            temperature_loss, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state,
+            log_prob, self.target_entropy, mask, batch_size,
+        )
+        metrics.update(
+            critic_loss=critic_value, actor_loss=actor_value, temperature_loss=alpha_value,
+            temperature=jnp.exp(state.log_alpha),
+        )
 
         optimistic_params, optimistic_opt_state = state.optimistic_params, state.optimistic_opt_state
-        if self.optimistic_exploration:
-            (optimistic_value, kl), optimistic_grads = jax.value_and_grad(
-                losses.optimistic_actor_loss, has_aux=True
-            )(
-                state.optimistic_params, state.actor_params, state.critic_params,
-                jnp.exp(state.log_optimism), jnp.exp(state.log_kl_weight), batch, mask, batch_size,
-                self.std_multiplier, optimistic_rng,
-                self.actor.apply, self.optimistic_actor.apply, self.critic.apply,
+        raw_duals, dual_opt_state = state.raw_duals, state.dual_opt_state
+        if o.optimistic_exploration:
+            optimism, kl_weight = (
+                losses.bounded_dual(raw, o.log_dual_min, o.log_dual_max) for raw in state.raw_duals
             )
-            mean_kl = masked_mean(kl, mask, batch_size)
-            updates, optimistic_opt_state = network_optimizer.update(
-                optimistic_grads, state.optimistic_opt_state, state.optimistic_params
+            (optimistic_value, kl), optimistic_params, optimistic_opt_state = gradient_step(
+                losses.optimistic_actor_loss, optimizer, state.optimistic_params,
+                state.optimistic_opt_state, actor_params, critic_params, optimism, kl_weight, batch,
+                mask, batch_size, o.std_multiplier, optimistic_rng,
+                self.actor.apply, self.optimistic_actor.apply, self.critic.apply, has_aux=True,
             )
-            optimistic_params = optax.apply_updates(state.optimistic_params, updates)
+            kl_per_action = masked_mean(kl, mask, batch_size) / self.action_size
+            dual_value, raw_duals, dual_opt_state = gradient_step(
+                losses.dual_loss, self.dual_optimizer, state.raw_duals, state.dual_opt_state,
+                kl_per_action, o.target_kl, o.log_dual_min, o.log_dual_max,
+            )
             metrics.update(
-                optimistic_actor_loss=optimistic_value,
-                kl=mean_kl,
-                optimism=jnp.exp(state.log_optimism),
-                kl_weight=jnp.exp(state.log_kl_weight),
+                optimistic_actor_loss=optimistic_value, dual_loss=dual_value, kl=kl_per_action,
+                optimism=optimism, kl_weight=kl_weight,
             )
 
-        def scalar_loss(log_scalars):
-            log_alpha, log_optimism, log_kl_weight = log_scalars
-            loss = temperature_loss(log_alpha, log_prob, self.target_entropy, mask, batch_size)
-            if self.optimistic_exploration:
-                loss = loss + losses.optimism_loss(log_optimism, mean_kl, self.target_kl)
-                loss = loss + losses.kl_weight_loss(log_kl_weight, mean_kl, self.target_kl)
-            return loss
-
-        log_scalars = (state.log_alpha, state.log_optimism, state.log_kl_weight)
-        scalar_value, scalar_grads = jax.value_and_grad(scalar_loss)(log_scalars)
-        scalar_updates, scalar_opt_state = self._scalar_optimizer(hparams.learning_rate).update(
-            scalar_grads, state.scalar_opt_state, log_scalars
-        )
-        log_alpha, log_optimism, log_kl_weight = optax.apply_updates(log_scalars, scalar_updates)
-
-        critic_updates, critic_opt_state = network_optimizer.update(
-            critic_grads, state.critic_opt_state, state.critic_params
-        )
-        critic_params = optax.apply_updates(state.critic_params, critic_updates)
-        actor_updates, actor_opt_state = network_optimizer.update(
-            actor_grads, state.actor_opt_state, state.actor_params
-        )
         new_state = BROState(
-            actor_params=optax.apply_updates(state.actor_params, actor_updates),
+            actor_params=actor_params,
             optimistic_params=optimistic_params,
             critic_params=critic_params,
             target_critic_params=optax.incremental_update(
                 critic_params, state.target_critic_params, hparams.tau
             ),
             log_alpha=log_alpha,
-            log_optimism=log_optimism,
-            log_kl_weight=log_kl_weight,
+            raw_duals=raw_duals,
             actor_opt_state=actor_opt_state,
             optimistic_opt_state=optimistic_opt_state,
             critic_opt_state=critic_opt_state,
-            scalar_opt_state=scalar_opt_state,
+            alpha_opt_state=alpha_opt_state,
+            dual_opt_state=dual_opt_state,
             grad_step=state.grad_step + 1,
+            resets_done=state.resets_done,
             reset_rng=state.reset_rng,
         )
-        metrics.update(scalar_loss=scalar_value, temperature=jnp.exp(state.log_alpha))
-        if self.reset_interval > 0:
-            new_state = self._reset_if_due(new_state, hparams)
         return new_state, metrics
-
-    def _reset_if_due(self, state: BROState, hparams: HyperParams) -> BROState:
-        """Re-initialise everything but the step counter when grad_step hits a reset multiple."""
-
-        def reset():
-            rngs = jax.random.split(jax.random.fold_in(state.reset_rng, state.grad_step), 3)
-            return self._fresh_state(*rngs, hparams, state.grad_step, state.reset_rng)
-
-        due = state.grad_step % self.reset_interval == 0
-        return jax.lax.cond(due, reset, lambda: state)
-

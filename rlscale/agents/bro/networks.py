@@ -1,17 +1,37 @@
-"""BRO networks: BroNet (residual MLP with layer norm), a conservative tanh-Gaussian actor, an
-optimistic actor that shifts the conservative actor's mean, and twin scalar Q critics.
+"""BRO's networks (naumix/BiggerRegularizedOptimistic: jaxrl/networks/common.py, policies.py,
+critic_net.py), with BRO's orthogonal initialisation.
 
-BroNet (Nauman et al., 2024): Dense -> LayerNorm -> ReLU, then `num_blocks` residual blocks
-x + LN(Dense(ReLU(LN(Dense(x))))); each network ends in an unactivated Dense output layer.
+BroNet: Dense -> LayerNorm -> ReLU, then `num_blocks` residual blocks
+x + LN(Dense(ReLU(LN(Dense(x))))). The conservative actor maps the torso's features to a mean and
+a log std (separate Dense heads); the optimistic actor sees the observation and the conservative
+mean and outputs a shift of that mean (a bias-free Dense head initialised at scale 0.01, so the
+optimistic policy starts at the conservative one); each of the two critics ends in a Dense head
+with one output per quantile (one output for a scalar critic).
 """
 
 from __future__ import annotations
+
+import math
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.sac.networks import LOG_STD_MAX, LOG_STD_MIN, NetworkConfig
+from rlscale.agents.core import squash_to_range
+from rlscale.agents.spec import NetworkConfig
+
+HIDDEN_INIT_SCALE = math.sqrt(2.0)
+"""Orthogonal init scale of hidden layers and of the mean and Q heads (BRO's default_init)."""
+LOG_STD_INIT_SCALE = 1.0
+"""Orthogonal init scale of the conservative actor's log-std head (BRO: log_std_scale 1)."""
+SHIFT_INIT_SCALE = 0.01
+"""Orthogonal init scale of the optimistic actor's shift head (BRO: scale_means 0.01)."""
+
+
+def _dense(
+    features: int, scale: float = HIDDEN_INIT_SCALE, use_bias: bool = True, name: str | None = None
+) -> nn.Dense:
+    return nn.Dense(features, kernel_init=nn.initializers.orthogonal(scale), use_bias=use_bias, name=name)
 
 
 class BroNet(nn.Module):
@@ -22,10 +42,10 @@ class BroNet(nn.Module):
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = nn.relu(nn.LayerNorm()(nn.Dense(self.width)(x)))
+        x = nn.relu(nn.LayerNorm()(_dense(self.width)(x)))
         for _ in range(self.num_blocks):
-            residual = nn.relu(nn.LayerNorm()(nn.Dense(self.width)(x)))
-            residual = nn.LayerNorm()(nn.Dense(self.width)(residual))
+            residual = nn.relu(nn.LayerNorm()(_dense(self.width)(x)))
+            residual = nn.LayerNorm()(_dense(self.width)(residual))
             x = x + residual
         return x
 
@@ -40,80 +60,74 @@ class PlainTorso(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         for _ in range(self.depth):
-            x = nn.Dense(self.width)(x)
+            x = _dense(self.width)(x)
             if self.layer_norm:
                 x = nn.LayerNorm()(x)
             x = nn.relu(x)
         return x
 
 
-class Head(nn.Module):
-    """A torso and an unactivated Dense output layer: f32[..., in] -> f32[..., output_size].
-
-    With `bronet`, the torso is BroNet with hidden_depth residual blocks; otherwise hidden_depth
-    plain layers. `zero_output` initialises the output layer to zero (the output starts at 0).
-    """
+class Torso(nn.Module):
+    """BroNet with hidden_depth residual blocks (bronet) or hidden_depth plain layers."""
 
     config: NetworkConfig
-    output_size: int
     bronet: bool
-    zero_output: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.bronet:
-            x = BroNet(self.config.hidden_width, self.config.hidden_depth)(x)
-        else:
-            x = PlainTorso(self.config.hidden_width, self.config.hidden_depth, self.config.layer_norm)(x)
-        if self.zero_output:
-            return nn.Dense(self.output_size, kernel_init=nn.initializers.zeros)(x)
-        return nn.Dense(self.output_size)(x)
-
-
-def squash_log_std(raw_log_std: jax.Array) -> jax.Array:
-    """Maps an unbounded output to a log standard deviation in [LOG_STD_MIN, LOG_STD_MAX]."""
-    return LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (jnp.tanh(raw_log_std) + 1.0)
+            return BroNet(self.config.hidden_width, self.config.hidden_depth)(x)
+        return PlainTorso(self.config.hidden_width, self.config.hidden_depth, self.config.layer_norm)(x)
 
 
 class ConservativeActor(nn.Module):
-    """Observations f32[..., obs] -> pre-tanh Gaussian (mean, log_std), each f32[..., act]."""
+    """Observations f32[..., obs] -> pre-tanh Gaussian (mean, log_std), each f32[..., act], with
+    log_std in [log_std_min, log_std_max]."""
 
     config: NetworkConfig
     action_size: int
-    bronet: bool = True
+    bronet: bool
+    log_std_min: float
+    log_std_max: float
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        out = Head(self.config, 2 * self.action_size, self.bronet)(obs)
-        mean, raw_log_std = jnp.split(out, 2, axis=-1)
-        return mean, squash_log_std(raw_log_std)
+        features = Torso(self.config, self.bronet)(obs)
+        mean = _dense(self.action_size, name="mean")(features)
+        raw_log_std = _dense(self.action_size, LOG_STD_INIT_SCALE, name="log_std")(features)
+        return mean, squash_to_range(raw_log_std, self.log_std_min, self.log_std_max)
 
 
 class OptimisticActor(nn.Module):
-    """Observations f32[..., obs] -> mean shift f32[..., act] added to the conservative mean.
+    """(obs f32[..., obs], conservative mean f32[..., act]) -> mean shift f32[..., act].
 
     The optimistic policy is N(conservative_mean + shift, std_multiplier * conservative_std)
-    before the tanh. The output layer starts at zero, so the shift starts at 0.
+    before the tanh (BRO's DualTanhPolicy).
     """
 
     config: NetworkConfig
     action_size: int
-    bronet: bool = True
+    bronet: bool
 
     @nn.compact
-    def __call__(self, obs: jax.Array) -> jax.Array:
-        return Head(self.config, self.action_size, self.bronet, zero_output=True)(obs)
+    def __call__(self, obs: jax.Array, conservative_mean: jax.Array) -> jax.Array:
+        features = Torso(self.config, self.bronet)(jnp.concatenate([obs, conservative_mean], axis=-1))
+        return _dense(self.action_size, SHIFT_INIT_SCALE, use_bias=False, name="shift")(features)
 
 
 class TwinCritic(nn.Module):
-    """Two independent Q networks: (obs f32[..., obs], action f32[..., act]) -> f32[..., 2]."""
+    """Two independent Q networks: (obs f32[..., obs], action f32[..., act]) -> f32[..., 2, Q],
+    Q = `outputs` values per critic (quantiles, or 1 for a scalar critic)."""
 
     config: NetworkConfig
-    bronet: bool = True
+    bronet: bool
+    outputs: int
 
     @nn.compact
     def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
         x = jnp.concatenate([obs, action], axis=-1)
-        q1 = Head(self.config, 1, self.bronet, name="q1")(x)
-        q2 = Head(self.config, 1, self.bronet, name="q2")(x)
-        return jnp.concatenate([q1, q2], axis=-1)
+        heads = [
+            _dense(self.outputs, name=f"{name}_head")(Torso(self.config, self.bronet, name=f"{name}_torso")(x))
+            for name in ("q1", "q2")
+        ]
+        return jnp.stack(heads, axis=-2)

@@ -1,6 +1,6 @@
 """PQL networks: a deterministic tanh actor and its per-env exploration noise scales.
 
-The critic is SAC's TwinCritic.
+The critic is `rlscale.agents.networks.TwinCritic`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.sac.networks import MLP, NetworkConfig
+from rlscale.agents.networks import MLP, hidden_sizes
+from rlscale.agents.spec import NetworkConfig
 
 
 class DeterministicActor(nn.Module):
@@ -20,8 +21,7 @@ class DeterministicActor(nn.Module):
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
-        hidden = (self.config.hidden_width,) * self.config.hidden_depth
-        return jnp.tanh(MLP(hidden, self.action_size, self.config.layer_norm)(obs))
+        return jnp.tanh(MLP(hidden_sizes(self.config), self.action_size, self.config.layer_norm)(obs))
 
 
 def exploration_scales(num_envs: int, scale_min: float, scale_max: float) -> jax.Array:

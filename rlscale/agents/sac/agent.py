@@ -1,27 +1,40 @@
 """Soft Actor-Critic as pure functions over a `flax.struct.dataclass` state.
 
-One `SACAgent` holds only static, hashable structure (sizes and network options). Its functions act
-on the state of ONE config; the engine vmaps them over the config axis.
+One `SACAgent` holds only static, hashable structure (sizes and options). Its functions act on the
+state of ONE config; the engine vmaps them over the config axis (see rlscale/agents/core.py).
+
+Follows Brax's SAC (google/brax, brax/training/agents/sac/train.py and losses.py): all three
+losses from the pre-update state, Adam for actor and critic at the swept eta, Adam 3e-4 for the
+temperature (a fixed option here, not eta), Polyak target. Differs: target entropy -|A| (the SAC
+paper's; Brax uses -|A|/2, set `target_entropy_per_action = -0.5`), actor log std squashed into
+[-5, 2] (CleanRL's) where Brax uses softplus + 0.001.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
 
-from rlscale.agents.sac import losses
-from rlscale.agents.sac.networks import (
-    Actor,
-    NetworkConfig,
-    TwinCritic,
-    count_parameters,
+from rlscale.agents.core import (
+    HyperParams,
+    PerConfigRate,
+    Transition,
+    UpdateContext,
+    gradient_step,
+    parameter_count,
     sample_tanh_gaussian,
+    temperature_loss,
 )
-from rlscale.engine.types import HyperParams, Transition
+from rlscale.agents.networks import TwinCritic
+from rlscale.agents.sac import losses
+from rlscale.agents.sac.networks import Actor
+from rlscale.agents.sac.options import SACOptions
+from rlscale.agents.spec import BatchSpec, NetworkConfig
 
 
 @flax.struct.dataclass
@@ -32,12 +45,8 @@ class SACState:
     log_alpha: jax.Array
     actor_opt_state: optax.OptState
     critic_opt_state: optax.OptState
+    """Adam states of actor and critic, each carrying the config's learning rate."""
     alpha_opt_state: optax.OptState
-
-
-def _adam(learning_rate: jax.Array) -> optax.GradientTransformation:
-    # inject_hyperparams keeps the step size in the optimizer state: one rate per vmapped config.
-    return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +56,10 @@ class SACAgent:
     observation_size: int
     action_size: int
     network: NetworkConfig = NetworkConfig()
-    initial_temperature: float = 1.0
-    """alpha at initialisation."""
+    """Actor and critic size."""
+    options: SACOptions = SACOptions()
+
+    batch_spec: ClassVar[BatchSpec] = BatchSpec()
 
     @property
     def actor(self) -> Actor:
@@ -60,7 +71,15 @@ class SACAgent:
 
     @property
     def target_entropy(self) -> float:
-        return -float(self.action_size)
+        return self.options.target_entropy_per_action * self.action_size
+
+    @property
+    def network_optimizer(self) -> PerConfigRate:
+        return PerConfigRate(optax.adam)
+
+    @property
+    def alpha_optimizer(self) -> optax.GradientTransformation:
+        return optax.adam(self.options.temperature_learning_rate)
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> SACState:
         """Fresh networks, target = online critic, Adam states carrying hparams.learning_rate."""
@@ -69,24 +88,21 @@ class SACAgent:
         action = jnp.zeros((1, self.action_size))
         actor_params = self.actor.init(actor_rng, obs)
         critic_params = self.critic.init(critic_rng, obs, action)
-        log_alpha = jnp.log(jnp.asarray(self.initial_temperature, jnp.float32))
-        optimizer = _adam(hparams.learning_rate)
+        log_alpha = jnp.log(jnp.asarray(self.options.initial_temperature, jnp.float32))
         return SACState(
             actor_params=actor_params,
             critic_params=critic_params,
             target_critic_params=critic_params,
             log_alpha=log_alpha,
-            actor_opt_state=optimizer.init(actor_params),
-            critic_opt_state=optimizer.init(critic_params),
-            alpha_opt_state=optimizer.init(log_alpha),
+            actor_opt_state=self.network_optimizer.init(actor_params, hparams.learning_rate),
+            critic_opt_state=self.network_optimizer.init(critic_params, hparams.learning_rate),
+            alpha_opt_state=self.alpha_optimizer.init(log_alpha),
         )
 
     def parameter_count(self) -> int:
         """Trainable parameters of actor and critic (targets excluded)."""
-        state = jax.eval_shape(
-            self.init, jax.random.PRNGKey(0), _scalar_hparams()
-        )
-        return count_parameters(state.actor_params) + count_parameters(state.critic_params)
+        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        return parameter_count(state.actor_params, state.critic_params)
 
     def act(self, state: SACState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1) for observations f32[..., obs]."""
@@ -96,6 +112,10 @@ class SACAgent:
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
 
+    def due(self, state: SACState, hparams: HyperParams, env_step: jax.Array) -> dict:
+        """SAC has no optional work: every update does the same."""
+        return {}
+
     def update(
         self,
         state: SACState,
@@ -103,6 +123,7 @@ class SACAgent:
         mask: jax.Array,
         hparams: HyperParams,
         rng: jax.Array,
+        context: UpdateContext,
     ) -> tuple[SACState, dict]:
         """One gradient step of critic, actor and temperature on a padded batch.
 
@@ -115,58 +136,30 @@ class SACAgent:
         Returns:
           the new state and scalar metrics {critic_loss, actor_loss, temperature_loss, temperature}.
         """
+        del context
         critic_rng, actor_rng = jax.random.split(rng)
         batch_size = hparams.batch_size.astype(jnp.float32)
-        optimizer = _adam(hparams.learning_rate)
-
-        critic_value, critic_grads = jax.value_and_grad(losses.critic_loss)(
-            state.critic_params,
-            state.target_critic_params,
-            state.actor_params,
-            state.log_alpha,
-            batch,
-            mask,
-            batch_size,
-            hparams.discount,
-            critic_rng,
-            self.actor.apply,
-            self.critic.apply,
+        critic_value, critic_params, critic_opt_state = gradient_step(
+            losses.critic_loss, self.network_optimizer, state.critic_params, state.critic_opt_state,
+            state.target_critic_params, state.actor_params, state.log_alpha, batch, mask, batch_size,
+            hparams.discount, critic_rng, self.actor.apply, self.critic.apply,
         )
-        (actor_value, log_prob), actor_grads = jax.value_and_grad(
-            losses.actor_loss, has_aux=True
-        )(
-            state.actor_params,
-            state.critic_params,
-            state.log_alpha,
-            batch,
-            mask,
-            batch_size,
-            actor_rng,
-            self.actor.apply,
-            self.critic.apply,
+        (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
+            losses.actor_loss, self.network_optimizer, state.actor_params, state.actor_opt_state,
+            state.critic_params, state.log_alpha, batch, mask, batch_size, actor_rng,
+            self.actor.apply, self.critic.apply, has_aux=True,
         )
-        alpha_value, alpha_grad = jax.value_and_grad(losses.temperature_loss)(
-            state.log_alpha, log_prob, self.target_entropy, mask, batch_size
-        )
-
-        critic_updates, critic_opt_state = optimizer.update(
-            critic_grads, state.critic_opt_state, state.critic_params
-        )
-        critic_params = optax.apply_updates(state.critic_params, critic_updates)
-        actor_updates, actor_opt_state = optimizer.update(
-            actor_grads, state.actor_opt_state, state.actor_params
-        )
-        alpha_updates, alpha_opt_state = optimizer.update(
-            alpha_grad, state.alpha_opt_state, state.log_alpha
-        )
-        target_critic_params = optax.incremental_update(
-            critic_params, state.target_critic_params, hparams.tau
+        alpha_value, log_alpha, alpha_opt_state = gradient_step(
+            temperature_loss, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state,
+            log_prob, self.target_entropy, mask, batch_size,
         )
         new_state = SACState(
-            actor_params=optax.apply_updates(state.actor_params, actor_updates),
+            actor_params=actor_params,
             critic_params=critic_params,
-            target_critic_params=target_critic_params,
-            log_alpha=optax.apply_updates(state.log_alpha, alpha_updates),
+            target_critic_params=optax.incremental_update(
+                critic_params, state.target_critic_params, hparams.tau
+            ),
+            log_alpha=log_alpha,
             actor_opt_state=actor_opt_state,
             critic_opt_state=critic_opt_state,
             alpha_opt_state=alpha_opt_state,
@@ -178,14 +171,3 @@ class SACAgent:
             "temperature": jnp.exp(state.log_alpha),
         }
         return new_state, metrics
-
-
-def _scalar_hparams() -> HyperParams:
-    return HyperParams(
-        learning_rate=jnp.float32(3e-4),
-        batch_size=jnp.int32(256),
-        utd=jnp.float32(1.0),
-        seed=jnp.int32(0),
-        discount=jnp.float32(0.99),
-        tau=jnp.float32(0.005),
-    )

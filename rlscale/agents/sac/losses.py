@@ -1,35 +1,11 @@
-"""SAC losses over a padded batch: rows with mask 0 contribute nothing.
-
-Every loss is a masked mean: sum(mask * per_row) / batch_size, where batch_size is the config's own
-batch size (not the padded size), so padding never changes the effective learning rate.
-"""
+"""SAC losses over a padded batch: masked means over the config's own rows (see agents/core.py)."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.sac.networks import sample_tanh_gaussian
-from rlscale.engine.types import Transition
-
-
-def masked_mean(values: jax.Array, mask: jax.Array, batch_size: jax.Array) -> jax.Array:
-    """Mean of f32[B_max] values over the rows where mask f32[B_max] is 1, dividing by batch_size."""
-    return jnp.sum(values * mask) / batch_size
-
-
-def twin_td_loss(
-    critic_params,
-    batch,
-    target: jax.Array,
-    mask: jax.Array,
-    batch_size: jax.Array,
-    critic_apply,
-) -> jax.Array:
-    """0.5 * sum over both critics of the masked mean squared error to target f32[B_max]."""
-    q = critic_apply(critic_params, batch.obs, batch.action)
-    per_row = 0.5 * jnp.sum((q - jax.lax.stop_gradient(target)[:, None]) ** 2, axis=-1)
-    return masked_mean(per_row, mask, batch_size)
+from rlscale.agents.core import Transition, masked_mean, sample_tanh_gaussian, twin_td_loss
 
 
 def critic_loss(
@@ -75,15 +51,3 @@ def actor_loss(
     q = jnp.min(critic_apply(critic_params, batch.obs, action), axis=-1)
     per_row = jax.lax.stop_gradient(jnp.exp(log_alpha)) * log_prob - q
     return masked_mean(per_row, mask, batch_size), log_prob
-
-
-def temperature_loss(
-    log_alpha: jax.Array,
-    log_prob: jax.Array,
-    target_entropy: float,
-    mask: jax.Array,
-    batch_size: jax.Array,
-) -> jax.Array:
-    """Automatic entropy tuning: alpha * (-log pi - target_entropy), log pi f32[B_max] held fixed."""
-    per_row = jnp.exp(log_alpha) * jax.lax.stop_gradient(-log_prob - target_entropy)
-    return masked_mean(per_row, mask, batch_size)
