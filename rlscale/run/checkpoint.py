@@ -40,6 +40,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -62,6 +63,11 @@ COUNTERS_FILE = "host.json"
 # GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
 FORMAT_VERSION = 2
 # Fields that may change between a run and its resumption: they do not change what is trained.
+FAILED_WRITE_SETTLE_S = 0.2
+"""After a failed save, the checkpoint directory must stay absent this long before it counts as
+removed: orbax's writer threads may still finish files of the other arrays after one failed."""
+FAILED_WRITE_CLEANUP_TRIES = 25
+
 RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds")
 
 FAULT_ENV = "RLSCALE_TEST_KILL_AT"
@@ -223,7 +229,7 @@ class SweepCheckpoints:
             checksum = self._write_checkpoint(path, state, counters)
         except Exception as error:  # an OSError, or whatever orbax or tensorstore raise while saving
             # Free what the failed write used; the manifest still names the previous checkpoint.
-            shutil.rmtree(path, ignore_errors=True)
+            _remove_failed_write(path)
             raise WriteFailed(f"the checkpoint of group {group} at env step {env_step}", path, error) from None
         fault_point("checkpoint_files_written")
         previous = self.group_entry(group)
@@ -311,6 +317,16 @@ def _without_closed_loop_noise(hook):
 
 def _leaf_key(index: int) -> str:
     return f"leaf-{index:05d}"
+
+
+def _remove_failed_write(path: Path) -> None:
+    """Remove the directory of a failed checkpoint write, again while writer threads still in flight
+    recreate parts of it (at most FAILED_WRITE_CLEANUP_TRIES settle intervals)."""
+    for _ in range(FAILED_WRITE_CLEANUP_TRIES):
+        shutil.rmtree(path, ignore_errors=True)
+        time.sleep(FAILED_WRITE_SETTLE_S)
+        if not path.exists():
+            return
 
 
 def save_state(directory: Path, state) -> None:
