@@ -181,7 +181,9 @@ class SweepConfig:
         if "env" not in skip:
             try:
                 get_spec(self.env, **({} if "env_options" in skip else self.env_options))
-            except (UnknownEnvError, EnvReferenceError) as error:
+            except UnknownEnvError as error:
+                errors.append(error.short)
+            except EnvReferenceError as error:
                 errors.append(str(error))
             except ValueError as error:
                 errors.append(f"env_options: {error}")

@@ -61,7 +61,12 @@ _SUITES = (pure_jax_suite, brax_suite, dmc_suite)
 
 
 class UnknownEnvError(ValueError):
-    """An env name that is neither registered, nor a plug-in, nor a reference."""
+    """An env name that is neither registered, nor a plug-in, nor a reference; `short` is the
+    message without the listing of every registered name."""
+
+    def __init__(self, message: str, short: str | None = None):
+        super().__init__(message)
+        self.short = short or message
 
 
 def is_built_in(name: str) -> bool:
@@ -86,9 +91,10 @@ def _suite_for(name: str):
     broken = plugin_suite.broken_reason(name)
     if broken:
         raise UnknownEnvError(broken)
+    references = ", ".join(repr(prefix + "...") for prefix in reference_suite.PREFIXES)
     raise UnknownEnvError(
-        f"env {name!r} is unknown; `rlscale envs` lists them (or name one by reference: "
-        f"{', '.join(repr(prefix + '...') for prefix in reference_suite.PREFIXES)})"
+        f"unknown env name {name!r}; available: {', '.join(env_names())}; or name one by reference: {references}",
+        short=f"env {name!r} is unknown; `rlscale envs` lists them (or name one by reference: {references})",
     )
 
 
