@@ -200,7 +200,7 @@ def check_agent(
             group_runs.append(_traced_group_run(group_spec))
         return group_runs[0]
 
-    update = _updater(agent)
+    update = jit_update(agent)
     checks = {
         "finite_update": lambda: _finite_update(agent, update, env_spec),
         "masked_batch": lambda: _masked_batch(agent, update, env_spec),
@@ -230,9 +230,13 @@ def fixed_batch(agent, observation_size: int, action_size: int, batch_size: int 
     return Transition(**fields)
 
 
-def _updater(agent):
-    def update(state, batch, mask, hparams, rng):
-        return agent.update(state, batch, mask, hparams, rng, single_config_context(agent, state, hparams))
+def jit_update(agent):
+    """`agent.update` of one config updated on its own (its `due` flags are the group's), jitted:
+    update(state, batch, mask, hparams, rng, env_step=0) -> (state, metrics)."""
+
+    def update(state, batch, mask, hparams, rng, env_step=0):
+        context = single_config_context(agent, state, hparams, env_step)
+        return agent.update(state, batch, mask, hparams, rng, context)
 
     return jax.jit(update)
 
