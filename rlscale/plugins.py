@@ -86,3 +86,24 @@ def name_and_factory_errors(name: Any, factory: Any) -> list[str]:
     if not (callable(factory) or (isinstance(factory, str) and ":" in factory)):
         errors.append(f"factory must be a callable or 'package.module:attribute', got {factory!r}")
     return errors
+
+
+def checked_entry_points(group: str, kind: str, entry_type: type, type_name: str, is_built_in) -> LoadedPlugins:
+    """`load_entry_points(group)` keeping only `entry_type` objects whose `.name` is the entry
+    point's, that do not take a built-in name (`is_built_in(name)`), and whose `.errors()` is
+    empty; each other one is recorded under its name with a message saying why."""
+    loaded = load_entry_points(group)
+    objects, errors = {}, dict(loaded.errors)
+    for name, entry in loaded.objects.items():
+        where = f"{kind} plug-in {name!r} (entry point group {group!r})"
+        if not isinstance(entry, entry_type):
+            errors[name] = f"{where} must name an {type_name}, got {type(entry).__name__}"
+        elif entry.name != name:
+            errors[name] = f"{where} names an {entry_type.__name__} called {entry.name!r}; the two names must match"
+        elif is_built_in(name):
+            errors[name] = f"{where} has the name of a built-in {kind}; choose another name"
+        elif entry.errors():
+            errors[name] = f"{where} is invalid: " + "; ".join(entry.errors())
+        else:
+            objects[name] = entry
+    return LoadedPlugins(objects, errors)

@@ -2,7 +2,6 @@
 
 import json
 
-
 from rlscale.agents.core import HyperParams
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.spec import GroupSpec

@@ -18,7 +18,7 @@ from rlscale.agents.bro.options import BROOptions
 from rlscale.agents.pql.options import PQL_TAU, PQLOptions
 from rlscale.agents.sac.options import SACOptions
 from rlscale.agents.spec import NetworkConfig, build_options
-from rlscale.plugins import AGENT_GROUP, load_entry_points, name_and_factory_errors, resolve_factory
+from rlscale.plugins import AGENT_GROUP, checked_entry_points, name_and_factory_errors, resolve_factory
 
 DEFAULT_TAU = 0.005
 """Polyak rate of the target critic used by SAC and BRO (and by both reference repos)."""
@@ -116,27 +116,11 @@ def _all_entries() -> dict[str, AgentEntry]:
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
-        loaded = load_entry_points(AGENT_GROUP)
+        loaded = checked_entry_points(AGENT_GROUP, "agent", AgentEntry, "rlscale.agents.AgentEntry", _BUILT_IN.__contains__)
         _BROKEN_PLUGINS.update(loaded.errors)
         for name, entry in loaded.objects.items():
-            problem = _plugin_problem(name, entry)
-            if problem:
-                _BROKEN_PLUGINS[name] = problem
-            elif name not in _REGISTRY:  # a Python registration made earlier wins
-                _REGISTRY[name] = entry
+            _REGISTRY.setdefault(name, entry)  # a Python registration made earlier wins
     return _REGISTRY
-
-
-def _plugin_problem(name: str, entry: Any) -> str | None:
-    where = f"agent plug-in {name!r} (entry point group {AGENT_GROUP!r})"
-    if not isinstance(entry, AgentEntry):
-        return f"{where} must name an rlscale.agents.AgentEntry, got {type(entry).__name__}"
-    if entry.name != name:
-        return f"{where} names an AgentEntry called {entry.name!r}; the two names must match"
-    if name in _BUILT_IN:
-        return f"{where} has the name of a built-in agent; choose another name"
-    errors = entry.errors()
-    return f"{where} is invalid: " + "; ".join(errors) if errors else None
 
 
 def agent_names() -> tuple[str, ...]:

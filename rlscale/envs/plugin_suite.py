@@ -14,7 +14,7 @@ import dataclasses
 from typing import Any, Callable, Mapping
 
 from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
-from rlscale.plugins import ENV_GROUP, load_entry_points, name_and_factory_errors, resolve_factory
+from rlscale.plugins import ENV_GROUP, checked_entry_points, name_and_factory_errors, resolve_factory
 
 SUITE = "plugin"
 ACTION_REPEAT_OPTION = "int >= 1 dividing the episode's steps (default 1; added by rlscale)"
@@ -95,25 +95,16 @@ def register(
 
 
 def _entries() -> dict[str, EnvEntry]:
+    """Every usable plug-in env, reading the entry points on the first call."""
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
         from rlscale.envs.registry import is_built_in
 
-        loaded = load_entry_points(ENV_GROUP)
+        loaded = checked_entry_points(ENV_GROUP, "env", EnvEntry, "rlscale.envs.EnvEntry", is_built_in)
         _BROKEN.update(loaded.errors)
         for name, entry in loaded.objects.items():
-            where = f"env plug-in {name!r} (entry point group {ENV_GROUP!r})"
-            if not isinstance(entry, EnvEntry):
-                _BROKEN[name] = f"{where} must name an rlscale.envs.EnvEntry, got {type(entry).__name__}"
-            elif entry.name != name:
-                _BROKEN[name] = f"{where} names an EnvEntry called {entry.name!r}; the two names must match"
-            elif is_built_in(name):
-                _BROKEN[name] = f"{where} has the name of a built-in env; choose another name"
-            elif entry.errors():
-                _BROKEN[name] = f"{where} is invalid: " + "; ".join(entry.errors())
-            elif name not in _REGISTERED:
-                _REGISTERED[name] = entry
+            _REGISTERED.setdefault(name, entry)  # a Python registration made earlier wins
     return _REGISTERED
 
 
