@@ -28,7 +28,7 @@ Env checks:
   reset_step_shapes  jitted reset / step give obs f32[obs], reward f32[], done f32[] in {0, 1},
                      finite, and the same state structure after reset and after step.
   jit_vmap           vmapped reset / step give the unbatched results for each env.
-  determinism        the same key and actions give identical rollouts.
+  determinism        the same key gives identical random-action rollouts (of episode_length steps).
   termination_vs_truncation  over random-action rollouts of episode_length steps, `done` is a
                      true termination: not raised at the time limit in every rollout, no time-limit
                      or auto-reset wrapper left in the state's info.
@@ -73,7 +73,6 @@ GROUP_HYPERPARAMETERS = (
     ([5e-4, 2e-3, 1e-3, 3e-4], [8, 32, 16, 24], [2.0, 1.0, 1.5, 0.5], [4, 5, 6, 7]),
 )
 NUM_ROLLOUT_ENVS = 4
-DETERMINISM_STEPS = 20
 
 
 class CheckFailed(AssertionError):
@@ -363,19 +362,26 @@ def check_env(
     """
     env_options = dict(env_options or {})
     spec = get_spec(name, **env_options)
-    built: list[Any] = []
+    built: dict[str, Any] = {}
+    num_steps = rollout_steps or spec.episode_length
 
     def env():
-        if not built:
-            built.append(make_env(name, **env_options)[1])
-        return built[0]
+        if "env" not in built:
+            built["env"] = make_env(name, **env_options)[1]
+        return built["env"]
+
+    def rollout():
+        """One compiled rollout program, shared by determinism and termination_vs_truncation."""
+        if "rollout" not in built:
+            built["rollout"] = make_rollout(env(), spec.action_size, num_steps, NUM_ROLLOUT_ENVS)
+        return built["rollout"]
 
     checks = {
         "spec": lambda: _spec_check(spec, env),
         "reset_step_shapes": lambda: _reset_step_shapes(spec, env()),
         "jit_vmap": lambda: _jit_vmap(spec, env()),
-        "determinism": lambda: _determinism(spec, env()),
-        "termination_vs_truncation": lambda: _termination_vs_truncation(spec, env(), rollout_steps or spec.episode_length),
+        "determinism": lambda: _determinism(spec, rollout(), num_steps),
+        "termination_vs_truncation": lambda: _termination_vs_truncation(spec, env(), rollout(), num_steps),
     }
     return _run_checks(f"env {name!r}", checks, only, on_result)
 
@@ -429,28 +435,31 @@ def _random_actions(key, num_envs: int, action_size: int) -> jax.Array:
 def _jit_vmap(spec, env) -> str:
     keys = jax.random.split(jax.random.PRNGKey(1), NUM_ROLLOUT_ENVS)
     actions = _random_actions(jax.random.PRNGKey(2), NUM_ROLLOUT_ENVS, spec.action_size)
-    states = jax.jit(jax.vmap(env.reset))(keys)
-    stepped = jax.jit(jax.vmap(env.step))(states, actions)
+
+    def batched_and_alone(keys, actions):
+        stepped = jax.vmap(env.step)(jax.vmap(env.reset)(keys), actions)
+        alone = [env.step(env.reset(keys[i]), actions[i]) for i in range(NUM_ROLLOUT_ENVS)]
+        return stepped, alone
+
+    stepped, alone = jax.jit(batched_and_alone)(keys, actions)  # one program: one compile
     for field in ("obs", "reward", "done"):
         expected = (NUM_ROLLOUT_ENVS, spec.observation_size) if field == "obs" else (NUM_ROLLOUT_ENVS,)
         _require(tuple(jnp.shape(getattr(stepped, field))) == expected, f"vmapped step: .{field} has shape {tuple(jnp.shape(getattr(stepped, field)))}, expected {expected}")
-    reset, step = jax.jit(env.reset), jax.jit(env.step)
     differences = []
     for index in range(NUM_ROLLOUT_ENVS):
-        alone = step(reset(keys[index]), actions[index])
         batched = jax.tree_util.tree_map(lambda x: x[index], stepped)
-        differences.append(relative_difference((batched.obs, batched.reward), (alone.obs, alone.reward)))
+        differences.append(relative_difference((batched.obs, batched.reward), (alone[index].obs, alone[index].reward)))
     largest = max(differences)
     _require(largest <= EQUIVALENCE_TOLERANCE, f"vmapped reset+step differs from unbatched by {largest:.2e} (relative)")
     return f"vmapped over {NUM_ROLLOUT_ENVS} envs: equals unbatched within {largest:.1e}"
 
 
-def _rollout(env, action_size: int, num_steps: int, key, num_envs: int):
-    """(obs f32[steps, envs, obs], reward f32[steps, envs], done f32[steps, envs], info keys) of
+def make_rollout(env, action_size: int, num_steps: int, num_envs: int):
+    """A jitted key -> (obs f32[steps, envs, obs], reward f32[steps, envs], done f32[steps, envs]) of
     random-action rollouts that stop at the first done (later steps repeat the terminal state)."""
-    reset_key, action_key = jax.random.split(key)
 
-    def run(reset_key, action_key):
+    def run(key):
+        reset_key, action_key = jax.random.split(key)
         states = jax.vmap(env.reset)(jax.random.split(reset_key, num_envs))
         actions = jax.random.uniform(action_key, (num_steps, num_envs, action_size), minval=-1.0, maxval=1.0)
 
@@ -466,28 +475,26 @@ def _rollout(env, action_size: int, num_steps: int, key, num_envs: int):
         _, trajectory = jax.lax.scan(step, (states, jnp.zeros(num_envs, bool)), actions)
         return trajectory
 
-    info = getattr(env.reset(reset_key), "info", {}) or {}
-    return (*jax.jit(run)(reset_key, action_key), tuple(info))
+    return jax.jit(run)
 
 
-def _determinism(spec, env) -> str:
+def _determinism(spec, rollout, num_steps: int) -> str:
     key = jax.random.PRNGKey(4)
-    first = _rollout(env, spec.action_size, DETERMINISM_STEPS, key, 2)[:3]
-    second = _rollout(env, spec.action_size, DETERMINISM_STEPS, key, 2)[:3]
+    first, second = rollout(key), rollout(key)
     same = all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(first, second))
-    _require(same, f"two rollouts of {DETERMINISM_STEPS} steps with the same key and actions differ")
-    return f"two {DETERMINISM_STEPS}-step rollouts with one key are identical"
+    _require(same, f"two rollouts of {num_steps} steps with the same key and random actions differ")
+    return f"two {num_steps}-step rollouts of {NUM_ROLLOUT_ENVS} envs with one key are identical"
 
 
 TIME_LIMIT_INFO_KEYS = ("truncation", "steps", "first_obs", "first_state", "first_pipeline_state")
 """Info keys of Brax's EpisodeWrapper / AutoResetWrapper: the env must be the raw one."""
 
 
-def _termination_vs_truncation(spec, env, num_steps: int) -> str:
-    _, _, done, info_keys = _rollout(env, spec.action_size, num_steps, jax.random.PRNGKey(5), NUM_ROLLOUT_ENVS)
-    wrapped = [key for key in info_keys if key in TIME_LIMIT_INFO_KEYS]
+def _termination_vs_truncation(spec, env, rollout, num_steps: int) -> str:
+    info = getattr(jax.eval_shape(env.reset, jax.random.PRNGKey(0)), "info", None) or {}
+    wrapped = [key for key in info if key in TIME_LIMIT_INFO_KEYS]
     _require(not wrapped, f"the state's info has {', '.join(wrapped)}: the env is wrapped in a time-limit or auto-reset wrapper; register the raw env (the engine truncates and resets)")
-    done = np.asarray(done)
+    done = np.asarray(rollout(jax.random.PRNGKey(5))[2])
     _require(bool(np.isin(done, (0.0, 1.0)).all()), "done takes values other than 0.0 and 1.0")
     terminated = done.any(axis=0)
     first_done = np.where(terminated, done.argmax(axis=0), -1)

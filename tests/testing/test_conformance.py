@@ -7,6 +7,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from rlscale import cli
@@ -127,18 +128,19 @@ class _TimeLimitedPendulum:
 
 
 class _Nondeterministic:
-    """Pendulum whose reset depends on how often it was traced."""
+    """Pendulum whose observations get host-side NumPy noise (a callback outside JAX's PRNG)."""
 
     def __init__(self):
-        self.env, self.traces = pure_jax.Pendulum(), 0
+        self.env, self.noise = pure_jax.Pendulum(), np.random.default_rng()
 
     def reset(self, rng):
         return self.env.reset(rng)
 
     def step(self, state, action):
-        self.traces += 1
         stepped = self.env.step(state, action)
-        return stepped.replace(obs=stepped.obs + self.traces)
+        shape = jax.ShapeDtypeStruct(stepped.obs.shape, jnp.float32)
+        noise = jax.pure_callback(lambda: self.noise.normal(size=shape.shape).astype(np.float32), shape)
+        return stepped.replace(obs=stepped.obs + noise)
 
 
 PENDULUM_SPEC = {"observation_size": 3, "action_size": 1, "episode_length": 200, "return_low": -1226.7,
@@ -161,7 +163,7 @@ def test_the_kit_names_what_an_env_breaks(broken_envs, capsys):
     with pytest.raises(AssertionError, match="FAIL termination_vs_truncation"):
         report.assert_passed()
     report = check_env("test/nondeterministic", only=["determinism"])
-    assert "with the same key and actions differ" in report.failed[0].detail
+    assert "with the same key and random actions differ" in report.failed[0].detail
     assert cli.main(["check-env", "test/time-limited", "--check", "termination_vs_truncation"]) == 1
     assert "FAIL termination_vs_truncation" in capsys.readouterr().out
     assert cli.main(["check-env", "nope"]) == 2 and cli.main(["check-agent", "nope"]) == 2
