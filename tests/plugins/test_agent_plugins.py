@@ -20,26 +20,8 @@ from rlscale.config import ConfigError, SweepConfig
 
 FIT_THRESHOLD = "300"
 """Normalized return both σ reach within 1,500 env steps (seed mean; TD3 32x2 on pendulum)."""
-TD3_SWEEP = """
-env = "pendulum"
-algo = "td3"
-utd = [4.0, 8.0]
-batch_size = [32]
-learning_rate = [2e-3]
-seeds = [0, 1]
-env_steps = 1500
-eval_interval = 250
-eval_episodes = 2
-learning_starts = 250
-buffer_capacity = 1500
-hidden_width = 32
-hidden_depth = 2
-max_wasted_fraction = 1.0
-
-[agent]
-actor_hidden_width = 32
-actor_hidden_depth = 2
-"""
+TD3_SWEEP = TD3_PACKAGE / "td3_pendulum.toml"
+"""The example's own sweep file (pendulum, σ ∈ {4, 8}, 2 seeds, 1,500 env steps)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,7 +147,7 @@ def test_the_example_plugin_trains_in_a_sweep_and_is_fitted(tmp_path):
     """`pip install -e examples/rlscale-td3` (here: its entry point made visible the same way), then
     `rlscale sweep` with algo = "td3", `rlscale fit` on its rows, and `rlscale check-agent td3`."""
     paths = install_like_editable(TD3_PACKAGE, tmp_path / "site")
-    (tmp_path / "td3.toml").write_text(TD3_SWEEP)
+    (tmp_path / "td3.toml").write_text(TD3_SWEEP.read_text())
     result = _rlscale("sweep", "td3.toml", "--out", "run", "--plain", "--no-fit", cwd=tmp_path, paths=paths)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
