@@ -248,15 +248,27 @@ def _finite_update(agent, update, env_spec) -> str:
     for deterministic in (False, True):
         actions = jax.jit(agent.act, static_argnums=3)(state, obs, jax.random.PRNGKey(2), deterministic)
         expected = (NUM_ACTING_ENVS, env_spec.action_size)
-        _require(tuple(actions.shape) == expected, f"act(deterministic={deterministic}) gave shape {tuple(actions.shape)}, expected {expected}")
-        _require(_finite(actions) and bool(jnp.all(jnp.abs(actions) <= 1.0)), f"act(deterministic={deterministic}) gave actions outside [-1, 1] or non-finite")
+        _require(
+            tuple(actions.shape) == expected,
+            f"act(deterministic={deterministic}) gave shape {tuple(actions.shape)}, expected {expected}",
+        )
+        _require(
+            _finite(actions) and bool(jnp.all(jnp.abs(actions) <= 1.0)),
+            f"act(deterministic={deterministic}) gave actions outside [-1, 1] or non-finite",
+        )
     due = agent.due(state, hparams, jnp.int32(0))
-    _require(isinstance(due, dict) and all(jnp.shape(flag) == () for flag in due.values()), f"due must return a dict of bool scalars, got {due!r}")
+    _require(
+        isinstance(due, dict) and all(jnp.shape(flag) == () for flag in due.values()),
+        f"due must return a dict of bool scalars, got {due!r}",
+    )
     batch = fixed_batch(agent, env_spec.observation_size, env_spec.action_size)
     start, metrics = state, {}
     for step in range(NUM_UPDATES):
         state, metrics = update(state, batch, jnp.ones(MAX_BATCH), hparams, jax.random.PRNGKey(10 + step))
-        _require(all(jnp.shape(value) == () for value in metrics.values()), f"update metrics must be scalars, got shapes { {k: jnp.shape(v) for k, v in metrics.items()} }")
+        _require(
+            all(jnp.shape(value) == () for value in metrics.values()),
+            f"update metrics must be scalars, got shapes { {k: jnp.shape(v) for k, v in metrics.items()} }",
+        )
         _require(_finite(metrics), f"update {step + 1} gave non-finite metrics {metrics}")
         _require(_finite(state), f"update {step + 1} gave a state with non-finite values")
     moved = relative_difference(state, start)
@@ -282,11 +294,17 @@ def _masked_batch(agent, update, env_spec) -> str:
     clean, _ = update(state, batch, mask, hparams, rng)
     padded, _ = update(state, garbage, mask, hparams, rng)
     changed = relative_difference(padded, clean)
-    _require(_finite(padded) and changed <= PADDING_TOLERANCE, f"changing only the padding rows changed the update by {changed:.2e} (relative; allowed {PADDING_TOLERANCE:g}): a loss reads rows where mask = 0")
+    _require(
+        _finite(padded) and changed <= PADDING_TOLERANCE,
+        f"changing only the padding rows changed the update by {changed:.2e} (relative; allowed {PADDING_TOLERANCE:g}): a loss reads rows where mask = 0",
+    )
     own_rows = jax.tree_util.tree_map(lambda x: x[:OWN_ROWS], batch)
     unpadded, _ = update(state, own_rows, jnp.ones(OWN_ROWS), hparams, rng)
     rule = relative_difference(clean, unpadded)
-    _require(rule <= EQUIVALENCE_TOLERANCE, f"the update on {OWN_ROWS} rows padded to {MAX_BATCH} differs by {rule:.2e} (relative; allowed {EQUIVALENCE_TOLERANCE:g}) from the update on the {OWN_ROWS} rows alone: losses must be sum(mask * row) / B_k")
+    _require(
+        rule <= EQUIVALENCE_TOLERANCE,
+        f"the update on {OWN_ROWS} rows padded to {MAX_BATCH} differs by {rule:.2e} (relative; allowed {EQUIVALENCE_TOLERANCE:g}) from the update on the {OWN_ROWS} rows alone: losses must be sum(mask * row) / B_k",
+    )
     return f"padding rows changed the update by {changed:.1e}; padded vs unpadded update differ by {rule:.1e}"
 
 
@@ -338,9 +356,15 @@ def _in_group_vs_alone(spec: GroupSpec, run: _GroupRun) -> str:
         alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
         steps_in_group, steps_alone = int(run.grad_steps[0][index]), int(stats.grad_steps[0])
         config = f"config {index} (eta={learning_rates[index]:g}, B={batch_sizes[index]}, UTD={utds[index]:g}, seed={seeds[index]})"
-        _require(steps_in_group == steps_alone > 0, f"{config}: {steps_in_group} gradient steps in the group, {steps_alone} alone")
+        _require(
+            steps_in_group == steps_alone > 0,
+            f"{config}: {steps_in_group} gradient steps in the group, {steps_alone} alone",
+        )
         difference = relative_difference(member, alone)
-        _require(difference <= EQUIVALENCE_TOLERANCE, f"{config}: in the group its state differs by {difference:.2e} (relative; allowed {EQUIVALENCE_TOLERANCE:g}) from training it alone")
+        _require(
+            difference <= EQUIVALENCE_TOLERANCE,
+            f"{config}: in the group its state differs by {difference:.2e} (relative; allowed {EQUIVALENCE_TOLERANCE:g}) from training it alone",
+        )
         differences.append(difference)
     return f"{spec.num_configs} configs match their runs alone (largest relative difference {max(differences):.1e})"
 
@@ -412,8 +436,14 @@ def _check_state(spec, state, where: str) -> None:
     for field, shape in shapes.items():
         value = getattr(state, field, None)
         _require(value is not None, f"{where}: the state has no .{field}")
-        _require(tuple(jnp.shape(value)) == shape, f"{where}: .{field} has shape {tuple(jnp.shape(value))}, expected {shape}")
-        _require(jnp.asarray(value).dtype == jnp.float32, f"{where}: .{field} is {jnp.asarray(value).dtype}, expected float32")
+        _require(
+            tuple(jnp.shape(value)) == shape,
+            f"{where}: .{field} has shape {tuple(jnp.shape(value))}, expected {shape}",
+        )
+        _require(
+            jnp.asarray(value).dtype == jnp.float32,
+            f"{where}: .{field} is {jnp.asarray(value).dtype}, expected float32",
+        )
         _require(_finite(value), f"{where}: .{field} is not finite")
     _require(float(state.done) in (0.0, 1.0), f"{where}: done is {float(state.done)}, expected 0.0 or 1.0")
 
@@ -424,7 +454,10 @@ def _reset_step_shapes(spec, env) -> str:
     for value in (-1.0, 0.0, 1.0):
         next_state = jax.jit(env.step)(state, jnp.full((spec.action_size,), value, jnp.float32))
         _check_state(spec, next_state, f"step with actions {value:g}")
-    _require(_structure(next_state) == _structure(state), "step returns a state of another structure, shapes or dtypes than reset (the engine carries it through lax.scan)")
+    _require(
+        _structure(next_state) == _structure(state),
+        "step returns a state of another structure, shapes or dtypes than reset (the engine carries it through lax.scan)",
+    )
     return f"obs f32[{spec.observation_size}], reward f32[], done f32[] after reset and after steps at actions -1, 0, 1"
 
 
@@ -444,7 +477,10 @@ def _jit_vmap(spec, env) -> str:
     stepped, alone = jax.jit(batched_and_alone)(keys, actions)  # one program: one compile
     for field in ("obs", "reward", "done"):
         expected = (NUM_ROLLOUT_ENVS, spec.observation_size) if field == "obs" else (NUM_ROLLOUT_ENVS,)
-        _require(tuple(jnp.shape(getattr(stepped, field))) == expected, f"vmapped step: .{field} has shape {tuple(jnp.shape(getattr(stepped, field)))}, expected {expected}")
+        _require(
+            tuple(jnp.shape(getattr(stepped, field))) == expected,
+            f"vmapped step: .{field} has shape {tuple(jnp.shape(getattr(stepped, field)))}, expected {expected}",
+        )
     differences = []
     for index in range(NUM_ROLLOUT_ENVS):
         batched = jax.tree_util.tree_map(lambda x: x[index], stepped)
@@ -493,12 +529,18 @@ TIME_LIMIT_INFO_KEYS = ("truncation", "steps", "first_obs", "first_state", "firs
 def _termination_vs_truncation(spec, env, rollout, num_steps: int) -> str:
     info = getattr(jax.eval_shape(env.reset, jax.random.PRNGKey(0)), "info", None) or {}
     wrapped = [key for key in info if key in TIME_LIMIT_INFO_KEYS]
-    _require(not wrapped, f"the state's info has {', '.join(wrapped)}: the env is wrapped in a time-limit or auto-reset wrapper; register the raw env (the engine truncates and resets)")
+    _require(
+        not wrapped,
+        f"the state's info has {', '.join(wrapped)}: the env is wrapped in a time-limit or auto-reset wrapper; register the raw env (the engine truncates and resets)",
+    )
     done = np.asarray(rollout(jax.random.PRNGKey(5))[2])
     _require(bool(np.isin(done, (0.0, 1.0)).all()), "done takes values other than 0.0 and 1.0")
     terminated = done.any(axis=0)
     first_done = np.where(terminated, done.argmax(axis=0), -1)
     at_limit = num_steps >= spec.episode_length and bool(np.all(first_done == spec.episode_length - 1))
-    _require(not at_limit, f"done fires at the time limit (step {spec.episode_length}) in every rollout: a truncation reported as a termination; leave the time limit to the engine")
+    _require(
+        not at_limit,
+        f"done fires at the time limit (step {spec.episode_length}) in every rollout: a truncation reported as a termination; leave the time limit to the engine",
+    )
     ended = ", ".join(str(step + 1) for step in first_done if step >= 0) or "none"
     return f"{NUM_ROLLOUT_ENVS} random rollouts of {num_steps} steps: terminations at steps {ended}; none flagged at the time limit"
