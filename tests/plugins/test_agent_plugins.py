@@ -154,6 +154,8 @@ def test_the_example_plugin_trains_in_a_sweep_and_is_fitted(tmp_path):
     assert manifest["config"]["algo"] == "td3" and manifest["agent_options"]["policy_delay"] == 2
     rows = [json.loads(line) for line in (tmp_path / "run" / "evals.jsonl").read_text().splitlines()]
     assert {row["algo"] for row in rows} == {"td3"} and len(rows) == 4 * 6
+    # The env spec's normalization travels with the rows, so any env's (a plug-in's) rows fit.
+    assert {(row["return_low"], row["return_high"]) for row in rows} == {(-1226.7, -150.0)}
     result = _rlscale("fit", "run", "--out", "fit", "--thresholds", FIT_THRESHOLD, "--bootstrap", "10",
                       cwd=tmp_path, paths=paths)
     assert result.returncode == 0, result.stdout + result.stderr
