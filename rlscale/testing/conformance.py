@@ -206,7 +206,7 @@ def check_agent(
         "no_retrace": lambda: group_run().retrace_detail,
         "in_group_vs_alone": lambda: _in_group_vs_alone(group_spec, group_run()),
     }
-    return _run_checks(f"agent {algo!r}", checks, only, on_result)
+    return _run_checks(f"agent {algo!r}", {name: checks[name] for name in AGENT_CHECKS}, only, on_result)
 
 
 def _hashable(value):
@@ -407,7 +407,7 @@ def check_env(
         "determinism": lambda: _determinism(spec, rollout(), num_steps),
         "termination_vs_truncation": lambda: _termination_vs_truncation(spec, env(), rollout(), num_steps),
     }
-    return _run_checks(f"env {name!r}", checks, only, on_result)
+    return _run_checks(f"env {name!r}", {check: checks[check] for check in ENV_CHECKS}, only, on_result)
 
 
 def _spec_check(spec, env) -> str:
