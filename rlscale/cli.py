@@ -19,6 +19,8 @@ COMMANDS = {
     "propose": "rlscale.run.propose_command",
     "validate": "rlscale.run.validate_command",
     "study": "rlscale.run.study_command",
+    "check-agent": "rlscale.run.check_command",
+    "check-env": "rlscale.run.check_command",
 }
 
 

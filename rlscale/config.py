@@ -51,11 +51,13 @@ class SweepConfig:
     """A grid (or explicit list) of configs trained on one env with one algorithm."""
 
     env: str = "pendulum"
-    """Registry name of the environment (`rlscale envs` lists them)."""
+    """Registry name of the environment (`rlscale envs` lists them), a plug-in env, or a reference:
+    "brax-class:package.module:ClassName", "playground:<Name>", "gymnax:<Name>"."""
     env_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Options passed to the env constructor, e.g. {backend = "mjx"} for brax envs."""
     algo: str = "sac"
-    """Agent: a name of the agent registry (rlscale.agents.agent_names(): sac, bro, pql)."""
+    """Agent: a name of the agent registry (rlscale.agents.agent_names(): sac, bro, pql, and any
+    registered or installed plug-in agent)."""
     agent: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Options of the agent over its preset, the sweep file's `[agent]` table (e.g.
     {reset_schedule = "env_steps"} for BRO); the options and presets are documented in each agent's
@@ -173,17 +175,20 @@ class SweepConfig:
             if not ok and not skip.intersection(involved):
                 errors.append(message)
 
-        from rlscale.envs.registry import env_names, get_spec
+        from rlscale.envs.reference_suite import EnvReferenceError
+        from rlscale.envs.registry import UnknownEnvError, get_spec
 
-        known_env = self.env in env_names()
-        check(known_env, f"env {self.env!r} is unknown; `rlscale envs` lists them", "env")
-        if known_env and "env" not in skip and "env_options" not in skip:
+        if "env" not in skip:
             try:
-                get_spec(self.env, **self.env_options)
+                get_spec(self.env, **({} if "env_options" in skip else self.env_options))
+            except UnknownEnvError as error:
+                errors.append(error.short)
+            except EnvReferenceError as error:
+                errors.append(str(error))
             except ValueError as error:
                 errors.append(f"env_options: {error}")
-        algos = registry.agent_names()
-        check(self.algo in algos, f"algo must be one of {algos}, got {self.algo!r}", "algo")
+        algo_error = registry.algo_error(self.algo)
+        check(algo_error is None, algo_error or "", "algo")
         if "algo" not in skip and "agent" not in skip:
             errors.extend(registry.option_errors(self.algo, self.agent))
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
@@ -346,7 +351,7 @@ class SweepConfig:
             del values["model_sizes"]
         if not values["agent"]:
             del values["agent"]  # likewise for sweeps without agent options
-        if values["tau"] is None and values["algo"] in registry.agent_names():
+        if values["tau"] is None and registry.algo_error(values["algo"]) is None:
             values["tau"] = self.resolved_tau  # the rate the sweep trains with
         return values
 

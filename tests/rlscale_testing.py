@@ -2,12 +2,10 @@
 
 import json
 
-import jax
-import numpy as np
-
-from rlscale.agents.core import HyperParams, single_config_context
+from rlscale.agents.core import HyperParams
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.spec import GroupSpec
+from rlscale.testing.conformance import jit_update, relative_difference  # noqa: F401 (shared with the tests)
 
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
 
@@ -30,14 +28,6 @@ def small_spec(**overrides) -> GroupSpec:
     return GroupSpec(**values)
 
 
-def relative_difference(a, b) -> float:
-    """||a - b|| / ||b|| over all leaves of two pytrees."""
-    a_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(a)]
-    b_leaves = [np.asarray(x, np.float64).ravel() for x in jax.tree_util.tree_leaves(b)]
-    a_flat, b_flat = np.concatenate(a_leaves), np.concatenate(b_leaves)
-    return float(np.linalg.norm(a_flat - b_flat) / np.linalg.norm(b_flat))
-
-
 def toml_value(value) -> str:
     """A TOML literal (numbers, strings, booleans, lists and inline tables), e.g. for `--set`."""
     if isinstance(value, dict):
@@ -50,14 +40,3 @@ def toml_value(value) -> str:
 def toml_text(values: dict) -> str:
     """A TOML document of one `key = value` line per entry of `values` (tables written inline)."""
     return "".join(f"{key} = {toml_value(value)}\n" for key, value in values.items())
-
-
-def jit_update(agent):
-    """`agent.update` of one config updated on its own (its `due` flags are the group's), jitted:
-    update(state, batch, mask, hparams, rng, env_step=0) -> (state, metrics)."""
-
-    def update(state, batch, mask, hparams, rng, env_step=0):
-        context = single_config_context(agent, state, hparams, env_step)
-        return agent.update(state, batch, mask, hparams, rng, context)
-
-    return jax.jit(update)

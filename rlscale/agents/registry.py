@@ -12,13 +12,13 @@ imported on first use.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any, Callable, Mapping
 
 from rlscale.agents.bro.options import BROOptions
 from rlscale.agents.pql.options import PQL_TAU, PQLOptions
 from rlscale.agents.sac.options import SACOptions
 from rlscale.agents.spec import NetworkConfig, build_options
+from rlscale.plugins import AGENT_GROUP, checked_entry_points, name_and_factory_errors, resolve_factory
 
 DEFAULT_TAU = 0.005
 """Polyak rate of the target critic used by SAC and BRO (and by both reference repos)."""
@@ -40,13 +40,27 @@ class AgentEntry:
     """One line for `rlscale` listings and docs."""
 
     def resolve_factory(self) -> Callable[..., Any]:
-        if callable(self.factory):
-            return self.factory
-        module, _, attribute = self.factory.partition(":")
-        return getattr(importlib.import_module(module), attribute)
+        """The factory, importing "module:attribute"; ValueError naming the agent when that fails."""
+        return resolve_factory(self.factory, f"agent {self.name!r}")
+
+    def errors(self) -> list[str]:
+        """Every problem with the entry itself (not with a sweep's values for it)."""
+        errors = name_and_factory_errors(self.name, self.factory)
+        if not (dataclasses.is_dataclass(self.options) and isinstance(self.options, type)):
+            errors.append(f"options must be a dataclass type (see rlscale.agents.spec), got {self.options!r}")
+        elif not callable(getattr(self.options, "validate", None)):
+            errors.append(f"options {self.options.__name__} must have a validate() -> list[str] method")
+        else:
+            try:
+                self.options()
+            except Exception as error:
+                errors.append(f"options {self.options.__name__}() must build with every field at its default: {error}")
+        if not (isinstance(self.tau, (int, float)) and 0 < self.tau <= 1):
+            errors.append(f"tau must be in (0, 1], got {self.tau!r}")
+        return [f"agent {self.name!r}: {message}" for message in errors]
 
 
-_REGISTRY: dict[str, AgentEntry] = {
+_BUILT_IN: dict[str, AgentEntry] = {
     entry.name: entry
     for entry in (
         AgentEntry(
@@ -63,24 +77,81 @@ _REGISTRY: dict[str, AgentEntry] = {
         ),
     )
 }
+_REGISTRY: dict[str, AgentEntry] = dict(_BUILT_IN)
+_BROKEN_PLUGINS: dict[str, str] = {}
+"""Entry-point name -> why that plug-in is unusable (failed import, not an AgentEntry, ...)."""
+_plugins_loaded = False
+
+
+def register(
+    name: str,
+    factory: str | Callable[..., Any],
+    options: type,
+    tau: float = DEFAULT_TAU,
+    summary: str = "",
+    replace: bool = False,
+) -> AgentEntry:
+    """Makes agent `name` available as `algo = name` (in this process) and returns its entry.
+
+    factory: `factory(observation_size, action_size, network, options) -> Agent`, or
+    "package.module:attribute" naming it (imported when an agent is built). options: the frozen
+    dataclass of the agent's static options, in a JAX-free module (see rlscale.agents.spec).
+    ValueError listing every problem with the entry, or when `name` is taken and not `replace`.
+    """
+    entry = AgentEntry(name, factory, options, tau=tau, summary=summary)
+    errors = entry.errors()
+    if not replace and name in _all_entries():
+        errors.append(f"agent {name!r} is already registered; pass replace=True to replace it")
+    if name in _BUILT_IN:
+        errors.append(f"agent {name!r} is built in and cannot be replaced; choose another name")
+    if errors:
+        raise ValueError("; ".join(errors))
+    _REGISTRY[name] = entry
+    _BROKEN_PLUGINS.pop(name, None)
+    return entry
+
+
+def _all_entries() -> dict[str, AgentEntry]:
+    """Every usable entry, reading the entry-point plug-ins on the first call."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        loaded = checked_entry_points(AGENT_GROUP, "agent", AgentEntry, "rlscale.agents.AgentEntry", _BUILT_IN.__contains__)
+        _BROKEN_PLUGINS.update(loaded.errors)
+        for name, entry in loaded.objects.items():
+            _REGISTRY.setdefault(name, entry)  # a Python registration made earlier wins
+    return _REGISTRY
 
 
 def agent_names() -> tuple[str, ...]:
-    """Registered agent names, in registration order."""
-    return tuple(_REGISTRY)
+    """Usable agent names: built-in ones first, then registered and installed plug-ins."""
+    return tuple(_all_entries())
+
+
+def algo_error(name: str) -> str | None:
+    """Why `name` is not a usable `algo` (unknown, or a broken plug-in); None when it is."""
+    if name in _REGISTRY or name in _all_entries():
+        return None
+    if name in _BROKEN_PLUGINS:
+        return f"algo {name!r}: {_BROKEN_PLUGINS[name]}"
+    return (
+        f"algo must be one of {agent_names()}, got {name!r} (an agent of an installed package is "
+        f"found through its {AGENT_GROUP!r} entry point; see README, 'Your own agent / env')"
+    )
 
 
 def get_entry(name: str) -> AgentEntry:
-    """The entry named `name`; ValueError naming the known agents otherwise."""
-    if name not in _REGISTRY:
-        raise ValueError(f"algo must be one of {agent_names()}, got {name!r}")
+    """The entry named `name`; ValueError naming the known agents (or the plug-in's fault) otherwise."""
+    error = algo_error(name)
+    if error:
+        raise ValueError(error)
     return _REGISTRY[name]
 
 
 def option_errors(algo: str, values: Mapping[str, Any]) -> list[str]:
     """Every problem with `values` as options of `algo` (empty when they are valid or algo is
-    unknown: an unknown algo is reported on its own)."""
-    if algo not in _REGISTRY:
+    unusable: that is reported on its own, by `algo_error`)."""
+    if algo_error(algo):
         return []
     return build_options(_REGISTRY[algo].options, values)[1]
 

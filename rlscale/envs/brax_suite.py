@@ -116,13 +116,18 @@ def terminates(name: str) -> bool:
 class BraxEnv:
     """Adapts a raw Brax env to the registry contract.
 
-    Actions f32[action_size] in [-1, 1] are mapped onto the actuators' ctrl_range; reward and
-    done are returned as f32 scalars (some Brax envs return a Python float done).
+    Actions f32[action_size] in [-1, 1] are mapped onto the actuators' ctrl_range (passed
+    unchanged by an env without a `sys`, i.e. not a PipelineEnv); reward and done are returned as
+    f32 scalars (some Brax envs return a Python float done).
     """
 
     def __init__(self, env: Any):
         self.env = env
-        low, high = jnp.asarray(env.sys.actuator.ctrl_range, jnp.float32).T
+        self.action_size = int(env.action_size)
+        if hasattr(env, "sys"):
+            low, high = jnp.asarray(env.sys.actuator.ctrl_range, jnp.float32).T
+        else:
+            low, high = -jnp.ones(self.action_size), jnp.ones(self.action_size)
         self._ctrl_center = (high + low) / 2.0
         self._ctrl_half_range = (high - low) / 2.0
 

@@ -15,6 +15,11 @@ never on the time limit) and `.info` (a dict). The engine vmaps, auto-resets, an
 Options (`make_env(name, **options)`) are hashable scalars (str, int, float, bool) so that the
 engine can key its compile cache on (name, options). Every suite accepts `action_repeat` (int >= 1,
 default 1); `episode_length` in the spec is the suite's physics-step horizon divided by it.
+
+Beyond the built-in suites: plug-in envs (suite 'plugin', `rlscale.envs.plugin_suite`:
+`register(name, factory, spec)` or an `rlscale.envs` entry point) and envs named by reference
+(suite 'reference', `rlscale.envs.reference_suite`: 'brax-class:package.module:ClassName',
+'playground:<Name>', 'gymnax:<Name>').
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any, Protocol
 
 import jax
 
-from rlscale.envs import brax_suite, dmc_suite, pure_jax_suite
+from rlscale.envs import brax_suite, dmc_suite, plugin_suite, pure_jax_suite, reference_suite
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +37,7 @@ class EnvSpec:
     """Static description of a registered env, as the engine and the fit layer need it."""
 
     name: str  # stable registry name: 'pendulum', 'brax/halfcheetah', 'dmc/cartpole-swingup'
-    suite: str  # 'jax' | 'brax' | 'dmc'
+    suite: str  # 'jax' | 'brax' | 'dmc' | 'plugin' | 'reference'
     observation_size: int
     action_size: int
     episode_length: int  # agent steps per episode (after action repeat); time-limit truncation point
@@ -55,16 +60,42 @@ class Env(Protocol):
 _SUITES = (pure_jax_suite, brax_suite, dmc_suite)
 
 
+class UnknownEnvError(ValueError):
+    """An env name that is neither registered, nor a plug-in, nor a reference; `short` is the
+    message without the listing of every registered name."""
+
+    def __init__(self, message: str, short: str | None = None):
+        super().__init__(message)
+        self.short = short or message
+
+
+def is_built_in(name: str) -> bool:
+    """Whether `name` belongs to a built-in suite."""
+    return any(name in suite.names() for suite in _SUITES)
+
+
 def env_names() -> list[str]:
-    """Every registered name, pure-JAX envs first, then 'brax/...', then 'dmc/...'."""
-    return [name for suite in _SUITES for name in suite.names()]
+    """Every registered name: pure-JAX envs first, then 'brax/...', 'dmc/...', then plug-ins.
+    References ('brax-class:...', 'playground:...', 'gymnax:...') are open-ended and not listed."""
+    return [name for suite in _SUITES for name in suite.names()] + plugin_suite.names()
 
 
 def _suite_for(name: str):
     for suite in _SUITES:
         if name in suite.names():
             return suite
-    raise ValueError(f"unknown env name {name!r}; available: {', '.join(env_names())}")
+    if reference_suite.is_reference(name):
+        return reference_suite
+    if name in plugin_suite.names():
+        return plugin_suite
+    broken = plugin_suite.broken_reason(name)
+    if broken:
+        raise UnknownEnvError(broken)
+    references = ", ".join(repr(prefix + "...") for prefix in reference_suite.PREFIXES)
+    raise UnknownEnvError(
+        f"unknown env name {name!r}; available: {', '.join(env_names())}; or name one by reference: {references}",
+        short=f"env {name!r} is unknown; `rlscale envs` lists them (or name one by reference: {references})",
+    )
 
 
 def _check_option_values(name: str, options: dict[str, Any]) -> None:

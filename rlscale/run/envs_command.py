@@ -14,16 +14,24 @@ def run_envs(args: argparse.Namespace) -> int:
     """Prints one row per env (name, suite, sizes, episode length, normalization), measured if asked."""
     from rlscale.envs import env_names, get_spec
 
+    from rlscale.envs.reference_suite import is_reference
+
     names = args.env or env_names()
-    unknown = [name for name in names if name not in env_names()]
+    unknown = [name for name in names if name not in env_names() and not is_reference(name)]
     if unknown:
         print(f"unknown env name(s) {', '.join(unknown)}; available: {', '.join(env_names())}", file=sys.stderr)
         return 2
+    for name in filter(is_reference, names):
+        try:
+            get_spec(name)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
     if args.num_envs < 1 or args.num_steps < 1:
         print("--num-envs and --num-steps must be >= 1", file=sys.stderr)
         return 2
     header = ["name", "suite", "obs", "act", "episode", "repeat", "return_low", "return_high"]
-    widths = [34, 5, 4, 4, 7, 6, 12, 11]
+    widths = [34, 9, 4, 4, 7, 6, 12, 11]
     if args.measure:
         from rlscale.envs.throughput import device_name, measure_throughput
 
@@ -67,7 +75,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--num-envs", type=int, default=16, help="vmapped envs when measuring (default 16)")
     parser.add_argument("--num-steps", type=int, default=100, help="steps per timed run when measuring (default 100)")
     parser.add_argument(
-        "--env", action="append", metavar="NAME", help="only this env (repeatable; default: every registered env)"
+        "--env", action="append", metavar="NAME",
+        help="only this env, a registered name or a reference such as playground:<Name> (repeatable; default: every registered env)"
     )
     parser.add_argument(
         "--backend",

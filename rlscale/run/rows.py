@@ -33,9 +33,9 @@ class Column:
 EVAL_COLUMNS: tuple[Column, ...] = (
     Column("config_id", "int", "index of the config in the sweep's grid order (utd, batch_size, learning_rate, seed)"),
     Column("group", "int", "compiled group that trained it"),
-    Column("suite", "str", "env suite: `jax`, `brax` or `dmc`"),
-    Column("env", "str", "registry name of the env"),
-    Column("algo", "str", "`sac`, `bro` or `pql`"),
+    Column("suite", "str", "env suite: `jax`, `brax`, `dmc`, `plugin` or `reference`"),
+    Column("env", "str", "registry name (or reference) of the env"),
+    Column("algo", "str", "`sac`, `bro`, `pql` or a plug-in agent's name"),
     Column("utd", "float", "UTD ratio σ"),
     Column("batch_size", "int", "B"),
     Column("learning_rate", "float", "η"),
@@ -52,6 +52,8 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     ),
     Column("agent_options", "str", "the sweep's `[agent]` options as a JSON object (`{}`: the preset)"),
     Column("reset_env_steps", "list of int", "env steps at which the config's agent was reset so far (BRO)"),
+    Column("return_low", "float", "raw return the fit maps to 0 (the env spec's)"),
+    Column("return_high", "float", "raw return the fit maps to 1000 (the env spec's)"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
 CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
@@ -77,12 +79,15 @@ def evaluation_rows(
     diverged_at_env_step: Sequence[int | None],
     agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
+    return_bounds: tuple[float, float],
 ) -> list[dict]:
     """The rows of one evaluation of a group, one per config, in the group's config order.
 
     `runs` are the group's `RunConfig`s; `grad_steps`, `returns`, `diverged_at_env_step` (None: the
     config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
-    written as null. `agent_options` is the JSON text of the sweep's `[agent]` table.
+    written as null. `agent_options` is the JSON text of the sweep's `[agent]` table;
+    `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
+    returns, a plug-in's or a reference's too.
     """
     return [
         {
@@ -103,6 +108,8 @@ def evaluation_rows(
             "diverged_at_env_step": None if diverged is None else int(diverged),
             "agent_options": agent_options,
             "reset_env_steps": [int(step) for step in resets],
+            "return_low": float(return_bounds[0]),
+            "return_high": float(return_bounds[1]),
         }
         for run, steps, episode_return, diverged, resets in zip(
             runs, grad_steps, returns, diverged_at_env_step, reset_env_steps

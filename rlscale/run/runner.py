@@ -326,7 +326,7 @@ def _run_group(
         rows = evaluation_rows(
             index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
             chunk.returns, sweep_clock(), group.parameter_count, diverged,
-            agent_options, _reset_env_steps(chunk.state),
+            agent_options, _reset_env_steps(chunk.state), (env_spec.return_low, env_spec.return_high),
         )
         store.append(rows)
         rows_written += len(rows)

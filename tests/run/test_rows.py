@@ -24,6 +24,7 @@ def _rows() -> list[dict]:
         group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500,
         grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456, model_size=1234,
         diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}', reset_env_steps=[[], [250]],
+        return_bounds=(-1226.7, -150.0),
     )
 
 
