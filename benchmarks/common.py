@@ -244,7 +244,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     state = init(hparams)
     state_bytes = tree_bytes(state)
     grad_steps = np.zeros(len(configs), np.int64)
-    executed_slots = 0
+    computed_updates = np.zeros(len(configs), np.int64)
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
     chunks = train_chunks(
@@ -252,7 +252,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
-        executed_slots += chunk.executed_slots
+        computed_updates += chunk.computed_updates
         returns = chunk.returns
         if chunk.eval_index >= first_steady_chunk:
             steady_s += chunk.seconds
@@ -272,7 +272,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         steady_chunks=steady_chunks,
         grad_steps=grad_steps.tolist(),
         measured_wasted_fraction=schedule.measured_wasted_fraction(
-            grad_steps.tolist(), [c.batch_size for c in configs], executed_slots
+            grad_steps.tolist(), [c.batch_size for c in configs], computed_updates.tolist(), group.computed_batch_sizes
         ),
         final_returns=returns.tolist(),
         state_bytes=state_bytes,

@@ -273,7 +273,8 @@ def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResu
         final_returns=counters.last_returns,
         grad_steps=counters.grad_steps,
         measured_wasted_fraction=schedule.measured_wasted_fraction(
-            counters.grad_steps, [run.batch_size for run in group.configs], counters.executed_slots
+            counters.grad_steps, [run.batch_size for run in group.configs], counters.computed_updates,
+            group.computed_batch_sizes,
         ),
         diverged_config_ids=counters.diverged_config_ids,
         wall_time_s=counters.wall_time_s,
@@ -292,7 +293,7 @@ def _run_group(
         counters = GroupCounters(
             next_eval_index=0,
             grad_steps=[0] * num_configs,
-            executed_slots=0,
+            computed_updates=[0] * num_configs,
             best_return=-math.inf,
             last_returns=[],
             diverged_config_ids=[],
@@ -301,7 +302,7 @@ def _run_group(
     else:
         state, counters = checkpoints.restore(index, jax.eval_shape(trainer.init, hparams))
     grad_steps = np.asarray(counters.grad_steps, np.int64)
-    executed_slots = counters.executed_slots
+    computed_updates = np.asarray(counters.computed_updates, np.int64)
     best_return = counters.best_return
     iterations = config.eval_interval // config.num_envs
     num_evals = config.env_steps // config.eval_interval
@@ -319,7 +320,7 @@ def _run_group(
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
-        executed_slots += chunk.executed_slots
+        computed_updates += chunk.computed_updates
         env_step = (chunk.eval_index + 1) * config.eval_interval
         diverged = diverged_env_steps(chunk.state.diverged_iteration, config.num_envs)
         diverged_ids = [run.config_id for run, at in zip(group.configs, diverged) if at is not None]
@@ -346,7 +347,7 @@ def _run_group(
             counters = GroupCounters(
                 next_eval_index=chunk.eval_index + 1,
                 grad_steps=[int(steps) for steps in grad_steps],
-                executed_slots=executed_slots,
+                computed_updates=[int(count) for count in computed_updates],
                 best_return=best_return,
                 last_returns=chunk.returns.tolist(),
                 diverged_config_ids=diverged_ids,
