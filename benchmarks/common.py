@@ -63,10 +63,22 @@ class BenchSize:
     """Repetitions of each compile-time measurement (the median is reported)."""
     bare_utd: int = 8
     """σ of the engine-vs-bare-update comparison (the target is stated for σ >= 4)."""
-    bare_group_sizes: tuple[int, ...] = (1, 16)
+    bare_group_sizes: tuple[int, ...] = (1, 8)
     """K values of the engine-vs-bare-update comparison."""
-    bare_updates: int = 800
+    bare_widths: tuple[int, ...] = (64, 256)
+    """Hidden widths of the engine-vs-bare-update comparison (256: the paper's 2×256)."""
+    bare_batch_size: int = 256
+    """B of the engine-vs-bare-update comparison."""
+    bare_updates: int = 400
     """Gradient updates per config in each timed engine / bare run."""
+    bare_mixed_utds: tuple[float, ...] = (0.5, 2.0)
+    """σ values of the mixed group (at the largest bare width)."""
+    bare_mixed_batch_sizes: tuple[int, ...] = (256,)
+    """B values of the mixed group."""
+    bare_mixed_seeds: int = 3
+    """Seeds per (σ, B) of the mixed group."""
+    bare_mixed_iterations: int = 64
+    """Env-clock iterations per timed chunk of the mixed group."""
     throughput_repetitions: int = 3
     """Repetitions of each steady-state throughput measurement (the median is reported)."""
     env_throughput_size: str = "tiny"
@@ -95,7 +107,12 @@ SIZES = {
         compile_repetitions=1,
         bare_utd=4,
         bare_group_sizes=(2,),
+        bare_widths=(16,),
+        bare_batch_size=32,
         bare_updates=200,
+        bare_mixed_batch_sizes=(16, 32),
+        bare_mixed_seeds=1,
+        bare_mixed_iterations=16,
         throughput_repetitions=1,
         env_throughput_size="tiny",
         fit_speed_size="tiny",
@@ -112,7 +129,9 @@ SIZES = {
         eval_interval=4_000,
         buffer_capacity=200_000,
         bare_group_sizes=(1, 64),
-        bare_updates=20_000,
+        bare_updates=4_000,
+        bare_mixed_seeds=8,
+        bare_mixed_iterations=500,
         compile_repetitions=3,
         sequential_configs=8,
         brax_configs=4,
