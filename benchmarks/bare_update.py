@@ -33,12 +33,13 @@ import numpy as np
 
 from benchmarks.common import BenchSize, clear_compile_caches, compile_group, sweep_config
 from rlscale.agents import make_agent
-from rlscale.agents.core import Transition, single_config_context
+from rlscale.agents.core import single_config_context
 from rlscale.config import RunConfig
 from rlscale.engine import schedule
 from rlscale.engine.spec import CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
+from rlscale.run.estimate import random_batch
 
 LARGE_MATMUL_SIZE = 2048
 """Side of the square matmul whose FLOP/s stands for the device's dense peak."""
@@ -93,17 +94,10 @@ def bare_rate(size: BenchSize, configs: list[RunConfig], width: int) -> dict:
     agent = make_agent(spec.algo, env_spec.observation_size, env_spec.action_size, spec.network)
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     num_configs, batch_size = spec.num_configs, spec.max_batch_size
-    keys = jax.random.split(jax.random.PRNGKey(0), 5)
     rows = (num_configs, batch_size)
-    batch = Transition(
-        obs=jax.random.normal(keys[0], rows + (env_spec.observation_size,)),
-        action=jax.random.uniform(keys[1], rows + (env_spec.action_size,), minval=-1.0, maxval=1.0),
-        reward=jax.random.normal(keys[2], rows),
-        next_obs=jax.random.normal(keys[3], rows + (env_spec.observation_size,)),
-        termination=jnp.zeros(rows),
-    )
+    batch = random_batch(agent, env_spec, num_configs, batch_size, jax.random.PRNGKey(0))
     mask = jnp.ones(rows)
-    agents = jax.jit(jax.vmap(agent.init))(jax.random.split(keys[4], num_configs), hparams)
+    agents = jax.jit(jax.vmap(agent.init))(jax.random.split(jax.random.PRNGKey(3), num_configs), hparams)
 
     def one_update(agents, rng):
         update_rngs = jax.random.split(rng, num_configs)
@@ -207,6 +201,9 @@ def run(size: BenchSize) -> dict:
     print(f"bare mixed group: {mixed}", file=sys.stderr, flush=True)
     return {
         "rows": rows,
+        "config_axis": make_plan(sweep_config(size, _uniform_configs(size, 1, batch_size), size.env_steps))
+        .groups[0]
+        .spec.config_axis,
         "large_matmul_flops_per_s": peak,
         "large_matmul_size": LARGE_MATMUL_SIZE,
         "mixed": mixed,

@@ -36,6 +36,7 @@ from rlscale.run.checkpoint import (
     fault_point,
 )
 from rlscale.run.chunks import train_chunks
+from rlscale.run.estimate import estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
@@ -44,6 +45,7 @@ from rlscale.run.signals import StopRequests
 from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate_rows, write_parquet
 
 MANIFEST_FILE = "manifest.json"
+ESTIMATES_FILE = "estimates.json"
 PACKAGES = ("rlscale", "jax", "jaxlib", "flax", "optax", "chex", "brax", "mujoco", "mujoco-mjx", "numpy")
 
 
@@ -56,6 +58,9 @@ class GroupResult:
     measured_wasted_fraction: float
     diverged_config_ids: list[int]
     wall_time_s: float
+    estimated_wall_s: float | None = None
+    """The calibrated estimate of the group's wall time (run/estimate.py), made before it ran in
+    this process (None: it had finished before)."""
 
 
 def run_sweep(
@@ -104,6 +109,11 @@ def run_sweep(
             store = EvalStore(out_dir)
             sweep_clock = _SweepClock(checkpoints.wall_time_s)
             results = []
+            estimates = estimate_plan(
+                plan, config.env_steps, config.eval_interval,
+                [index for index in range(len(plan.groups)) if (groups is None or index in groups)
+                 and not (checkpoints.group_entry(index) or {}).get("done")],
+            )
             try:
                 for index, group in enumerate(plan.groups):
                     if groups is not None and index not in groups:
@@ -115,12 +125,11 @@ def run_sweep(
                     if stops.signum is not None:
                         raise Interrupted(stops.signum, _stopped_message(stops.signum, out_dir, "before group", index))
                     progress.start_group(index, len(plan.groups), plan.summary()[index])
-                    results.append(
-                        _run_group(
-                            config, plan, index, group, store, progress, sweep_clock, after_eval,
-                            checkpoints, stops,
-                        )
+                    result = _run_group(
+                        config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints, stops
                     )
+                    results.append(dataclasses.replace(result, estimated_wall_s=estimates[index].seconds))
+                    _record_estimate(out_dir, estimates[index], result)
             finally:
                 store.close()
             write_parquet(out_dir)
@@ -372,6 +381,18 @@ def _run_group(
         if stopping:
             raise Interrupted(stops.signum, _stopped_message(stops.signum, store.path.parent, "in group", index, env_step))
     return _done_result(index, group, checkpoints.counters(index))
+
+
+def _record_estimate(out_dir: Path, estimate, result: GroupResult) -> None:
+    """Add the group's estimated and measured wall time to OUT/estimates.json (best effort: a
+    failed write of this report loses nothing else)."""
+    path = out_dir / ESTIMATES_FILE
+    try:
+        records = json.loads(path.read_text()) if path.exists() else {}
+        records[str(result.group)] = {**estimate.summary(), "actual_s": round(result.wall_time_s, 1)}
+        path.write_text(json.dumps(records, indent=1))
+    except (OSError, ValueError):
+        pass
 
 
 def _reset_env_steps(state) -> list[list[int]]:
