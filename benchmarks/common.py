@@ -21,6 +21,7 @@ from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
 from rlscale.run.chunks import train_chunks
+from rlscale.run.estimate import estimate_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,6 +229,8 @@ class GroupRun:
     """Per config."""
     wall_s: float
     """Total: compile + init + every chunk + every evaluation."""
+    estimated_wall_s: float
+    """rlscale's calibrated estimate of wall_s (run/estimate.py), made before the group ran."""
     compile_s: float
     """Compilation of init, train_chunk and evaluate (0 when an equal group was compiled before)."""
     compile_cpu_s: float
@@ -241,6 +244,8 @@ class GroupRun:
     grad_steps: list[int]
     measured_wasted_fraction: float
     final_returns: list[float]
+    returns_per_eval: list[list[float]]
+    """Per evaluation (every eval_interval env steps), each config's return."""
     state_bytes: int
     """Device bytes of the group's GroupState."""
     compiled_peak_bytes: int
@@ -254,9 +259,11 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
     eval_interval env steps with an evaluation after each).
     """
-    start = time.perf_counter()
     sweep = sweep_config(size, configs, env_steps)
-    (group,) = make_plan(sweep).groups
+    plan = make_plan(sweep)
+    (group,) = plan.groups
+    estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval)[0].seconds
+    start = time.perf_counter()
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
     (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
@@ -264,6 +271,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     state_bytes = tree_bytes(state)
     grad_steps = np.zeros(len(configs), np.int64)
     computed_updates = np.zeros(len(configs), np.int64)
+    returns_per_eval = []
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
     chunks = train_chunks(
@@ -273,6 +281,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         grad_steps += chunk.grad_steps
         computed_updates += chunk.computed_updates
         returns = chunk.returns
+        returns_per_eval.append(returns.tolist())
         if chunk.eval_index >= first_steady_chunk:
             steady_s += chunk.seconds
             steady_updates += int(chunk.grad_steps.sum())
@@ -282,6 +291,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         num_configs=len(configs),
         env_steps=env_steps,
         wall_s=wall_s,
+        estimated_wall_s=estimated_wall_s,
         compile_s=compile_s,
         compile_cpu_s=compile_cpu_s,
         steady_updates_per_s=steady_updates / steady_s if steady_chunks else float("nan"),
@@ -294,6 +304,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
             grad_steps.tolist(), [c.batch_size for c in configs], computed_updates.tolist(), group.computed_batch_sizes
         ),
         final_returns=returns.tolist(),
+        returns_per_eval=returns_per_eval,
         state_bytes=state_bytes,
         compiled_peak_bytes=compiled_peak_bytes(train_chunk),
     )
