@@ -81,8 +81,14 @@ class ChunkStats:
 
 
 def _all_finite(tree) -> jax.Array:
-    leaves = jax.tree_util.tree_leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+    """bool: no float leaf of `tree` holds a NaN or an infinity, tested as one reduction (the sum of
+    every float element is finite; a sum that overflows, from elements near the float32 limit, also
+    counts as not finite). One fused reduction instead of one per leaf: on a CPU the per-leaf checks
+    cost several percent of a small update."""
+    leaves = [jnp.ravel(leaf) for leaf in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    if not leaves:
+        return jnp.bool_(True)
+    return jnp.isfinite(jnp.sum(jnp.concatenate([leaf.astype(jnp.float32) for leaf in leaves])))
 
 
 class GroupTrainer:
@@ -278,8 +284,10 @@ class GroupTrainer:
             agent, diverged_iteration, (reset_env_steps, num_resets), stats = carry
             take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[k])
             alive = diverged_iteration[k] < 0
+            # The replay buffers go in whole, with k: a config's rows are gathered straight from
+            # them inside the update (a sliced buffer passed into the switch would be copied).
             agent_k, attempted, finite, resets_k = jax.lax.switch(
-                branch[k], branches, take(agent), take(state.replay), take(state.hparams),
+                branch[k], branches, take(agent), state.replay, k, take(state.hparams),
                 update_rng[k], jnp.where(alive, num_updates[k], 0), env_step[k],
                 (reset_env_steps[k], num_resets[k]),
             )
@@ -300,10 +308,13 @@ class GroupTrainer:
             0, self.spec.num_configs, config, (state.agent, state.diverged_iteration, resets, stats)
         )
 
-    def _updates_of_config(self, agent, replay_buffer, hparams, rng, num_updates, env_step, resets, *, batch_size):
-        """One config's `num_updates` (i32) updates at `batch_size`, as `_slot_updates` would run
-        them for it (update j uses fold_in(rng, j)); stops at a non-finite update, which is not
-        applied. Returns (agent, attempted updates i32, all finite bool, resets)."""
+    def _updates_of_config(
+        self, agent, replay_buffers, config, hparams, rng, num_updates, env_step, resets, *, batch_size
+    ):
+        """Config `config`'s `num_updates` (i32) updates at `batch_size` (replay_buffers: all K
+        configs'), as `_slot_updates` would run them for it (update j uses fold_in(rng, j)); stops at
+        a non-finite update, which is not applied. Returns (agent, attempted updates i32, all finite
+        bool, resets)."""
 
         def running(carry):
             index, _, finite, _ = carry
@@ -312,6 +323,7 @@ class GroupTrainer:
         def update(carry):
             index, agent, _, resets = carry
             due = self.agent.due(agent, hparams, env_step)
+            replay_buffer = jax.tree_util.tree_map(lambda leaf: leaf[config], replay_buffers)
             new_agent, finite, reset = self._update_config(
                 agent, replay_buffer, hparams, jax.random.fold_in(rng, index), env_step, due, due, batch_size
             )
