@@ -16,6 +16,9 @@ iterations) slots under vmap. Compile time is the summed compile time of the cal
 (the group's program holds the same pieces) times COMPILE_OVER_CALIBRATION. Measurements are cached per device, JAX
 version and shapes in `$RLSCALE_CACHE_DIR` (default ~/.cache/rlscale)/calibration.json, so a later
 estimate of the same shapes costs nothing. The runner reports estimated vs actual per group.
+
+On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): the axis
+with the lower estimated wall time.
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ import jax.numpy as jnp
 from rlscale.agents import make_agent
 from rlscale.agents.core import HyperParams, NStepTransition, Transition, single_config_context
 from rlscale.agents.spec import N_STEP_BATCH
-from rlscale.engine.spec import MAP, GroupSpec
+from rlscale.config import SweepConfig
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, GroupSpec, resolve_config_axis
 from rlscale.envs.registry import make_env
 from rlscale.envs.throughput import device_name
-from rlscale.plan import Group, Plan
+from rlscale.plan import Group, Plan, make_plan
 
 CACHE_ENV = "RLSCALE_CACHE_DIR"
+RUN_MANIFEST = "manifest.json"
+"""The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
 CALIBRATION_STEPS = 32
 """Iterations, updates or eval steps per timed call of a calibration program."""
@@ -268,3 +274,53 @@ def _update_seconds(spec: GroupSpec, batch_size: int, num_configs: int) -> dict:
 
     measured = _timed(jax.jit(updates, donate_argnums=0), (agents, jax.random.PRNGKey(5)))
     return {**measured, "seconds": measured["seconds"] / CALIBRATION_STEPS}
+
+
+@dataclasses.dataclass(frozen=True)
+class AxisChoice:
+    """How a sweep's "auto" config axis was decided."""
+
+    config_axis: str
+    reason: str
+    estimated_s: dict[str, float] = dataclasses.field(default_factory=dict)
+    """Estimated wall seconds of the whole sweep under each axis that was estimated."""
+
+
+def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tuple[SweepConfig, AxisChoice]:
+    """The config to plan and run, with an "auto" config axis made concrete.
+
+    On GPUs/TPUs or several devices auto is vmap. On one CPU device both axes are estimated (the
+    calibrated estimate above) and the faster wins: map where padding and idle slots would cost
+    more than vectorizing gains (mixed σ or B, wide networks), vmap where small uniform updates
+    gain from being batched. A run directory that already holds a plan keeps its axis, so a resumed
+    sweep plans exactly the groups it checkpointed.
+    """
+    if config.config_axis != AUTO_CONFIG_AXIS:
+        return config, AxisChoice(config.config_axis, "set in the sweep config")
+    stored = _stored_config_axis(out_dir)
+    if stored is not None:
+        return dataclasses.replace(config, config_axis=stored), AxisChoice(stored, f"kept from {out_dir / RUN_MANIFEST}")
+    platform, num_devices = jax.default_backend(), jax.local_device_count()
+    if resolve_config_axis(AUTO_CONFIG_AXIS, platform, num_devices) == VMAP:
+        return dataclasses.replace(config, config_axis=VMAP), AxisChoice(VMAP, f"{num_devices} {platform} device(s)")
+    estimated = {}
+    for axis in CONFIG_AXES:
+        candidate = dataclasses.replace(config, config_axis=axis)
+        estimates = estimate_plan(make_plan(candidate), config.env_steps, config.eval_interval)
+        estimated[axis] = sum(estimate.seconds for estimate in estimates.values())
+    best = min(CONFIG_AXES, key=lambda axis: (estimated[axis], axis != MAP))
+    return dataclasses.replace(config, config_axis=best), AxisChoice(
+        best, "the faster by the calibrated estimate on this CPU", estimated
+    )
+
+
+def _stored_config_axis(out_dir: Path | None) -> str | None:
+    """The config axis of the plan in `out_dir`'s run manifest (None: no readable plan there)."""
+    if out_dir is None:
+        return None
+    try:
+        groups = json.loads((Path(out_dir) / RUN_MANIFEST).read_text())["plan"]
+        axes = {group["config_axis"] for group in groups}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return axes.pop() if len(axes) == 1 and axes <= set(CONFIG_AXES) else None

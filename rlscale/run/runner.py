@@ -36,7 +36,7 @@ from rlscale.run.checkpoint import (
     fault_point,
 )
 from rlscale.run.chunks import train_chunks
-from rlscale.run.estimate import estimate_plan
+from rlscale.run.estimate import choose_config_axis, estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
@@ -92,6 +92,7 @@ def run_sweep(
     """
     progress = progress or PlainProgress()
     try:
+        config, _ = choose_config_axis(config, out_dir)
         plan = make_plan(config)
         check_memory(plan)
         out_dir = Path(out_dir)

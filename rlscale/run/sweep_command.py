@@ -56,9 +56,14 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
     from rlscale.run.executors import make_executor
     from rlscale.run.runner import check_memory
 
-    plan = make_plan(config)
     if args.dry_run:
+        from rlscale.run.estimate import choose_config_axis
+
+        config, choice = choose_config_axis(config, out)
+        plan = make_plan(config)
         _print_plan(plan)
+        estimated = ", ".join(f"{axis} {seconds:.0f} s" for axis, seconds in choice.estimated_s.items())
+        print(f"config axis {choice.config_axis}: {choice.reason}" + (f" ({estimated})" if estimated else ""))
         try:
             check_memory(plan)
         except ConfigError as error:
