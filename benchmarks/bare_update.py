@@ -36,10 +36,10 @@ from rlscale.agents import make_agent
 from rlscale.agents.core import single_config_context
 from rlscale.config import RunConfig
 from rlscale.engine import schedule
-from rlscale.engine.spec import CONFIG_AXES
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
-from rlscale.run.estimate import random_batch
+from rlscale.run.estimate import choose_config_axis, random_batch
 
 LARGE_MATMUL_SIZE = 2048
 """Side of the square matmul whose FLOP/s stands for the device's dense peak."""
@@ -173,6 +173,8 @@ def run(size: BenchSize) -> dict:
             row = {"hidden_width": width, "num_configs": num_configs, "update_gemm_flops_per_s": gemm}
             for axis in CONFIG_AXES:
                 row[f"{axis}_updates_per_s"] = engine_rate(size, configs, width, axis, iterations)["updates_per_s"]
+            sweep, _ = _group(size, configs, width, AUTO_CONFIG_AXIS)
+            row["auto_config_axis"] = choose_config_axis(sweep)[1].config_axis
             bare = bare_rate(size, configs, width)
             row.update(bare_updates_per_s=bare["updates_per_s"], flops_per_update=bare["flops_per_update"])
             for axis in CONFIG_AXES:
@@ -201,9 +203,7 @@ def run(size: BenchSize) -> dict:
     print(f"bare mixed group: {mixed}", file=sys.stderr, flush=True)
     return {
         "rows": rows,
-        "config_axis": make_plan(sweep_config(size, _uniform_configs(size, 1, batch_size), size.env_steps))
-        .groups[0]
-        .spec.config_axis,
+        "mixed_auto_config_axis": choose_config_axis(_group(size, mixed_configs, max(size.bare_widths), AUTO_CONFIG_AXIS)[0])[1].config_axis,
         "large_matmul_flops_per_s": peak,
         "large_matmul_size": LARGE_MATMUL_SIZE,
         "mixed": mixed,

@@ -21,7 +21,7 @@ from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
 from rlscale.run.chunks import train_chunks
-from rlscale.run.estimate import estimate_plan
+from rlscale.run.estimate import choose_config_axis, estimate_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -255,11 +255,12 @@ class GroupRun:
 def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> GroupRun:
     """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host.
 
-    This is `rlscale.run.runner.run_sweep` without the file output: the same planner, the same
+    This is `rlscale.run.runner.run_sweep` without the file output: the same config-axis choice
+    and planner, the same
     jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
     eval_interval env steps with an evaluation after each).
     """
-    sweep = sweep_config(size, configs, env_steps)
+    sweep, _ = choose_config_axis(sweep_config(size, configs, env_steps))
     plan = make_plan(sweep)
     (group,) = plan.groups
     estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval)[0].seconds
