@@ -1,11 +1,20 @@
-"""Distance to the limit: engine gradient updates/s vs a bare `lax.scan` of the same SAC updates.
+"""Distance to the limit: engine gradient updates/s vs a bare `lax.scan` of the same SAC updates, vs
+this machine's matmul FLOP/s at the update's shapes, and the cost of mixing σ and B in one group.
 
-Engine: K configs of UTD σ = bare_utd (one batch size, so nothing is padded or masked away) run
-through rlscale's full train_chunk (env steps, replay insert and sample, update-slot scheduling,
-divergence checks) with learning from the first step. Bare: a jitted `lax.scan` of the same
-`SACAgent.update`, vmapped over the same K configs, on one fixed batch of random data: no env, no
-replay buffer. Both are compiled first, warmed up once, then timed `throughput_repetitions` times
-(median). The ratio engine / bare is the fraction of the pure update speed the engine keeps.
+Engine: K configs of UTD σ = bare_utd (one batch size) run through rlscale's full train_chunk (env
+steps, replay insert and sample, update scheduling, divergence checks) with learning from the first
+step, under each config axis (vmap: all configs per slot; map: config after config). Bare: a jitted
+`lax.scan` of the same `SACAgent.update`, vmapped over the same K configs, on one fixed batch of
+random data: no env, no replay buffer. Every program is compiled first, warmed up once, then timed
+`throughput_repetitions` times (median), engine and bare alternating. engine / bare is the fraction
+of the pure update speed the engine keeps.
+
+The limit: XLA's FLOP count of one update (cost analysis of the compiled bare update) times
+updates/s is the achieved FLOP/s, set against the FLOP/s of a chain of [B, width] x [width, width]
+matmuls (the update's largest GEMMs) and of one large square matmul, timed the same way.
+
+Mixed group: σ ∈ bare_mixed_utds × B ∈ bare_mixed_batch_sizes × seeds, one group under each axis; useful
+updates/s (applied updates) and the measured wasted fraction of computed gradient rows.
 
     python -m benchmarks.run --only bare
 """
@@ -13,109 +22,197 @@ replay buffer. Both are compiled first, warmed up once, then timed `throughput_r
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import statistics
 import sys
 import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from benchmarks.common import BenchSize, clear_compile_caches, compile_group, sweep_config
 from rlscale.agents import make_agent
-from rlscale.agents.core import Transition, single_config_context
+from rlscale.agents.core import single_config_context
 from rlscale.config import RunConfig
+from rlscale.engine import schedule
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
+from rlscale.run.estimate import choose_config_axis, random_batch
+
+LARGE_MATMUL_SIZE = 2048
+"""Side of the square matmul whose FLOP/s stands for the device's dense peak."""
+MATMUL_CHAIN_LENGTH = 64
+"""Matmuls per timed call of the update-shape chain."""
 
 
-def _median_seconds(fn, state, repetitions: int) -> tuple[float, object]:
-    """Median wall time of `repetitions` calls of state -> state (the first call is a warm-up)."""
-    state = jax.block_until_ready(fn(state))
+def _median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
+    """Median wall time of `repetitions` calls of carry -> carry (the first call is a warm-up)."""
+    carry = jax.block_until_ready(fn(carry))
     samples = []
     for _ in range(repetitions):
         start = time.perf_counter()
-        state = jax.block_until_ready(fn(state))
+        carry = jax.block_until_ready(fn(carry))
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples), state
+    return statistics.median(samples), carry
 
 
-def _engine_updates_per_s(size: BenchSize, sweep, group) -> float:
-    """Median gradient updates/s of rlscale's train_chunk (all K configs together)."""
+def _group(size: BenchSize, configs: list[RunConfig], width: int, axis: str):
+    sweep = dataclasses.replace(sweep_config(size, configs, size.env_steps), hidden_width=width, config_axis=axis)
+    (group,) = make_plan(sweep).groups
+    return sweep, group
+
+
+def engine_rate(size: BenchSize, configs: list[RunConfig], width: int, axis: str, iterations: int) -> dict:
+    """Useful (applied) updates/s of rlscale's train_chunk for `configs` as one group under `axis`,
+    and the measured wasted fraction of its computed gradient rows."""
+    sweep, group = _group(size, configs, width, axis)
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
-    iterations = size.bare_updates // (size.bare_utd * size.num_envs)
     (init, train_chunk, _), _, _ = compile_group(group.spec, hparams, iterations)
-    seconds, _ = _median_seconds(lambda state: train_chunk(state)[0], init(hparams), size.throughput_repetitions)
-    return group.spec.num_configs * iterations * size.bare_utd * size.num_envs / seconds
+    counts = []
+
+    def chunk(state):
+        state, stats = train_chunk(state)
+        counts.append((np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)))
+        return state
+
+    seconds, _ = _median_seconds(chunk, init(hparams), size.throughput_repetitions)
+    grad_steps, computed = counts[-1]
+    waste = schedule.measured_wasted_fraction(
+        grad_steps.tolist(), [c.batch_size for c in configs], computed.tolist(), group.computed_batch_sizes
+    )
+    return {"updates_per_s": float(grad_steps.sum()) / seconds, "measured_wasted_fraction": waste}
 
 
-def _bare_updates_per_s(size: BenchSize, sweep, group) -> float:
-    """Median gradient updates/s of a jitted lax.scan of vmapped SACAgent.update on random data."""
+def bare_rate(size: BenchSize, configs: list[RunConfig], width: int) -> dict:
+    """Updates/s of a jitted lax.scan of vmapped SACAgent.update on random data, and XLA's FLOPs of
+    one update."""
+    sweep, group = _group(size, configs, width, "vmap")
     spec = group.spec
     env_spec = get_spec(sweep.env)
     agent = make_agent(spec.algo, env_spec.observation_size, env_spec.action_size, spec.network)
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     num_configs, batch_size = spec.num_configs, spec.max_batch_size
-    keys = jax.random.split(jax.random.PRNGKey(0), 5)
     rows = (num_configs, batch_size)
-    batch = Transition(
-        obs=jax.random.normal(keys[0], rows + (env_spec.observation_size,)),
-        action=jax.random.uniform(keys[1], rows + (env_spec.action_size,), minval=-1.0, maxval=1.0),
-        reward=jax.random.normal(keys[2], rows),
-        next_obs=jax.random.normal(keys[3], rows + (env_spec.observation_size,)),
-        termination=jnp.zeros(rows),
-    )
+    batch = random_batch(agent, env_spec, num_configs, batch_size, jax.random.PRNGKey(0))
     mask = jnp.ones(rows)
-    agents = jax.jit(jax.vmap(agent.init))(jax.random.split(keys[4], num_configs), hparams)
+    agents = jax.jit(jax.vmap(agent.init))(jax.random.split(jax.random.PRNGKey(3), num_configs), hparams)
 
-    def scan_updates(carry, batch):
+    def one_update(agents, rng):
+        update_rngs = jax.random.split(rng, num_configs)
+        return jax.vmap(
+            lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))[0]
+        )(agents, batch, mask, hparams, update_rngs)
+
+    def scan_updates(carry):
         def body(carry, _):
             agents, rng = carry
             rng, step_rng = jax.random.split(rng)
-            update_rngs = jax.random.split(step_rng, num_configs)
-            agents, _ = jax.vmap(
-                lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))
-            )(agents, batch, mask, hparams, update_rngs)
-            return (agents, rng), None
+            return (one_update(agents, step_rng), rng), None
 
         return jax.lax.scan(body, carry, None, length=size.bare_updates)[0]
 
     carry = (agents, jax.random.PRNGKey(1))
-    compiled = jax.jit(scan_updates, donate_argnums=0).lower(carry, batch).compile()
-    seconds, _ = _median_seconds(lambda carry: compiled(carry, batch), carry, size.throughput_repetitions)
-    return num_configs * size.bare_updates / seconds
+    compiled = jax.jit(scan_updates, donate_argnums=0).lower(carry).compile()
+    flops = _flops(jax.jit(one_update).lower(agents, jax.random.PRNGKey(2)).compile()) / num_configs
+    seconds, _ = _median_seconds(compiled, carry, size.throughput_repetitions)
+    return {"updates_per_s": num_configs * size.bare_updates / seconds, "flops_per_update": flops}
+
+
+def _flops(compiled) -> float:
+    analysis = compiled.cost_analysis()
+    if isinstance(analysis, list):
+        analysis = analysis[0]
+    return float(analysis.get("flops", float("nan")))
+
+
+def matmul_flops_per_s(rows: int, inner: int, columns: int, chain: int, repetitions: int) -> float:
+    """FLOP/s of a chain of `chain` dependent [rows, inner] x [inner, columns] matmuls (inner ==
+    columns), median of `repetitions` timed calls."""
+    keys = jax.random.split(jax.random.PRNGKey(0), 2)
+    x = jax.random.normal(keys[0], (rows, inner))
+    weight = jax.random.normal(keys[1], (inner, columns)) / np.sqrt(inner)
+
+    @jax.jit
+    def run(x):
+        return jax.lax.fori_loop(0, chain, lambda _, x: x @ weight, x)
+
+    seconds, _ = _median_seconds(run, x, repetitions)
+    return 2.0 * rows * inner * columns * chain / seconds
+
+
+def _uniform_configs(size: BenchSize, num_configs: int, batch_size: int) -> list[RunConfig]:
+    return [
+        RunConfig(i, float(size.bare_utd), batch_size, size.learning_rates[i % len(size.learning_rates)], i)
+        for i in range(num_configs)
+    ]
+
+
+def _mixed_configs(size: BenchSize) -> list[RunConfig]:
+    combos = itertools.product(size.bare_mixed_utds, size.bare_mixed_batch_sizes, range(size.bare_mixed_seeds))
+    return [
+        RunConfig(i, float(utd), batch, size.learning_rates[i % len(size.learning_rates)], seed)
+        for i, (utd, batch, seed) in enumerate(combos)
+    ]
 
 
 def run(size: BenchSize) -> dict:
-    """Returns {"rows": [{num_configs, engine/bare updates/s, ratio}], "utd", "batch_size", ...}."""
+    """{"rows": per (width, K): engine per axis / bare / FLOP figures, "limit": matmul FLOP/s,
+    "mixed": per axis useful updates/s and measured waste, and the sizes used}."""
     size = dataclasses.replace(size, learning_starts=0)
-    batch_size = max(size.batch_sizes)
-    rows = []
-    for num_configs in size.bare_group_sizes:
-        configs = [
-            RunConfig(i, float(size.bare_utd), batch_size, size.learning_rates[i % len(size.learning_rates)], i)
-            for i in range(num_configs)
-        ]
-        sweep = sweep_config(size, configs, size.env_steps)
-        (group,) = make_plan(sweep).groups
-        clear_compile_caches()
-        engine = _engine_updates_per_s(size, sweep, group)
-        bare = _bare_updates_per_s(size, sweep, group)
-        print(
-            f"bare K={num_configs:3d}: engine {engine:8.0f} bare {bare:8.0f} updates/s "
-            f"ratio {engine / bare:.2f}",
-            file=sys.stderr,
-            flush=True,
-        )
-        rows.append(
-            {
-                "num_configs": num_configs,
-                "engine_updates_per_s": engine,
-                "bare_updates_per_s": bare,
-                "engine_over_bare": engine / bare,
-            }
-        )
+    batch_size = size.bare_batch_size
+    iterations = size.bare_updates // (size.bare_utd * size.num_envs)
+    rows, limits = [], {}
+    for width in size.bare_widths:
+        gemm = matmul_flops_per_s(batch_size, width, width, MATMUL_CHAIN_LENGTH, size.throughput_repetitions)
+        limits[width] = gemm
+        for num_configs in size.bare_group_sizes:
+            configs = _uniform_configs(size, num_configs, batch_size)
+            clear_compile_caches()
+            row = {"hidden_width": width, "num_configs": num_configs, "update_gemm_flops_per_s": gemm}
+            for axis in CONFIG_AXES:
+                row[f"{axis}_updates_per_s"] = engine_rate(size, configs, width, axis, iterations)["updates_per_s"]
+            sweep, _ = _group(size, configs, width, AUTO_CONFIG_AXIS)
+            row["auto_config_axis"] = choose_config_axis(sweep)[1].config_axis
+            bare = bare_rate(size, configs, width)
+            row.update(bare_updates_per_s=bare["updates_per_s"], flops_per_update=bare["flops_per_update"])
+            for axis in CONFIG_AXES:
+                row[f"{axis}_over_bare"] = row[f"{axis}_updates_per_s"] / row["bare_updates_per_s"]
+                row[f"{axis}_flops_per_s"] = row[f"{axis}_updates_per_s"] * row["flops_per_update"]
+                row[f"{axis}_fraction_of_gemm"] = row[f"{axis}_flops_per_s"] / gemm
+            row["bare_fraction_of_gemm"] = row["bare_updates_per_s"] * row["flops_per_update"] / gemm
+            print(
+                f"bare width {width} K={num_configs}: "
+                + ", ".join(f"{axis} {row[f'{axis}_updates_per_s']:.0f}" for axis in CONFIG_AXES)
+                + f", bare {row['bare_updates_per_s']:.0f} updates/s; "
+                + ", ".join(f"{axis}/bare {row[f'{axis}_over_bare']:.2f}" for axis in CONFIG_AXES),
+                file=sys.stderr,
+                flush=True,
+            )
+            rows.append(row)
+    peak = matmul_flops_per_s(
+        LARGE_MATMUL_SIZE, LARGE_MATMUL_SIZE, LARGE_MATMUL_SIZE, 1, size.throughput_repetitions
+    )
+    mixed_configs = _mixed_configs(size)
+    clear_compile_caches()
+    mixed = {
+        axis: engine_rate(size, mixed_configs, max(size.bare_widths), axis, size.bare_mixed_iterations)
+        for axis in CONFIG_AXES
+    }
+    print(f"bare mixed group: {mixed}", file=sys.stderr, flush=True)
     return {
         "rows": rows,
+        "mixed_auto_config_axis": choose_config_axis(_group(size, mixed_configs, max(size.bare_widths), AUTO_CONFIG_AXIS)[0])[1].config_axis,
+        "large_matmul_flops_per_s": peak,
+        "large_matmul_size": LARGE_MATMUL_SIZE,
+        "mixed": mixed,
+        "mixed_configs": len(mixed_configs),
+        "mixed_utds": list(size.bare_mixed_utds),
+        "mixed_batch_sizes": list(size.bare_mixed_batch_sizes),
+        "mixed_planned_wasted_fraction": schedule.planned_wasted_fraction(
+            [c.utd for c in mixed_configs], [c.batch_size for c in mixed_configs], size.num_envs
+        ),
         "utd": size.bare_utd,
         "batch_size": batch_size,
         "updates_per_config": size.bare_updates,

@@ -21,6 +21,7 @@ from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
 from rlscale.run.chunks import train_chunks
+from rlscale.run.estimate import choose_config_axis, estimate_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,10 +64,22 @@ class BenchSize:
     """Repetitions of each compile-time measurement (the median is reported)."""
     bare_utd: int = 8
     """σ of the engine-vs-bare-update comparison (the target is stated for σ >= 4)."""
-    bare_group_sizes: tuple[int, ...] = (1, 16)
+    bare_group_sizes: tuple[int, ...] = (1, 8)
     """K values of the engine-vs-bare-update comparison."""
-    bare_updates: int = 800
+    bare_widths: tuple[int, ...] = (64, 256)
+    """Hidden widths of the engine-vs-bare-update comparison (256: the paper's 2×256)."""
+    bare_batch_size: int = 256
+    """B of the engine-vs-bare-update comparison."""
+    bare_updates: int = 400
     """Gradient updates per config in each timed engine / bare run."""
+    bare_mixed_utds: tuple[float, ...] = (0.5, 2.0)
+    """σ values of the mixed group (at the largest bare width)."""
+    bare_mixed_batch_sizes: tuple[int, ...] = (256,)
+    """B values of the mixed group."""
+    bare_mixed_seeds: int = 3
+    """Seeds per (σ, B) of the mixed group."""
+    bare_mixed_iterations: int = 64
+    """Env-clock iterations per timed chunk of the mixed group."""
     throughput_repetitions: int = 3
     """Repetitions of each steady-state throughput measurement (the median is reported)."""
     env_throughput_size: str = "tiny"
@@ -95,7 +108,12 @@ SIZES = {
         compile_repetitions=1,
         bare_utd=4,
         bare_group_sizes=(2,),
+        bare_widths=(16,),
+        bare_batch_size=32,
         bare_updates=200,
+        bare_mixed_batch_sizes=(16, 32),
+        bare_mixed_seeds=1,
+        bare_mixed_iterations=16,
         throughput_repetitions=1,
         env_throughput_size="tiny",
         fit_speed_size="tiny",
@@ -112,7 +130,9 @@ SIZES = {
         eval_interval=4_000,
         buffer_capacity=200_000,
         bare_group_sizes=(1, 64),
-        bare_updates=20_000,
+        bare_updates=4_000,
+        bare_mixed_seeds=8,
+        bare_mixed_iterations=500,
         compile_repetitions=3,
         sequential_configs=8,
         brax_configs=4,
@@ -209,6 +229,8 @@ class GroupRun:
     """Per config."""
     wall_s: float
     """Total: compile + init + every chunk + every evaluation."""
+    estimated_wall_s: float
+    """rlscale's calibrated estimate of wall_s (run/estimate.py), made before the group ran."""
     compile_s: float
     """Compilation of init, train_chunk and evaluate (0 when an equal group was compiled before)."""
     compile_cpu_s: float
@@ -222,6 +244,8 @@ class GroupRun:
     grad_steps: list[int]
     measured_wasted_fraction: float
     final_returns: list[float]
+    returns_per_eval: list[list[float]]
+    """Per evaluation (every eval_interval env steps), each config's return."""
     state_bytes: int
     """Device bytes of the group's GroupState."""
     compiled_peak_bytes: int
@@ -231,20 +255,24 @@ class GroupRun:
 def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> GroupRun:
     """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host.
 
-    This is `rlscale.run.runner.run_sweep` without the file output: the same planner, the same
+    This is `rlscale.run.runner.run_sweep` without the file output: the same config-axis choice
+    and planner, the same
     jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
     eval_interval env steps with an evaluation after each).
     """
+    sweep, _ = choose_config_axis(sweep_config(size, configs, env_steps))
+    plan = make_plan(sweep)
+    (group,) = plan.groups
+    estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval)[0].seconds
     start = time.perf_counter()
-    sweep = sweep_config(size, configs, env_steps)
-    (group,) = make_plan(sweep).groups
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
     (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
     state = init(hparams)
     state_bytes = tree_bytes(state)
     grad_steps = np.zeros(len(configs), np.int64)
-    executed_slots = 0
+    computed_updates = np.zeros(len(configs), np.int64)
+    returns_per_eval = []
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
     chunks = train_chunks(
@@ -252,8 +280,9 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
-        executed_slots += chunk.executed_slots
+        computed_updates += chunk.computed_updates
         returns = chunk.returns
+        returns_per_eval.append(returns.tolist())
         if chunk.eval_index >= first_steady_chunk:
             steady_s += chunk.seconds
             steady_updates += int(chunk.grad_steps.sum())
@@ -263,6 +292,7 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         num_configs=len(configs),
         env_steps=env_steps,
         wall_s=wall_s,
+        estimated_wall_s=estimated_wall_s,
         compile_s=compile_s,
         compile_cpu_s=compile_cpu_s,
         steady_updates_per_s=steady_updates / steady_s if steady_chunks else float("nan"),
@@ -272,9 +302,10 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         steady_chunks=steady_chunks,
         grad_steps=grad_steps.tolist(),
         measured_wasted_fraction=schedule.measured_wasted_fraction(
-            grad_steps.tolist(), [c.batch_size for c in configs], executed_slots
+            grad_steps.tolist(), [c.batch_size for c in configs], computed_updates.tolist(), group.computed_batch_sizes
         ),
         final_returns=returns.tolist(),
+        returns_per_eval=returns_per_eval,
         state_bytes=state_bytes,
         compiled_peak_bytes=compiled_peak_bytes(train_chunk),
     )

@@ -5,8 +5,8 @@
 
 Writes `<out>/<device>-<date>-<size>.json` (every number, with the sizes used) and replaces this
 size's results block in benchmarks/README.md (unless --no-readme). Sections (see each module):
-sweep, brax, compile, bare, memory, env_throughput, fit_speed, agents. `brax` and `memory` use the sweep's
-runs, so selecting them runs `sweep` too.
+sweep, brax, compile, bare, memory, env_throughput, fit_speed, agents, and brax_paper (only when named:
+hours on a CPU). `brax` and `memory` use the sweep's runs, so selecting them runs `sweep` too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import datetime
 import json
+import math
 import re
 import sys
 import time
@@ -25,6 +26,7 @@ import jax
 from benchmarks import (
     agents_throughput,
     bare_update,
+    brax_paper_width,
     brax_sac,
     compile_time,
     env_throughput,
@@ -35,7 +37,9 @@ from benchmarks import (
 from benchmarks.common import SIZES, BenchSize
 from rlscale.envs.throughput import device_name
 
-SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed", "agents")
+DEFAULT_SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed", "agents")
+SECTIONS = (*DEFAULT_SECTIONS, "brax_paper")
+"""Every section; brax_paper (hours on a CPU) runs only when named."""
 REQUIRES = {"brax": ("sweep",), "memory": ("sweep",)}
 RESULTS_DIR = Path(__file__).parent / "results"
 README = Path(__file__).parent / "README.md"
@@ -66,6 +70,8 @@ def run_sections(size: BenchSize, names: tuple[str, ...]) -> dict:
             results[name] = fit_speed.run(size.fit_speed_size)
         elif name == "agents":
             results[name] = agents_throughput.run(size)
+        elif name == "brax_paper":
+            results[name] = brax_paper_width.run(size)
         results[name + "_seconds"] = time.perf_counter() - start
     return results
 
@@ -79,20 +85,39 @@ def targets(results: dict) -> list[dict]:
         rows.append(_target(f"compile(K={last['num_configs']}) / compile(1), CPU seconds", last["cpu_ratio_to_k1"], "<=", 1.5))
         rows.append(_target(f"compile(K={last['num_configs']}) / compile(1), wall seconds", last["ratio_to_k1"], "<=", 1.5))
     if "bare" in results:
-        worst = min(results["bare"]["rows"], key=lambda row: row["engine_over_bare"])
-        rows.append(
-            _target(
-                f"engine / bare updates/s at σ={results['bare']['utd']} (worst K={worst['num_configs']})",
-                worst["engine_over_bare"],
-                ">=",
-                0.8,
+        bare = results["bare"]
+        for row in bare["rows"]:
+            axis = row["auto_config_axis"]
+            rows.append(
+                _target(
+                    f"engine (auto: {axis}) / bare updates/s, width {row['hidden_width']}, K={row['num_configs']}, σ={bare['utd']}",
+                    row[f"{axis}_over_bare"],
+                    ">=",
+                    0.9,
+                )
             )
-        )
+        axis = bare["mixed_auto_config_axis"]
+        rows.append(_target(f"measured wasted fraction of the mixed group (auto: {axis})", bare["mixed"][axis]["measured_wasted_fraction"], "<=", 0.0))
     if "brax" in results:
         k16 = [row for row in results["brax"]["comparisons"] if row["num_configs"] == 16]
         for row in k16:
             rows.append(_target("K=16 sweep wall / Brax-sequential wall", row["wall_ratio_rlscale_over_brax"], "<=", 0.5))
+    if "brax_paper" in results:
+        paper = results["brax_paper"]
+        for utd, row in paper["parity"].items():
+            if row["ratio"] is not None:
+                rows.append(_target(f"rlscale / Brax median env steps to 800 at σ={utd}", row["ratio"], "<=", 1.25))
+        rows.append(_target("paper-width set: rlscale sweep wall / Brax sequential wall", paper["wall_ratio_rlscale_over_brax"], "<=", 0.9))
     if "sweep" in results:
+        worst = max(results["sweep"]["groups"], key=lambda row: abs(math.log(row["wall_s"] / row["estimated_wall_s"])))
+        rows.append(
+            _target(
+                f"|wall / estimated - 1| of the sweep groups (worst K={worst['num_configs']})",
+                abs(worst["wall_s"] / worst["estimated_wall_s"] - 1),
+                "<=",
+                0.25,
+            )
+        )
         groups = {row["num_configs"]: row for row in results["sweep"]["groups"]}
         if 1 in groups and 64 in groups:
             ratio = groups[64]["steady_updates_per_s"] / groups[1]["steady_updates_per_s"]
@@ -132,14 +157,15 @@ def markdown(report: dict) -> str:
             f"sequential = first {sequential['measured_configs']} configs as K=1 groups, "
             "* = extrapolated from them):",
             "",
-            "| K | wall s | compile wall s (CPU s) | updates/s | env steps/s | wasted | sequential wall s | wall speedup "
-            "| updates/s vs sequential |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| K | wall s | estimated s | wall / estimated | compile wall s (CPU s) | updates/s | env steps/s | wasted "
+            "| sequential wall s | wall speedup | updates/s vs sequential |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in sweep["groups"]:
             star = "*" if row["sequential_extrapolated"] else ""
             lines.append(
-                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
+                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row['estimated_wall_s']:.1f} "
+                f"| {row['wall_s'] / row['estimated_wall_s']:.2f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
                 f"{row['steady_updates_per_s']:.0f} | {row['steady_env_steps_per_s']:.0f} | "
                 f"{row['measured_wasted_fraction']:.2f} | {row['sequential_wall_s']:.1f}{star} | "
                 f"{row['wall_speedup_vs_sequential']:.2f}× | {row['updates_speedup_vs_sequential']:.2f}× |"
@@ -196,15 +222,54 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             f"**Distance to the limit** (σ={bare['utd']}, B={bare['batch_size']}, "
-            f"{bare['updates_per_config']} updates per config per timed run, median of {bare['repetitions']}):",
+            f"{bare['updates_per_config']} updates per config per timed run, median of {bare['repetitions']}; "
+            "FLOPs per update from XLA's cost analysis; GEMM: a chain of [B, width] × [width, width] matmuls):",
             "",
-            "| K | engine updates/s | bare lax.scan updates/s | engine / bare |",
-            "|---|---|---|---|",
+            "| width | K | auto | map updates/s | vmap updates/s | bare updates/s | map / bare | vmap / bare "
+            "| GFLOP per update | bare GFLOP/s | GEMM GFLOP/s | map / GEMM | bare / GEMM |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {row['num_configs']} | {row['engine_updates_per_s']:.0f} | {row['bare_updates_per_s']:.0f} "
-            f"| {row['engine_over_bare']:.2f} |"
+            f"| {row['hidden_width']} | {row['num_configs']} | {row['auto_config_axis']} | {row['map_updates_per_s']:.0f} "
+            f"| {row['vmap_updates_per_s']:.0f} | {row['bare_updates_per_s']:.0f} | {row['map_over_bare']:.2f} "
+            f"| {row['vmap_over_bare']:.2f} | {row['flops_per_update'] / 1e9:.3f} "
+            f"| {row['bare_updates_per_s'] * row['flops_per_update'] / 1e9:.1f} "
+            f"| {row['update_gemm_flops_per_s'] / 1e9:.1f} | {row['map_fraction_of_gemm']:.2f} "
+            f"| {row['bare_fraction_of_gemm']:.2f} |"
             for row in bare["rows"]
+        ]
+        mixed = bare["mixed"]
+        lines += [
+            "",
+            f"Large {bare['large_matmul_size']}² matmul: {bare['large_matmul_flops_per_s'] / 1e9:.1f} GFLOP/s. "
+            f"**Mixed group** ({bare['mixed_configs']} configs, σ ∈ {bare['mixed_utds']}, B ∈ "
+            f"{bare['mixed_batch_sizes']}, one group; planned waste under vmap "
+            f"{bare['mixed_planned_wasted_fraction']:.3f}): "
+            + "; ".join(
+                f"{axis} {mixed[axis]['updates_per_s']:.0f} useful updates/s, measured waste "
+                f"{mixed[axis]['measured_wasted_fraction']:.3f}"
+                for axis in mixed
+            )
+            + ".",
+        ]
+    if "brax_paper" in results:
+        paper = results["brax_paper"]
+        size = paper["size"]
+        lines += [
+            "",
+            f"**vs Brax SAC at paper width** (`{size['env']}`, 2×{size['hidden_width']}, B={size['batch_size']}, "
+            f"{size['num_envs']} envs, {size['env_steps']} env steps per config; one rlscale sweep vs Brax one "
+            f"call after another): rlscale {paper['rlscale_wall_s']:.0f} s, Brax {paper['brax_sequential_wall_s']:.0f} s, "
+            f"ratio {paper['wall_ratio_rlscale_over_brax']:.2f}.",
+            "",
+            "| σ | seed | rlscale steps to 600 | to 800 | final | Brax steps to 600 | to 800 | final |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {row['utd']:g} | {row['seed']} | {row['rlscale']['steps_to_600']} | {row['rlscale']['steps_to_800']} "
+            f"| {row['rlscale']['final_return']:.0f} | {row['brax']['steps_to_600']} | {row['brax']['steps_to_800']} "
+            f"| {row['brax']['final_return']:.0f} |"
+            for row in paper["rows"]
         ]
     if "memory" in results:
         mem = results["memory"]
@@ -312,7 +377,8 @@ def write_report(size: BenchSize, results: dict, total_seconds: float, out: Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=tuple(SIZES), default="cpu", help="benchmark size (default cpu)")
-    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=DEFAULT_SECTIONS,
+                        help="sections to run (default: all but brax_paper)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="directory of the JSON result")
     parser.add_argument("--no-readme", action="store_true", help="do not update benchmarks/README.md")
     parser.add_argument(

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from rlscale.agents import registry
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
+
+CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
 AXES = ("utd", "batch_size", "learning_rate", "seed")
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
@@ -105,8 +108,11 @@ class SweepConfig:
     max_wasted_fraction: float = 0.5
     """Planner: largest fraction of gradient work a group may waste on padding and masking before
     it is split (1.0 puts everything that fits max_group_size into one group)."""
-    config_axis: str = "vmap"
-    """"vmap" (vectorize the configs of a group) or "map" (loop over them inside one program)."""
+    config_axis: str = "auto"
+    """How a group computes its configs' updates: "vmap" (all configs at once, batches padded to
+    the group's largest B: the choice on GPUs/TPUs), "map" (config after config, each only its own
+    updates at its own B: nothing wasted, the choice on CPUs), or "auto" (map on a single CPU
+    device, vmap otherwise; the planner records which)."""
     checkpoint_every_env_steps: int = 0
     """Write a full-state checkpoint of the running group at the first evaluation at least this
     many env steps after the previous one (0: not by env steps). A group's final state is always
@@ -286,8 +292,8 @@ class SweepConfig:
             "checkpoint_every_seconds",
         )
         check(
-            self.config_axis in ("vmap", "map"),
-            f"config_axis must be 'vmap' or 'map', got {self.config_axis!r}",
+            self.config_axis in CONFIG_AXIS_CHOICES,
+            f"config_axis must be one of {CONFIG_AXIS_CHOICES}, got {self.config_axis!r}",
             "config_axis",
         )
         return errors

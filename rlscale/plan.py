@@ -1,8 +1,10 @@
 """From a validated SweepConfig to compiled groups: the one place where shapes are decided.
 
-Configs are sorted by (model size, update slots, batch size) and packed greedily into groups of at most
-`max_group_size`, starting a new group when adding a config would push the group's planned
-wasted-work fraction past `max_wasted_fraction` or change its update-slot count. Configs of
+First the config axis (engine/spec.py): a sweep's "auto" becomes "map" on a single CPU device and
+"vmap" otherwise. Configs are sorted by (model size, update slots, batch size) and packed greedily
+into groups of at most `max_group_size`. Under vmap a new group starts when adding a config would
+push the group's planned wasted-work fraction past `max_wasted_fraction` or change its update-slot
+count; under map a group wastes nothing whatever its σ and B, so only size splits it. Configs of
 different model sizes (hidden width/depth: different parameter shapes) never share a group. Each
 group gets a static `GroupSpec` (the compile key, holding its network) and per-config
 hyperparameters (arrays with a leading K axis).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -20,7 +23,7 @@ from rlscale.agents.core import HyperParams
 from rlscale.agents.spec import NetworkConfig
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.spec import GroupSpec
+from rlscale.engine.spec import MAP, GroupSpec, resolve_config_axis
 from rlscale.envs.registry import get_spec
 
 FLOAT_BYTES = 4
@@ -45,9 +48,20 @@ class Group:
 
     @property
     def planned_wasted_fraction(self) -> float:
+        """Fraction of the computed gradient rows padding and idle slots waste (0 under map)."""
+        if self.spec.config_axis == MAP:
+            return 0.0
         return schedule.planned_wasted_fraction(
             [c.utd for c in self.configs], [c.batch_size for c in self.configs], self.spec.num_envs
         )
+
+    @property
+    def computed_batch_sizes(self) -> list[int]:
+        """Per config, the rows one of its computed updates costs: its own B (map) or the group's
+        padded largest B (vmap)."""
+        if self.spec.config_axis == MAP:
+            return [c.batch_size for c in self.configs]
+        return [self.spec.max_batch_size] * len(self.configs)
 
     @property
     def grad_updates(self) -> int:
@@ -58,9 +72,10 @@ class Group:
     def estimated_flops(self, parameter_count: int | None = None) -> float:
         """Estimated FLOPs to train the group: the work the compiled program executes.
 
-        An update slot runs when any config needs it, and then computes a padded batch of
-        `max_batch_size` rows for all K configs, so the group executes about max(utd) * learning
-        env steps slots of K * max_batch_size rows (6 FLOPs per parameter per row). Acting adds one
+        Under vmap an update slot runs when any config needs it, and then computes a padded batch
+        of `max_batch_size` rows for all K configs, so the group executes about max(utd) *
+        learning env steps slots of K * max_batch_size rows; under map config k computes utd_k *
+        learning env steps updates of B_k rows (6 FLOPs per parameter per row). Acting adds one
         policy forward pass per env step. Env simulation and evaluation are not modelled: they
         cost the same per env step for every group of a sweep. `parameter_count` defaults to the
         group's own.
@@ -68,8 +83,11 @@ class Group:
         if parameter_count is None:
             parameter_count = self.parameter_count
         learning_steps = max(self.env_steps - self.spec.learning_starts, 0)
-        max_utd = max(c.utd for c in self.configs)
-        rows = len(self.configs) * self.spec.max_batch_size * max_utd * learning_steps
+        if self.spec.config_axis == MAP:
+            rows = sum(c.utd * c.batch_size for c in self.configs) * learning_steps
+        else:
+            max_utd = max(c.utd for c in self.configs)
+            rows = len(self.configs) * self.spec.max_batch_size * max_utd * learning_steps
         acting = len(self.configs) * self.env_steps
         return float(
             parameter_count
@@ -142,6 +160,7 @@ class Plan:
                 "hidden_width": group.spec.network.hidden_width,
                 "hidden_depth": group.spec.network.hidden_depth,
                 "parameter_count": group.parameter_count,
+                "config_axis": group.spec.config_axis,
                 "utd": sorted({c.utd for c in group.configs}),
                 "batch_size": sorted({c.batch_size for c in group.configs}),
                 "update_slots": group.spec.update_slots,
@@ -156,9 +175,16 @@ class Plan:
         ]
 
 
-def make_plan(config: SweepConfig) -> Plan:
-    """Split the sweep's configs into compiled groups (see the module docstring)."""
+def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int | None = None) -> Plan:
+    """Split the sweep's configs into compiled groups (see the module docstring) for `num_devices`
+    devices of `platform` (default: this process's JAX backend and local devices), which decide
+    what "auto" config_axis becomes."""
     config.validate()
+    config_axis = resolve_config_axis(
+        config.config_axis,
+        jax.default_backend() if platform is None else platform,
+        jax.local_device_count() if num_devices is None else num_devices,
+    )
     env_spec = get_spec(config.env, **config.env_options)
     runs = config.run_configs()
     # Model sizes in order of first appearance (the grid's outermost axis), each with its network
@@ -185,7 +211,7 @@ def make_plan(config: SweepConfig) -> Plan:
     packed: list[list[RunConfig]] = []
     for run in runs:
         current = packed[-1] if packed else None
-        if current is not None and _fits(current + [run], config):
+        if current is not None and _fits(current + [run], config, config_axis):
             current.append(run)
         else:
             packed.append([run])
@@ -202,10 +228,11 @@ def make_plan(config: SweepConfig) -> Plan:
                 num_envs=config.num_envs,
                 buffer_capacity=config.buffer_capacity,
                 max_batch_size=max(c.batch_size for c in members),
+                batch_sizes=tuple(sorted({c.batch_size for c in members})) if config_axis == MAP else (),
                 update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
-                config_axis=config.config_axis,
+                config_axis=config_axis,
             ),
             configs=tuple(members),
             env_steps=config.env_steps,
@@ -256,11 +283,13 @@ def schedule_on_workers(plan: Plan, num_workers: int) -> WorkerSchedule:
     return WorkerSchedule(num_workers, tuple(map(tuple, assignments)), tuple(loads))
 
 
-def _fits(members: list[RunConfig], config: SweepConfig) -> bool:
+def _fits(members: list[RunConfig], config: SweepConfig, config_axis: str) -> bool:
     if len(members) > config.max_group_size:
         return False
     if len({_size(c) for c in members}) > 1:
         return False
+    if config_axis == MAP:
+        return True
     slots = {schedule.update_slots([c.utd], config.num_envs) for c in members}
     if len(slots) > 1 and config.max_wasted_fraction < 1.0:
         return False

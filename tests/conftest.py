@@ -1,4 +1,5 @@
-"""Suite-wide set-up: one persistent XLA compilation cache for the subprocesses of a test session.
+"""Suite-wide set-up: one persistent XLA compilation cache for the subprocesses of a test session,
+and one rlscale calibration cache (run/estimate.py) for the session and its subprocesses.
 
 Exported to every subprocess the tests start (`rlscale sweep` runs, Ray workers), so a program that
 one of them compiled is loaded, not recompiled, by every later one. The test process itself does not
@@ -21,6 +22,9 @@ SESSION_CACHE = Path(os.environ.get(CACHE_VARIABLE) or tempfile.mkdtemp(prefix="
 _OWNS_CACHE = CACHE_VARIABLE not in os.environ
 os.environ[CACHE_VARIABLE] = str(SESSION_CACHE)
 jax.config.update("jax_enable_compilation_cache", False)
+CALIBRATION_VARIABLE = "RLSCALE_CACHE_DIR"
+CALIBRATION_CACHE = Path(tempfile.mkdtemp(prefix="rlscale-test-calibration-"))
+os.environ[CALIBRATION_VARIABLE] = str(CALIBRATION_CACHE)
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +36,4 @@ def compile_cache() -> Path:
 def pytest_sessionfinish(session, exitstatus):
     if _OWNS_CACHE:
         shutil.rmtree(SESSION_CACHE, ignore_errors=True)
+    shutil.rmtree(CALIBRATION_CACHE, ignore_errors=True)

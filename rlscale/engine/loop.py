@@ -8,9 +8,19 @@ A `GroupSpec` (engine/spec.py) holds everything that decides array shapes (the c
 - `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config;
 - `mark_diverged(state, diverged bool[K]) -> state`: freezes configs whose evaluation was not finite.
 
-The agent is anything satisfying `rlscale.agents.core.Agent`. Before each update slot the engine
-evaluates the agent's per-config `due` flags and reduces them over the configs that update in the
-slot (outside the vmap), so the agent's optional work is a real `cond` on a group-level flag.
+The agent is anything satisfying `rlscale.agents.core.Agent`. Env steps, acting and evaluation are
+vectorized over the K configs; how their gradient updates are computed is the spec's `config_axis`:
+
+- "vmap": update slot j runs for all K configs together when any config has a j-th update this
+  iteration, on batches padded to the group's largest B and masked. Before each slot the engine
+  evaluates the agent's per-config `due` flags and reduces them over the configs that update in the
+  slot (outside the vmap), so the agent's optional work is a real `cond` on a group-level flag.
+- "map": a loop over configs; config k runs exactly its own updates this iteration (a while loop)
+  at its own batch size (a `lax.switch` over the group's batch sizes). Not under vmap, so every
+  branch is real: nothing is padded and no update is computed that a config does not need.
+
+Both draw the same samples and noise for a config (row i of a draw depends only on the key and i),
+so they agree up to float reduction order.
 
 Trainers are cached per spec (`get_trainer`), so every group with the same spec reuses one compile.
 """
@@ -27,7 +37,7 @@ from rlscale.agents import make_agent
 from rlscale.agents.core import RESET_METRIC, HyperParams, Transition, UpdateContext, where_tree
 from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.engine import replay, schedule
-from rlscale.engine.spec import GroupSpec
+from rlscale.engine.spec import MAP, GroupSpec
 from rlscale.envs.registry import make_env
 
 MAX_RECORDED_RESETS = 64
@@ -64,13 +74,21 @@ class GroupState:
 class ChunkStats:
     grad_steps: jax.Array
     """i32[K]: gradient updates each config applied during the chunk."""
-    executed_slots: jax.Array
-    """i32: update slots the group computed during the chunk (for the wasted-work fraction)."""
+    computed_updates: jax.Array
+    """i32[K]: updates computed for each config during the chunk, applied or not, each of
+    `GroupSpec.sampled_batch_sizes` rows for the config (for the wasted-work fraction): vmap
+    computes every executed slot for every config, map only the config's own updates."""
 
 
 def _all_finite(tree) -> jax.Array:
-    leaves = jax.tree_util.tree_leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+    """bool: no float leaf of `tree` holds a NaN or an infinity, tested as one reduction (the sum of
+    every float element is finite; a sum that overflows, from elements near the float32 limit, also
+    counts as not finite). One fused reduction instead of one per leaf: on a CPU the per-leaf checks
+    cost several percent of a small update."""
+    leaves = [jnp.ravel(leaf) for leaf in jax.tree_util.tree_leaves(tree) if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    if not leaves:
+        return jnp.bool_(True)
+    return jnp.isfinite(jnp.sum(jnp.concatenate([leaf.astype(jnp.float32) for leaf in leaves])))
 
 
 class GroupTrainer:
@@ -94,12 +112,6 @@ class GroupTrainer:
         self.train_chunk = jax.jit(self.train_chunk_fn, static_argnums=1, donate_argnums=0)
         self.evaluate = jax.jit(self.evaluate_fn)
         self.mark_diverged = jax.jit(self.mark_diverged_fn, donate_argnums=0)
-
-    def _over_configs(self, fn, *args):
-        """Apply a one-config function over the leading config axis of its arguments."""
-        if self.spec.config_axis == "vmap":
-            return jax.vmap(fn)(*args)
-        return jax.lax.map(lambda a: fn(*a), args)
 
     # ---- initialisation -------------------------------------------------------------------
     def init_fn(self, hparams: HyperParams) -> GroupState:
@@ -132,9 +144,8 @@ class GroupTrainer:
     def train_chunk_fn(self, state: GroupState, num_iterations: int) -> tuple[GroupState, ChunkStats]:
         """Run `num_iterations` env-clock iterations for all K configs."""
         num_configs = state.update_credit.shape[0]
-        stats = ChunkStats(
-            grad_steps=jnp.zeros((num_configs,), jnp.int32), executed_slots=jnp.int32(0)
-        )
+        zeros = jnp.zeros((num_configs,), jnp.int32)
+        stats = ChunkStats(grad_steps=zeros, computed_updates=zeros)
 
         def body(carry, _):
             return self._iteration(*carry), None
@@ -148,8 +159,9 @@ class GroupTrainer:
         rngs = jax.vmap(lambda key: jax.random.split(key, 4))(state.rng)
         loop_rng, act_rng, reset_rng, update_rng = (rngs[:, i] for i in range(4))
 
-        env_state, episode_step, replay_buffer, done = self._over_configs(
-            lambda *a: self._env_step(*a, learning),
+        env_state, episode_step, replay_buffer, done = jax.vmap(
+            lambda *a: self._env_step(*a, learning)
+        )(
             state.agent, state.env_state, state.episode_step, state.replay, act_rng,
         )
         env_state, episode_step = jax.lax.cond(
@@ -170,22 +182,9 @@ class GroupTrainer:
             update_credit=credit,
         )
 
-        # The slot loop carries only what updates change; the replay buffer and hyperparameters
-        # are read-only operands, so no slot copies them.
-        def slot(index, carry):
-            agent, diverged_iteration, resets, stats = carry
-            active = (index < num_updates) & (diverged_iteration < 0)
-            return jax.lax.cond(
-                jnp.any(active),
-                lambda: self._update_slot(
-                    agent, diverged_iteration, resets, stats, state, active, update_rng, index
-                ),
-                lambda: carry,
-            )
-
-        resets = (state.reset_env_steps, state.num_resets)
-        agent, diverged_iteration, (reset_env_steps, num_resets), stats = jax.lax.fori_loop(
-            0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, resets, stats)
+        updates = self._config_by_config_updates if self.spec.config_axis == MAP else self._slot_updates
+        agent, diverged_iteration, (reset_env_steps, num_resets), stats = updates(
+            state, num_updates, update_rng, stats
         )
         state = state.replace(
             agent=agent,
@@ -222,6 +221,29 @@ class GroupTrainer:
         fresh = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.num_envs))
         return where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
 
+    def _slot_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
+        """vmap: `update_slots` slots, slot j run for all K configs when any config has a j-th
+        update (num_updates: i32[K]). Returns (agent, diverged_iteration, resets, stats), resets =
+        (reset_env_steps, num_resets)."""
+
+        # The slot loop carries only what updates change; the replay buffer and hyperparameters
+        # are read-only operands, so no slot copies them.
+        def slot(index, carry):
+            agent, diverged_iteration, resets, stats = carry
+            active = (index < num_updates) & (diverged_iteration < 0)
+            return jax.lax.cond(
+                jnp.any(active),
+                lambda: self._update_slot(
+                    agent, diverged_iteration, resets, stats, state, active, update_rng, index
+                ),
+                lambda: carry,
+            )
+
+        resets = (state.reset_env_steps, state.num_resets)
+        return jax.lax.fori_loop(
+            0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, resets, stats)
+        )
+
     def _update_slot(self, agent, diverged_iteration, resets, stats, state, active, update_rng, index):
         """Update slot `index` for every config, applied only where `active` (bool[K]).
 
@@ -232,17 +254,16 @@ class GroupTrainer:
         env_step = (state.iteration + 1) * self.spec.num_envs
         # The agent's optional work, per config and then for the group: computed outside the vmap
         # so that the agent's cond on a group flag stays a real branch (see agents/core.py).
-        due = self._over_configs(self.agent.due, agent, state.hparams, env_step)
+        due = jax.vmap(self.agent.due)(agent, state.hparams, env_step)
         group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
-        new_agent, finite, reset = self._over_configs(
-            lambda *args: self._update_config(*args, group_due),
-            agent, state.replay, state.hparams, slot_rng, env_step, due,
-        )
+        new_agent, finite, reset = jax.vmap(
+            lambda *args: self._update_config(*args, group_due, self.spec.max_batch_size)
+        )(agent, state.replay, state.hparams, slot_rng, env_step, due)
         applied = active & finite
         diverged_now = active & ~finite & (diverged_iteration < 0)
         stats = ChunkStats(
             grad_steps=stats.grad_steps + applied.astype(jnp.int32),
-            executed_slots=stats.executed_slots + 1,
+            computed_updates=stats.computed_updates + 1,
         )
         return (
             where_tree(applied, new_agent, agent),
@@ -251,18 +272,85 @@ class GroupTrainer:
             stats,
         )
 
-    def _update_config(self, agent_state, replay_buffer, hparams, rng, env_step, due, group_due):
-        """One config's update; returns (new agent state, finite: bool, reset: bool)."""
+    def _config_by_config_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
+        """map: config after config, each runs its num_updates[k] updates (i32[K]) at its own batch
+        size, stopping at its first non-finite one. Same returns as `_slot_updates`."""
+        env_step = (state.iteration + 1) * self.spec.num_envs
+        batch_sizes = self.spec.sampled_batch_sizes
+        branch = jnp.searchsorted(jnp.asarray(batch_sizes), state.hparams.batch_size)
+        branches = [functools.partial(self._updates_of_config, batch_size=size) for size in batch_sizes]
+
+        def config(k, carry):
+            agent, diverged_iteration, (reset_env_steps, num_resets), stats = carry
+            take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[k])
+            alive = diverged_iteration[k] < 0
+            # The replay buffers go in whole, with k: a config's rows are gathered straight from
+            # them inside the update (a sliced buffer passed into the switch would be copied).
+            agent_k, attempted, finite, resets_k = jax.lax.switch(
+                branch[k], branches, take(agent), state.replay, k, take(state.hparams),
+                update_rng[k], jnp.where(alive, num_updates[k], 0), env_step[k],
+                (reset_env_steps[k], num_resets[k]),
+            )
+            put = lambda leaf, value: leaf.at[k].set(value)
+            stats = ChunkStats(
+                grad_steps=stats.grad_steps.at[k].add(attempted - (~finite).astype(jnp.int32)),
+                computed_updates=stats.computed_updates.at[k].add(attempted),
+            )
+            return (
+                jax.tree_util.tree_map(put, agent, agent_k),
+                diverged_iteration.at[k].set(jnp.where(finite, diverged_iteration[k], state.iteration[k])),
+                (put(reset_env_steps, resets_k[0]), put(num_resets, resets_k[1])),
+                stats,
+            )
+
+        resets = (state.reset_env_steps, state.num_resets)
+        return jax.lax.fori_loop(
+            0, self.spec.num_configs, config, (state.agent, state.diverged_iteration, resets, stats)
+        )
+
+    def _updates_of_config(
+        self, agent, replay_buffers, config, hparams, rng, num_updates, env_step, resets, *, batch_size
+    ):
+        """Config `config`'s `num_updates` (i32) updates at `batch_size` (replay_buffers: all K
+        configs'), as `_slot_updates` would run them for it (update j uses fold_in(rng, j)); stops at
+        a non-finite update, which is not applied. Returns (agent, attempted updates i32, all finite
+        bool, resets)."""
+
+        def running(carry):
+            index, _, finite, _ = carry
+            return (index < num_updates) & finite
+
+        def update(carry):
+            index, agent, _, resets = carry
+            due = self.agent.due(agent, hparams, env_step)
+            replay_buffer = jax.tree_util.tree_map(lambda leaf: leaf[config], replay_buffers)
+            new_agent, finite, reset = self._update_config(
+                agent, replay_buffer, hparams, jax.random.fold_in(rng, index), env_step, due, due, batch_size
+            )
+            return (
+                index + 1,
+                where_tree(finite, new_agent, agent),
+                finite,
+                _record_resets(resets, finite & reset, env_step),
+            )
+
+        attempted, agent, finite, resets = jax.lax.while_loop(
+            running, update, (jnp.int32(0), agent, jnp.bool_(True), resets)
+        )
+        return agent, attempted, finite, resets
+
+    def _update_config(self, agent_state, replay_buffer, hparams, rng, env_step, due, group_due, batch_size):
+        """One config's update on a batch of `batch_size` rows (the first hparams.batch_size of them
+        count); returns (new agent state, finite: bool, reset: bool)."""
         sample_rng, update_rng = jax.random.split(rng)
         batch_spec = self.agent.batch_spec
         if batch_spec.kind == N_STEP_BATCH:
             batch = replay.sample_n_step(
-                replay_buffer, sample_rng, self.spec.max_batch_size, batch_spec.n_step,
-                self.spec.num_envs, hparams.discount,
+                replay_buffer, sample_rng, batch_size, batch_spec.n_step, self.spec.num_envs, hparams.discount
             )
         else:
-            batch = replay.sample(replay_buffer, sample_rng, self.spec.max_batch_size)
-        mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
+            batch = replay.sample(replay_buffer, sample_rng, batch_size)
+        mask = schedule.batch_mask(hparams.batch_size, batch_size)
         context = UpdateContext(env_step=env_step, due=due, group_due=group_due)
         new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng, context)
         finite = _all_finite(metrics) & _all_finite(new_agent)
@@ -272,9 +360,7 @@ class GroupTrainer:
     # ---- evaluation -------------------------------------------------------------------------
     def evaluate_fn(self, state: GroupState, eval_index: jax.Array) -> jax.Array:
         """f32[K]: mean undiscounted return of `eval_episodes` deterministic-policy episodes."""
-        return self._over_configs(
-            lambda a, r: self._evaluate_config(a, r, eval_index), state.agent, state.eval_rng
-        )
+        return jax.vmap(lambda a, r: self._evaluate_config(a, r, eval_index))(state.agent, state.eval_rng)
 
     def _evaluate_config(self, agent_state, eval_rng, eval_index):
         rng = jax.random.fold_in(eval_rng, eval_index)
@@ -308,11 +394,12 @@ class GroupTrainer:
 
 
 def _record_resets(resets, reset: jax.Array, env_step: jax.Array):
-    """(reset_env_steps i32[K, R], num_resets i32[K]) with env_step appended where `reset` (bool[K])."""
+    """(reset_env_steps i32[..., R], num_resets i32[...]) with env_step (i32[...]) appended where
+    `reset` (bool[...]); [...] is [K] or one config's []."""
     reset_env_steps, num_resets = resets
     slots = jnp.arange(reset_env_steps.shape[-1])
-    write = reset[:, None] & (slots[None, :] == num_resets[:, None])
-    reset_env_steps = jnp.where(write, env_step[:, None], reset_env_steps)
+    write = reset[..., None] & (slots == num_resets[..., None])
+    reset_env_steps = jnp.where(write, env_step[..., None], reset_env_steps)
     return reset_env_steps, num_resets + reset.astype(jnp.int32)
 
 

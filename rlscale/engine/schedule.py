@@ -4,8 +4,9 @@ Env-clock lockstep: every iteration takes one step in each of a config's `num_en
 configs together. Config k earns utd_k * num_envs update credits per iteration (once learning has
 started) and spends them one per gradient update, so fractional UTDs such as 0.25 are exact on
 average. An iteration has `update_slots` = ceil(max_k utd_k * num_envs) update slots; slot j runs,
-for all configs at once, only if at least one config has more than j credits to spend. Batches are
-padded to the group's largest batch size and masked.
+for all configs at once (config_axis "vmap"), only if at least one config has more than j credits
+to spend, on batches padded to the group's largest batch size and masked; under "map" each config
+runs only its own updates at its own batch size (engine/loop.py).
 """
 
 from __future__ import annotations
@@ -50,10 +51,16 @@ def planned_wasted_fraction(
 
 
 def measured_wasted_fraction(
-    grad_steps: Sequence[int], batch_sizes: Sequence[int], executed_slots: int
+    grad_steps: Sequence[int],
+    batch_sizes: Sequence[int],
+    computed_updates: Sequence[int],
+    computed_batch_sizes: Sequence[int],
 ) -> float:
-    """Wasted fraction of the gradient rows actually computed: 1 - sum_k g_k B_k / (slots K max_B)."""
-    if executed_slots == 0:
+    """Wasted fraction of the gradient rows actually computed: 1 - sum_k g_k B_k / sum_k c_k b_k,
+    with g_k the updates config k applied, c_k those computed for it, each of b_k rows (the padded
+    max B under vmap, B_k under map)."""
+    computed = sum(c * b for c, b in zip(computed_updates, computed_batch_sizes))
+    if computed == 0:
         return 0.0
     useful = sum(g * b for g, b in zip(grad_steps, batch_sizes))
-    return 1.0 - useful / (executed_slots * len(batch_sizes) * max(batch_sizes))
+    return 1.0 - useful / computed

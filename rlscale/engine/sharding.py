@@ -83,7 +83,7 @@ class ShardedTrainer:
             static_argnums=1,
             donate_argnums=0,
             in_shardings=(configs,),
-            out_shardings=(configs, ChunkStats(grad_steps=configs, executed_slots=replicated)),
+            out_shardings=(configs, ChunkStats(grad_steps=configs, computed_updates=configs)),
         )
         self._evaluate = jax.jit(
             trainer.evaluate_fn, in_shardings=(configs, replicated), out_shardings=configs
@@ -99,7 +99,8 @@ class ShardedTrainer:
 
     def train_chunk(self, state: GroupState, num_iterations: int) -> tuple[GroupState, ChunkStats]:
         state, stats = self._train_chunk(state, num_iterations)
-        return state, stats.replace(grad_steps=stats.grad_steps[: self.num_configs])
+        real = slice(self.num_configs)
+        return state, stats.replace(grad_steps=stats.grad_steps[real], computed_updates=stats.computed_updates[real])
 
     def evaluate(self, state: GroupState, eval_index) -> jax.Array:
         return self._evaluate(state, jnp.asarray(eval_index, jnp.int32))[: self.num_configs]

@@ -9,6 +9,21 @@ import dataclasses
 
 from rlscale.agents.spec import NetworkConfig
 
+VMAP = "vmap"
+MAP = "map"
+CONFIG_AXES = (VMAP, MAP)
+"""How a group computes its configs' gradient updates (`GroupSpec.config_axis`)."""
+AUTO_CONFIG_AXIS = "auto"
+"""A sweep's default: the planner picks map on a single CPU device, vmap otherwise."""
+
+
+def resolve_config_axis(requested: str, platform: str, num_devices: int) -> str:
+    """The config axis for a sweep asking for `requested` ("auto", "vmap" or "map") on
+    `num_devices` devices of `platform` ("cpu", "gpu", "tpu")."""
+    if requested != AUTO_CONFIG_AXIS:
+        return requested
+    return MAP if platform == "cpu" and num_devices == 1 else VMAP
+
 
 @dataclasses.dataclass(frozen=True)
 class GroupSpec:
@@ -30,14 +45,32 @@ class GroupSpec:
     buffer_capacity: int = 100_000
     """Replay capacity per config, in transitions (a multiple of num_envs)."""
     max_batch_size: int = 256
-    """Padded batch size: the largest batch size in the group."""
+    """The largest batch size in the group (vmap: every batch is padded to it)."""
+    batch_sizes: tuple[int, ...] = ()
+    """map: the group's distinct batch sizes, ascending (one compiled branch each); () stands for
+    (max_batch_size,)."""
     update_slots: int = 1
     """Gradient-update slots per iteration: ceil(max utd * num_envs)."""
     learning_starts: int = 1000
     """Env steps per config of uniform-random actions before the first update."""
     eval_episodes: int = 5
     """Deterministic-policy episodes per evaluation, run in parallel."""
-    config_axis: str = "vmap"
-    """How the K configs' agent computations are batched: "vmap" (one vectorized program, the
-    throughput choice on accelerators) or "map" (a sequential `lax.map` over configs inside the same
-    compiled program: each config runs exactly the computation it would run alone)."""
+    config_axis: str = VMAP
+    """How the K configs' gradient updates are computed (env steps, acting and evaluation are
+    always vectorized over configs):
+
+    - "vmap": update slot j runs for all K configs at once whenever any config has a j-th update
+      this iteration, on batches padded to `max_batch_size` and masked. One vectorized program:
+      the throughput choice on accelerators, where the K configs fill the device.
+    - "map": config after config, each runs exactly its own updates at its own batch size (a loop
+      over configs with real branches). Nothing is padded and idle configs cost nothing: the choice
+      on CPUs, where one update already saturates the cores and batching buys nothing.
+    """
+
+    @property
+    def sampled_batch_sizes(self) -> tuple[int, ...]:
+        """The batch sizes the compiled program draws: each of `batch_sizes` (map) or the padded
+        `max_batch_size` (vmap)."""
+        if self.config_axis == MAP and self.batch_sizes:
+            return self.batch_sizes
+        return (self.max_batch_size,)

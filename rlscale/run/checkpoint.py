@@ -61,7 +61,7 @@ CLOSED_LOOP_MESSAGE = "Event loop is closed"
 COUNTERS_FILE = "host.json"
 # 2: the state is stored as a flat dict of its non-empty leaves next to layout.json (1 stored the
 # GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Fields that may change between a run and its resumption: they do not change what is trained.
 FAILED_WRITE_SETTLE_S = 0.2
 """After a failed save, the checkpoint directory must stay absent this long before it counts as
@@ -112,8 +112,8 @@ class GroupCounters:
     """Evaluations done; training resumes at env step next_eval_index * eval_interval."""
     grad_steps: list[int]
     """Gradient updates applied per config (64-bit on the host)."""
-    executed_slots: int
-    """Update slots the group computed (for the measured wasted-work fraction)."""
+    computed_updates: list[int]
+    """Updates computed per config, applied or not (for the measured wasted-work fraction)."""
     best_return: float
     last_returns: list[float]
     """Returns of the latest evaluation, per config."""

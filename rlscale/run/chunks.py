@@ -26,8 +26,8 @@ class Chunk:
     """f64[K]: each config's evaluation return."""
     grad_steps: np.ndarray
     """i64[K]: gradient updates each config applied during the chunk."""
-    executed_slots: int
-    """Update slots the group computed during the chunk."""
+    computed_updates: np.ndarray
+    """i64[K]: updates computed for each config during the chunk, applied or not."""
     seconds: float
     """Wall seconds of training and evaluating the chunk."""
 
@@ -55,5 +55,5 @@ def train_chunks(
         if not finite.all():
             state = mark_diverged(state, ~finite)
         grad_steps = np.asarray(stats.grad_steps, np.int64)
-        executed_slots = int(stats.executed_slots)
-        yield Chunk(eval_index, state, returns, grad_steps, executed_slots, time.perf_counter() - start)
+        computed_updates = np.asarray(stats.computed_updates, np.int64)
+        yield Chunk(eval_index, state, returns, grad_steps, computed_updates, time.perf_counter() - start)

@@ -24,11 +24,13 @@ identical repeats, which the fit drops.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
 
 from rlscale.config import ConfigError, SweepConfig
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, VMAP
 from rlscale.plan import make_plan
 from rlscale.run.checkpoint import FAULT_ENV, RunDirectoryError, SweepCheckpoints, comparable_config
 from rlscale.run.lock import RunDirectoryLock
@@ -91,6 +93,7 @@ class RayExecutor:
         Returns the GroupResults in group order.
         """
         ray = _import_ray()
+        config = ray_config(config)
         plan = make_plan(config)
         out_dir = Path(out_dir)
         _check_run_directory(out_dir, config, resume)
@@ -136,6 +139,15 @@ class RayExecutor:
             rows_merged = rows
         write_parquet(out_dir)
         return [results[index] for index in sorted(results)]
+
+
+def ray_config(config: SweepConfig) -> SweepConfig:
+    """The config the Ray executor plans and runs: "auto" config_axis becomes "vmap", so that the
+    driver and every worker (whatever its device) plan the same groups. For a CPU cluster, "map"
+    with a `max_group_size` that splits the sweep into enough groups wastes no work."""
+    if config.config_axis == AUTO_CONFIG_AXIS:
+        return dataclasses.replace(config, config_axis=VMAP)
+    return config
 
 
 def make_executor(name: str, address: str | None = None):

@@ -36,6 +36,7 @@ from rlscale.run.checkpoint import (
     fault_point,
 )
 from rlscale.run.chunks import train_chunks
+from rlscale.run.estimate import choose_config_axis, estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
@@ -44,6 +45,7 @@ from rlscale.run.signals import StopRequests
 from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate_rows, write_parquet
 
 MANIFEST_FILE = "manifest.json"
+ESTIMATES_FILE = "estimates.json"
 PACKAGES = ("rlscale", "jax", "jaxlib", "flax", "optax", "chex", "brax", "mujoco", "mujoco-mjx", "numpy")
 
 
@@ -56,6 +58,9 @@ class GroupResult:
     measured_wasted_fraction: float
     diverged_config_ids: list[int]
     wall_time_s: float
+    estimated_wall_s: float | None = None
+    """The calibrated estimate of the group's wall time (run/estimate.py), made before it ran in
+    this process (None: it had finished before)."""
 
 
 def run_sweep(
@@ -87,6 +92,7 @@ def run_sweep(
     """
     progress = progress or PlainProgress()
     try:
+        config, _ = choose_config_axis(config, out_dir)
         plan = make_plan(config)
         check_memory(plan)
         out_dir = Path(out_dir)
@@ -104,6 +110,11 @@ def run_sweep(
             store = EvalStore(out_dir)
             sweep_clock = _SweepClock(checkpoints.wall_time_s)
             results = []
+            estimates = estimate_plan(
+                plan, config.env_steps, config.eval_interval,
+                [index for index in range(len(plan.groups)) if (groups is None or index in groups)
+                 and not (checkpoints.group_entry(index) or {}).get("done")],
+            )
             try:
                 for index, group in enumerate(plan.groups):
                     if groups is not None and index not in groups:
@@ -115,12 +126,11 @@ def run_sweep(
                     if stops.signum is not None:
                         raise Interrupted(stops.signum, _stopped_message(stops.signum, out_dir, "before group", index))
                     progress.start_group(index, len(plan.groups), plan.summary()[index])
-                    results.append(
-                        _run_group(
-                            config, plan, index, group, store, progress, sweep_clock, after_eval,
-                            checkpoints, stops,
-                        )
+                    result = _run_group(
+                        config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints, stops
                     )
+                    results.append(dataclasses.replace(result, estimated_wall_s=estimates[index].seconds))
+                    _record_estimate(out_dir, estimates[index], result)
             finally:
                 store.close()
             write_parquet(out_dir)
@@ -273,7 +283,8 @@ def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResu
         final_returns=counters.last_returns,
         grad_steps=counters.grad_steps,
         measured_wasted_fraction=schedule.measured_wasted_fraction(
-            counters.grad_steps, [run.batch_size for run in group.configs], counters.executed_slots
+            counters.grad_steps, [run.batch_size for run in group.configs], counters.computed_updates,
+            group.computed_batch_sizes,
         ),
         diverged_config_ids=counters.diverged_config_ids,
         wall_time_s=counters.wall_time_s,
@@ -292,7 +303,7 @@ def _run_group(
         counters = GroupCounters(
             next_eval_index=0,
             grad_steps=[0] * num_configs,
-            executed_slots=0,
+            computed_updates=[0] * num_configs,
             best_return=-math.inf,
             last_returns=[],
             diverged_config_ids=[],
@@ -301,7 +312,7 @@ def _run_group(
     else:
         state, counters = checkpoints.restore(index, jax.eval_shape(trainer.init, hparams))
     grad_steps = np.asarray(counters.grad_steps, np.int64)
-    executed_slots = counters.executed_slots
+    computed_updates = np.asarray(counters.computed_updates, np.int64)
     best_return = counters.best_return
     iterations = config.eval_interval // config.num_envs
     num_evals = config.env_steps // config.eval_interval
@@ -319,7 +330,7 @@ def _run_group(
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
-        executed_slots += chunk.executed_slots
+        computed_updates += chunk.computed_updates
         env_step = (chunk.eval_index + 1) * config.eval_interval
         diverged = diverged_env_steps(chunk.state.diverged_iteration, config.num_envs)
         diverged_ids = [run.config_id for run, at in zip(group.configs, diverged) if at is not None]
@@ -346,7 +357,7 @@ def _run_group(
             counters = GroupCounters(
                 next_eval_index=chunk.eval_index + 1,
                 grad_steps=[int(steps) for steps in grad_steps],
-                executed_slots=executed_slots,
+                computed_updates=[int(count) for count in computed_updates],
                 best_return=best_return,
                 last_returns=chunk.returns.tolist(),
                 diverged_config_ids=diverged_ids,
@@ -371,6 +382,18 @@ def _run_group(
         if stopping:
             raise Interrupted(stops.signum, _stopped_message(stops.signum, store.path.parent, "in group", index, env_step))
     return _done_result(index, group, checkpoints.counters(index))
+
+
+def _record_estimate(out_dir: Path, estimate, result: GroupResult) -> None:
+    """Add the group's estimated and measured wall time to OUT/estimates.json (best effort: a
+    failed write of this report loses nothing else)."""
+    path = out_dir / ESTIMATES_FILE
+    try:
+        records = json.loads(path.read_text()) if path.exists() else {}
+        records[str(result.group)] = {**estimate.summary(), "actual_s": round(result.wall_time_s, 1)}
+        path.write_text(json.dumps(records, indent=1))
+    except (OSError, ValueError):
+        pass
 
 
 def _reset_env_steps(state) -> list[list[int]]:

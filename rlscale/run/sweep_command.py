@@ -56,14 +56,20 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
     from rlscale.run.executors import make_executor
     from rlscale.run.runner import check_memory
 
-    plan = make_plan(config)
     if args.dry_run:
+        from rlscale.run.estimate import choose_config_axis
+
+        config, choice = choose_config_axis(config, out)
+        plan = make_plan(config)
         _print_plan(plan)
+        estimated = ", ".join(f"{axis} {seconds:.0f} s" for axis, seconds in choice.estimated_s.items())
+        print(f"config axis {choice.config_axis}: {choice.reason}" + (f" ({estimated})" if estimated else ""))
         try:
             check_memory(plan)
         except ConfigError as error:
             print(f"rlscale sweep: {error}", file=sys.stderr)
             return 2
+        _print_estimate(plan, config)
         return 0
 
     from rlscale.run.progress import make_progress
@@ -116,6 +122,12 @@ class _StreamingFit:
                   f"{self.out / 'fit'}/*.png, *.svg")
 
 
+CONFIG_AXIS_NOTES = {
+    "map": "each config computes only its own updates at its own batch size: nothing wasted",
+    "vmap": "configs updated together on batches padded to the group's largest",
+}
+
+
 def _print_plan(plan) -> None:
     from rlscale.plan import schedule_on_workers
 
@@ -123,6 +135,8 @@ def _print_plan(plan) -> None:
     counts = plan.parameter_counts
     sizes = f"{counts[0]} parameters per agent" if len(counts) == 1 else f"model sizes {counts} parameters"
     print(f"{len(summary)} compiled group(s), {sizes}")
+    axes = sorted({group["config_axis"] for group in summary})
+    print(f"config axis: {', '.join(axes)} ({'; '.join(CONFIG_AXIS_NOTES[axis] for axis in axes)})")
     for group in summary:
         print(json.dumps(group))
     total_env = sum(g["env_steps"] for g in summary)
@@ -136,6 +150,23 @@ def _print_plan(plan) -> None:
             f"{workers} device(s): busiest {schedule.makespan / 1e12:.3g} TFLOP, speedup {schedule.speedup:.2f}"
         )
     print(f"estimated cost: {total_flops / 1e12:.3g} TFLOP; costliest-first over " + "; ".join(splits))
+
+
+def _print_estimate(plan, config: SweepConfig) -> None:
+    from rlscale.envs.throughput import device_name
+    from rlscale.run.estimate import cache_path, estimate_plan
+
+    estimates = estimate_plan(plan, config.env_steps, config.eval_interval)
+    for estimate in estimates.values():
+        print(
+            f"group {estimate.group}: estimated {estimate.seconds:.0f} s (compile {estimate.compile_s:.0f}, "
+            f"env {estimate.env_s:.0f}, updates {estimate.update_s:.0f}, evaluation {estimate.eval_s:.0f})"
+        )
+    total = sum(estimate.seconds for estimate in estimates.values())
+    print(
+        f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device_name()}, one group after "
+        f"another (calibrated at these shapes; cache {cache_path()})"
+    )
 
 
 def _print_summary(out: Path, results) -> None:
@@ -160,6 +191,12 @@ def _print_summary(out: Path, results) -> None:
     for result in results:
         console.print(
             f"group {result.group + 1}: {len(result.config_ids)} configs, "
-            f"{result.wall_time_s:.1f} s, measured wasted work {result.measured_wasted_fraction:.2f}"
+            f"{result.wall_time_s:.1f} s"
+            + (
+                f" (estimated {result.estimated_wall_s:.1f} s: {result.wall_time_s / result.estimated_wall_s:.2f}× the estimate)"
+                if result.estimated_wall_s
+                else ""
+            )
+            + f", measured wasted work {result.measured_wasted_fraction:.2f}"
             + (f", diverged configs {result.diverged_config_ids}" if result.diverged_config_ids else "")
         )

@@ -3,7 +3,7 @@ build its parser without importing JAX; the checks themselves are in `conformanc
 
 from rlscale.agents.spec import NetworkConfig
 
-AGENT_CHECKS = ("finite_update", "masked_batch", "no_retrace", "in_group_vs_alone")
+AGENT_CHECKS = ("finite_update", "masked_batch", "no_retrace", "in_group_vs_alone", "map_vs_vmap")
 ENV_CHECKS = ("spec", "reset_step_shapes", "jit_vmap", "determinism", "termination_vs_truncation")
 CHECK_NETWORK = NetworkConfig(hidden_width=16, hidden_depth=1)
 """The small network the agent checks build (the checks are about structure, not capacity)."""

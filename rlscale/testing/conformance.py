@@ -49,7 +49,7 @@ from rlscale.agents import make_agent
 from rlscale.agents.core import HyperParams, NStepTransition, Transition, single_config_context
 from rlscale.agents.spec import N_STEP_BATCH, NetworkConfig
 from rlscale.engine.loop import GroupTrainer, get_trainer
-from rlscale.engine.spec import GroupSpec
+from rlscale.engine.spec import MAP, GroupSpec
 from rlscale.envs.registry import get_spec, make_env
 from rlscale.testing.checks import AGENT_CHECKS, CHECK_ENV, CHECK_NETWORK, ENV_CHECKS
 
@@ -205,6 +205,7 @@ def check_agent(
         "masked_batch": lambda: _masked_batch(agent, update, env_spec),
         "no_retrace": lambda: group_run().retrace_detail,
         "in_group_vs_alone": lambda: _in_group_vs_alone(group_spec, group_run()),
+        "map_vs_vmap": lambda: _map_vs_vmap(group_spec, group_run()),
     }
     return _run_checks(f"agent {algo!r}", {name: checks[name] for name in AGENT_CHECKS}, only, on_result)
 
@@ -367,6 +368,23 @@ def _in_group_vs_alone(spec: GroupSpec, run: _GroupRun) -> str:
         )
         differences.append(difference)
     return f"{spec.num_configs} configs match their runs alone (largest relative difference {max(differences):.1e})"
+
+
+def _map_vs_vmap(spec: GroupSpec, run: _GroupRun) -> str:
+    """The group trained config by config (config_axis "map", the CPU default: each config its own
+    updates at its own batch size) ends where the vmapped group does."""
+    learning_rates, batch_sizes, utds, seeds = GROUP_HYPERPARAMETERS[0]
+    trainer = get_trainer(dataclasses.replace(spec, config_axis=MAP, batch_sizes=tuple(sorted(set(batch_sizes)))))
+    state = trainer.init(HyperParams.stack(learning_rates, batch_sizes, utds, seeds))
+    state, stats = trainer.train_chunk(state, LEARNING_STARTS + LEARNING_ITERATIONS)
+    mapped_steps, vmapped_steps = np.asarray(stats.grad_steps).tolist(), run.grad_steps[0].tolist()
+    _require(mapped_steps == vmapped_steps, f"gradient steps per config: {mapped_steps} under map, {vmapped_steps} under vmap")
+    difference = relative_difference(state.agent, run.final_states[0])
+    _require(
+        difference <= EQUIVALENCE_TOLERANCE,
+        f"under map the group's state differs by {difference:.2e} (relative; allowed {EQUIVALENCE_TOLERANCE:g}) from vmap",
+    )
+    return f"map and vmap agree for {spec.num_configs} configs (relative difference {difference:.1e})"
 
 
 # ---- envs -----------------------------------------------------------------------------------

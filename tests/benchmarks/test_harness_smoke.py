@@ -48,7 +48,7 @@ def test_smoke_harness_writes_every_section(tmp_path):
         assert 0.0 <= row["measured_wasted_fraction"] < 1.0
         assert len(row["final_returns"]) == row["num_configs"]
         assert all(math.isfinite(value) for value in row["final_returns"])
-        assert _positive(row["sequential_wall_s"])
+        assert _positive(row["sequential_wall_s"]) and _positive(row["estimated_wall_s"])
     assert results["sweep"]["sequential"]["measured_configs"] == 2
 
     brax = results["brax"]
@@ -59,8 +59,15 @@ def test_smoke_harness_writes_every_section(tmp_path):
     assert compile_rows[0]["ratio_to_k1"] == 1.0
     assert all(_positive(row["compile_cpu_s"]) for row in compile_rows)
 
-    for row in results["bare"]["rows"]:
-        assert _positive(row["engine_updates_per_s"]) and _positive(row["bare_updates_per_s"])
+    bare = results["bare"]
+    for row in bare["rows"]:
+        assert _positive(row["map_updates_per_s"]) and _positive(row["vmap_updates_per_s"])
+        assert _positive(row["bare_updates_per_s"]) and _positive(row["flops_per_update"])
+        assert _positive(row["update_gemm_flops_per_s"]) and _positive(row["map_fraction_of_gemm"])
+    assert _positive(bare["large_matmul_flops_per_s"])
+    # The mixed group (two batch sizes): vmap pads the smaller one, map computes nothing for nothing.
+    assert bare["mixed"]["map"]["measured_wasted_fraction"] == 0.0
+    assert bare["mixed"]["vmap"]["measured_wasted_fraction"] > 0.0
 
     memory = results["memory"]
     # pendulum: obs 3, action 1 -> 2*3 + 1 + 2 floats per transition.

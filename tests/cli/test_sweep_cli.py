@@ -1,6 +1,7 @@
 """`rlscale sweep` driven end to end in a subprocess, as a new user would run it."""
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -61,12 +62,18 @@ def test_sweep_end_to_end(tmp_path, tiny_config):
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
     out = tmp_path / "run"
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run",
-                     "--set", "max_wasted_fraction=1.0", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    assert len(groups) == 1 and groups[0]["configs"] == 8
-    assert 0 < groups[0]["planned_wasted_fraction"] < 1
+    plans = {}
+    for axis in ("vmap", "map"):
+        result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run",
+                         "--set", "max_wasted_fraction=1.0", "--set", f"config_axis='{axis}'", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        assert len(groups) == 1 and groups[0]["configs"] == 8 and groups[0]["config_axis"] == axis
+        assert f"config axis: {axis}" in result.stdout
+        assert re.search(r"estimated wall time: \d+ s", result.stdout)
+        plans[axis] = groups[0]
+    assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
+    assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
     assert not out.exists()
 
 

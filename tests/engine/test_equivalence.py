@@ -1,4 +1,6 @@
-"""A config trained inside a group of differing configs matches the same config trained alone."""
+"""A config trained inside a group of differing configs matches the same config trained alone, under
+both config axes (vmap: padded slots for all configs; map: each config its own updates at its own
+batch size), and the two axes agree with each other."""
 
 import math
 
@@ -7,6 +9,7 @@ import numpy as np
 import pytest
 
 from rlscale.engine.loop import get_trainer
+from rlscale.engine.spec import CONFIG_AXES, MAP
 from rlscale_testing import make_hparams, relative_difference, small_spec
 
 # Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed.
@@ -18,18 +21,24 @@ ITERATIONS = 130  # 100 random-action steps, then 30 iterations of updates (up t
 
 
 
-@pytest.fixture(scope="module")
-def group_run():
-    spec = small_spec(num_configs=8, max_batch_size=max(BATCH_SIZES), update_slots=4)
-    trainer = get_trainer(spec)
+def group_spec(config_axis: str):
+    return small_spec(
+        num_configs=8, max_batch_size=max(BATCH_SIZES), update_slots=4, config_axis=config_axis,
+        batch_sizes=tuple(sorted(set(BATCH_SIZES))) if config_axis == MAP else (),
+    )
+
+
+@pytest.fixture(scope="module", params=CONFIG_AXES)
+def group_run(request):
+    trainer = get_trainer(group_spec(request.param))
     state = trainer.init(make_hparams(LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS))
     state, stats = trainer.train_chunk(state, ITERATIONS)
-    return state, stats, np.asarray(trainer.evaluate(state, 0))
+    return state, stats, np.asarray(trainer.evaluate(state, 0)), request.param
 
 
 @pytest.mark.parametrize("index", [1, 3, 5, 6])
 def test_config_in_group_matches_config_alone(group_run, index):
-    group_state, group_stats, group_returns = group_run
+    group_state, group_stats, group_returns, _ = group_run
     spec = small_spec(
         num_configs=1, max_batch_size=BATCH_SIZES[index], update_slots=math.ceil(UTDS[index])
     )
@@ -50,7 +59,27 @@ def test_config_in_group_matches_config_alone(group_run, index):
 
 
 def test_updates_follow_each_configs_utd(group_run):
-    _, stats, _ = group_run
+    _, stats, _, _ = group_run
     learning_iterations = ITERATIONS - 100
     expected = [math.floor(u * learning_iterations + 1e-6) for u in UTDS]
     assert np.asarray(stats.grad_steps).tolist() == expected
+
+
+def test_map_computes_only_the_updates_configs_need(group_run):
+    """vmap computes every executed slot for every config; map exactly each config's updates."""
+    _, stats, _, axis = group_run
+    grad_steps, computed = np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)
+    if axis == MAP:
+        assert computed.tolist() == grad_steps.tolist()
+    else:
+        assert set(computed.tolist()) == {computed.max()} and computed.max() > grad_steps.min()
+
+
+def test_both_axes_train_the_same_configs():
+    runs = {}
+    for axis in CONFIG_AXES:
+        trainer = get_trainer(group_spec(axis))
+        state = trainer.init(make_hparams(LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS))
+        state, _ = trainer.train_chunk(state, ITERATIONS)
+        runs[axis] = state.agent
+    assert relative_difference(runs[MAP], runs["vmap"]) <= 1e-5

@@ -1,6 +1,6 @@
 """Every env suite through the real CLI: a tiny `rlscale sweep` that checkpoints mid-run, is SIGKILLed
 after its first checkpoint, is resumed by running the same command again, and ends with the rows and
-the final state of an uninterrupted run, bit for bit (CPU).
+the final state of an uninterrupted run, bit for bit (CPU), under both config axes for pure JAX.
 
 The physics suites' env states are what broke checkpoints before (MJX `Data` holds zero-size
 arrays, integer and bool leaves); pure JAX and Playground DMC run in the default suite, the Brax
@@ -32,7 +32,8 @@ SUITE_SWEEP = {
     "checkpoint_every_seconds": 0.0,
 }
 SUITES = [
-    pytest.param({"env": "pendulum"}, id="jax"),
+    pytest.param({"env": "pendulum"}, id="jax"),  # config_axis auto: map on this CPU
+    pytest.param({"env": "pendulum", "config_axis": "vmap"}, id="jax-vmap"),
     pytest.param({"env": "dmc/cartpole-swingup"}, id="dmc-mjx"),
     pytest.param(
         {"env": "brax/inverted_pendulum", "env_options": {"backend": "generalized"}},

@@ -1,0 +1,148 @@
+"""Side by side with Brax SAC at paper width, on a paper environment, to a target return.
+
+The set: σ ∈ utds × seeds configs of SAC 2×256, B = 256, η = 3e-4, 16 envs per config, on
+`dmc/cartpole-swingup` (MuJoCo Playground, JAX impl). rlscale trains the whole set as ONE sweep
+(the planner's groups; on a CPU one map group); Brax trains the same configs one call after another
+with `brax.training.agents.sac.train` through the adapter of `benchmarks/brax_sac.py` (same env,
+MLP sizes, B, η, γ, τ, replay capacity and warm-up; σ counted per transition:
+grad_updates_per_step = σ·num_envs). Reported per config: the env steps at which the evaluation
+return first reaches each threshold (600 and 800) and the final return; per σ, rlscale's median
+steps-to-800 over Brax's (learning parity target: ≤ 1.25); and the wall time of the whole set,
+rlscale over Brax (target on CPU ≤ 0.9).
+
+Not part of `make bench` (on 2 CPU cores the cpu size takes hours): run it on its own,
+
+    python -m benchmarks.run --only brax_paper --size cpu
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import statistics
+import sys
+import time
+
+from brax.training.agents.sac import networks as sac_networks
+from brax.training.agents.sac import train as sac
+
+from benchmarks.brax_sac import RegistryEnv
+from benchmarks.common import BenchSize, train_group
+from rlscale.config import RunConfig, SweepConfig
+
+THRESHOLDS = (600.0, 800.0)
+PAPER_LEARNING_RATE = 3e-4
+
+
+@dataclasses.dataclass(frozen=True)
+class PaperWidthSize:
+    env: str = "dmc/cartpole-swingup"
+    hidden_width: int = 256
+    batch_size: int = 256
+    num_envs: int = 16
+    utds: tuple[float, ...] = (1.0, 2.0)
+    seeds: int = 3
+    env_steps: int = 100_000
+    eval_interval: int = 5_000
+    eval_episodes: int = 5
+    learning_starts: int = 5_000
+    buffer_capacity: int = 100_000
+
+
+PAPER_SIZES = {
+    "smoke": PaperWidthSize(hidden_width=16, batch_size=16, num_envs=2, utds=(1.0,), seeds=1, env_steps=400,
+                            eval_interval=200, eval_episodes=1, learning_starts=200, buffer_capacity=400),
+    "cpu": PaperWidthSize(),
+    "gpu": PaperWidthSize(seeds=8, utds=(0.5, 1.0, 2.0, 4.0)),
+}
+
+
+def _bench_size(size: BenchSize, paper: PaperWidthSize) -> BenchSize:
+    return dataclasses.replace(
+        size, env=paper.env, hidden_width=paper.hidden_width, num_envs=paper.num_envs,
+        env_steps=paper.env_steps, eval_interval=paper.eval_interval, eval_episodes=paper.eval_episodes,
+        learning_starts=paper.learning_starts, buffer_capacity=paper.buffer_capacity,
+    )
+
+
+def steps_to(curve: list[tuple[int, float]], threshold: float) -> int | None:
+    """The first env step whose evaluation return reaches `threshold` (None: never)."""
+    return next((step for step, value in curve if value >= threshold), None)
+
+
+def _brax_curve(size: BenchSize, paper: PaperWidthSize, config: RunConfig) -> tuple[list, float]:
+    defaults = SweepConfig()
+    env = RegistryEnv(paper.env)
+    curve = []
+    start = time.perf_counter()
+    sac.train(
+        environment=env, num_timesteps=paper.env_steps, episode_length=env.spec.episode_length,
+        num_envs=paper.num_envs, num_eval_envs=paper.eval_episodes, learning_rate=config.learning_rate,
+        discounting=defaults.discount, tau=defaults.resolved_tau, seed=config.seed, batch_size=config.batch_size,
+        grad_updates_per_step=round(config.utd * paper.num_envs),
+        num_evals=paper.env_steps // paper.eval_interval + 1, reward_scaling=1.0,
+        min_replay_size=paper.learning_starts, max_replay_size=paper.buffer_capacity, deterministic_eval=True,
+        network_factory=functools.partial(sac_networks.make_sac_networks, hidden_layer_sizes=(paper.hidden_width,) * 2),
+        progress_fn=lambda step, metrics: curve.append((int(step), float(metrics["eval/episode_reward"]))),
+    )
+    return curve, time.perf_counter() - start
+
+
+def _summary(curve: list[tuple[int, float]]) -> dict:
+    return {
+        "curve": curve,
+        "final_return": curve[-1][1] if curve else None,
+        **{f"steps_to_{threshold:g}": steps_to(curve, threshold) for threshold in THRESHOLDS},
+    }
+
+
+def _median_steps(rows: list[dict], key: str) -> float | None:
+    """Median steps to a threshold over configs, a config that never reached it counting as never
+    (None if half or more never did)."""
+    values = sorted(float("inf") if row[key] is None else row[key] for row in rows)
+    median = statistics.median(values)
+    return None if median == float("inf") else median
+
+
+def run(size: BenchSize) -> dict:
+    paper = PAPER_SIZES[size.name]
+    bench = _bench_size(size, paper)
+    configs = [
+        RunConfig(i, utd, paper.batch_size, PAPER_LEARNING_RATE, seed)
+        for i, (utd, seed) in enumerate((u, s) for u in paper.utds for s in range(paper.seeds))
+    ]
+    group = train_group(bench, configs, paper.env_steps)
+    evals = [(index + 1) * paper.eval_interval for index in range(len(group.returns_per_eval))]
+    rows = []
+    brax_wall_s = 0.0
+    for k, config in enumerate(configs):
+        ours = _summary([(step, returns[k]) for step, returns in zip(evals, group.returns_per_eval)])
+        theirs_curve, seconds = _brax_curve(bench, paper, config)
+        brax_wall_s += seconds
+        theirs = _summary(theirs_curve)
+        print(
+            f"brax_paper σ={config.utd:g} seed {config.seed}: rlscale final {ours['final_return']:.0f} "
+            f"steps to 800 {ours['steps_to_800']}; brax final {theirs['final_return']:.0f} steps to 800 "
+            f"{theirs['steps_to_800']} ({seconds:.0f} s)",
+            file=sys.stderr, flush=True,
+        )
+        rows.append({"utd": config.utd, "seed": config.seed, "rlscale": ours, "brax": theirs, "brax_wall_s": seconds})
+    parity = {}
+    for utd in paper.utds:
+        members = [row for row in rows if row["utd"] == utd]
+        ours = _median_steps([row["rlscale"] for row in members], "steps_to_800")
+        theirs = _median_steps([row["brax"] for row in members], "steps_to_800")
+        parity[str(utd)] = {
+            "rlscale_median_steps_to_800": ours,
+            "brax_median_steps_to_800": theirs,
+            "ratio": ours / theirs if ours is not None and theirs is not None else None,
+        }
+    return {
+        "size": dataclasses.asdict(paper),
+        "rows": rows,
+        "parity": parity,
+        "rlscale_wall_s": group.wall_s,
+        "brax_sequential_wall_s": brax_wall_s,
+        "wall_ratio_rlscale_over_brax": group.wall_s / brax_wall_s,
+        "rlscale_measured_wasted_fraction": group.measured_wasted_fraction,
+    }
