@@ -21,6 +21,8 @@ TWO_GROUP_SWEEP = {
     "buffer_capacity": 1000,
     "hidden_width": 16,
     "max_group_size": 1,
+    # The Ray executor plans "auto" as vmap; the local reference run uses the same axis.
+    "config_axis": "vmap",
     "checkpoint_every_env_steps": 250,
     "checkpoint_every_seconds": 0.0,
 }
