@@ -25,6 +25,9 @@ jax.config.update("jax_enable_compilation_cache", False)
 CALIBRATION_VARIABLE = "RLSCALE_CACHE_DIR"
 CALIBRATION_CACHE = Path(tempfile.mkdtemp(prefix="rlscale-test-calibration-"))
 os.environ[CALIBRATION_VARIABLE] = str(CALIBRATION_CACHE)
+# Sweeps run by the tests skip the calibration (seconds of compiles per new shape, for every tiny
+# sweep); the tests of the estimate and of the auto axis choice turn it back on.
+os.environ["RLSCALE_CALIBRATE"] = "0"
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,9 @@ from rlscale.envs.throughput import device_name
 from rlscale.plan import Group, Plan, make_plan
 
 CACHE_ENV = "RLSCALE_CACHE_DIR"
+CALIBRATE_ENV = "RLSCALE_CALIBRATE"
+"""Set to 0 to skip calibrating in sweeps: "auto" then takes the platform default (map on one CPU
+device) and runs report no estimate (the benchmarks always calibrate)."""
 RUN_MANIFEST = "manifest.json"
 """The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
@@ -71,6 +74,10 @@ class GroupEstimate:
 
     def summary(self) -> dict:
         return {key: round(value, 1) if isinstance(value, float) else value for key, value in dataclasses.asdict(self).items()}
+
+
+def calibration_enabled() -> bool:
+    return os.environ.get(CALIBRATE_ENV, "1") != "0"
 
 
 def cache_path() -> Path:
@@ -301,8 +308,11 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
     if stored is not None:
         return dataclasses.replace(config, config_axis=stored), AxisChoice(stored, f"kept from {out_dir / RUN_MANIFEST}")
     platform, num_devices = jax.default_backend(), jax.local_device_count()
-    if resolve_config_axis(AUTO_CONFIG_AXIS, platform, num_devices) == VMAP:
+    default = resolve_config_axis(AUTO_CONFIG_AXIS, platform, num_devices)
+    if default == VMAP:
         return dataclasses.replace(config, config_axis=VMAP), AxisChoice(VMAP, f"{num_devices} {platform} device(s)")
+    if not calibration_enabled():
+        return dataclasses.replace(config, config_axis=default), AxisChoice(default, f"{CALIBRATE_ENV}=0: the CPU default")
     estimated = {}
     for axis in CONFIG_AXES:
         candidate = dataclasses.replace(config, config_axis=axis)

@@ -36,7 +36,7 @@ from rlscale.run.checkpoint import (
     fault_point,
 )
 from rlscale.run.chunks import train_chunks
-from rlscale.run.estimate import choose_config_axis, estimate_plan
+from rlscale.run.estimate import calibration_enabled, choose_config_axis, estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
@@ -110,10 +110,14 @@ def run_sweep(
             store = EvalStore(out_dir)
             sweep_clock = _SweepClock(checkpoints.wall_time_s)
             results = []
-            estimates = estimate_plan(
-                plan, config.env_steps, config.eval_interval,
-                [index for index in range(len(plan.groups)) if (groups is None or index in groups)
-                 and not (checkpoints.group_entry(index) or {}).get("done")],
+            estimates = (
+                estimate_plan(
+                    plan, config.env_steps, config.eval_interval,
+                    [index for index in range(len(plan.groups)) if (groups is None or index in groups)
+                     and not (checkpoints.group_entry(index) or {}).get("done")],
+                )
+                if calibration_enabled()
+                else {}
             )
             try:
                 for index, group in enumerate(plan.groups):
@@ -129,8 +133,10 @@ def run_sweep(
                     result = _run_group(
                         config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints, stops
                     )
-                    results.append(dataclasses.replace(result, estimated_wall_s=estimates[index].seconds))
-                    _record_estimate(out_dir, estimates[index], result)
+                    if index in estimates:
+                        result = dataclasses.replace(result, estimated_wall_s=estimates[index].seconds)
+                        _record_estimate(out_dir, estimates[index], result)
+                    results.append(result)
             finally:
                 store.close()
             write_parquet(out_dir)

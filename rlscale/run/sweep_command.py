@@ -154,7 +154,11 @@ def _print_plan(plan) -> None:
 
 def _print_estimate(plan, config: SweepConfig) -> None:
     from rlscale.envs.throughput import device_name
-    from rlscale.run.estimate import cache_path, estimate_plan
+    from rlscale.run.estimate import CALIBRATE_ENV, cache_path, calibration_enabled, estimate_plan
+
+    if not calibration_enabled():
+        print(f"estimated wall time: not calibrated ({CALIBRATE_ENV}=0)")
+        return
 
     estimates = estimate_plan(plan, config.env_steps, config.eval_interval)
     for estimate in estimates.values():

@@ -26,10 +26,14 @@ hidden_width = 16
 """
 
 
-def rlscale(*args, cwd, timeout=600):
+CALIBRATING = dict(os.environ, RLSCALE_CALIBRATE="1")
+"""The environment of a run that calibrates (the suite's runs do not: tests/conftest.py)."""
+
+
+def rlscale(*args, cwd, timeout=600, env=None):
     return subprocess.run(
         [sys.executable, "-m", "rlscale.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
     )
 
 
@@ -43,8 +47,14 @@ def tiny_config(tmp_path):
 def test_sweep_end_to_end(tmp_path, tiny_config):
     out = tmp_path / "run"
     # A relative --out, as a user types it (checkpoints need absolute paths inside).
-    result = rlscale("sweep", str(tiny_config), "--out", "run", "--plain", "--no-fit", cwd=tmp_path)
+    result = rlscale("sweep", str(tiny_config), "--out", "run", "--plain", "--no-fit", cwd=tmp_path, env=CALIBRATING)
     assert result.returncode == 0, result.stderr
+    # The calibrated estimate chose the config axis, and each group reports estimated vs actual.
+    axes = {group["config_axis"] for group in json.loads((out / "manifest.json").read_text())["plan"]}
+    assert len(axes) == 1 and axes <= {"vmap", "map"}
+    estimates = json.loads((out / "estimates.json").read_text())
+    assert estimates and all(entry["seconds"] > 0 and entry["actual_s"] > 0 for entry in estimates.values())
+    assert re.search(r"estimated [\d.]+ s: [\d.]+× the estimate", result.stdout)
     rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
     assert len(rows) == 8 * 2  # 8 configs, 2 evaluations each
     required = {"config_id", "env", "algo", "utd", "batch_size", "learning_rate", "seed",
@@ -65,7 +75,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
     plans = {}
     for axis in ("vmap", "map"):
         result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run",
-                         "--set", "max_wasted_fraction=1.0", "--set", f"config_axis='{axis}'", cwd=tmp_path)
+                         "--set", "max_wasted_fraction=1.0", "--set", f"config_axis='{axis}'", cwd=tmp_path,
+                         env=CALIBRATING)
         assert result.returncode == 0, result.stderr
         groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         assert len(groups) == 1 and groups[0]["configs"] == 8 and groups[0]["config_axis"] == axis
@@ -74,6 +85,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
         plans[axis] = groups[0]
     assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
     assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", cwd=tmp_path, env=CALIBRATING)
+    assert re.search(r"config axis (vmap|map): the faster by the calibrated estimate on this CPU \(vmap \d+ s, map \d+ s\)", result.stdout)
     assert not out.exists()
 
 

@@ -23,7 +23,10 @@ SMALL_ACTOR = {"actor_hidden_width": 16, "actor_hidden_depth": 1}
 @pytest.mark.parametrize(
     "algo, options",
     [
-        ("sac", {}),
+        # Slow-marked for the default suite's time: the example plug-in (TD3, on the same core)
+        # runs the whole kit in the default suite, and SAC's equivalence and padding checks run
+        # in tests/engine and tests/agents.
+        pytest.param("sac", {}, marks=pytest.mark.slow),
         # PQL's group-vs-alone and BRO's padding checks also run in tests/agents; BRO's compile is
         # long on CPU (its update alone takes over a minute here).
         pytest.param("pql", SMALL_ACTOR, marks=pytest.mark.slow),
