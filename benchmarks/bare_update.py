@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import statistics
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -39,23 +37,12 @@ from rlscale.engine import schedule
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
-from rlscale.run.estimate import choose_config_axis, random_batch
+from rlscale.run.estimate import choose_config_axis, median_seconds, random_batch
 
 LARGE_MATMUL_SIZE = 2048
 """Side of the square matmul whose FLOP/s stands for the device's dense peak."""
 MATMUL_CHAIN_LENGTH = 64
 """Matmuls per timed call of the update-shape chain."""
-
-
-def _median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
-    """Median wall time of `repetitions` calls of carry -> carry (the first call is a warm-up)."""
-    carry = jax.block_until_ready(fn(carry))
-    samples = []
-    for _ in range(repetitions):
-        start = time.perf_counter()
-        carry = jax.block_until_ready(fn(carry))
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), carry
 
 
 def _group(size: BenchSize, configs: list[RunConfig], width: int, axis: str):
@@ -77,7 +64,7 @@ def engine_rate(size: BenchSize, configs: list[RunConfig], width: int, axis: str
         counts.append((np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)))
         return state
 
-    seconds, _ = _median_seconds(chunk, init(hparams), size.throughput_repetitions)
+    seconds, _ = median_seconds(chunk, init(hparams), size.throughput_repetitions)
     grad_steps, computed = counts[-1]
     waste = schedule.measured_wasted_fraction(
         grad_steps.tolist(), [c.batch_size for c in configs], computed.tolist(), group.computed_batch_sizes
@@ -116,7 +103,7 @@ def bare_rate(size: BenchSize, configs: list[RunConfig], width: int) -> dict:
     carry = (agents, jax.random.PRNGKey(1))
     compiled = jax.jit(scan_updates, donate_argnums=0).lower(carry).compile()
     flops = _flops(jax.jit(one_update).lower(agents, jax.random.PRNGKey(2)).compile()) / num_configs
-    seconds, _ = _median_seconds(compiled, carry, size.throughput_repetitions)
+    seconds, _ = median_seconds(compiled, carry, size.throughput_repetitions)
     return {"updates_per_s": num_configs * size.bare_updates / seconds, "flops_per_update": flops}
 
 
@@ -138,7 +125,7 @@ def matmul_flops_per_s(rows: int, inner: int, columns: int, chain: int, repetiti
     def run(x):
         return jax.lax.fori_loop(0, chain, lambda _, x: x @ weight, x)
 
-    seconds, _ = _median_seconds(run, x, repetitions)
+    seconds, _ = median_seconds(run, x, repetitions)
     return 2.0 * rows * inner * columns * chain / seconds
 
 

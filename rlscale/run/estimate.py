@@ -179,18 +179,25 @@ def random_batch(agent, env_spec, num_configs: int, batch_size: int, key: jax.Ar
     return Transition(**fields)
 
 
+def median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
+    """Median wall time of `repetitions` calls of carry -> carry (after one warm-up call), and the
+    last carry."""
+    carry = jax.block_until_ready(fn(carry))
+    samples = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        carry = jax.block_until_ready(fn(carry))
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), carry
+
+
 def _timed(program, carry) -> dict:
     """Compile seconds of `program` (jitted carry -> carry) and the median seconds of one call."""
     start = time.perf_counter()
     compiled = program.lower(carry).compile()
     compile_s = time.perf_counter() - start
-    carry = jax.block_until_ready(compiled(carry))
-    samples = []
-    for _ in range(CALIBRATION_REPETITIONS):
-        start = time.perf_counter()
-        carry = jax.block_until_ready(compiled(carry))
-        samples.append(time.perf_counter() - start)
-    return {"seconds": statistics.median(samples), "compile_s": compile_s}
+    seconds, _ = median_seconds(compiled, carry, CALIBRATION_REPETITIONS)
+    return {"seconds": seconds, "compile_s": compile_s}
 
 
 def _agent_and_env(spec: GroupSpec):
