@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from rlscale.agents import make_agent
@@ -96,14 +95,13 @@ class Group:
 
     def hparams(self, discount: float, tau: float) -> HyperParams:
         """Per-config hyperparameters, each field of shape [K]."""
-        k = len(self.configs)
-        return HyperParams(
-            learning_rate=jnp.asarray([c.learning_rate for c in self.configs], jnp.float32),
-            batch_size=jnp.asarray([c.batch_size for c in self.configs], jnp.int32),
-            utd=jnp.asarray([c.utd for c in self.configs], jnp.float32),
-            seed=jnp.asarray([c.seed for c in self.configs], jnp.int32),
-            discount=jnp.full((k,), discount, jnp.float32),
-            tau=jnp.full((k,), tau, jnp.float32),
+        return HyperParams.stack(
+            [c.learning_rate for c in self.configs],
+            [c.batch_size for c in self.configs],
+            [c.utd for c in self.configs],
+            [c.seed for c in self.configs],
+            discount,
+            tau,
         )
 
     def memory_bytes(self, observation_size: int, action_size: int, parameter_count: int | None = None) -> int:

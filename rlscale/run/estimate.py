@@ -206,29 +206,24 @@ def _agent_and_env(spec: GroupSpec):
     return env_spec, env, agent
 
 
-def _hparams(num_configs: int, batch_size: int) -> HyperParams:
-    def full(value, dtype):
-        return jnp.full((num_configs,), value, dtype)
-
-    return HyperParams(
-        learning_rate=full(CALIBRATION_LEARNING_RATE, jnp.float32), batch_size=full(batch_size, jnp.int32),
-        utd=full(1.0, jnp.float32), seed=jnp.arange(num_configs, dtype=jnp.int32),
-        discount=full(0.99, jnp.float32), tau=full(0.005, jnp.float32),
-    )
-
-
 def _agents(agent, num_configs: int, batch_size: int):
-    hparams = _hparams(num_configs, batch_size)
+    """K fresh agent states (seeds 0 … K-1) and their hyperparameters at `batch_size`."""
+    hparams = HyperParams.stack(
+        [CALIBRATION_LEARNING_RATE] * num_configs, [batch_size] * num_configs, [1.0] * num_configs, list(range(num_configs))
+    )
     return jax.jit(jax.vmap(agent.init))(jax.random.split(jax.random.PRNGKey(0), num_configs), hparams), hparams
+
+
+def _reset_states(env, key: jax.Array, num_configs: int, per_config: int):
+    """Env states with axes [num_configs, per_config], each reset from its own key."""
+    return jax.vmap(jax.vmap(env.reset))(jax.random.split(key, (num_configs, per_config)))
 
 
 def _iteration_seconds(spec: GroupSpec) -> dict:
     """Seconds of one env-clock iteration of K configs (act, step num_envs envs each), no update."""
     _, env, agent = _agent_and_env(spec)
     agents, _ = _agents(agent, spec.num_configs, spec.max_batch_size)
-    keys = jax.random.split(jax.random.PRNGKey(1), spec.num_configs * spec.num_envs)
-    states = jax.vmap(env.reset)(keys)
-    states = jax.tree_util.tree_map(lambda leaf: leaf.reshape((spec.num_configs, spec.num_envs) + leaf.shape[1:]), states)
+    states = _reset_states(env, jax.random.PRNGKey(1), spec.num_configs, spec.num_envs)
 
     def iterations(carry):
         def body(carry, _):
@@ -250,11 +245,7 @@ def _eval_step_seconds(spec: GroupSpec) -> dict:
     length an evaluation runs."""
     env_spec, env, agent = _agent_and_env(spec)
     agents, _ = _agents(agent, spec.num_configs, spec.max_batch_size)
-    keys = jax.random.split(jax.random.PRNGKey(3), spec.num_configs * spec.eval_episodes)
-    states = jax.vmap(env.reset)(keys)
-    states = jax.tree_util.tree_map(
-        lambda leaf: leaf.reshape((spec.num_configs, spec.eval_episodes) + leaf.shape[1:]), states
-    )
+    states = _reset_states(env, jax.random.PRNGKey(3), spec.num_configs, spec.eval_episodes)
 
     def steps(states):
         def body(states, _):
