@@ -41,6 +41,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -58,6 +59,11 @@ LAYOUT_FILE = "layout.json"
 # orbax logs through absl, whose records go to this Python logger.
 ORBAX_LOGGER = "absl"
 CLOSED_LOOP_MESSAGE = "Event loop is closed"
+# asyncio reports a writer task whose exception nobody awaited (the other array writes of a failed
+# save) when the task is garbage-collected, which may be long after the save returned.
+ASYNCIO_LOGGER = "asyncio"
+UNRETRIEVED_TASK_MESSAGE = "Task exception was never retrieved"
+ORBAX_PACKAGE_PATH = os.sep + "orbax" + os.sep
 COUNTERS_FILE = "host.json"
 # 2: the state is stored as a flat dict of its non-empty leaves next to layout.json (1 stored the
 # GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
@@ -299,10 +305,22 @@ def _library_logs_silenced():
     logger.setLevel(logging.CRITICAL)
     if not getattr(sys.unraisablehook, "drops_closed_loop_noise", False):
         sys.unraisablehook = _without_closed_loop_noise(sys.unraisablehook)
+    asyncio_logger = logging.getLogger(ASYNCIO_LOGGER)
+    if _drop_unretrieved_orbax_writes not in asyncio_logger.filters:
+        asyncio_logger.addFilter(_drop_unretrieved_orbax_writes)
     try:
         yield
     finally:
         logger.setLevel(level)
+
+
+def _drop_unretrieved_orbax_writes(record: logging.LogRecord) -> bool:
+    """False for asyncio's report of an orbax writer task that failed with nobody awaiting it: the
+    save that started it has already raised (and been reported in one message)."""
+    if not record.getMessage().startswith(UNRETRIEVED_TASK_MESSAGE) or not record.exc_info:
+        return True
+    frames = traceback.extract_tb(record.exc_info[2])
+    return not any(ORBAX_PACKAGE_PATH in frame.filename for frame in frames)
 
 
 def _without_closed_loop_noise(hook):
