@@ -131,6 +131,10 @@ class FitOptions:
         default="log",
         metadata=_doc("Least squares of the data law on log D ('log') or on D ('linear', qscaled's fit_powerlaw)."),
     )
+    envs: tuple[str, ...] | None = field(
+        default=None,
+        metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
+    )
 
     def __post_init__(self) -> None:
         if self.n_bootstrap < 1:
@@ -158,7 +162,7 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
         FitInputError: the table or options cannot be fitted; the message names the problem.
     """
     options = options or FitOptions()
-    clean = validate_table(table)
+    clean = _select_envs(validate_table(table), options.envs)
     sizes = (
         np.sort(clean["model_size"].dropna().unique())
         if "model_size" in clean.columns and options.model_size is None
@@ -177,6 +181,21 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
         split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension)
         return dataclasses.replace(largest, by_model_size=per_size, model_size_split=tuple(split))
     return _fit_one_model_size(clean, options)
+
+
+def _select_envs(table: pd.DataFrame, envs: tuple[str, ...] | None) -> pd.DataFrame:
+    """The rows of `envs` (all rows when None); FitInputError naming the table's envs when one of
+    `envs` has no row."""
+    if envs is None:
+        return table
+    present = set(table["env"].astype(str))
+    missing = [env for env in envs if env not in present]
+    if missing:
+        raise FitInputError(f"envs {missing} have no rows; the table's envs are {sorted(present)}")
+    selected = table[table["env"].astype(str).isin(envs)].copy()
+    if isinstance(selected["env"].dtype, pd.CategoricalDtype):
+        selected["env"] = selected["env"].cat.remove_unused_categories()
+    return selected
 
 
 def _size_key(size: float) -> str:

@@ -134,6 +134,7 @@ def _options(args: argparse.Namespace):
         baseline_utd=args.baseline_utd,
         resets=reset_schedule(args),
         data_law_loss=args.data_law_loss,
+        envs=tuple(args.env) if args.env else None,
     )
 
 
@@ -259,6 +260,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("runs", help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table, or a run archive")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--thresholds", type=float, nargs="+", help="normalized-return thresholds J (0..1000)")
+    parser.add_argument("--env", nargs="+", metavar="ENV", help="fit only these envs' rows (default: every env in the table)")
     parser.add_argument("--selection-threshold", type=float, help="threshold at which the best (B, η) are chosen")
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples over seeds (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")

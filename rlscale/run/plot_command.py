@@ -62,6 +62,7 @@ def fit_options_of(fit):
         baseline_utd=fit.baseline[0].utd if fit.baseline else None,
         resets=fit.resets,
         data_law_loss=fit.data_law_loss,
+        envs=tuple(fit.envs),
     )
 
 

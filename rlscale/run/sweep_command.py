@@ -61,9 +61,7 @@ def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
 
         config, choice = choose_config_axis(config, out)
         plan = make_plan(config)
-        _print_plan(plan)
-        estimated = ", ".join(f"{axis} {seconds:.0f} s" for axis, seconds in choice.estimated_s.items())
-        print(f"config axis {choice.config_axis}: {choice.reason}" + (f" ({estimated})" if estimated else ""))
+        _print_plan(plan, choice)
         try:
             check_memory(plan)
         except ConfigError as error:
@@ -128,7 +126,9 @@ CONFIG_AXIS_NOTES = {
 }
 
 
-def _print_plan(plan) -> None:
+def _print_plan(plan, choice) -> None:
+    """The plan's groups, work and cost split; `choice` (run/estimate.AxisChoice) says why the
+    config axis is the one planned."""
     from rlscale.plan import schedule_on_workers
 
     summary = plan.summary()
@@ -136,7 +136,9 @@ def _print_plan(plan) -> None:
     sizes = f"{counts[0]} parameters per agent" if len(counts) == 1 else f"model sizes {counts} parameters"
     print(f"{len(summary)} compiled group(s), {sizes}")
     axes = sorted({group["config_axis"] for group in summary})
-    print(f"config axis: {', '.join(axes)} ({'; '.join(CONFIG_AXIS_NOTES[axis] for axis in axes)})")
+    estimated = ", ".join(f"{axis} {seconds:.0f} s" for axis, seconds in choice.estimated_s.items())
+    print(f"config axis: {', '.join(axes)} ({'; '.join(CONFIG_AXIS_NOTES[axis] for axis in axes)}): "
+          f"{choice.reason}" + (f" ({estimated})" if estimated else ""))
     for group in summary:
         print(json.dumps(group))
     total_env = sum(g["env_steps"] for g in summary)

@@ -146,3 +146,22 @@ def test_fit_speed_benchmark_runs():
 
     report = run("tiny")
     assert report["fit_seconds"] > 0 and report["configs"] == 2 * 4 * 3 * 3
+
+
+def test_fit_of_one_env_of_a_multi_env_table(tmp_path, small_sweep, capsys):
+    """`--env` fits one env's rows of a table holding several: the same fit as that env's rows alone."""
+    small_sweep.to_csv(tmp_path / "both.csv", index=False)
+    small_sweep[small_sweep["env"] == "env-b"].to_csv(tmp_path / "one.csv", index=False)
+    common = ["--bootstrap", "5", "--thresholds", "500", "700"]
+    assert _run_cli(str(tmp_path / "both.csv"), "--out", str(tmp_path / "selected"), "--env", "env-b", *common) == 0
+    assert _run_cli(str(tmp_path / "one.csv"), "--out", str(tmp_path / "alone"), *common) == 0
+    selected = json.loads((tmp_path / "selected" / "fit.json").read_text())
+    alone = json.loads((tmp_path / "alone" / "fit.json").read_text())
+    assert selected["envs"] == ["env-b"]
+    assert selected["batch_size_law"] == alone["batch_size_law"]
+    assert selected["data_law"] == alone["data_law"]
+    capsys.readouterr()
+    assert _run_cli(str(tmp_path / "both.csv"), "--out", str(tmp_path / "none"), "--env", "env-c", *common) == 2
+    error = capsys.readouterr().err
+    assert "envs ['env-c'] have no rows" in error and "'env-a', 'env-b'" in error
+    assert not (tmp_path / "none").exists()
