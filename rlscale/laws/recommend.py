@@ -194,11 +194,13 @@ def _sigma_grid(fit: FitResult, scope: str, fallback: float) -> tuple[float, flo
     return (float(min(grid.min() for grid in grids)), float(max(grid.max() for grid in grids)))
 
 
-def _pivoted_interval(x: float, x_center: float, y_center: float, slope_interval, fallback: float) -> tuple[float, float]:
-    """10^(y_center + slope·(x − x_center)) over the slope interval, as (low, high)."""
+def _pivoted_interval(x: float, x_center: float, y_center: float, slope_interval, estimate: float) -> tuple[float, float]:
+    """10^(y_center + slope·(x − x_center)) over the slope interval, as (low, high), widened to hold
+    `estimate` (the fitted line's own value at x: a least-squares line in log–log passes through the
+    centre, so only rounding could leave it outside); (estimate, estimate) without a finite interval."""
     if not all(math.isfinite(value) for value in slope_interval):
-        return (fallback, fallback)
-    values = [10.0 ** (y_center + slope * (x - x_center)) for slope in slope_interval]
+        return (estimate, estimate)
+    values = [10.0 ** (y_center + slope * (x - x_center)) for slope in slope_interval] + [estimate]
     return (float(min(values)), float(max(values)))
 
 
