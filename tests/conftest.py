@@ -1,5 +1,11 @@
 """Suite-wide set-up: one persistent XLA compilation cache for the subprocesses of a test session,
-and one rlscale calibration cache (run/estimate.py) for the session and its subprocesses.
+one rlscale calibration cache (run/estimate.py) for the session and its subprocesses, and XLA's
+backend optimizations turned off for the session and its subprocesses (TEST_XLA_FLAGS).
+
+The suite's time is mostly XLA compiles of small programs; the speed of compiled code is measured
+in benchmarks/, never in tests, so the tests compile with LLVM's optimization passes off (about a
+third less time per compile). Every comparison a test makes (group vs alone, resumed vs
+uninterrupted, engine vs NumPy reference) is between programs compiled with the same flags.
 
 Exported to every subprocess the tests start (`rlscale sweep` runs, Ray workers), so a program that
 one of them compiled is loaded, not recompiled, by every later one. The test process itself does not
@@ -17,6 +23,8 @@ from pathlib import Path
 import jax
 import pytest
 
+TEST_XLA_FLAGS = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAGS}".strip()
 CACHE_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
 SESSION_CACHE = Path(os.environ.get(CACHE_VARIABLE) or tempfile.mkdtemp(prefix="rlscale-test-xla-cache-"))
 _OWNS_CACHE = CACHE_VARIABLE not in os.environ

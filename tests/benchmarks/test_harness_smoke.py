@@ -1,14 +1,13 @@
 """`python -m benchmarks.run --size smoke`: the harness runs end to end and its JSON is complete.
 
-Checks structure and sanity only, never timings. XLA's backend optimizations are turned off in the
-child process: the smoke run is dominated by compiles, and speed of the compiled code is not tested.
+Checks structure and sanity only, never timings. The child process inherits the suite's XLA flags
+(tests/conftest.py: backend optimizations off): the smoke run is dominated by compiles.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +22,10 @@ def _positive(value) -> bool:
 
 
 def test_smoke_harness_writes_every_section(tmp_path):
-    env = dict(os.environ, XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true")
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "smoke", "--out", str(tmp_path), "--no-readme",
          "--only", *SECTIONS],
         cwd=REPO,
-        env=env,
         capture_output=True,
         text=True,
         timeout=900,

@@ -49,7 +49,7 @@ print(json.dumps({
 
 
 def test_sharded_group_matches_single_device_group():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
     completed = subprocess.run(
         [sys.executable, "-c", SHARDED_VS_UNSHARDED],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
