@@ -7,14 +7,26 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter
+from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.results import FitResult, PowerLaw, Validation
 
+SIGMA_TICK_FORMAT = "%g"
+
 
 def _sigma_line(result: FitResult) -> np.ndarray:
     return np.geomspace(min(result.utds) / 1.2, max(result.utds) * 1.2, 100)
+
+
+def _sigma_axis(axis, sigmas) -> None:
+    """A log-scale UTD axis with a tick at each σ in `sigmas`, labelled as a plain number (matplotlib
+    labels the minor ticks of a sub-decade range "3×10⁰", which overlap)."""
+    axis.set_xscale("log")
+    axis.set_xticks(sorted(set(float(sigma) for sigma in sigmas)))
+    axis.xaxis.set_major_formatter(FormatStrFormatter(SIGMA_TICK_FORMAT))
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.set_xlabel("UTD ratio σ")
 
 
 def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
@@ -31,9 +43,8 @@ def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
             utd, value, yerr=[np.clip(value - low, 0, None), np.clip(high - value, 0, None)], fmt="o", color=color, capsize=2
         )
         axis.plot(sigma, law.predict(env, sigma), "-", color=color, label=env)
-    axis.set_xscale("log")
+    _sigma_axis(axis, result.utds)
     axis.set_yscale("log")
-    axis.set_xlabel("UTD ratio σ")
     axis.set_ylabel(label)
     axis.set_title(f"{label}: α = {law.alpha:.3f} [{law.alpha_ci[0]:.3f}, {law.alpha_ci[1]:.3f}]")
     axis.grid(True, which="both", alpha=0.3)
@@ -83,10 +94,9 @@ def plot_data_efficiency(result: FitResult) -> Figure:
             baseline = result.baseline_data_law_for(threshold, scope)
             if baseline is not None:
                 axis.plot(sigma, baseline.predict(sigma), "--", color=color, lw=0.9, label=f"baseline, α={baseline.alpha:.2f}")
-        axis.set_xscale("log")
+        _sigma_axis(axis, result.utds)
         axis.set_yscale("log")
         axis.set_title(scope)
-        axis.set_xlabel("UTD ratio σ")
         axis.set_ylabel("env steps to J, D_J")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=6)
@@ -185,9 +195,8 @@ def plot_validation(result: FitResult, validation: Validation) -> Figure:
             )
             if not np.isfinite(high):
                 axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
-        axis.set_xscale("log")
+        _sigma_axis(axis, sigmas)
         axis.set_yscale("log")
-        axis.set_xlabel("UTD ratio σ")
         axis.set_ylabel("env steps to J, D_J")
         axis.set_title(
             f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
