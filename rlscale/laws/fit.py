@@ -188,11 +188,12 @@ def _select_envs(table: pd.DataFrame, envs: tuple[str, ...] | None) -> pd.DataFr
     `envs` has no row."""
     if envs is None:
         return table
-    present = set(table["env"].astype(str))
+    names = table["env"].astype(str)
+    present = set(names)
     missing = [env for env in envs if env not in present]
     if missing:
         raise FitInputError(f"envs {missing} have no rows; the table's envs are {sorted(present)}")
-    selected = table[table["env"].astype(str).isin(envs)].copy()
+    selected = table[names.isin(envs)].copy()
     if isinstance(selected["env"].dtype, pd.CategoricalDtype):
         selected["env"] = selected["env"].cat.remove_unused_categories()
     return selected
