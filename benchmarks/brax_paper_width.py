@@ -10,15 +10,19 @@ return first reaches each threshold (600 and 800) and the final return; per σ, 
 steps-to-800 over Brax's (learning parity target: ≤ 1.25); and the wall time of the whole set,
 rlscale over Brax (target on CPU ≤ 0.9).
 
-Not part of `make bench` (on 2 CPU cores the cpu size takes hours): run it on its own,
+Not part of `make bench` (on 2 CPU cores the cpu size takes about two hours): run it on its own,
 
     python -m benchmarks.run --only brax_paper --size cpu
+
+Progress goes to stderr as it happens: one line per rlscale chunk, then one JSON line per finished
+Brax config (Brax alternates σ within each seed, so a run cut short still covers every σ).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import statistics
 import sys
 import time
@@ -28,6 +32,7 @@ from brax.training.agents.sac import train as sac
 
 from benchmarks.brax_sac import RegistryEnv
 from benchmarks.common import BenchSize, train_group
+from rlscale.run.chunks import Chunk
 from rlscale.config import RunConfig, SweepConfig
 
 THRESHOLDS = (600.0, 800.0)
@@ -42,11 +47,11 @@ class PaperWidthSize:
     num_envs: int = 16
     utds: tuple[float, ...] = (1.0, 2.0)
     seeds: int = 3
-    env_steps: int = 100_000
+    env_steps: int = 60_000
     eval_interval: int = 5_000
     eval_episodes: int = 5
     learning_starts: int = 5_000
-    buffer_capacity: int = 100_000
+    buffer_capacity: int = 60_000
 
 
 PAPER_SIZES = {
@@ -104,6 +109,14 @@ def _median_steps(rows: list[dict], key: str) -> float | None:
     return None if median == float("inf") else median
 
 
+def _report_chunk(chunk: Chunk) -> None:
+    print(
+        f"brax_paper rlscale chunk {chunk.eval_index}: {chunk.seconds:.1f} s, "
+        f"{int(chunk.grad_steps.sum())} updates, returns {' '.join(f'{r:.0f}' for r in chunk.returns)}",
+        file=sys.stderr, flush=True,
+    )
+
+
 def run(size: BenchSize) -> dict:
     paper = PAPER_SIZES[size.name]
     bench = _bench_size(size, paper)
@@ -111,22 +124,21 @@ def run(size: BenchSize) -> dict:
         RunConfig(i, utd, paper.batch_size, PAPER_LEARNING_RATE, seed)
         for i, (utd, seed) in enumerate((u, s) for u in paper.utds for s in range(paper.seeds))
     ]
-    group = train_group(bench, configs, paper.env_steps)
+    group = train_group(bench, configs, paper.env_steps, on_chunk=_report_chunk)
     evals = [(index + 1) * paper.eval_interval for index in range(len(group.returns_per_eval))]
+    print(f"brax_paper rlscale: {group.wall_s:.0f} s for {len(configs)} configs", file=sys.stderr, flush=True)
     rows = []
     brax_wall_s = 0.0
-    for k, config in enumerate(configs):
+    for k in sorted(range(len(configs)), key=lambda k: (configs[k].seed, configs[k].utd)):
+        config = configs[k]
         ours = _summary([(step, returns[k]) for step, returns in zip(evals, group.returns_per_eval)])
         theirs_curve, seconds = _brax_curve(bench, paper, config)
         brax_wall_s += seconds
-        theirs = _summary(theirs_curve)
-        print(
-            f"brax_paper σ={config.utd:g} seed {config.seed}: rlscale final {ours['final_return']:.0f} "
-            f"steps to 800 {ours['steps_to_800']}; brax final {theirs['final_return']:.0f} steps to 800 "
-            f"{theirs['steps_to_800']} ({seconds:.0f} s)",
-            file=sys.stderr, flush=True,
-        )
-        rows.append({"utd": config.utd, "seed": config.seed, "rlscale": ours, "brax": theirs, "brax_wall_s": seconds})
+        row = {"utd": config.utd, "seed": config.seed, "rlscale": ours, "brax": _summary(theirs_curve),
+               "brax_wall_s": seconds}
+        print(f"brax_paper row {json.dumps(row)}", file=sys.stderr, flush=True)
+        rows.append(row)
+    rows.sort(key=lambda row: (row["utd"], row["seed"]))
     parity = {}
     for utd in paper.utds:
         members = [row for row in rows if row["utd"] == utd]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
+from collections.abc import Callable
 
 import jax
 import numpy as np
@@ -20,7 +21,7 @@ from rlscale.engine import schedule
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.plan import make_plan
-from rlscale.run.chunks import train_chunks
+from rlscale.run.chunks import Chunk, train_chunks
 from rlscale.run.estimate import choose_config_axis, estimate_plan
 
 
@@ -252,8 +253,11 @@ class GroupRun:
     """XLA's peak estimate for one train_chunk call (see compiled_peak_bytes)."""
 
 
-def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> GroupRun:
-    """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host.
+def train_group(
+    size: BenchSize, configs: list[RunConfig], env_steps: int, on_chunk: Callable[[Chunk], None] | None = None
+) -> GroupRun:
+    """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host;
+    `on_chunk`, if given, sees every chunk as it finishes (progress reports of long runs).
 
     This is `rlscale.run.runner.run_sweep` without the file output: the same config-axis choice
     and planner, the same
@@ -279,6 +283,8 @@ def train_group(size: BenchSize, configs: list[RunConfig], env_steps: int) -> Gr
         train_chunk, evaluate, state, range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged
     )
     for chunk in chunks:
+        if on_chunk is not None:
+            on_chunk(chunk)
         grad_steps += chunk.grad_steps
         computed_updates += chunk.computed_updates
         returns = chunk.returns
