@@ -48,9 +48,9 @@ class PaperWidthSize:
     utds: tuple[float, ...] = (1.0, 2.0)
     seeds: int = 3
     env_steps: int = 60_000
-    eval_interval: int = 5_000
+    eval_interval: int = 4_000
     eval_episodes: int = 5
-    learning_starts: int = 5_000
+    learning_starts: int = 4_000
     buffer_capacity: int = 60_000
 
 
