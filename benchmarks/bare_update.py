@@ -31,18 +31,37 @@ import numpy as np
 
 from benchmarks.common import BenchSize, clear_compile_caches, compile_group, sweep_config
 from rlscale.agents import make_agent
-from rlscale.agents.core import single_config_context
+from rlscale.agents.core import NStepTransition, Transition, single_config_context
+from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.config import RunConfig
 from rlscale.engine import schedule
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
-from rlscale.run.estimate import choose_config_axis, median_seconds, random_batch
+from rlscale.run.estimate import choose_config_axis, median_seconds
 
 LARGE_MATMUL_SIZE = 2048
 """Side of the square matmul whose FLOP/s stands for the device's dense peak."""
 MATMUL_CHAIN_LENGTH = 64
 """Matmuls per timed call of the update-shape chain."""
+RANDOM_BATCH_DISCOUNT = 0.99
+"""The n-step discount of a random n-step batch."""
+
+
+def random_batch(agent, env_spec, num_configs: int, batch_size: int, key: jax.Array):
+    """A batch of random data of the kind `agent` learns from, [num_configs, batch_size] rows."""
+    keys = jax.random.split(key, 4)
+    rows = (num_configs, batch_size)
+    fields = dict(
+        obs=jax.random.normal(keys[0], rows + (env_spec.observation_size,)),
+        action=jax.random.uniform(keys[1], rows + (env_spec.action_size,), minval=-1.0, maxval=1.0),
+        reward=jax.random.normal(keys[2], rows),
+        next_obs=jax.random.normal(keys[3], rows + (env_spec.observation_size,)),
+        termination=jnp.zeros(rows),
+    )
+    if agent.batch_spec.kind == N_STEP_BATCH:
+        return NStepTransition(**fields, discount=jnp.full(rows, RANDOM_BATCH_DISCOUNT))
+    return Transition(**fields)
 
 
 def _group(size: BenchSize, configs: list[RunConfig], width: int, axis: str):

@@ -1,21 +1,24 @@
 """How long will a sweep take? A calibrated wall-time estimate per group.
 
-A group's wall time is modelled from three rates measured on this device at the group's own shapes
-(each a short jitted `lax.scan`, compiled and timed in a few seconds):
+A group is calibrated with its own program: the trainer the run uses (same spec, the group's own σ
+and B per config) is compiled ahead of time with a train chunk of CALIBRATION_ITERATIONS iterations,
+and three things are timed on this device:
 
-- an env-clock iteration without updates: every config acts in its `num_envs` envs and steps them
-  (`iteration_s`);
-- one gradient update of one config at batch size B (map: each config at its own B) or one update
-  slot of all K configs at the padded B (vmap) (`update_s`);
-- one evaluation step of the K configs' `eval_episodes` episodes (`eval_step_s`).
+- an env-clock iteration before learning starts: every config acts in its `num_envs` envs, steps
+  them and stores the transitions (`warmup_iteration_s`);
+- an iteration once learning has started, the same compiled chunk from a state whose iteration
+  counter is past the warm-up: the above plus every update the configs are due, with replay
+  sampling, the config axis' padding or branches and the finiteness checks (`learning_iteration_s`);
+- one whole evaluation (`evaluation_s`).
 
-    wall ≈ compile + iterations × iteration_s + updates × update_s + evaluations × episode_length × eval_step_s
+    wall ≈ compile + warm-up iterations × warmup_iteration_s + learning iterations × learning_iteration_s
+           + evaluations × evaluation_s
 
-where updates is Σ_k σ_k × (learning env steps) under map and max_k σ_k × num_envs × (learning
-iterations) slots under vmap. Compile time is the summed compile time of the calibration programs
-(the group's program holds the same pieces) times COMPILE_OVER_CALIBRATION. Measurements are cached per device, JAX
-version and shapes in `$RLSCALE_CACHE_DIR` (default ~/.cache/rlscale)/calibration.json, so a later
-estimate of the same shapes costs nothing. The runner reports estimated vs actual per group.
+Compile is the measured ahead-of-time compile of the group's init, train chunk and evaluate (a
+chunk's scan length does not change what is compiled). Measurements are cached per device, JAX
+version, spec and the configs' (σ, B), in `$RLSCALE_CACHE_DIR` (default
+~/.cache/rlscale)/calibration.json, so a later estimate of the same group costs nothing. The runner
+reports estimated vs actual per group.
 
 On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): the axis
 with the lower estimated wall time.
@@ -33,12 +36,9 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents import make_agent
-from rlscale.agents.core import HyperParams, NStepTransition, Transition, single_config_context
-from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.config import SweepConfig
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, GroupSpec, resolve_config_axis
-from rlscale.envs.registry import make_env
+from rlscale.engine.sharding import get_group_trainer
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, resolve_config_axis
 from rlscale.envs.throughput import device_name
 from rlscale.plan import Group, Plan, make_plan
 
@@ -49,16 +49,16 @@ device) and runs report no estimate (the benchmarks always calibrate)."""
 RUN_MANIFEST = "manifest.json"
 """The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
-CALIBRATION_STEPS = 32
-"""Iterations, updates or eval steps per timed call of a calibration program."""
+CALIBRATION_ITERATIONS = 8
+"""Env-clock iterations of the calibration's train chunk (per timed call)."""
 CALIBRATION_REPETITIONS = 3
-"""Timed calls per calibration program (the median counts), after one warm-up call."""
-CALIBRATION_LEARNING_RATE = 3e-4
-COMPILE_OVER_CALIBRATION = 2.1
-"""A group's compile time over the summed compile times of its calibration programs: the group's
-program holds them plus the loop around them. Measured on the benchmark sweeps (2-core AMD EPYC,
-jax 0.9.2: 1.9-2.5 for K = 1 ... 64)."""
-RANDOM_BATCH_DISCOUNT = 0.99
+"""Timed calls of the train chunk, before and after learning starts (the median counts), each after
+one untimed call."""
+EVALUATION_REPETITIONS = 1
+"""Timed evaluations (after one untimed call): an evaluation runs whole episodes."""
+CALIBRATION_DISCOUNT = 0.99
+CALIBRATION_TAU = 0.005
+"""γ and τ of the calibration's hyperparameters (they do not change what an update costs)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,40 +99,22 @@ def estimate_plan(plan: Plan, env_steps: int, eval_interval: int, groups=None) -
 
 def _estimate_group(index: int, group: Group, env_steps: int, eval_interval: int, cache: "_Cache") -> GroupEstimate:
     spec = group.spec
+    measured = cache.get(_key(group), lambda: _calibrate_group(group))
     iterations = env_steps // spec.num_envs
-    learning_env_steps = max(env_steps - spec.learning_starts, 0)
-    env = cache.get(_key("iteration", spec), lambda: _iteration_seconds(spec))
-    evaluation = cache.get(_key("eval", spec), lambda: _eval_step_seconds(spec))
-    compile_s = env["compile_s"] + evaluation["compile_s"]
-    update_s = 0.0
-    if spec.config_axis == MAP:
-        for batch_size in spec.sampled_batch_sizes:
-            measured = cache.get(_key("update", spec, batch_size, 1), lambda b=batch_size: _update_seconds(spec, b, 1))
-            updates = sum(c.utd * learning_env_steps for c in group.configs if c.batch_size == batch_size)
-            update_s += updates * measured["seconds"]
-            compile_s += measured["compile_s"]
-    else:
-        measured = cache.get(
-            _key("update", spec, spec.max_batch_size, spec.num_configs),
-            lambda: _update_seconds(spec, spec.max_batch_size, spec.num_configs),
-        )
-        slots = max(c.utd for c in group.configs) * learning_env_steps
-        update_s = slots * measured["seconds"]
-        compile_s += measured["compile_s"]
-    compile_s *= COMPILE_OVER_CALIBRATION
-    env_s = iterations * env["seconds"]
-    eval_s = (env_steps // eval_interval) * evaluation["episode_length"] * evaluation["seconds"]
+    warmup_iterations = min(iterations, -(-spec.learning_starts // spec.num_envs))
+    learning_iterations = iterations - warmup_iterations
+    warmup_s, learning_s = measured["warmup_iteration_s"], measured["learning_iteration_s"]
+    env_s = iterations * warmup_s
+    update_s = learning_iterations * max(learning_s - warmup_s, 0.0)
+    eval_s = (env_steps // eval_interval) * measured["evaluation_s"]
+    compile_s = measured["compile_s"]
     return GroupEstimate(index, compile_s + env_s + update_s + eval_s, compile_s, env_s, update_s, eval_s)
 
 
-def _key(kind: str, spec: GroupSpec, *shape) -> str:
-    """The cache key of a calibration: device, jax version, and everything that shapes it."""
-    parts = (
-        device_name(), jax.__version__, kind, spec.env, spec.env_options, spec.algo, spec.network,
-        spec.agent_options, spec.num_configs if kind != "update" else None, spec.num_envs,
-        spec.eval_episodes if kind == "eval" else None, *shape,
-    )
-    return repr(parts)
+def _key(group: Group) -> str:
+    """The cache key of a group's calibration: device, jax version, the spec (every shape and the
+    config axis) and each config's (σ, B), which decide the updates an iteration computes."""
+    return repr((device_name(), jax.__version__, "group", group.spec, tuple((c.utd, c.batch_size) for c in group.configs)))
 
 
 class _Cache:
@@ -163,22 +145,6 @@ class _Cache:
             pass
 
 
-def random_batch(agent, env_spec, num_configs: int, batch_size: int, key: jax.Array):
-    """A batch of random data of the kind `agent` learns from, [num_configs, batch_size] rows."""
-    keys = jax.random.split(key, 4)
-    rows = (num_configs, batch_size)
-    fields = dict(
-        obs=jax.random.normal(keys[0], rows + (env_spec.observation_size,)),
-        action=jax.random.uniform(keys[1], rows + (env_spec.action_size,), minval=-1.0, maxval=1.0),
-        reward=jax.random.normal(keys[2], rows),
-        next_obs=jax.random.normal(keys[3], rows + (env_spec.observation_size,)),
-        termination=jnp.zeros(rows),
-    )
-    if agent.batch_spec.kind == N_STEP_BATCH:
-        return NStepTransition(**fields, discount=jnp.full(rows, RANDOM_BATCH_DISCOUNT))
-    return Transition(**fields)
-
-
 def median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
     """Median wall time of `repetitions` calls of carry -> carry (after one warm-up call), and the
     last carry."""
@@ -191,94 +157,47 @@ def median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
     return statistics.median(samples), carry
 
 
-def _timed(program, carry) -> dict:
-    """Compile seconds of `program` (jitted carry -> carry) and the median seconds of one call."""
+def _calibrate_group(group: Group) -> dict:
+    """Compile the group's own program ahead of time and time its iterations and an evaluation
+    (module docstring). The run compiles its own chunk length afresh, as it would without this."""
+    trainer = get_group_trainer(group.spec)
+    hparams = group.hparams(CALIBRATION_DISCOUNT, CALIBRATION_TAU)
     start = time.perf_counter()
-    compiled = program.lower(carry).compile()
+    init = trainer.init.lower(hparams).compile()
+    state_shape = jax.eval_shape(trainer.init, hparams)
+    train_chunk = trainer.train_chunk.lower(state_shape, CALIBRATION_ITERATIONS).compile()
+    evaluate = trainer.evaluate.lower(state_shape, 0).compile()
     compile_s = time.perf_counter() - start
-    seconds, _ = median_seconds(compiled, carry, CALIBRATION_REPETITIONS)
-    return {"seconds": seconds, "compile_s": compile_s}
+    learning_iteration = -(-group.spec.learning_starts // group.spec.num_envs)
+    grad_steps = {}
 
+    def chunk_from(iteration: int):
+        """One calibration chunk, always started at `iteration` (before or after the warm-up); the
+        gradient steps of its last call go to grad_steps[iteration]."""
 
-def _agent_and_env(spec: GroupSpec):
-    env_spec, env = make_env(spec.env, **dict(spec.env_options))
-    agent = make_agent(spec.algo, env_spec.observation_size, env_spec.action_size, spec.network, **dict(spec.agent_options))
-    return env_spec, env, agent
+        def chunk(state):
+            state, stats = train_chunk(state.replace(iteration=jnp.full_like(state.iteration, iteration)))
+            grad_steps[iteration] = stats.grad_steps
+            return state
 
+        return chunk
 
-def _agents(agent, num_configs: int, batch_size: int):
-    """K fresh agent states (seeds 0 … K-1) and their hyperparameters at `batch_size`."""
-    hparams = HyperParams.stack(
-        [CALIBRATION_LEARNING_RATE] * num_configs, [batch_size] * num_configs, [1.0] * num_configs, list(range(num_configs))
-    )
-    return jax.jit(jax.vmap(agent.init))(jax.random.split(jax.random.PRNGKey(0), num_configs), hparams), hparams
+    state = init(hparams)
+    warmup_s, state = median_seconds(chunk_from(0), state, CALIBRATION_REPETITIONS)
+    learning_s, state = median_seconds(chunk_from(learning_iteration), state, CALIBRATION_REPETITIONS)
 
+    def evaluation(state):
+        jax.block_until_ready(evaluate(state, 0))
+        return state
 
-def _reset_states(env, key: jax.Array, num_configs: int, per_config: int):
-    """Env states with axes [num_configs, per_config], each reset from its own key."""
-    return jax.vmap(jax.vmap(env.reset))(jax.random.split(key, (num_configs, per_config)))
-
-
-def _iteration_seconds(spec: GroupSpec) -> dict:
-    """Seconds of one env-clock iteration of K configs (act, step num_envs envs each), no update."""
-    _, env, agent = _agent_and_env(spec)
-    agents, _ = _agents(agent, spec.num_configs, spec.max_batch_size)
-    states = _reset_states(env, jax.random.PRNGKey(1), spec.num_configs, spec.num_envs)
-
-    def iterations(carry):
-        def body(carry, _):
-            states, rng = carry
-            rng, act_rng = jax.random.split(rng)
-            actions = jax.vmap(lambda a, s, r: agent.act(a, s.obs, r, deterministic=False))(
-                agents, states, jax.random.split(act_rng, spec.num_configs)
-            )
-            return (jax.vmap(jax.vmap(env.step))(states, actions), rng), None
-
-        return jax.lax.scan(body, carry, None, length=CALIBRATION_STEPS)[0]
-
-    measured = _timed(jax.jit(iterations), (states, jax.random.PRNGKey(2)))
-    return {**measured, "seconds": measured["seconds"] / CALIBRATION_STEPS}
-
-
-def _eval_step_seconds(spec: GroupSpec) -> dict:
-    """Seconds of one deterministic eval step of K configs' eval_episodes episodes, and the episode
-    length an evaluation runs."""
-    env_spec, env, agent = _agent_and_env(spec)
-    agents, _ = _agents(agent, spec.num_configs, spec.max_batch_size)
-    states = _reset_states(env, jax.random.PRNGKey(3), spec.num_configs, spec.eval_episodes)
-
-    def steps(states):
-        def body(states, _):
-            actions = jax.vmap(lambda a, s: agent.act(a, s.obs, jax.random.PRNGKey(0), deterministic=True))(agents, states)
-            return jax.vmap(jax.vmap(env.step))(states, actions), None
-
-        return jax.lax.scan(body, states, None, length=CALIBRATION_STEPS)[0]
-
-    measured = _timed(jax.jit(steps), states)
-    return {**measured, "seconds": measured["seconds"] / CALIBRATION_STEPS, "episode_length": env_spec.episode_length}
-
-
-def _update_seconds(spec: GroupSpec, batch_size: int, num_configs: int) -> dict:
-    """Seconds of one update of `num_configs` configs (vmapped) at `batch_size` on random data."""
-    env_spec, _, agent = _agent_and_env(spec)
-    agents, hparams = _agents(agent, num_configs, batch_size)
-    batch = random_batch(agent, env_spec, num_configs, batch_size, jax.random.PRNGKey(4))
-    rows = (num_configs, batch_size)
-    mask = jnp.ones(rows)
-
-    def updates(carry):
-        def body(carry, _):
-            agents, rng = carry
-            rng, step_rng = jax.random.split(rng)
-            agents, _ = jax.vmap(
-                lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))
-            )(agents, batch, mask, hparams, jax.random.split(step_rng, num_configs))
-            return (agents, rng), None
-
-        return jax.lax.scan(body, carry, None, length=CALIBRATION_STEPS)[0]
-
-    measured = _timed(jax.jit(updates, donate_argnums=0), (agents, jax.random.PRNGKey(5)))
-    return {**measured, "seconds": measured["seconds"] / CALIBRATION_STEPS}
+    evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
+    return {
+        "compile_s": compile_s,
+        "warmup_iteration_s": warmup_s / CALIBRATION_ITERATIONS,
+        "learning_iteration_s": learning_s / CALIBRATION_ITERATIONS,
+        "evaluation_s": evaluation_s,
+        "learning_updates_per_iteration": float(jnp.sum(grad_steps[learning_iteration])) / CALIBRATION_ITERATIONS,
+    }
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,74 @@
+"""The calibrated wall-time estimate (run/estimate.py): a group is calibrated with its own program.
+
+Never a timing assertion: the checks are that the calibration really timed learning iterations of
+the group's own configs (their σ·num_envs updates per iteration), that the estimate is the model's
+sum of the cached measurements, and that a cached calibration is not measured again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from rlscale.config import SweepConfig
+from rlscale.plan import make_plan
+from rlscale.run import estimate
+
+NUM_ENVS = 2
+UTDS = (0.5, 2.0)
+
+
+def _sweep(config_axis: str) -> SweepConfig:
+    return SweepConfig(
+        env="pendulum", utd=list(UTDS), batch_size=[16, 32], learning_rate=[1e-3], seeds=[0],
+        num_envs=NUM_ENVS, env_steps=400, eval_interval=200, learning_starts=100, buffer_capacity=400,
+        hidden_width=16, eval_episodes=2, config_axis=config_axis, max_wasted_fraction=1.0,
+    )
+
+
+@pytest.mark.parametrize("config_axis", ["map", "vmap"])
+def test_calibration_times_the_groups_own_learning_iterations(config_axis, tmp_path, monkeypatch):
+    monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
+    plan = make_plan(_sweep(config_axis))
+    (group,) = plan.groups
+    (result,) = estimate.estimate_plan(plan, 400, 200).values()
+
+    (record,) = json.loads((tmp_path / estimate.CACHE_FILE).read_text()).values()
+    # Two configs at each σ (B 16 and 32): the learning chunk applied every update they were due.
+    assert record["learning_updates_per_iteration"] == pytest.approx(2 * sum(UTDS) * NUM_ENVS)
+    assert all(record[key] > 0 for key in ("compile_s", "warmup_iteration_s", "learning_iteration_s", "evaluation_s"))
+    assert result.compile_s == record["compile_s"]
+    assert result.seconds == pytest.approx(result.compile_s + result.env_s + result.update_s + result.eval_s)
+    assert len(group.configs) == 4
+
+
+def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
+    plan = make_plan(_sweep("map"))
+    (group,) = plan.groups
+    measured = {
+        "compile_s": 5.0, "warmup_iteration_s": 0.001, "learning_iteration_s": 0.011, "evaluation_s": 0.5,
+        "learning_updates_per_iteration": 10.0,
+    }
+    (tmp_path / estimate.CACHE_FILE).write_text(json.dumps({estimate._key(group): measured}))
+
+    def no_measuring(group):
+        raise AssertionError("a cached calibration was measured again")
+
+    monkeypatch.setattr(estimate, "_calibrate_group", no_measuring)
+    (result,) = estimate.estimate_plan(plan, env_steps=400, eval_interval=200).values()
+    iterations = 400 // NUM_ENVS
+    learning_iterations = iterations - 100 // NUM_ENVS
+    assert result.env_s == pytest.approx(iterations * 0.001)
+    assert result.update_s == pytest.approx(learning_iterations * 0.010)
+    assert result.eval_s == pytest.approx(2 * 0.5)
+    assert result.seconds == pytest.approx(5.0 + iterations * 0.001 + learning_iterations * 0.010 + 1.0)
+
+
+def test_the_cache_key_tells_apart_groups_of_other_sigmas():
+    (group,) = make_plan(_sweep("map")).groups
+    (more_updates,) = make_plan(dataclasses.replace(_sweep("map"), utd=[1.0, 2.0])).groups
+    assert group.spec == more_updates.spec
+    assert estimate._key(group) != estimate._key(more_updates)
