@@ -229,9 +229,13 @@ class GroupRun:
     env_steps: int
     """Per config."""
     wall_s: float
-    """Total: compile + init + every chunk + every evaluation."""
+    """Total, what a user of `rlscale sweep` waits: calibration + compile + init + every chunk +
+    every evaluation."""
+    calibration_s: float
+    """The calibration (run/estimate.py: both config axes when "auto" is decided on a CPU, then the
+    estimate), before the group runs."""
     estimated_wall_s: float
-    """rlscale's calibrated estimate of wall_s (run/estimate.py), made before the group ran."""
+    """rlscale's calibrated estimate of the group's run (wall_s - calibration_s), made before it ran."""
     compile_s: float
     """Compilation of init, train_chunk and evaluate (0 when an equal group was compiled before)."""
     compile_cpu_s: float
@@ -264,10 +268,12 @@ def train_group(
     jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
     eval_interval env steps with an evaluation after each).
     """
+    start = time.perf_counter()
     sweep, _ = choose_config_axis(sweep_config(size, configs, env_steps))
     plan = make_plan(sweep)
     (group,) = plan.groups
-    estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval)[0].seconds
+    estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval, run_here=True)[0].seconds
+    calibration_s = time.perf_counter() - start
     start = time.perf_counter()
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
@@ -293,11 +299,12 @@ def train_group(
             steady_s += chunk.seconds
             steady_updates += int(chunk.grad_steps.sum())
             steady_chunks += 1
-    wall_s = time.perf_counter() - start
+    wall_s = calibration_s + time.perf_counter() - start
     return GroupRun(
         num_configs=len(configs),
         env_steps=env_steps,
         wall_s=wall_s,
+        calibration_s=calibration_s,
         estimated_wall_s=estimated_wall_s,
         compile_s=compile_s,
         compile_cpu_s=compile_cpu_s,

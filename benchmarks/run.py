@@ -76,6 +76,11 @@ def run_sections(size: BenchSize, names: tuple[str, ...]) -> dict:
     return results
 
 
+def _over_estimate(row: dict) -> float:
+    """A sweep group's run (its wall time after the calibration) over its calibrated estimate."""
+    return (row["wall_s"] - row.get("calibration_s", 0.0)) / row["estimated_wall_s"]
+
+
 def targets(results: dict) -> list[dict]:
     """The issue's targets, each with its measured value and whether it is met (None: not run)."""
     rows = []
@@ -109,11 +114,11 @@ def targets(results: dict) -> list[dict]:
                 rows.append(_target(f"rlscale / Brax median env steps to 800 at σ={utd}", row["ratio"], "<=", 1.25))
         rows.append(_target("paper-width set: rlscale sweep wall / Brax sequential wall", paper["wall_ratio_rlscale_over_brax"], "<=", 0.9))
     if "sweep" in results:
-        worst = max(results["sweep"]["groups"], key=lambda row: abs(math.log(row["wall_s"] / row["estimated_wall_s"])))
+        worst = max(results["sweep"]["groups"], key=lambda row: abs(math.log(_over_estimate(row))))
         rows.append(
             _target(
-                f"|wall / estimated - 1| of the sweep groups (worst K={worst['num_configs']})",
-                abs(worst["wall_s"] / worst["estimated_wall_s"] - 1),
+                f"|run / estimated - 1| of the sweep groups (worst K={worst['num_configs']})",
+                abs(_over_estimate(worst) - 1),
                 "<=",
                 0.25,
             )
@@ -155,17 +160,17 @@ def markdown(report: dict) -> str:
             "",
             "**Sweep vs sequential** (1 run per K; rates over the chunks after learning starts; "
             f"sequential = first {sequential['measured_configs']} configs as K=1 groups, "
-            "* = extrapolated from them):",
+            "* = extrapolated from them; wall includes the calibration, which the estimate is not of):",
             "",
-            "| K | wall s | estimated s | wall / estimated | compile wall s (CPU s) | updates/s | env steps/s | wasted "
+            "| K | wall s | calibration s | estimated s | (wall - calibration) / estimated | compile wall s (CPU s) | updates/s | env steps/s | wasted "
             "| sequential wall s | wall speedup | updates/s vs sequential |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in sweep["groups"]:
             star = "*" if row["sequential_extrapolated"] else ""
             lines.append(
-                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row['estimated_wall_s']:.1f} "
-                f"| {row['wall_s'] / row['estimated_wall_s']:.2f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
+                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row.get('calibration_s', 0.0):.1f} | {row['estimated_wall_s']:.1f} "
+                f"| {_over_estimate(row):.2f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
                 f"{row['steady_updates_per_s']:.0f} | {row['steady_env_steps_per_s']:.0f} | "
                 f"{row['measured_wasted_fraction']:.2f} | {row['sequential_wall_s']:.1f}{star} | "
                 f"{row['wall_speedup_vs_sequential']:.2f}× | {row['updates_speedup_vs_sequential']:.2f}× |"

@@ -6,19 +6,26 @@ and three things are timed on this device:
 
 - an env-clock iteration before learning starts: every config acts in its `num_envs` envs, steps
   them and stores the transitions (`warmup_iteration_s`);
-- an iteration once learning has started, the same compiled chunk from a state whose iteration
-  counter is past the warm-up: the above plus every update the configs are due, with replay
-  sampling, the config axis' padding or branches and the finiteness checks (`learning_iteration_s`);
+- an update unit once learning has started, from the same compiled chunk started at an iteration
+  past the warm-up: what the chunk costs beyond the warm-up iterations, per applied update (map) or
+  per executed update slot of all K configs (vmap), with replay sampling, padding or branches and
+  the finiteness checks (`update_unit_s`);
 - one whole evaluation (`evaluation_s`).
 
-    wall ≈ compile + warm-up iterations × warmup_iteration_s + learning iterations × learning_iteration_s
-           + evaluations × evaluation_s
+Each timed call has the dispatch cost of the state's buffers taken off (measured on a program that
+returns the state as it is), which a run pays once per chunk of eval_interval env steps.
 
-Compile is the measured ahead-of-time compile of the group's init, train chunk and evaluate (a
-chunk's scan length does not change what is compiled). Measurements are cached per device, JAX
-version, spec and the configs' (σ, B), in `$RLSCALE_CACHE_DIR` (default
-~/.cache/rlscale)/calibration.json, so a later estimate of the same group costs nothing. The runner
-reports estimated vs actual per group.
+    wall ≈ compile + iterations × warmup_iteration_s + learning iterations × units per iteration
+           × update_unit_s + evaluations × evaluation_s
+
+with units per iteration Σ_k σ_k·num_envs (map) or max_k σ_k·num_envs (vmap). Compile is the
+measured ahead-of-time compile of the group's init, train chunk and evaluate (a chunk's scan length
+does not change what is compiled). A run in the process that calibrated reuses the compiled init
+and evaluate (JAX caches them per shape) and pays the train chunk's compile only; a later process
+pays all three. Measurements are cached per device, JAX version, spec and the configs' (σ, B), in
+`$RLSCALE_CACHE_DIR` (default ~/.cache/rlscale)/calibration.json, so a later estimate of the same
+group costs nothing. The runner reports estimated vs actual per group. With several devices the
+group is calibrated on one (the run shards its configs: an upper bound).
 
 On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): the axis
 with the lower estimated wall time.
@@ -37,7 +44,7 @@ import jax
 import jax.numpy as jnp
 
 from rlscale.config import SweepConfig
-from rlscale.engine.sharding import get_group_trainer
+from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, resolve_config_axis
 from rlscale.envs.throughput import device_name
 from rlscale.plan import Group, Plan, make_plan
@@ -49,6 +56,8 @@ device) and runs report no estimate (the benchmarks always calibrate)."""
 RUN_MANIFEST = "manifest.json"
 """The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
+CALIBRATION_VERSION = 2
+"""Part of every cache key: a change of what a calibration measures invalidates older entries."""
 CALIBRATION_ITERATIONS = 8
 """Env-clock iterations of the calibration's train chunk (per timed call)."""
 CALIBRATION_REPETITIONS = 3
@@ -84,12 +93,20 @@ def cache_path() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rlscale") / CACHE_FILE
 
 
-def estimate_plan(plan: Plan, env_steps: int, eval_interval: int, groups=None) -> dict[int, GroupEstimate]:
+_CALIBRATED_HERE: set[str] = set()
+"""Cache keys of the groups calibrated in this process: their init and evaluate are compiled."""
+
+
+def estimate_plan(
+    plan: Plan, env_steps: int, eval_interval: int, groups=None, run_here: bool = False
+) -> dict[int, GroupEstimate]:
     """{group index: estimate} for the plan's groups (those in `groups`, default all; see the module
-    docstring); calibrations not cached yet are measured now and cached."""
+    docstring); calibrations not cached yet are measured now and cached. `run_here`: the groups
+    will run in this process (the runner), so those calibrated here count only the train chunk's
+    compile; otherwise (a dry run) every compile counts."""
     cache = _Cache(cache_path())
     estimates = {
-        index: _estimate_group(index, group, env_steps, eval_interval, cache)
+        index: _estimate_group(index, group, env_steps, eval_interval, cache, run_here)
         for index, group in enumerate(plan.groups)
         if groups is None or index in groups
     }
@@ -97,27 +114,49 @@ def estimate_plan(plan: Plan, env_steps: int, eval_interval: int, groups=None) -
     return estimates
 
 
-def _estimate_group(index: int, group: Group, env_steps: int, eval_interval: int, cache: "_Cache") -> GroupEstimate:
+def _estimate_group(
+    index: int, group: Group, env_steps: int, eval_interval: int, cache: "_Cache", run_here: bool
+) -> GroupEstimate:
     spec = group.spec
-    measured = cache.get(_key(group), lambda: _calibrate_group(group))
+    key = _key(group)
+    measured = cache.get(key, lambda: _calibrate_group(group))
     iterations = env_steps // spec.num_envs
-    warmup_iterations = min(iterations, -(-spec.learning_starts // spec.num_envs))
-    learning_iterations = iterations - warmup_iterations
-    warmup_s, learning_s = measured["warmup_iteration_s"], measured["learning_iteration_s"]
-    env_s = iterations * warmup_s
-    update_s = learning_iterations * max(learning_s - warmup_s, 0.0)
+    learning_iterations = iterations - min(iterations, _warmup_iterations(spec))
+    env_s = iterations * measured["warmup_iteration_s"]
+    update_s = learning_iterations * _units_per_iteration(group) * measured["update_unit_s"]
     eval_s = (env_steps // eval_interval) * measured["evaluation_s"]
-    compile_s = measured["compile_s"]
+    compile_s = measured["chunk_compile_s"]
+    if not (run_here and key in _CALIBRATED_HERE and jax.local_device_count() == 1):
+        compile_s += measured["init_compile_s"] + measured["evaluate_compile_s"]
     return GroupEstimate(index, compile_s + env_s + update_s + eval_s, compile_s, env_s, update_s, eval_s)
 
 
+def _warmup_iterations(spec) -> int:
+    """Iterations before the engine's first update (iteration · num_envs >= learning_starts)."""
+    return -(-spec.learning_starts // spec.num_envs)
+
+
+def _units_per_iteration(group: Group) -> float:
+    """Update units a learning iteration computes: applied updates of all configs (map) or executed
+    slots (vmap: slot j runs when any config has a j-th update, at least max_k σ_k·num_envs)."""
+    per_config = [c.utd * group.spec.num_envs for c in group.configs]
+    return sum(per_config) if group.spec.config_axis == MAP else max(per_config)
+
+
 def _key(group: Group) -> str:
-    """The cache key of a group's calibration: device, jax version, the spec (every shape and the
-    config axis) and each config's (σ, B), which decide the updates an iteration computes."""
-    return repr((device_name(), jax.__version__, "group", group.spec, tuple((c.utd, c.batch_size) for c in group.configs)))
+    """The cache key of a group's calibration: what it measures, the device, jax version, the spec
+    (every shape and the config axis) and each config's (σ, B), which decide the updates an
+    iteration computes."""
+    return repr((
+        CALIBRATION_VERSION, device_name(), jax.__version__, group.spec,
+        tuple((float(c.utd), c.batch_size) for c in group.configs),
+    ))
 
 
 class _Cache:
+    """The calibration file: {key: measurements}; keys measured in this process are remembered in
+    _CALIBRATED_HERE."""
+
     def __init__(self, path: Path):
         self.path = path
         try:
@@ -130,6 +169,7 @@ class _Cache:
         if key not in self.values:
             self.values[key] = measure()
             self.changed = True
+            _CALIBRATED_HERE.add(key)
         return self.values[key]
 
     def save(self) -> None:
@@ -159,31 +199,43 @@ def median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
 
 def _calibrate_group(group: Group) -> dict:
     """Compile the group's own program ahead of time and time its iterations and an evaluation
-    (module docstring). The run compiles its own chunk length afresh, as it would without this."""
-    trainer = get_group_trainer(group.spec)
+    (module docstring)."""
+    spec = group.spec
+    trainer = get_trainer(spec)
     hparams = group.hparams(CALIBRATION_DISCOUNT, CALIBRATION_TAU)
-    start = time.perf_counter()
-    init = trainer.init.lower(hparams).compile()
     state_shape = jax.eval_shape(trainer.init, hparams)
-    train_chunk = trainer.train_chunk.lower(state_shape, CALIBRATION_ITERATIONS).compile()
-    evaluate = trainer.evaluate.lower(state_shape, 0).compile()
-    compile_s = time.perf_counter() - start
-    learning_iteration = -(-group.spec.learning_starts // group.spec.num_envs)
-    grad_steps = {}
+    init, init_compile_s = _compiled(trainer.init, hparams)
+    train_chunk, chunk_compile_s = _compiled(trainer.train_chunk, state_shape, CALIBRATION_ITERATIONS)
+    evaluate, evaluate_compile_s = _compiled(trainer.evaluate, state_shape, 0)
+    learning_iteration = _warmup_iterations(spec)
+    units = {}
+
+    def started_at(state, iteration: int):
+        """`state` at `iteration` with no config diverged (a calibration update may diverge)."""
+        return state.replace(
+            iteration=jnp.full_like(state.iteration, iteration),
+            diverged_iteration=jnp.full_like(state.diverged_iteration, -1),
+        )
+
+    unchanged = jax.jit(lambda state: state, donate_argnums=0)
+    dispatch_s, state = median_seconds(lambda state: unchanged(started_at(state, 0)), init(hparams), CALIBRATION_REPETITIONS)
 
     def chunk_from(iteration: int):
-        """One calibration chunk, always started at `iteration` (before or after the warm-up); the
-        gradient steps of its last call go to grad_steps[iteration]."""
+        """One calibration chunk, always started at `iteration`; the update units of its calls are
+        appended to units[iteration]."""
 
         def chunk(state):
-            state, stats = train_chunk(state.replace(iteration=jnp.full_like(state.iteration, iteration)))
-            grad_steps[iteration] = stats.grad_steps
+            state, stats = train_chunk(started_at(state, iteration))
+            counts = stats.grad_steps if spec.config_axis == MAP else stats.computed_updates[:1]
+            units.setdefault(iteration, []).append(int(jnp.sum(counts)))
             return state
 
         return chunk
 
-    state = init(hparams)
-    warmup_s, state = median_seconds(chunk_from(0), state, CALIBRATION_REPETITIONS)
+    # The warm-up chunk ends where learning starts (it may start before iteration 0: no update
+    # reads the iteration before then).
+    warmup_start = min(0, learning_iteration - CALIBRATION_ITERATIONS)
+    warmup_s, state = median_seconds(chunk_from(warmup_start), state, CALIBRATION_REPETITIONS)
     learning_s, state = median_seconds(chunk_from(learning_iteration), state, CALIBRATION_REPETITIONS)
 
     def evaluation(state):
@@ -191,13 +243,26 @@ def _calibrate_group(group: Group) -> dict:
         return state
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
+    warmup_s, learning_s = max(warmup_s - dispatch_s, 0.0), max(learning_s - dispatch_s, 0.0)
+    learning_units = statistics.median(units[learning_iteration])
     return {
-        "compile_s": compile_s,
+        "init_compile_s": init_compile_s,
+        "chunk_compile_s": chunk_compile_s,
+        "evaluate_compile_s": evaluate_compile_s,
         "warmup_iteration_s": warmup_s / CALIBRATION_ITERATIONS,
-        "learning_iteration_s": learning_s / CALIBRATION_ITERATIONS,
+        "update_unit_s": max(learning_s - warmup_s, 0.0) / max(learning_units, 1),
         "evaluation_s": evaluation_s,
-        "learning_updates_per_iteration": float(jnp.sum(grad_steps[learning_iteration])) / CALIBRATION_ITERATIONS,
+        "dispatch_s": dispatch_s,
+        "warmup_units": max(units[warmup_start]),
+        "learning_units": learning_units,
     }
+
+
+def _compiled(jitted, *args):
+    """(`jitted` compiled ahead of time for `args`, seconds it took)."""
+    start = time.perf_counter()
+    compiled = jitted.lower(*args).compile()
+    return compiled, time.perf_counter() - start
 
 
 @dataclasses.dataclass(frozen=True)

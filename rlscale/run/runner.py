@@ -115,6 +115,7 @@ def run_sweep(
                     plan, config.env_steps, config.eval_interval,
                     [index for index in range(len(plan.groups)) if (groups is None or index in groups)
                      and not (checkpoints.group_entry(index) or {}).get("done")],
+                    run_here=True,
                 )
                 if calibration_enabled()
                 else {}

@@ -171,7 +171,7 @@ def _print_estimate(plan, config: SweepConfig) -> None:
     total = sum(estimate.seconds for estimate in estimates.values())
     print(
         f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device_name()}, one group after "
-        f"another (calibrated at these shapes; cache {cache_path()})"
+        f"another (each group calibrated with its own program; cache {cache_path()})"
     )
 
 

@@ -31,6 +31,13 @@ for name, trainer in (("sharded", get_group_trainer(spec)), ("single", get_train
     state, stats = trainer.train_chunk(state, 150)
     runs[name] = (state, stats, trainer.evaluate(state, 0))
 sharded, single = runs["sharded"], runs["single"]
+# The runner's calibrated estimate works with several devices (calibrated on one of them).
+from rlscale.config import SweepConfig
+from rlscale.plan import make_plan
+from rlscale.run.estimate import estimate_plan
+plan = make_plan(SweepConfig(env="pendulum", utd=[1.0], batch_size=[16], seeds=[0, 1, 2], env_steps=200,
+                             eval_interval=100, learning_starts=50, buffer_capacity=200, hidden_width=16))
+estimated_s = [estimate.seconds for estimate in estimate_plan(plan, 200, 100, run_here=True).values()]
 agent_leaves = jax.tree_util.tree_leaves(sharded[0].agent)
 flat = lambda leaves: np.concatenate([np.asarray(x, np.float64)[:3].ravel() for x in leaves])
 a, b = flat(agent_leaves), flat(jax.tree_util.tree_leaves(single[0].agent))
@@ -44,12 +51,14 @@ print(json.dumps({
     "returns": [np.asarray(r[2]).tolist() for r in (sharded, single)],
     "relative_difference": float(np.linalg.norm(a - b) / np.linalg.norm(b)),
     "bitwise": bool((a == b).all()),
+    "estimated_s": estimated_s,
 }))
 """
 
 
-def test_sharded_group_matches_single_device_group():
-    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu")
+def test_sharded_group_matches_single_device_group(tmp_path):
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2",
+               JAX_PLATFORMS="cpu", RLSCALE_CACHE_DIR=str(tmp_path))
     completed = subprocess.run(
         [sys.executable, "-c", SHARDED_VS_UNSHARDED],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
@@ -58,6 +67,7 @@ def test_sharded_group_matches_single_device_group():
     result = json.loads(completed.stdout.strip().splitlines()[-1])
 
     assert result["num_devices"] == 2 and result["is_sharded_trainer"]
+    assert len(result["estimated_s"]) == 1 and result["estimated_s"][0] > 0
     # Every agent leaf is split across both devices, two (padded) configs on each.
     assert result["devices_per_agent_leaf"] == [2]
     assert result["shard_rows"] == [2]

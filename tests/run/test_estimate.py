@@ -20,28 +20,41 @@ NUM_ENVS = 2
 UTDS = (0.5, 2.0)
 
 
-def _sweep(config_axis: str) -> SweepConfig:
+def _sweep(config_axis: str, learning_starts: int = 100) -> SweepConfig:
     return SweepConfig(
         env="pendulum", utd=list(UTDS), batch_size=[16, 32], learning_rate=[1e-3], seeds=[0],
-        num_envs=NUM_ENVS, env_steps=400, eval_interval=200, learning_starts=100, buffer_capacity=400,
-        hidden_width=16, eval_episodes=2, config_axis=config_axis, max_wasted_fraction=1.0,
+        num_envs=NUM_ENVS, env_steps=400, eval_interval=200, learning_starts=learning_starts,
+        buffer_capacity=400, hidden_width=16, eval_episodes=2, config_axis=config_axis, max_wasted_fraction=1.0,
     )
 
 
+# 100 env steps of warm-up are 50 iterations, more than a calibration chunk; 4 are 2, fewer.
+@pytest.mark.parametrize("learning_starts", [100, 4])
 @pytest.mark.parametrize("config_axis", ["map", "vmap"])
-def test_calibration_times_the_groups_own_learning_iterations(config_axis, tmp_path, monkeypatch):
+def test_calibration_times_the_groups_own_learning_iterations(config_axis, learning_starts, tmp_path, monkeypatch):
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
-    plan = make_plan(_sweep(config_axis))
+    plan = make_plan(_sweep(config_axis, learning_starts))
     (group,) = plan.groups
+    assert len(group.configs) == 4
     (result,) = estimate.estimate_plan(plan, 400, 200).values()
 
     (record,) = json.loads((tmp_path / estimate.CACHE_FILE).read_text()).values()
-    # Two configs at each σ (B 16 and 32): the learning chunk applied every update they were due.
-    assert record["learning_updates_per_iteration"] == pytest.approx(2 * sum(UTDS) * NUM_ENVS)
-    assert all(record[key] > 0 for key in ("compile_s", "warmup_iteration_s", "learning_iteration_s", "evaluation_s"))
-    assert result.compile_s == record["compile_s"]
+    # Two configs at each σ (B 16 and 32), σ·num_envs updates per iteration each: map applies all
+    # of them, vmap runs max σ·num_envs slots for all configs.
+    per_iteration = 2 * sum(UTDS) * NUM_ENVS if config_axis == "map" else max(UTDS) * NUM_ENVS
+    assert record["learning_units"] == per_iteration * estimate.CALIBRATION_ITERATIONS
+    assert record["warmup_units"] == 0
+    parts = ("init_compile_s", "chunk_compile_s", "evaluate_compile_s", "warmup_iteration_s", "evaluation_s")
+    assert all(record[key] > 0 for key in parts)
+    assert record["update_unit_s"] >= 0
+    # A dry run (not run in this process) counts every compile.
+    assert result.compile_s == pytest.approx(
+        record["init_compile_s"] + record["chunk_compile_s"] + record["evaluate_compile_s"]
+    )
     assert result.seconds == pytest.approx(result.compile_s + result.env_s + result.update_s + result.eval_s)
-    assert len(group.configs) == 4
+    # The run in this process reuses the init and evaluate the calibration compiled.
+    (here,) = estimate.estimate_plan(plan, 400, 200, run_here=True).values()
+    assert here.compile_s == pytest.approx(record["chunk_compile_s"])
 
 
 def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_again(tmp_path, monkeypatch):
@@ -49,8 +62,8 @@ def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_aga
     plan = make_plan(_sweep("map"))
     (group,) = plan.groups
     measured = {
-        "compile_s": 5.0, "warmup_iteration_s": 0.001, "learning_iteration_s": 0.011, "evaluation_s": 0.5,
-        "learning_updates_per_iteration": 10.0,
+        "init_compile_s": 1.0, "chunk_compile_s": 3.0, "evaluate_compile_s": 1.0, "warmup_iteration_s": 0.001,
+        "update_unit_s": 0.002, "evaluation_s": 0.5, "dispatch_s": 0.0001, "warmup_units": 0, "learning_units": 80,
     }
     (tmp_path / estimate.CACHE_FILE).write_text(json.dumps({estimate._key(group): measured}))
 
@@ -58,13 +71,19 @@ def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_aga
         raise AssertionError("a cached calibration was measured again")
 
     monkeypatch.setattr(estimate, "_calibrate_group", no_measuring)
+    monkeypatch.setattr(estimate, "_CALIBRATED_HERE", set())  # as in a process that did not calibrate
     (result,) = estimate.estimate_plan(plan, env_steps=400, eval_interval=200).values()
     iterations = 400 // NUM_ENVS
     learning_iterations = iterations - 100 // NUM_ENVS
+    units_per_iteration = 2 * sum(UTDS) * NUM_ENVS  # map: every applied update
     assert result.env_s == pytest.approx(iterations * 0.001)
-    assert result.update_s == pytest.approx(learning_iterations * 0.010)
+    assert result.update_s == pytest.approx(learning_iterations * units_per_iteration * 0.002)
     assert result.eval_s == pytest.approx(2 * 0.5)
-    assert result.seconds == pytest.approx(5.0 + iterations * 0.001 + learning_iterations * 0.010 + 1.0)
+    assert result.compile_s == pytest.approx(5.0)
+    assert result.seconds == pytest.approx(5.0 + result.env_s + result.update_s + 1.0)
+    # Calibrated by an earlier process: a run here compiles init and evaluate too.
+    (here,) = estimate.estimate_plan(plan, env_steps=400, eval_interval=200, run_here=True).values()
+    assert here.compile_s == pytest.approx(5.0)
 
 
 def test_the_cache_key_tells_apart_groups_of_other_sigmas():
