@@ -109,6 +109,25 @@ def _median_steps(rows: list[dict], key: str) -> float | None:
     return None if median == float("inf") else median
 
 
+def steps_parity(rows: list[dict], utds) -> dict:
+    """Per σ (str) and threshold (str): rlscale's and Brax's median env steps to the threshold over
+    the seeds, and their ratio (None where half or more of either's seeds never reached it)."""
+    parity = {}
+    for utd in utds:
+        members = [row for row in rows if row["utd"] == utd]
+        parity[str(utd)] = {}
+        for threshold in THRESHOLDS:
+            key = f"steps_to_{threshold:g}"
+            ours = _median_steps([row["rlscale"] for row in members], key)
+            theirs = _median_steps([row["brax"] for row in members], key)
+            parity[str(utd)][f"{threshold:g}"] = {
+                "rlscale_median_steps": ours,
+                "brax_median_steps": theirs,
+                "ratio": ours / theirs if ours is not None and theirs is not None else None,
+            }
+    return parity
+
+
 def _report_chunk(chunk: Chunk) -> None:
     print(
         f"brax_paper rlscale chunk {chunk.eval_index}: {chunk.seconds:.1f} s, "
@@ -139,21 +158,13 @@ def run(size: BenchSize) -> dict:
         print(f"brax_paper row {json.dumps(row)}", file=sys.stderr, flush=True)
         rows.append(row)
     rows.sort(key=lambda row: (row["utd"], row["seed"]))
-    parity = {}
-    for utd in paper.utds:
-        members = [row for row in rows if row["utd"] == utd]
-        ours = _median_steps([row["rlscale"] for row in members], "steps_to_800")
-        theirs = _median_steps([row["brax"] for row in members], "steps_to_800")
-        parity[str(utd)] = {
-            "rlscale_median_steps_to_800": ours,
-            "brax_median_steps_to_800": theirs,
-            "ratio": ours / theirs if ours is not None and theirs is not None else None,
-        }
+    parity = steps_parity(rows, paper.utds)
     return {
         "size": dataclasses.asdict(paper),
         "rows": rows,
         "parity": parity,
         "rlscale_wall_s": group.wall_s,
+        "rlscale_calibration_s": group.calibration_s,
         "brax_sequential_wall_s": brax_wall_s,
         "wall_ratio_rlscale_over_brax": group.wall_s / brax_wall_s,
         "rlscale_measured_wasted_fraction": group.measured_wasted_fraction,
