@@ -269,8 +269,10 @@ def markdown(report: dict) -> str:
             "",
             f"**vs Brax SAC at paper width** (`{size['env']}`, 2×{size['hidden_width']}, B={size['batch_size']}, "
             f"{size['num_envs']} envs, {size['env_steps']} env steps per config; one rlscale sweep vs Brax one "
-            f"call after another): rlscale {paper['rlscale_wall_s']:.0f} s (calibration included: "
-            f"{paper.get('rlscale_calibration_s', 0.0):.0f} s), Brax {paper['brax_sequential_wall_s']:.0f} s "
+            f"call after another): rlscale {paper['rlscale_wall_s']:.0f} s ("
+            + (f"calibration included: {paper['rlscale_calibration_s']:.0f} s" if "rlscale_calibration_s" in paper
+               else "its start-up calibration not counted")
+            + f"), Brax {paper['brax_sequential_wall_s']:.0f} s "
             f"(its compiles included), ratio {paper['wall_ratio_rlscale_over_brax']:.2f}.",
             "",
             "| σ | seed | rlscale steps to 600 | to 800 | final | best | Brax steps to 600 | to 800 | final | best |",
