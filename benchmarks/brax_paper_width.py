@@ -32,8 +32,8 @@ from brax.training.agents.sac import train as sac
 
 from benchmarks.brax_sac import RegistryEnv
 from benchmarks.common import BenchSize, train_group
-from rlscale.run.chunks import Chunk
 from rlscale.config import RunConfig, SweepConfig
+from rlscale.run.chunks import Chunk
 
 THRESHOLDS = (600.0, 800.0)
 PAPER_LEARNING_RATE = 3e-4

@@ -42,6 +42,7 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rlscale.config import SweepConfig
 from rlscale.engine.loop import get_trainer
@@ -208,7 +209,7 @@ def _calibrate_group(group: Group) -> dict:
     train_chunk, chunk_compile_s = _compiled(trainer.train_chunk, state_shape, CALIBRATION_ITERATIONS)
     evaluate, evaluate_compile_s = _compiled(trainer.evaluate, state_shape, 0)
     learning_iteration = _warmup_iterations(spec)
-    units = {}
+    chunk_stats = {}
 
     def started_at(state, iteration: int):
         """`state` at `iteration` with no config diverged (a calibration update may diverge)."""
@@ -221,13 +222,12 @@ def _calibrate_group(group: Group) -> dict:
     dispatch_s, state = median_seconds(lambda state: unchanged(started_at(state, 0)), init(hparams), CALIBRATION_REPETITIONS)
 
     def chunk_from(iteration: int):
-        """One calibration chunk, always started at `iteration`; the update units of its calls are
-        appended to units[iteration]."""
+        """One calibration chunk, always started at `iteration`; the ChunkStats of its calls are
+        appended to chunk_stats[iteration] (counted after the timing, which they stay out of)."""
 
         def chunk(state):
             state, stats = train_chunk(started_at(state, iteration))
-            counts = stats.grad_steps if spec.config_axis == MAP else stats.computed_updates[:1]
-            units.setdefault(iteration, []).append(int(jnp.sum(counts)))
+            chunk_stats.setdefault(iteration, []).append(stats)
             return state
 
         return chunk
@@ -244,6 +244,7 @@ def _calibrate_group(group: Group) -> dict:
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
     warmup_s, learning_s = max(warmup_s - dispatch_s, 0.0), max(learning_s - dispatch_s, 0.0)
+    units = {iteration: [_update_units(spec, stats) for stats in calls] for iteration, calls in chunk_stats.items()}
     learning_units = statistics.median(units[learning_iteration])
     return {
         "init_compile_s": init_compile_s,
@@ -256,6 +257,14 @@ def _calibrate_group(group: Group) -> dict:
         "warmup_units": max(units[warmup_start]),
         "learning_units": learning_units,
     }
+
+
+def _update_units(spec, stats) -> int:
+    """A chunk's update units: applied updates of all configs (map) or executed slots (vmap, where
+    every executed slot counts one computed update for each config)."""
+    if spec.config_axis == MAP:
+        return int(np.sum(np.asarray(stats.grad_steps)))
+    return int(np.asarray(stats.computed_updates)[0])
 
 
 def _compiled(jitted, *args):
