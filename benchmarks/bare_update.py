@@ -75,11 +75,11 @@ def engine_rate(size: BenchSize, configs: list[RunConfig], width: int, axis: str
     and the measured wasted fraction of its computed gradient rows."""
     sweep, group = _group(size, configs, width, axis)
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
-    (init, train_chunk, _), _, _ = compile_group(group.spec, hparams, iterations)
+    (init, train_chunk, _), _, _ = compile_group(group.spec, hparams)
     counts = []
 
     def chunk(state):
-        state, stats = train_chunk(state)
+        state, stats = train_chunk(state, iterations)
         counts.append((np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)))
         return state
 

@@ -177,7 +177,7 @@ def sweep_config(size: BenchSize, configs: list[RunConfig], env_steps: int) -> S
 
 
 _COMPILED: dict = {}
-"""(GroupSpec, iterations) -> (init, train_chunk, evaluate) executables, like get_trainer's cache."""
+"""GroupSpec -> (init, train_chunk, evaluate) executables, like get_trainer's cache."""
 
 
 def clear_compile_caches() -> None:
@@ -187,23 +187,24 @@ def clear_compile_caches() -> None:
     jax.clear_caches()
 
 
-def compile_group(spec: GroupSpec, hparams: HyperParams, iterations: int):
+def compile_group(spec: GroupSpec, hparams: HyperParams):
     """Ahead-of-time compiled (init, train_chunk, evaluate) for `spec`, the wall seconds and the
     process CPU seconds it took (CPU time is far less sensitive to other load on the machine).
+    `train_chunk(state, num_iterations)` runs chunks of any length (the length is traced).
 
-    Equal (spec, iterations) reuse one compile (0 seconds), as rlscale's trainer cache does.
+    Equal specs reuse one compile (0 seconds), as rlscale's trainer cache does; so does a group
+    that rlscale's calibration compiled in this process (JAX's cache).
     """
-    key = (spec, iterations)
-    if key in _COMPILED:
-        return _COMPILED[key], 0.0, 0.0
+    if spec in _COMPILED:
+        return _COMPILED[spec], 0.0, 0.0
     start, cpu_start = time.perf_counter(), time.process_time()
     trainer = get_trainer(spec)
     init = trainer.init.lower(hparams).compile()
     state_shape = jax.eval_shape(trainer.init, hparams)
-    train_chunk = trainer.train_chunk.lower(state_shape, iterations).compile()
+    train_chunk = trainer.train_chunk.lower(state_shape, 1).compile()
     evaluate = trainer.evaluate.lower(state_shape, 0).compile()
-    _COMPILED[key] = (init, train_chunk, evaluate)
-    return _COMPILED[key], time.perf_counter() - start, time.process_time() - cpu_start
+    _COMPILED[spec] = (init, train_chunk, evaluate)
+    return _COMPILED[spec], time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def compiled_peak_bytes(executable) -> int:
@@ -237,7 +238,8 @@ class GroupRun:
     estimated_wall_s: float
     """rlscale's calibrated estimate of the group's run (wall_s - calibration_s), made before it ran."""
     compile_s: float
-    """Compilation of init, train_chunk and evaluate (0 when an equal group was compiled before)."""
+    """Compilation of init, train_chunk and evaluate after the calibration (0 when the calibration
+    or an equal group compiled them before: the calibration's compile is in calibration_s)."""
     compile_cpu_s: float
     """The same in process CPU seconds."""
     steady_updates_per_s: float
@@ -277,7 +279,7 @@ def train_group(
     start = time.perf_counter()
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     iterations = sweep.eval_interval // sweep.num_envs
-    (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams, iterations)
+    (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams)
     state = init(hparams)
     state_bytes = tree_bytes(state)
     grad_steps = np.zeros(len(configs), np.int64)
@@ -286,7 +288,8 @@ def train_group(
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
     chunks = train_chunks(
-        train_chunk, evaluate, state, range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged
+        lambda chunk_state: train_chunk(chunk_state, iterations), evaluate, state,
+        range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged,
     )
     for chunk in chunks:
         if on_chunk is not None:

@@ -27,7 +27,7 @@ def run(size: BenchSize) -> dict:
         wall, cpu = [], []
         for _ in range(size.compile_repetitions):
             clear_compile_caches()
-            _, wall_s, cpu_s = compile_group(group.spec, hparams, sweep.eval_interval // sweep.num_envs)
+            _, wall_s, cpu_s = compile_group(group.spec, hparams)
             wall.append(wall_s)
             cpu.append(cpu_s)
         row = {

@@ -4,7 +4,9 @@ A `GroupSpec` (engine/spec.py) holds everything that decides array shapes (the c
 `GroupTrainer` turns it into jitted functions:
 
 - `init(hparams) -> GroupState` for K configs (HyperParams fields of shape [K]);
-- `train_chunk(state, num_iterations) -> (state, ChunkStats)`: a `lax.scan` of env-clock iterations;
+- `train_chunk(state, num_iterations) -> (state, ChunkStats)`: a loop of env-clock iterations (the
+  count is a traced i32, so every chunk length runs one compiled program: the estimate's short
+  calibration chunk and the run's chunks share one compile);
 - `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config;
 - `mark_diverged(state, diverged bool[K]) -> state`: freezes configs whose evaluation was not finite.
 
@@ -109,7 +111,7 @@ class GroupTrainer:
                 f"buffer_capacity ({spec.buffer_capacity}) must be a multiple of num_envs ({spec.num_envs})"
             )
         self.init = jax.jit(self.init_fn)
-        self.train_chunk = jax.jit(self.train_chunk_fn, static_argnums=1, donate_argnums=0)
+        self.train_chunk = jax.jit(self.train_chunk_fn, donate_argnums=0)
         self.evaluate = jax.jit(self.evaluate_fn)
         self.mark_diverged = jax.jit(self.mark_diverged_fn, donate_argnums=0)
 
@@ -141,17 +143,12 @@ class GroupTrainer:
         )
 
     # ---- training ---------------------------------------------------------------------------
-    def train_chunk_fn(self, state: GroupState, num_iterations: int) -> tuple[GroupState, ChunkStats]:
-        """Run `num_iterations` env-clock iterations for all K configs."""
+    def train_chunk_fn(self, state: GroupState, num_iterations: jax.Array) -> tuple[GroupState, ChunkStats]:
+        """Run `num_iterations` (i32 scalar, traced) env-clock iterations for all K configs."""
         num_configs = state.update_credit.shape[0]
         zeros = jnp.zeros((num_configs,), jnp.int32)
         stats = ChunkStats(grad_steps=zeros, computed_updates=zeros)
-
-        def body(carry, _):
-            return self._iteration(*carry), None
-
-        (state, stats), _ = jax.lax.scan(body, (state, stats), None, length=num_iterations)
-        return state, stats
+        return jax.lax.fori_loop(0, num_iterations, lambda _, carry: self._iteration(*carry), (state, stats))
 
     def _iteration(self, state: GroupState, stats: ChunkStats) -> tuple[GroupState, ChunkStats]:
         iteration = state.iteration[0]

@@ -80,9 +80,8 @@ class ShardedTrainer:
         self._init = jax.jit(trainer.init_fn, in_shardings=configs, out_shardings=configs)
         self._train_chunk = jax.jit(
             trainer.train_chunk_fn,
-            static_argnums=1,
             donate_argnums=0,
-            in_shardings=(configs,),
+            in_shardings=(configs, replicated),
             out_shardings=(configs, ChunkStats(grad_steps=configs, computed_updates=configs)),
         )
         self._evaluate = jax.jit(

@@ -19,16 +19,16 @@ returns the state as it is), which a run pays once per chunk of eval_interval en
            × update_unit_s + evaluations × evaluation_s
 
 with units per iteration Σ_k σ_k·num_envs (map) or max_k σ_k·num_envs (vmap). Compile is the
-measured ahead-of-time compile of the group's init, train chunk and evaluate (a chunk's scan length
-does not change what is compiled). A run in the process that calibrated reuses the compiled init
-and evaluate (JAX caches them per shape) and pays the train chunk's compile only; a later process
-pays all three. Measurements are cached per device, JAX version, spec and the configs' (σ, B), in
+measured ahead-of-time compile of the group's init, train chunk and evaluate (the chunk's length is
+a traced argument, so the calibration's short chunk is the run's program). A run in the process that
+calibrated reuses all three (JAX caches them per shape) and pays no compile; a later process pays
+all three. Measurements are cached per device, JAX version, spec and the configs' (σ, B), in
 `$RLSCALE_CACHE_DIR` (default ~/.cache/rlscale)/calibration.json, so a later estimate of the same
 group costs nothing. The runner reports estimated vs actual per group. With several devices the
 group is calibrated on one (the run shards its configs: an upper bound).
 
-On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): the axis
-with the lower estimated wall time.
+On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): map for
+mixed σ or B, otherwise the axis with the lower estimated wall time.
 """
 
 from __future__ import annotations
@@ -62,8 +62,11 @@ CALIBRATION_VERSION = 2
 CALIBRATION_ITERATIONS = 8
 """Env-clock iterations of the calibration's train chunk (per timed call)."""
 CALIBRATION_REPETITIONS = 3
-"""Timed calls of the train chunk, before and after learning starts (the median counts), each after
-one untimed call."""
+"""Timed calls of the train chunk, before and after learning starts (the median counts); the first
+is after one untimed call (the learning chunk runs the same, warm, program)."""
+CALIBRATION_ENOUGH_S = 2.0
+"""Timed seconds of learning chunks after which fewer than CALIBRATION_REPETITIONS calls suffice
+(a wide group's chunk takes seconds: its timing noise is small, and each call costs its time)."""
 EVALUATION_REPETITIONS = 1
 """Timed evaluations (after one untimed call): an evaluation runs whole episodes."""
 CALIBRATION_DISCOUNT = 0.99
@@ -103,8 +106,8 @@ def estimate_plan(
 ) -> dict[int, GroupEstimate]:
     """{group index: estimate} for the plan's groups (those in `groups`, default all; see the module
     docstring); calibrations not cached yet are measured now and cached. `run_here`: the groups
-    will run in this process (the runner), so those calibrated here count only the train chunk's
-    compile; otherwise (a dry run) every compile counts."""
+    will run in this process (the runner), so those calibrated here count no compile (the run
+    reuses the calibration's programs); otherwise (a dry run) every compile counts."""
     cache = _Cache(cache_path())
     estimates = {
         index: _estimate_group(index, group, env_steps, eval_interval, cache, run_here)
@@ -126,9 +129,10 @@ def _estimate_group(
     env_s = iterations * measured["warmup_iteration_s"]
     update_s = learning_iterations * _units_per_iteration(group) * measured["update_unit_s"]
     eval_s = (env_steps // eval_interval) * measured["evaluation_s"]
-    compile_s = measured["chunk_compile_s"]
-    if not (run_here and key in _CALIBRATED_HERE and jax.local_device_count() == 1):
-        compile_s += measured["init_compile_s"] + measured["evaluate_compile_s"]
+    compiled_here = run_here and key in _CALIBRATED_HERE and jax.local_device_count() == 1
+    compile_s = 0.0 if compiled_here else (
+        measured["init_compile_s"] + measured["chunk_compile_s"] + measured["evaluate_compile_s"]
+    )
     return GroupEstimate(index, compile_s + env_s + update_s + eval_s, compile_s, env_s, update_s, eval_s)
 
 
@@ -186,12 +190,15 @@ class _Cache:
             pass
 
 
-def median_seconds(fn, carry, repetitions: int) -> tuple[float, object]:
-    """Median wall time of `repetitions` calls of carry -> carry (after one warm-up call), and the
-    last carry."""
-    carry = jax.block_until_ready(fn(carry))
+def median_seconds(
+    fn, carry, repetitions: int, warm_up: bool = True, enough_s: float = float("inf")
+) -> tuple[float, object]:
+    """Median wall time of up to `repetitions` calls of carry -> carry (after one untimed call when
+    `warm_up`), stopping early once the timed calls add up to `enough_s`; and the last carry."""
+    if warm_up:
+        carry = jax.block_until_ready(fn(carry))
     samples = []
-    for _ in range(repetitions):
+    while len(samples) < repetitions and sum(samples) < enough_s:
         start = time.perf_counter()
         carry = jax.block_until_ready(fn(carry))
         samples.append(time.perf_counter() - start)
@@ -226,7 +233,7 @@ def _calibrate_group(group: Group) -> dict:
         appended to chunk_stats[iteration] (counted after the timing, which they stay out of)."""
 
         def chunk(state):
-            state, stats = train_chunk(started_at(state, iteration))
+            state, stats = train_chunk(started_at(state, iteration), CALIBRATION_ITERATIONS)
             chunk_stats.setdefault(iteration, []).append(stats)
             return state
 
@@ -236,7 +243,10 @@ def _calibrate_group(group: Group) -> dict:
     # reads the iteration before then).
     warmup_start = min(0, learning_iteration - CALIBRATION_ITERATIONS)
     warmup_s, state = median_seconds(chunk_from(warmup_start), state, CALIBRATION_REPETITIONS)
-    learning_s, state = median_seconds(chunk_from(learning_iteration), state, CALIBRATION_REPETITIONS)
+    # The same program as the warm-up chunk's, so already warm.
+    learning_s, state = median_seconds(
+        chunk_from(learning_iteration), state, CALIBRATION_REPETITIONS, warm_up=False, enough_s=CALIBRATION_ENOUGH_S
+    )
 
     def evaluation(state):
         jax.block_until_ready(evaluate(state, 0))
@@ -287,11 +297,13 @@ class AxisChoice:
 def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tuple[SweepConfig, AxisChoice]:
     """The config to plan and run, with an "auto" config axis made concrete.
 
-    On GPUs/TPUs or several devices auto is vmap. On one CPU device both axes are estimated (the
-    calibrated estimate above) and the faster wins: map where padding and idle slots would cost
-    more than vectorizing gains (mixed σ or B, wide networks), vmap where small uniform updates
-    gain from being batched. A run directory that already holds a plan keeps its axis, so a resumed
-    sweep plans exactly the groups it checkpointed.
+    On GPUs/TPUs or several devices auto is vmap. On one CPU device, map where vmap cannot win
+    without a measurement: where a vmap group would pad or idle (mixed σ or B: map computes only the
+    updates each config needs, and on a CPU the update it would batch already keeps the cores busy)
+    or where no group has two configs (both axes compute the same). Otherwise, uniform groups of
+    several configs, both axes are estimated (the calibrated estimate above) and the faster wins:
+    vmap where small updates gain from being batched, map where they do not. A run directory that
+    already holds a plan keeps its axis, so a resumed sweep plans exactly the groups it checkpointed.
     """
     if config.config_axis != AUTO_CONFIG_AXIS:
         return config, AxisChoice(config.config_axis, "set in the sweep config")
@@ -304,6 +316,14 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
         return dataclasses.replace(config, config_axis=VMAP), AxisChoice(VMAP, f"{num_devices} {platform} device(s)")
     if not calibration_enabled():
         return dataclasses.replace(config, config_axis=default), AxisChoice(default, f"{CALIBRATE_ENV}=0: the CPU default")
+    vmap_groups = make_plan(dataclasses.replace(config, config_axis=VMAP)).groups
+    waste = max(group.planned_wasted_fraction for group in vmap_groups)
+    if waste > 0:
+        return dataclasses.replace(config, config_axis=MAP), AxisChoice(
+            MAP, f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
+        )
+    if all(len(group.configs) == 1 for group in vmap_groups):
+        return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, "one config per group: both axes compute the same")
     estimated = {}
     for axis in CONFIG_AXES:
         candidate = dataclasses.replace(config, config_axis=axis)

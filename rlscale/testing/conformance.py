@@ -320,13 +320,9 @@ def _traced_group_run(spec: GroupSpec) -> _GroupRun:
     """Trains the group from each value set of GROUP_HYPERPARAMETERS with the functions wrapped in
     chex.assert_max_traces(n=1); CheckFailed when any is traced again."""
     trainer = GroupTrainer(spec)
-    wrapped = {
-        "init": (trainer.init_fn, ()),
-        "train_chunk": (trainer.train_chunk_fn, (1,)),
-        "evaluate": (trainer.evaluate_fn, ()),
-    }
+    wrapped = {"init": trainer.init_fn, "train_chunk": trainer.train_chunk_fn, "evaluate": trainer.evaluate_fn}
     chex.clear_trace_counter()
-    jitted = {name: jax.jit(chex.assert_max_traces(fn, n=1), static_argnums=static) for name, (fn, static) in wrapped.items()}
+    jitted = {name: jax.jit(chex.assert_max_traces(fn, n=1)) for name, fn in wrapped.items()}
     iterations = LEARNING_STARTS + LEARNING_ITERATIONS
     final_states, grad_steps = [], []
     for index, values in enumerate(GROUP_HYPERPARAMETERS):

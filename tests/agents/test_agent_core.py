@@ -151,7 +151,7 @@ def _chunk_conds(algo, options, num_configs=2) -> int:
     # Count only conds that return at least a whole network (PQL's actor branch, BRO's reset; the
     # engine's update-slot cond), not the small ones inside Flax's initialisers.
     network_leaves = len(jax.tree_util.tree_leaves(state.agent.actor_params))
-    jaxpr = jax.make_jaxpr(trainer.train_chunk_fn, static_argnums=1)(state, 1).jaxpr
+    jaxpr = jax.make_jaxpr(trainer.train_chunk_fn)(state, 1).jaxpr
     return _count_conds(jaxpr, network_leaves)
 
 

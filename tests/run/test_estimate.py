@@ -10,14 +10,18 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import jax
 import pytest
 
 from rlscale.config import SweepConfig
+from rlscale.engine.loop import get_trainer
 from rlscale.plan import make_plan
 from rlscale.run import estimate
 
 NUM_ENVS = 2
 UTDS = (0.5, 2.0)
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+"""The jax.monitoring event JAX records for every XLA compile."""
 
 
 def _sweep(config_axis: str, learning_starts: int = 100) -> SweepConfig:
@@ -52,9 +56,37 @@ def test_calibration_times_the_groups_own_learning_iterations(config_axis, learn
         record["init_compile_s"] + record["chunk_compile_s"] + record["evaluate_compile_s"]
     )
     assert result.seconds == pytest.approx(result.compile_s + result.env_s + result.update_s + result.eval_s)
-    # The run in this process reuses the init and evaluate the calibration compiled.
+    # The run in this process reuses every program the calibration compiled.
     (here,) = estimate.estimate_plan(plan, 400, 200, run_here=True).values()
-    assert here.compile_s == pytest.approx(record["chunk_compile_s"])
+    assert here.compile_s == 0.0
+
+
+def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
+    """The calibration's programs are the run's: its chunks of another length, init and evaluate
+    hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is true."""
+    monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
+    plan = make_plan(_sweep("map"))
+    (group,) = plan.groups
+    estimate.estimate_plan(plan, 400, 200, run_here=True)
+    trainer = get_trainer(group.spec)
+    hparams = group.hparams(estimate.CALIBRATION_DISCOUNT, estimate.CALIBRATION_TAU)
+    run_chunk_iterations = 200 // NUM_ENVS
+    assert run_chunk_iterations != estimate.CALIBRATION_ITERATIONS
+    compiled = []
+
+    def listener(event, seconds, **kwargs):
+        if event == BACKEND_COMPILE_EVENT:
+            compiled.append(kwargs.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        state = trainer.init(hparams)
+        state, stats = trainer.train_chunk(state, run_chunk_iterations)
+        jax.block_until_ready(trainer.evaluate(state, 1))
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiled == []
+    assert int(stats.grad_steps.sum()) > 0
 
 
 def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_again(tmp_path, monkeypatch):
@@ -91,3 +123,23 @@ def test_the_cache_key_tells_apart_groups_of_other_sigmas():
     (more_updates,) = make_plan(dataclasses.replace(_sweep("map"), utd=[1.0, 2.0])).groups
     assert group.spec == more_updates.spec
     assert estimate._key(group) != estimate._key(more_updates)
+
+
+@pytest.mark.parametrize(
+    "overrides, reason",
+    [({}, "mixed σ or B: vmap would waste"), ({"utd": [1.0], "batch_size": [32]}, "one config per group")],
+)
+def test_auto_takes_map_without_measuring_where_vmap_cannot_win(overrides, reason, tmp_path, monkeypatch):
+    """On one CPU device: mixed σ or B (vmap pads and idles) or one config per group (the axes
+    compute the same) take map and calibrate nothing."""
+    monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(estimate.CALIBRATE_ENV, "1")
+
+    def no_measuring(group):
+        raise AssertionError("the axis choice calibrated a group")
+
+    monkeypatch.setattr(estimate, "_calibrate_group", no_measuring)
+    sweep = dataclasses.replace(_sweep("auto"), **overrides)
+    config, choice = estimate.choose_config_axis(sweep)
+    assert config.config_axis == choice.config_axis == "map"
+    assert choice.reason.startswith(reason) and choice.estimated_s == {}
