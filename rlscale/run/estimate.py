@@ -28,7 +28,7 @@ group costs nothing. The runner reports estimated vs actual per group. With seve
 group is calibrated on one (the run shards its configs: an upper bound).
 
 On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): map for
-mixed σ or B, otherwise the axis with the lower estimated wall time.
+mixed σ or B at a wide network, otherwise the axis with the lower estimated wall time.
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ is after one untimed call (the learning chunk runs the same, warm, program)."""
 CALIBRATION_ENOUGH_S = 2.0
 """Timed seconds of learning chunks after which fewer than CALIBRATION_REPETITIONS calls suffice
 (a wide group's chunk takes seconds: its timing noise is small, and each call costs its time)."""
+CORE_SATURATING_WIDTH = 256
+"""Hidden width from which one update keeps a CPU's cores busy, so vmap's padded rows and idle slots
+cost their full price (measured on 2 cores, benchmarks/README.md: a mixed group at width 256 ran
+314 useful updates/s under map and 243 under vmap; at width 64 vmap's batching won despite 44 %
+waste)."""
 EVALUATION_REPETITIONS = 1
 """Timed evaluations (after one untimed call): an evaluation runs whole episodes."""
 CALIBRATION_DISCOUNT = 0.99
@@ -297,12 +302,12 @@ class AxisChoice:
 def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tuple[SweepConfig, AxisChoice]:
     """The config to plan and run, with an "auto" config axis made concrete.
 
-    On GPUs/TPUs or several devices auto is vmap. On one CPU device, map where vmap cannot win
-    without a measurement: where a vmap group would pad or idle (mixed σ or B: map computes only the
-    updates each config needs, and on a CPU the update it would batch already keeps the cores busy)
-    or where no group has two configs (both axes compute the same). Otherwise, uniform groups of
-    several configs, both axes are estimated (the calibrated estimate above) and the faster wins:
-    vmap where small updates gain from being batched, map where they do not. A run directory that
+    On GPUs/TPUs or several devices auto is vmap. On one CPU device, map without a measurement
+    where vmap cannot win: a wide network (CORE_SATURATING_WIDTH) whose vmap groups would pad or
+    idle (mixed σ or B: map computes only the updates each config needs, and one such update already
+    keeps the cores busy), or no group with two configs (both axes compute the same). Otherwise
+    both axes are estimated (the calibrated estimate above) and the faster wins: vmap where small
+    updates gain from being batched (even with padding), map where they do not. A run directory that
     already holds a plan keeps its axis, so a resumed sweep plans exactly the groups it checkpointed.
     """
     if config.config_axis != AUTO_CONFIG_AXIS:
@@ -318,7 +323,8 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
         return dataclasses.replace(config, config_axis=default), AxisChoice(default, f"{CALIBRATE_ENV}=0: the CPU default")
     vmap_groups = make_plan(dataclasses.replace(config, config_axis=VMAP)).groups
     waste = max(group.planned_wasted_fraction for group in vmap_groups)
-    if waste > 0:
+    narrowest = min(group.spec.network.hidden_width for group in vmap_groups)
+    if waste > 0 and narrowest >= CORE_SATURATING_WIDTH:
         return dataclasses.replace(config, config_axis=MAP), AxisChoice(
             MAP, f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
         )

@@ -85,12 +85,12 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
         plans[axis] = groups[0]
     assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
     assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
-    # auto on one CPU device: a mixed σ, B group takes map without a measurement; a uniform group
-    # of several configs is calibrated under both axes.
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", cwd=tmp_path, env=CALIBRATING)
+    # auto on one CPU device: a mixed σ, B group of a wide network takes map without a
+    # measurement; at a small width both axes are calibrated.
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--set", "hidden_width=256",
+                     cwd=tmp_path, env=CALIBRATING)
     assert re.search(r"config axis: map \([^)]*\): mixed σ or B: vmap would waste \d+% of its gradient rows, map none", result.stdout)
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--set", "utd=[1]",
-                     "--set", "batch_size=[16]", cwd=tmp_path, env=CALIBRATING)
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", cwd=tmp_path, env=CALIBRATING)
     assert re.search(r"config axis: (vmap|map) \([^)]*\): the faster by the calibrated estimate on this CPU \(vmap \d+ s, map \d+ s\)", result.stdout)
     assert not out.exists()
 
