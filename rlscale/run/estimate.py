@@ -321,19 +321,20 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
         return dataclasses.replace(config, config_axis=VMAP), AxisChoice(VMAP, f"{num_devices} {platform} device(s)")
     if not calibration_enabled():
         return dataclasses.replace(config, config_axis=default), AxisChoice(default, f"{CALIBRATE_ENV}=0: the CPU default")
-    vmap_groups = make_plan(dataclasses.replace(config, config_axis=VMAP)).groups
+    plans = {axis: make_plan(dataclasses.replace(config, config_axis=axis)) for axis in CONFIG_AXES}
+    vmap_groups = plans[VMAP].groups
     waste = max(group.planned_wasted_fraction for group in vmap_groups)
     narrowest = min(group.spec.network.hidden_width for group in vmap_groups)
+    unmeasured_reason = None
     if waste > 0 and narrowest >= CORE_SATURATING_WIDTH:
-        return dataclasses.replace(config, config_axis=MAP), AxisChoice(
-            MAP, f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
-        )
-    if all(len(group.configs) == 1 for group in vmap_groups):
-        return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, "one config per group: both axes compute the same")
+        unmeasured_reason = f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
+    elif all(len(group.configs) == 1 for group in vmap_groups):
+        unmeasured_reason = "one config per group: both axes compute the same"
+    if unmeasured_reason is not None:
+        return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, unmeasured_reason)
     estimated = {}
-    for axis in CONFIG_AXES:
-        candidate = dataclasses.replace(config, config_axis=axis)
-        estimates = estimate_plan(make_plan(candidate), config.env_steps, config.eval_interval)
+    for axis, plan in plans.items():
+        estimates = estimate_plan(plan, config.env_steps, config.eval_interval)
         estimated[axis] = sum(estimate.seconds for estimate in estimates.values())
     best = min(CONFIG_AXES, key=lambda axis: (estimated[axis], axis != MAP))
     return dataclasses.replace(config, config_axis=best), AxisChoice(
