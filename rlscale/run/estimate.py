@@ -12,8 +12,9 @@ and three things are timed on this device:
   the finiteness checks (`update_unit_s`);
 - one whole evaluation (`evaluation_s`).
 
-Each timed call has the dispatch cost of the state's buffers taken off (measured on a program that
-returns the state as it is), which a run pays once per chunk of eval_interval env steps.
+Each timed call starts from a state reset to its start iteration outside the timing; the call's own
+dispatch stays in (a run pays it once per chunk of eval_interval env steps, the calibration once per
+CALIBRATION_ITERATIONS iterations: a small overcount next to an iteration of a physics env).
 
     wall ≈ compile + iterations × warmup_iteration_s + learning iterations × units per iteration
            × update_unit_s + evaluations × evaluation_s
@@ -57,7 +58,7 @@ device) and runs report no estimate (the benchmarks always calibrate)."""
 RUN_MANIFEST = "manifest.json"
 """The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
-CALIBRATION_VERSION = 2
+CALIBRATION_VERSION = 3
 """Part of every cache key: a change of what a calibration measures invalidates older entries."""
 CALIBRATION_ITERATIONS = 8
 """Env-clock iterations of the calibration's train chunk (per timed call)."""
@@ -196,14 +197,17 @@ class _Cache:
 
 
 def median_seconds(
-    fn, carry, repetitions: int, warm_up: bool = True, enough_s: float = float("inf")
+    fn, carry, repetitions: int, warm_up: bool = True, enough_s: float = float("inf"), prepare=None
 ) -> tuple[float, object]:
     """Median wall time of up to `repetitions` calls of carry -> carry (after one untimed call when
-    `warm_up`), stopping early once the timed calls add up to `enough_s`; and the last carry."""
+    `warm_up`), stopping early once the timed calls add up to `enough_s`; and the last carry.
+    `prepare` (carry -> carry), when given, runs untimed before every call."""
+    prepared = (lambda carry: jax.block_until_ready(prepare(carry))) if prepare else (lambda carry: carry)
     if warm_up:
-        carry = jax.block_until_ready(fn(carry))
+        carry = jax.block_until_ready(fn(prepared(carry)))
     samples = []
     while len(samples) < repetitions and sum(samples) < enough_s:
+        carry = prepared(carry)
         start = time.perf_counter()
         carry = jax.block_until_ready(fn(carry))
         samples.append(time.perf_counter() - start)
@@ -230,27 +234,31 @@ def _calibrate_group(group: Group) -> dict:
             diverged_iteration=jnp.full_like(state.diverged_iteration, -1),
         )
 
-    unchanged = jax.jit(lambda state: state, donate_argnums=0)
-    dispatch_s, state = median_seconds(lambda state: unchanged(started_at(state, 0)), init(hparams), CALIBRATION_REPETITIONS)
-
     def chunk_from(iteration: int):
-        """One calibration chunk, always started at `iteration`; the ChunkStats of its calls are
-        appended to chunk_stats[iteration] (counted after the timing, which they stay out of)."""
+        """One calibration chunk, started at `iteration` by an untimed reset; the ChunkStats of its
+        calls are appended to chunk_stats[iteration] (counted after the timing, which they stay
+        out of)."""
+
+        def reset(state):
+            return started_at(state, iteration)
 
         def chunk(state):
-            state, stats = train_chunk(started_at(state, iteration), CALIBRATION_ITERATIONS)
+            state, stats = train_chunk(state, CALIBRATION_ITERATIONS)
             chunk_stats.setdefault(iteration, []).append(stats)
             return state
 
-        return chunk
+        return chunk, reset
 
     # The warm-up chunk ends where learning starts (it may start before iteration 0: no update
     # reads the iteration before then).
     warmup_start = min(0, learning_iteration - CALIBRATION_ITERATIONS)
-    warmup_s, state = median_seconds(chunk_from(warmup_start), state, CALIBRATION_REPETITIONS)
+    warmup_chunk, warmup_reset = chunk_from(warmup_start)
+    warmup_s, state = median_seconds(warmup_chunk, init(hparams), CALIBRATION_REPETITIONS, prepare=warmup_reset)
     # The same program as the warm-up chunk's, so already warm.
+    learning_chunk, learning_reset = chunk_from(learning_iteration)
     learning_s, state = median_seconds(
-        chunk_from(learning_iteration), state, CALIBRATION_REPETITIONS, warm_up=False, enough_s=CALIBRATION_ENOUGH_S
+        learning_chunk, state, CALIBRATION_REPETITIONS, warm_up=False, enough_s=CALIBRATION_ENOUGH_S,
+        prepare=learning_reset,
     )
 
     def evaluation(state):
@@ -258,7 +266,6 @@ def _calibrate_group(group: Group) -> dict:
         return state
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
-    warmup_s, learning_s = max(warmup_s - dispatch_s, 0.0), max(learning_s - dispatch_s, 0.0)
     units = {iteration: [_update_units(spec, stats) for stats in calls] for iteration, calls in chunk_stats.items()}
     learning_units = statistics.median(units[learning_iteration])
     return {
@@ -268,7 +275,6 @@ def _calibrate_group(group: Group) -> dict:
         "warmup_iteration_s": warmup_s / CALIBRATION_ITERATIONS,
         "update_unit_s": max(learning_s - warmup_s, 0.0) / max(learning_units, 1),
         "evaluation_s": evaluation_s,
-        "dispatch_s": dispatch_s,
         "warmup_units": max(units[warmup_start]),
         "learning_units": learning_units,
     }

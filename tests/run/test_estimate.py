@@ -95,7 +95,7 @@ def test_estimate_is_the_models_sum_and_cached_calibrations_are_not_measured_aga
     (group,) = plan.groups
     measured = {
         "init_compile_s": 1.0, "chunk_compile_s": 3.0, "evaluate_compile_s": 1.0, "warmup_iteration_s": 0.001,
-        "update_unit_s": 0.002, "evaluation_s": 0.5, "dispatch_s": 0.0001, "warmup_units": 0, "learning_units": 80,
+        "update_unit_s": 0.002, "evaluation_s": 0.5, "warmup_units": 0, "learning_units": 80,
     }
     (tmp_path / estimate.CACHE_FILE).write_text(json.dumps({estimate._key(group): measured}))
 
