@@ -19,12 +19,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/rlscale demo --out $(OUT)
 
-# pytest exits 5 when it collects no test; that is not a failure of the suite's code.
+# One pytest-xdist worker per core (TEST_WORKERS=0: in this process), a whole test file per worker
+# (a file's module fixtures are built once). pytest exits 5 when it collects no test; that is not a
+# failure of the suite's code.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(PYTEST); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	$(PYTEST) -m slow; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)

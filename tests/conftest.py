@@ -11,6 +11,8 @@ Exported to every subprocess the tests start (`rlscale sweep` runs, Ray workers)
 one of them compiled is loaded, not recompiled, by every later one. The test process itself does not
 use it (its own in-memory caches serve it, and jaxlib 0.9.2 has been seen to crash serializing a
 large CPU executable into the cache). The cache starts empty in each session (CI runs a fresh clone).
+Under pytest-xdist (`make test`) the controller process makes the cache before it starts the
+workers, which inherit it and share it; each worker keeps its own calibration cache.
 """
 
 from __future__ import annotations
