@@ -5,9 +5,11 @@ Engine: K configs of UTD σ = bare_utd (one batch size) run through rlscale's fu
 steps, replay insert and sample, update scheduling, divergence checks) with learning from the first
 step, under each config axis (vmap: all configs per slot; map: config after config). Bare: a jitted
 `lax.scan` of the same `SACAgent.update`, vmapped over the same K configs, on one fixed batch of
-random data: no env, no replay buffer. Every program is compiled first, warmed up once, then timed
-`throughput_repetitions` times (median), engine and bare alternating. engine / bare is the fraction
-of the pure update speed the engine keeps.
+random data: no env, no replay buffer. Every program is compiled first and warmed up once; then
+`throughput_repetitions` rounds each time one call of every program (map, vmap, bare) one after the
+other, so a round's three figures share the machine's state of the moment (a shared CPU drifts by
+tens of percent within minutes). Rates are medians over rounds; engine / bare, the fraction of the
+pure update speed the engine keeps, is the median of the rounds' ratios.
 
 The limit: XLA's FLOP count of one update (cost analysis of the compiled bare update) times
 updates/s is the achieved FLOP/s, set against the FLOP/s of a chain of [B, width] x [width, width]
@@ -70,30 +72,39 @@ def _group(size: BenchSize, configs: list[RunConfig], width: int, axis: str):
     return sweep, group
 
 
-def engine_rate(size: BenchSize, configs: list[RunConfig], width: int, axis: str, iterations: int) -> dict:
-    """Useful (applied) updates/s of rlscale's train_chunk for `configs` as one group under `axis`,
-    and the measured wasted fraction of its computed gradient rows."""
+@dataclasses.dataclass
+class TimedProgram:
+    """A compiled carry -> carry call and the updates one call applies."""
+
+    call: object
+    carry: object
+    updates_per_call: int
+    wasted_fraction: float = 0.0
+    """Measured wasted fraction of the computed gradient rows (engine programs; 0 for bare)."""
+
+
+def engine_program(size: BenchSize, configs: list[RunConfig], width: int, axis: str, iterations: int) -> TimedProgram:
+    """rlscale's train_chunk for `configs` as one group under `axis`, `iterations` per call, with the
+    applied updates of one call and the measured wasted fraction of its computed gradient rows (one
+    untimed call measures both)."""
     sweep, group = _group(size, configs, width, axis)
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
     (init, train_chunk, _), _, _ = compile_group(group.spec, hparams)
-    counts = []
 
-    def chunk(state):
-        state, stats = train_chunk(state, iterations)
-        counts.append((np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)))
-        return state
+    def call(state):
+        return train_chunk(state, iterations)[0]
 
-    seconds, _ = median_seconds(chunk, init(hparams), size.throughput_repetitions)
-    grad_steps, computed = counts[-1]
+    state, stats = jax.block_until_ready(train_chunk(init(hparams), iterations))
+    grad_steps, computed = np.asarray(stats.grad_steps), np.asarray(stats.computed_updates)
     waste = schedule.measured_wasted_fraction(
         grad_steps.tolist(), [c.batch_size for c in configs], computed.tolist(), group.computed_batch_sizes
     )
-    return {"updates_per_s": float(grad_steps.sum()) / seconds, "measured_wasted_fraction": waste}
+    return TimedProgram(call, state, int(grad_steps.sum()), waste)
 
 
-def bare_rate(size: BenchSize, configs: list[RunConfig], width: int) -> dict:
-    """Updates/s of a jitted lax.scan of vmapped SACAgent.update on random data, and XLA's FLOPs of
-    one update."""
+def bare_program(size: BenchSize, configs: list[RunConfig], width: int) -> tuple[TimedProgram, float]:
+    """A jitted lax.scan of vmapped SACAgent.update on random data (`size.bare_updates` per config
+    per call), and XLA's FLOPs of one update."""
     sweep, group = _group(size, configs, width, "vmap")
     spec = group.spec
     env_spec = get_spec(sweep.env)
@@ -122,8 +133,24 @@ def bare_rate(size: BenchSize, configs: list[RunConfig], width: int) -> dict:
     carry = (agents, jax.random.PRNGKey(1))
     compiled = jax.jit(scan_updates, donate_argnums=0).lower(carry).compile()
     flops = _flops(jax.jit(one_update).lower(agents, jax.random.PRNGKey(2)).compile()) / num_configs
-    seconds, _ = median_seconds(compiled, carry, size.throughput_repetitions)
-    return {"updates_per_s": num_configs * size.bare_updates / seconds, "flops_per_update": flops}
+    carry = jax.block_until_ready(compiled(carry))
+    return TimedProgram(compiled, carry, num_configs * size.bare_updates), flops
+
+
+def interleaved_rates(programs: dict[str, TimedProgram], rounds: int) -> dict[str, list[float]]:
+    """Updates/s of every program in each of `rounds` rounds; a round times one call of each, in
+    order (every program was warmed up by its constructor)."""
+    rates = {name: [] for name in programs}
+    for _ in range(rounds):
+        for name, program in programs.items():
+            seconds, program.carry = median_seconds(program.call, program.carry, 1, warm_up=False)
+            rates[name].append(program.updates_per_call / seconds)
+    return rates
+
+
+def _median_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median over rounds of numerator / denominator measured in the same round."""
+    return float(np.median(np.asarray(numerators) / np.asarray(denominators)))
 
 
 def _flops(compiled) -> float:
@@ -177,14 +204,15 @@ def run(size: BenchSize) -> dict:
             configs = _uniform_configs(size, num_configs, batch_size)
             clear_compile_caches()
             row = {"hidden_width": width, "num_configs": num_configs, "update_gemm_flops_per_s": gemm}
-            for axis in CONFIG_AXES:
-                row[f"{axis}_updates_per_s"] = engine_rate(size, configs, width, axis, iterations)["updates_per_s"]
+            programs = {axis: engine_program(size, configs, width, axis, iterations) for axis in CONFIG_AXES}
+            programs["bare"], flops = bare_program(size, configs, width)
+            rates = interleaved_rates(programs, size.throughput_repetitions)
             sweep, _ = _group(size, configs, width, AUTO_CONFIG_AXIS)
             row["auto_config_axis"] = choose_config_axis(sweep)[1].config_axis
-            bare = bare_rate(size, configs, width)
-            row.update(bare_updates_per_s=bare["updates_per_s"], flops_per_update=bare["flops_per_update"])
+            row.update(bare_updates_per_s=float(np.median(rates["bare"])), flops_per_update=flops)
             for axis in CONFIG_AXES:
-                row[f"{axis}_over_bare"] = row[f"{axis}_updates_per_s"] / row["bare_updates_per_s"]
+                row[f"{axis}_updates_per_s"] = float(np.median(rates[axis]))
+                row[f"{axis}_over_bare"] = _median_ratio(rates[axis], rates["bare"])
                 row[f"{axis}_flops_per_s"] = row[f"{axis}_updates_per_s"] * row["flops_per_update"]
                 row[f"{axis}_fraction_of_gemm"] = row[f"{axis}_flops_per_s"] / gemm
             row["bare_fraction_of_gemm"] = row["bare_updates_per_s"] * row["flops_per_update"] / gemm
@@ -202,9 +230,14 @@ def run(size: BenchSize) -> dict:
     )
     mixed_configs = _mixed_configs(size)
     clear_compile_caches()
-    mixed = {
-        axis: engine_rate(size, mixed_configs, max(size.bare_widths), axis, size.bare_mixed_iterations)
+    mixed_programs = {
+        axis: engine_program(size, mixed_configs, max(size.bare_widths), axis, size.bare_mixed_iterations)
         for axis in CONFIG_AXES
+    }
+    mixed_rates = interleaved_rates(mixed_programs, size.throughput_repetitions)
+    mixed = {
+        axis: {"updates_per_s": float(np.median(mixed_rates[axis])), "measured_wasted_fraction": program.wasted_fraction}
+        for axis, program in mixed_programs.items()
     }
     print(f"bare mixed group: {mixed}", file=sys.stderr, flush=True)
     return {

@@ -232,7 +232,9 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             f"**Distance to the limit** (σ={bare['utd']}, B={bare['batch_size']}, "
-            f"{bare['updates_per_config']} updates per config per timed run, median of {bare['repetitions']}; "
+            f"{bare['updates_per_config']} updates per config per timed run; {bare['repetitions']} rounds, each "
+            "timing map, vmap and bare one after the other: rates are medians over rounds, ratios medians "
+            "of each round's ratio; "
             "FLOPs per update from XLA's cost analysis; GEMM: a chain of [B, width] × [width, width] matmuls):",
             "",
             "| width | K | auto | map updates/s | vmap updates/s | bare updates/s | map / bare | vmap / bare "

@@ -263,7 +263,7 @@ class GroupTrainer:
             computed_updates=stats.computed_updates + 1,
         )
         return (
-            where_tree(applied, new_agent, agent),
+            _keep_applied(applied, new_agent, agent),
             jnp.where(diverged_now, state.iteration, diverged_iteration),
             _record_resets(resets, applied & reset, env_step),
             stats,
@@ -326,7 +326,7 @@ class GroupTrainer:
             )
             return (
                 index + 1,
-                where_tree(finite, new_agent, agent),
+                _keep_applied(finite, new_agent, agent),
                 finite,
                 _record_resets(resets, finite & reset, env_step),
             )
@@ -388,6 +388,13 @@ class GroupTrainer:
         return state.replace(
             diverged_iteration=jnp.where(newly, state.iteration - 1, state.diverged_iteration)
         )
+
+
+def _keep_applied(applied: jax.Array, new_agent, agent):
+    """new_agent where `applied` (bool[K] or a scalar), else agent. A group-level branch: when every
+    config applied its update (the common case) the select over the whole agent state is skipped,
+    which at width 64 is about a tenth of an update's time on a CPU."""
+    return jax.lax.cond(jnp.all(applied), lambda: new_agent, lambda: where_tree(applied, new_agent, agent))
 
 
 def _record_resets(resets, reset: jax.Array, env_step: jax.Array):
