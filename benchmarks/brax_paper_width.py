@@ -10,11 +10,16 @@ return first reaches each threshold (600 and 800) and the final return; per σ, 
 steps-to-800 over Brax's (learning parity target: ≤ 1.25); and the wall time of the whole set,
 rlscale over Brax (target on CPU ≤ 0.9).
 
-Not part of `make bench` (on 2 CPU cores the cpu size takes about two hours): run it on its own,
+The two trainers run interleaved: Brax's calls are spread evenly between rlscale's chunks
+(`brax_calls_after_chunk`), and each trainer's wall counts only its own time. A shared machine's
+speed drifts over an hour (by 1.5× on the 2-core boxes this was measured on); interleaved, both
+trainers see the same slow and fast periods instead of one running in each.
+
+Not part of `make bench` (on 2 CPU cores the cpu size takes about 1.5 hours): run it on its own,
 
     python -m benchmarks.run --only brax_paper --size cpu
 
-Progress goes to stderr as it happens: one line per rlscale chunk, then one JSON line per finished
+Progress goes to stderr as it happens: one line per rlscale chunk and one JSON line per finished
 Brax config (Brax alternates σ within each seed, so a run cut short still covers every σ).
 """
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import statistics
 import sys
 import time
@@ -45,13 +51,15 @@ class PaperWidthSize:
     hidden_width: int = 256
     batch_size: int = 256
     num_envs: int = 16
-    utds: tuple[float, ...] = (1.0, 2.0)
+    utds: tuple[float, ...] = (0.5, 1.0)
+    """σ of the set; these two cost as many updates in 100k env steps per config as σ ∈ {1, 2} did in
+    60k, in which no median reached return 800."""
     seeds: int = 3
-    env_steps: int = 60_000
+    env_steps: int = 100_000
     eval_interval: int = 4_000
     eval_episodes: int = 5
     learning_starts: int = 4_000
-    buffer_capacity: int = 60_000
+    buffer_capacity: int = 100_000
 
 
 PAPER_SIZES = {
@@ -128,6 +136,16 @@ def steps_parity(rows: list[dict], utds) -> dict:
     return parity
 
 
+def brax_calls_after_chunk(chunks: int, calls: int) -> list[int]:
+    """How many Brax calls run after each of rlscale's `chunks` chunks: call j (from 0) after chunk
+    ⌈(j + ½)·chunks/calls⌉ (counting from 1), so the calls sit evenly among the chunks, none before
+    the first. Sums to `calls`."""
+    after = [0] * chunks
+    for call in range(calls):
+        after[min(chunks, max(1, math.ceil((call + 0.5) * chunks / calls))) - 1] += 1
+    return after
+
+
 def _report_chunk(chunk: Chunk) -> None:
     print(
         f"brax_paper rlscale chunk {chunk.eval_index}: {chunk.seconds:.1f} s, "
@@ -143,20 +161,32 @@ def run(size: BenchSize) -> dict:
         RunConfig(i, utd, paper.batch_size, PAPER_LEARNING_RATE, seed)
         for i, (utd, seed) in enumerate((u, s) for u in paper.utds for s in range(paper.seeds))
     ]
-    group = train_group(bench, configs, paper.env_steps, on_chunk=_report_chunk)
+    brax_order = iter(sorted(range(len(configs)), key=lambda k: (configs[k].seed, configs[k].utd)))
+    chunks = paper.env_steps // paper.eval_interval
+    calls_due = brax_calls_after_chunk(chunks, len(configs))
+    brax_runs = {}
+
+    def chunk_then_brax(chunk: Chunk) -> None:
+        _report_chunk(chunk)
+        for _ in range(calls_due[chunk.eval_index]):
+            k = next(brax_order)
+            curve, seconds = _brax_curve(bench, paper, configs[k])
+            brax_runs[k] = (curve, seconds)
+            print(f"brax_paper brax σ={configs[k].utd:g} seed {configs[k].seed}: {seconds:.0f} s, "
+                  f"final {curve[-1][1]:.0f}", file=sys.stderr, flush=True)
+
+    group = train_group(bench, configs, paper.env_steps, on_chunk=chunk_then_brax)
     evals = [(index + 1) * paper.eval_interval for index in range(len(group.returns_per_eval))]
     print(f"brax_paper rlscale: {group.wall_s:.0f} s for {len(configs)} configs", file=sys.stderr, flush=True)
     rows = []
-    brax_wall_s = 0.0
-    for k in sorted(range(len(configs)), key=lambda k: (configs[k].seed, configs[k].utd)):
+    for k, (theirs_curve, seconds) in brax_runs.items():
         config = configs[k]
         ours = _summary([(step, returns[k]) for step, returns in zip(evals, group.returns_per_eval)])
-        theirs_curve, seconds = _brax_curve(bench, paper, config)
-        brax_wall_s += seconds
         row = {"utd": config.utd, "seed": config.seed, "rlscale": ours, "brax": _summary(theirs_curve),
                "brax_wall_s": seconds}
         print(f"brax_paper row {json.dumps(row)}", file=sys.stderr, flush=True)
         rows.append(row)
+    brax_wall_s = sum(seconds for _, seconds in brax_runs.values())
     rows.sort(key=lambda row: (row["utd"], row["seed"]))
     parity = steps_parity(rows, paper.utds)
     return {
@@ -168,4 +198,5 @@ def run(size: BenchSize) -> dict:
         "brax_sequential_wall_s": brax_wall_s,
         "wall_ratio_rlscale_over_brax": group.wall_s / brax_wall_s,
         "rlscale_measured_wasted_fraction": group.measured_wasted_fraction,
+        "interleaved": True,
     }

@@ -263,7 +263,8 @@ def train_group(
     size: BenchSize, configs: list[RunConfig], env_steps: int, on_chunk: Callable[[Chunk], None] | None = None
 ) -> GroupRun:
     """Train `configs` as one rlscale group, timing each chunk (train + evaluate) on the host;
-    `on_chunk`, if given, sees every chunk as it finishes (progress reports of long runs).
+    `on_chunk`, if given, sees every chunk as it finishes (progress reports of long runs, or another
+    trainer's work interleaved with this group's chunks: its time is not counted in `wall_s`).
 
     This is `rlscale.run.runner.run_sweep` without the file output: the same config-axis choice
     and planner, the same
@@ -291,9 +292,12 @@ def train_group(
         lambda chunk_state: train_chunk(chunk_state, iterations), evaluate, state,
         range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged,
     )
+    on_chunk_s = 0.0
     for chunk in chunks:
         if on_chunk is not None:
+            on_chunk_start = time.perf_counter()
             on_chunk(chunk)
+            on_chunk_s += time.perf_counter() - on_chunk_start
         grad_steps += chunk.grad_steps
         computed_updates += chunk.computed_updates
         returns = chunk.returns
@@ -302,7 +306,7 @@ def train_group(
             steady_s += chunk.seconds
             steady_updates += int(chunk.grad_steps.sum())
             steady_chunks += 1
-    wall_s = calibration_s + time.perf_counter() - start
+    wall_s = calibration_s + time.perf_counter() - start - on_chunk_s
     return GroupRun(
         num_configs=len(configs),
         env_steps=env_steps,

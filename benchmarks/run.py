@@ -270,8 +270,10 @@ def markdown(report: dict) -> str:
         lines += [
             "",
             f"**vs Brax SAC at paper width** (`{size['env']}`, 2×{size['hidden_width']}, B={size['batch_size']}, "
-            f"{size['num_envs']} envs, {size['env_steps']} env steps per config; one rlscale sweep vs Brax one "
-            f"call after another): rlscale {paper['rlscale_wall_s']:.0f} s ("
+            f"{size['num_envs']} envs, {size['env_steps']} env steps per config, σ ∈ {list(size['utds'])}; one "
+            "rlscale sweep vs Brax one call after another"
+            + (", Brax's calls interleaved between rlscale's chunks" if paper.get("interleaved") else "")
+            + f"): rlscale {paper['rlscale_wall_s']:.0f} s ("
             + (f"calibration included: {paper['rlscale_calibration_s']:.0f} s" if "rlscale_calibration_s" in paper
                else "its start-up calibration not counted")
             + f"), Brax {paper['brax_sequential_wall_s']:.0f} s "

@@ -34,6 +34,16 @@ def test_every_paper_width_size_is_a_valid_sweep(name):
     assert all(float(utd * paper.num_envs).is_integer() for utd in paper.utds), "Brax needs σ·num_envs updates per step"
 
 
+@pytest.mark.parametrize("chunks, calls", [(25, 6), (15, 6), (2, 1), (3, 7), (6, 6)])
+def test_brax_calls_sit_evenly_among_the_chunks(chunks, calls):
+    after = brax_paper_width.brax_calls_after_chunk(chunks, calls)
+    assert len(after) == chunks and sum(after) == calls
+    finished_at = [chunk for chunk, due in enumerate(after, start=1) for _ in range(due)]
+    for call, chunk in enumerate(finished_at):
+        ideal = (call + 0.5) * chunks / calls
+        assert ideal <= chunk < ideal + 1 or (chunk == 1 and ideal < 1)
+
+
 @pytest.mark.slow
 def test_brax_paper_section_runs_end_to_end(tmp_path):
     completed = subprocess.run(
@@ -48,3 +58,6 @@ def test_brax_paper_section_runs_end_to_end(tmp_path):
     assert paper["rows"][0]["rlscale"]["curve"] and paper["rows"][0]["brax"]["curve"]
     assert paper["rlscale_wall_s"] > 0 and paper["brax_sequential_wall_s"] > 0
     assert "brax_paper row " in completed.stderr
+    assert paper["interleaved"]
+    assert completed.stderr.index("brax_paper rlscale chunk 0") < completed.stderr.index("brax_paper brax ") \
+        < completed.stderr.index("brax_paper rlscale chunk 1")
