@@ -4,7 +4,8 @@ The set: σ ∈ utds × seeds configs of SAC 2×256, B = 256, η = 3e-4, 16 envs
 `dmc/cartpole-swingup` (MuJoCo Playground, JAX impl). rlscale trains the whole set as ONE sweep
 (the planner's groups; on a CPU one map group); Brax trains the same configs one call after another
 with `brax.training.agents.sac.train` through the adapter of `benchmarks/brax_sac.py` (same env,
-MLP sizes, B, η, γ, τ, replay capacity and warm-up; σ counted per transition:
+MLP sizes, B, η, γ, τ, replay capacity and warm-up, and Brax's target entropy -|A|/2 instead of
+rlscale's preset -|A|, so that both optimize the same objective; σ counted per transition:
 grad_updates_per_step = σ·num_envs). Reported per config: the env steps at which the evaluation
 return first reaches each threshold (600 and 800) and the final return; per σ, rlscale's median
 steps-to-800 over Brax's (learning parity target: ≤ 1.25); and the wall time of the whole set,
@@ -43,6 +44,8 @@ from rlscale.run.chunks import Chunk
 
 THRESHOLDS = (600.0, 800.0)
 PAPER_LEARNING_RATE = 3e-4
+BRAX_TARGET_ENTROPY_PER_ACTION = -0.5
+"""Brax SAC's target entropy per action dimension (brax/training/agents/sac/losses.py)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +78,7 @@ def _bench_size(size: BenchSize, paper: PaperWidthSize) -> BenchSize:
         size, env=paper.env, hidden_width=paper.hidden_width, num_envs=paper.num_envs,
         env_steps=paper.env_steps, eval_interval=paper.eval_interval, eval_episodes=paper.eval_episodes,
         learning_starts=paper.learning_starts, buffer_capacity=paper.buffer_capacity,
+        agent_options=(("target_entropy_per_action", BRAX_TARGET_ENTROPY_PER_ACTION),),
     )
 
 

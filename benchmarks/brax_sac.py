@@ -4,10 +4,10 @@ Matched to rlscale: the same registry env (through a thin `brax.envs.base.Env` a
 critic MLPs of the same hidden sizes, batch size B, learning rate η, UTD σ (Brax's
 grad_updates_per_step = σ·num_envs), env-step budget, replay warm-up (min_replay_size =
 learning_starts), replay capacity, discount 0.99, tau 0.005, reward_scaling 1 and deterministic
-evaluation over eval_episodes episodes. Known differences: Brax's temperature optimizer uses a
-fixed 3e-4 step size (rlscale uses η), its warm-up acts with the initial policy (rlscale: uniform
-random actions), and its auto-reset restarts an env from its first initial state (rlscale draws a
-fresh one).
+evaluation over eval_episodes episodes. Known differences: Brax's target entropy is -|A|/2
+(rlscale's SAC preset: -|A|, matched in the paper-width comparison of brax_paper_width.py), its
+warm-up acts with the initial policy (rlscale: uniform random actions), and its auto-reset restarts
+an env from its first initial state (rlscale draws a fresh one).
 
 Each Brax run is timed around `train(...)`, so its wall time includes Brax's compilation. The first
 `brax_configs` configs are run; the wall time of a longer sequence is EXTRAPOLATED linearly (each

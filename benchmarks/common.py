@@ -57,6 +57,8 @@ class BenchSize:
     """Deterministic episodes per evaluation (Brax: num_eval_envs)."""
     buffer_capacity: int = 10_000
     """Replay capacity per config, in transitions."""
+    agent_options: tuple[tuple[str, object], ...] = ()
+    """(name, value) options over the SAC preset (the sweep's `agent` table)."""
     sequential_configs: int = 2
     """Configs trained one after another (rlscale K=1); longer sequences are extrapolated."""
     brax_configs: int = 2
@@ -171,6 +173,7 @@ def sweep_config(size: BenchSize, configs: list[RunConfig], env_steps: int) -> S
         learning_starts=size.learning_starts,
         buffer_capacity=size.buffer_capacity,
         hidden_width=size.hidden_width,
+        agent=dict(size.agent_options),
         max_group_size=max(len(configs), 1),
         max_wasted_fraction=1.0,
     )

@@ -4,7 +4,8 @@ First the config axis (engine/spec.py): a sweep's "auto" becomes "map" on a sing
 "vmap" otherwise. Configs are sorted by (model size, update slots, batch size) and packed greedily
 into groups of at most `max_group_size`. Under vmap a new group starts when adding a config would
 push the group's planned wasted-work fraction past `max_wasted_fraction` or change its update-slot
-count; under map a group wastes nothing whatever its σ and B, so only size splits it. Configs of
+count; under map a group wastes nothing whatever its σ and B, so only size splits it, and its
+configs update in lanes of equal σ and B (`lane_width`). Configs of
 different model sizes (hidden width/depth: different parameter shapes) never share a group. Each
 group gets a static `GroupSpec` (the compile key, holding its network) and per-config
 hyperparameters (arrays with a leading K axis).
@@ -12,7 +13,10 @@ hyperparameters (arrays with a leading K axis).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import math
+from collections.abc import Sequence
 
 import jax
 import numpy as np
@@ -159,6 +163,7 @@ class Plan:
                 "hidden_depth": group.spec.network.hidden_depth,
                 "parameter_count": group.parameter_count,
                 "config_axis": group.spec.config_axis,
+                "lane_width": group.spec.lane_width,
                 "utd": sorted({c.utd for c in group.configs}),
                 "batch_size": sorted({c.batch_size for c in group.configs}),
                 "update_slots": group.spec.update_slots,
@@ -227,6 +232,7 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
                 buffer_capacity=config.buffer_capacity,
                 max_batch_size=max(c.batch_size for c in members),
                 batch_sizes=tuple(sorted({c.batch_size for c in members})) if config_axis == MAP else (),
+                lane_width=lane_width(members) if config_axis == MAP else 1,
                 update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
@@ -239,6 +245,12 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
         for members in packed
     )
     return Plan(groups, env_spec.observation_size, env_spec.action_size)
+
+
+def lane_width(members: Sequence[RunConfig]) -> int:
+    """Configs per lane of a map group: the largest width that divides the number of configs of
+    every (σ, B) among `members`, so that each lane holds configs of one σ and B."""
+    return math.gcd(*collections.Counter((c.utd, c.batch_size) for c in members).values())
 
 
 def _size(run: RunConfig) -> tuple[int, int]:

@@ -17,9 +17,10 @@ vectorized over the K configs; how their gradient updates are computed is the sp
   iteration, on batches padded to the group's largest B and masked. Before each slot the engine
   evaluates the agent's per-config `due` flags and reduces them over the configs that update in the
   slot (outside the vmap), so the agent's optional work is a real `cond` on a group-level flag.
-- "map": a loop over configs; config k runs exactly its own updates this iteration (a while loop)
-  at its own batch size (a `lax.switch` over the group's batch sizes). Not under vmap, so every
-  branch is real: nothing is padded and no update is computed that a config does not need.
+- "map": a loop over lanes, each of `lane_width` configs of equal σ and B (`lanes`); a lane's configs
+  run exactly their own updates this iteration (a while loop), together (vmapped) at their own batch
+  size (a `lax.switch` over the group's batch sizes). Not under a vmap over lanes, so every branch is
+  real: nothing is padded and no update is computed that a config does not need.
 
 Both draw the same samples and noise for a config (row i of a draw depends only on the key and i),
 so they agree up to float reduction order.
@@ -249,104 +250,137 @@ class GroupTrainer:
         """
         slot_rng = jax.vmap(jax.random.fold_in, in_axes=(0, None))(update_rng, index)
         env_step = (state.iteration + 1) * self.spec.num_envs
-        # The agent's optional work, per config and then for the group: computed outside the vmap
-        # so that the agent's cond on a group flag stays a real branch (see agents/core.py).
-        due = jax.vmap(self.agent.due)(agent, state.hparams, env_step)
-        group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
-        new_agent, finite, reset = jax.vmap(
-            lambda *args: self._update_config(*args, group_due, self.spec.max_batch_size)
-        )(agent, state.replay, state.hparams, slot_rng, env_step, due)
-        applied = active & finite
+        configs = jnp.arange(active.shape[0])
+        agent, applied, finite, reset = self._batched_update(
+            agent, state.replay, configs, state.hparams, slot_rng, env_step, active, self.spec.max_batch_size
+        )
         diverged_now = active & ~finite & (diverged_iteration < 0)
         stats = ChunkStats(
             grad_steps=stats.grad_steps + applied.astype(jnp.int32),
             computed_updates=stats.computed_updates + 1,
         )
         return (
-            _keep_applied(applied, new_agent, agent),
+            agent,
             jnp.where(diverged_now, state.iteration, diverged_iteration),
             _record_resets(resets, applied & reset, env_step),
             stats,
         )
 
     def _config_by_config_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
-        """map: config after config, each runs its num_updates[k] updates (i32[K]) at its own batch
-        size, stopping at its first non-finite one. Same returns as `_slot_updates`."""
+        """map: lane after lane, each lane's `lane_width` configs of equal σ and B (`lanes`) running
+        their num_updates (i32[K], equal within a lane) updates together at their own batch size; a
+        config stops at its first non-finite update. Same returns as `_slot_updates`."""
         env_step = (state.iteration + 1) * self.spec.num_envs
         batch_sizes = self.spec.sampled_batch_sizes
         branch = jnp.searchsorted(jnp.asarray(batch_sizes), state.hparams.batch_size)
-        branches = [functools.partial(self._updates_of_config, batch_size=size) for size in batch_sizes]
+        branches = [functools.partial(self._updates_of_lane, batch_size=size) for size in batch_sizes]
 
-        def config(k, carry):
+        def lane(members, carry):
+            """The updates of the lane of configs `members` (i32[L]; None: all K configs, whose
+            states are then used in place rather than gathered and scattered back)."""
             agent, diverged_iteration, (reset_env_steps, num_resets), stats = carry
-            take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[k])
-            alive = diverged_iteration[k] < 0
-            # The replay buffers go in whole, with k: a config's rows are gathered straight from
-            # them inside the update (a sliced buffer passed into the switch would be copied).
-            agent_k, attempted, finite, resets_k = jax.lax.switch(
-                branch[k], branches, take(agent), state.replay, k, take(state.hparams),
-                update_rng[k], jnp.where(alive, num_updates[k], 0), env_step[k],
-                (reset_env_steps[k], num_resets[k]),
+            if members is None:
+                configs = jnp.arange(self.spec.num_configs)
+                take = lambda tree: tree
+                put = lambda leaf, value: value
+            else:
+                configs = members
+                take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[members])
+                put = lambda leaf, value: leaf.at[members].set(value)
+            alive = take(diverged_iteration) < 0
+            # The replay buffers go in whole, with the members' indices: their rows are gathered
+            # straight from them inside the update (sliced buffers would be copied).
+            agent_lane, computed, applied, healthy, resets_lane = jax.lax.switch(
+                take(branch)[0], branches, take(agent), state.replay, configs, take(state.hparams),
+                take(update_rng), jnp.where(alive, take(num_updates), 0), take(env_step),
+                (take(reset_env_steps), take(num_resets)),
             )
-            put = lambda leaf, value: leaf.at[k].set(value)
             stats = ChunkStats(
-                grad_steps=stats.grad_steps.at[k].add(attempted - (~finite).astype(jnp.int32)),
-                computed_updates=stats.computed_updates.at[k].add(attempted),
+                grad_steps=put(stats.grad_steps, take(stats.grad_steps) + applied),
+                computed_updates=put(stats.computed_updates, take(stats.computed_updates) + computed),
             )
+            diverged_lane = jnp.where(healthy, take(diverged_iteration), take(state.iteration))
             return (
-                jax.tree_util.tree_map(put, agent, agent_k),
-                diverged_iteration.at[k].set(jnp.where(finite, diverged_iteration[k], state.iteration[k])),
-                (put(reset_env_steps, resets_k[0]), put(num_resets, resets_k[1])),
+                jax.tree_util.tree_map(put, agent, agent_lane),
+                put(diverged_iteration, diverged_lane),
+                (put(reset_env_steps, resets_lane[0]), put(num_resets, resets_lane[1])),
                 stats,
             )
 
-        resets = (state.reset_env_steps, state.num_resets)
-        return jax.lax.fori_loop(
-            0, self.spec.num_configs, config, (state.agent, state.diverged_iteration, resets, stats)
-        )
+        carry = (state.agent, state.diverged_iteration, (state.reset_env_steps, state.num_resets), stats)
+        if self.spec.lane_width == self.spec.num_configs:
+            return lane(None, carry)
+        lane_members = lanes(state.hparams, self.spec.lane_width)
+        return jax.lax.fori_loop(0, lane_members.shape[0], lambda index, carry: lane(lane_members[index], carry), carry)
 
-    def _updates_of_config(
-        self, agent, replay_buffers, config, hparams, rng, num_updates, env_step, resets, *, batch_size
+    def _updates_of_lane(
+        self, agent, replay_buffers, configs, hparams, rng, num_updates, env_step, resets, *, batch_size
     ):
-        """Config `config`'s `num_updates` (i32) updates at `batch_size` (replay_buffers: all K
-        configs'), as `_slot_updates` would run them for it (update j uses fold_in(rng, j)); stops at
-        a non-finite update, which is not applied. Returns (agent, attempted updates i32, all finite
-        bool, resets)."""
+        """The `num_updates` (i32[L]) updates of the L configs `configs` (i32[L]; agent, hparams,
+        rng, env_step and resets are theirs, leading axis L; replay_buffers: all K configs'), run
+        together at `batch_size` as `_slot_updates` would run them (update j uses fold_in(rng, j));
+        a config stops at its first non-finite update, which is not applied. Returns (agent,
+        computed updates i32 (of each config), applied updates i32[L], healthy bool[L]: no
+        non-finite update, resets)."""
 
         def running(carry):
-            index, _, finite, _ = carry
-            return (index < num_updates) & finite
+            index, _, _, healthy, _ = carry
+            return jnp.any((index < num_updates) & healthy)
 
         def update(carry):
-            index, agent, _, resets = carry
-            due = self.agent.due(agent, hparams, env_step)
-            replay_buffer = jax.tree_util.tree_map(lambda leaf: leaf[config], replay_buffers)
-            new_agent, finite, reset = self._update_config(
-                agent, replay_buffer, hparams, jax.random.fold_in(rng, index), env_step, due, due, batch_size
+            index, agent, applied_updates, healthy, resets = carry
+            active = (index < num_updates) & healthy
+            rngs = jax.vmap(jax.random.fold_in, in_axes=(0, None))(rng, index)
+            agent, applied, finite, reset = self._batched_update(
+                agent, replay_buffers, configs, hparams, rngs, env_step, active, batch_size
             )
             return (
                 index + 1,
-                _keep_applied(finite, new_agent, agent),
-                finite,
-                _record_resets(resets, finite & reset, env_step),
+                agent,
+                applied_updates + applied.astype(jnp.int32),
+                healthy & (finite | ~active),
+                _record_resets(resets, applied & reset, env_step),
             )
 
-        attempted, agent, finite, resets = jax.lax.while_loop(
-            running, update, (jnp.int32(0), agent, jnp.bool_(True), resets)
+        no_updates = jnp.zeros_like(num_updates)
+        healthy = jnp.ones(num_updates.shape, bool)
+        computed, agent, applied, healthy, resets = jax.lax.while_loop(
+            running, update, (jnp.int32(0), agent, no_updates, healthy, resets)
         )
-        return agent, attempted, finite, resets
+        return agent, computed, applied, healthy, resets
 
-    def _update_config(self, agent_state, replay_buffer, hparams, rng, env_step, due, group_due, batch_size):
-        """One config's update on a batch of `batch_size` rows (the first hparams.batch_size of them
-        count); returns (new agent state, finite: bool, reset: bool)."""
+    def _batched_update(self, agent, replay_buffers, configs, hparams, rngs, env_step, active, batch_size):
+        """One update of each config `configs` (i32[n]) at once on `batch_size` rows (a vmap over
+        the n configs; agent, hparams, rngs, env_step and active bool[n] are theirs, leading axis n;
+        replay_buffers: the group's), applied only where `active` and finite.
+
+        The agent's optional work is decided per config and then for these n configs together,
+        outside the vmap, so that the agent's cond on that flag stays a real branch (agents/core.py).
+        Returns (agent, applied bool[n], finite bool[n], reset bool[n]).
+        """
+        due = jax.vmap(self.agent.due)(agent, hparams, env_step)
+        group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
+        new_agent, finite, reset = jax.vmap(
+            lambda *args: self._update_config(*args, group_due, batch_size), in_axes=(0, None, 0, 0, 0, 0, 0)
+        )(agent, replay_buffers, configs, hparams, rngs, env_step, due)
+        applied = active & finite
+        return _keep_applied(applied, new_agent, agent), applied, finite, reset
+
+    def _update_config(
+        self, agent_state, replay_buffers, config, hparams, rng, env_step, due, group_due, batch_size
+    ):
+        """Config `config`'s (i32) update on a batch of `batch_size` rows from its buffer among the
+        group's `replay_buffers` (the first hparams.batch_size rows count); returns (new agent
+        state, finite: bool, reset: bool)."""
         sample_rng, update_rng = jax.random.split(rng)
         batch_spec = self.agent.batch_spec
         if batch_spec.kind == N_STEP_BATCH:
             batch = replay.sample_n_step(
-                replay_buffer, sample_rng, batch_size, batch_spec.n_step, self.spec.num_envs, hparams.discount
+                replay_buffers, sample_rng, batch_size, batch_spec.n_step, self.spec.num_envs,
+                hparams.discount, config,
             )
         else:
-            batch = replay.sample(replay_buffer, sample_rng, batch_size)
+            batch = replay.sample(replay_buffers, sample_rng, batch_size, config)
         mask = schedule.batch_mask(hparams.batch_size, batch_size)
         context = UpdateContext(env_step=env_step, due=due, group_due=group_due)
         new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng, context)
@@ -395,6 +429,15 @@ def _keep_applied(applied: jax.Array, new_agent, agent):
     config applied its update (the common case) the select over the whole agent state is skipped,
     which at width 64 is about a tenth of an update's time on a CPU."""
     return jax.lax.cond(jnp.all(applied), lambda: new_agent, lambda: where_tree(applied, new_agent, agent))
+
+
+def lanes(hparams: HyperParams, lane_width: int) -> jax.Array:
+    """i32[K / lane_width, lane_width]: the configs of each lane of a map group. Configs ordered by
+    (σ, B, index) and cut into rows of `lane_width`; the planner's lane width divides the number of
+    configs of every (σ, B) in the group, so a lane never mixes σ or B."""
+    num_configs = hparams.utd.shape[0]
+    order = jnp.lexsort((jnp.arange(num_configs), hparams.batch_size, hparams.utd))
+    return order.reshape(num_configs // lane_width, lane_width)
 
 
 def _record_resets(resets, reset: jax.Array, env_step: jax.Array):

@@ -2,6 +2,11 @@
 
 Inserts write `num_envs` rows at the write pointer with `dynamic_update_slice`; nothing is rolled or
 concatenated, so an insert costs O(num_envs), not O(capacity).
+
+Sampling reads either one config's buffer or, given a config index, one buffer of a group's stacked
+buffers (every field with a leading K axis): the drawn rows are gathered straight from the group's
+arrays, so a config's buffer is never sliced out (under vmap over the index, slicing first would
+copy each config's whole buffer before the draw).
 """
 
 from __future__ import annotations
@@ -59,14 +64,26 @@ def insert(buffer: ReplayBuffer, rows: Transition) -> ReplayBuffer:
     )
 
 
-def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int) -> Transition:
-    """`max_batch_size` rows drawn uniformly with replacement from the filled part of the buffer.
+def _of_config(buffer: ReplayBuffer, config: jax.Array | None):
+    """(pointer, size, capacity, rows) of one config's buffer: `buffer` itself when `config` is None,
+    else buffer `config` (i32 scalar) of a group's stacked buffers; rows(indices) gathers its rows."""
+    at = () if config is None else (config,)
+
+    def rows(indices):
+        return jax.tree_util.tree_map(lambda column: column[at + (indices,)], buffer.data)
+
+    return buffer.pointer[at], buffer.size[at], buffer.data.reward.shape[len(at)], rows
+
+
+def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int, config: jax.Array | None = None) -> Transition:
+    """`max_batch_size` rows drawn uniformly with replacement from the filled part of the buffer
+    (buffer `config` of a group's stacked buffers when `config`, an i32 scalar, is given).
 
     Row i depends only on (rng, i) (threefry is partitionable), so the first B rows of a padded draw
     equal an unpadded draw of B rows: padding a config's batch does not change its samples.
     """
-    indices = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(buffer.size, 1))
-    return jax.tree_util.tree_map(lambda column: column[indices], buffer.data)
+    _, size, _, rows = _of_config(buffer, config)
+    return rows(jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(size, 1)))
 
 
 def sample_n_step(
@@ -76,6 +93,7 @@ def sample_n_step(
     n_step: int,
     rows_per_step: int,
     discount: jax.Array,
+    config: jax.Array | None = None,
 ) -> NStepTransition:
     """`max_batch_size` n-step transitions whose first rows are drawn uniformly with replacement.
 
@@ -88,19 +106,19 @@ def sample_n_step(
 
     Args:
       discount: f32 scalar gamma.
+      config: as in `sample`.
     """
+    pointer, size, capacity, rows = _of_config(buffer, config)
     span = (n_step - 1) * rows_per_step
-    offsets = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(buffer.size - span, 1))
-    oldest = (buffer.pointer - buffer.size) % buffer.capacity
+    offsets = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(size - span, 1))
+    oldest = (pointer - size) % capacity
     steps = jnp.arange(n_step)
     step_offsets = offsets[:, None] + steps[None, :] * rows_per_step
-    chain = jax.tree_util.tree_map(
-        lambda column: column[(oldest + step_offsets) % buffer.capacity], buffer.data
-    )
+    chain = rows((oldest + step_offsets) % capacity)
     continues = (
         jnp.all(chain.next_obs[:, :-1] == chain.obs[:, 1:], axis=-1)
         & (chain.termination[:, :-1] == 0)
-        & (step_offsets[:, 1:] < buffer.size)
+        & (step_offsets[:, 1:] < size)
     )
     included = jnp.concatenate(
         [jnp.ones((max_batch_size, 1), jnp.float32), jnp.cumprod(continues.astype(jnp.float32), axis=1)],

@@ -49,6 +49,10 @@ class GroupSpec:
     batch_sizes: tuple[int, ...] = ()
     """map: the group's distinct batch sizes, ascending (one compiled branch each); () stands for
     (max_batch_size,)."""
+    lane_width: int = 1
+    """map: configs per lane. A map group runs its configs' updates lane after lane, the configs of
+    a lane (all of one σ and B) together, batched; it divides the number of configs of every (σ, B)
+    in the group. 1: config after config."""
     update_slots: int = 1
     """Gradient-update slots per iteration: ceil(max utd * num_envs)."""
     learning_starts: int = 1000
@@ -62,9 +66,11 @@ class GroupSpec:
     - "vmap": update slot j runs for all K configs at once whenever any config has a j-th update
       this iteration, on batches padded to `max_batch_size` and masked. One vectorized program:
       the throughput choice on accelerators, where the K configs fill the device.
-    - "map": config after config, each runs exactly its own updates at its own batch size (a loop
-      over configs with real branches). Nothing is padded and idle configs cost nothing: the choice
-      on CPUs, where one update already saturates the cores and batching buys nothing.
+    - "map": lane after lane (`lane_width` configs of one σ and B each), every config running exactly
+      its own updates at its own batch size (a loop over lanes with real branches, each lane's
+      updates batched). Nothing is padded and idle configs cost nothing: the choice on CPUs, where
+      a padded row or an idle slot costs as much as a useful one, while batching configs of equal σ
+      and B still gains (benchmarks/README.md).
     """
 
     @property

@@ -121,7 +121,8 @@ class _StreamingFit:
 
 
 CONFIG_AXIS_NOTES = {
-    "map": "each config computes only its own updates at its own batch size: nothing wasted",
+    "map": "each config computes only its own updates at its own batch size, configs of equal σ and B "
+           "batched in lanes of lane_width: nothing wasted",
     "vmap": "configs updated together on batches padded to the group's largest",
 }
 

@@ -84,6 +84,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
         assert re.search(r"estimated wall time: \d+ s", result.stdout)
         plans[axis] = groups[0]
     assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
+    # map batches the two seeds of each (σ, B) in a lane.
+    assert plans["map"]["lane_width"] == 2 and plans["vmap"]["lane_width"] == 1
     assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
     # auto on one CPU device: a mixed σ, B group of a wide network takes map without a
     # measurement; at a small width both axes are calibrated.

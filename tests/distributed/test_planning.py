@@ -49,6 +49,20 @@ def test_costliest_group_goes_first_and_costs_follow_the_work():
     assert [g["estimated_flops"] for g in plan.summary()] == pytest.approx(costs)
 
 
+def test_map_lanes_divide_every_utd_and_batch_size_class():
+    """A map group's lane width is the largest that divides the number of configs of each (σ, B)."""
+    base = {**UNEVEN_SWEEP, "config_axis": "map", "max_group_size": 64}
+    (group,) = make_plan(SweepConfig.from_dict(base)).groups
+    assert group.spec.lane_width == 2  # 3 σ x 2 B, 2 seeds each
+    explicit = [(1.0, seed) for seed in range(4)] + [(2.0, seed) for seed in range(6)]
+    uneven = {key: value for key, value in base.items() if key not in ("utd", "batch_size", "seeds")}
+    uneven["configs"] = [{"utd": utd, "batch_size": 32, "learning_rate": 1e-3, "seed": seed} for utd, seed in explicit]
+    (group,) = make_plan(SweepConfig.from_dict(uneven)).groups
+    assert group.spec.lane_width == 2  # gcd(4, 6)
+    (group,) = make_plan(SweepConfig.from_dict({**base, "config_axis": "vmap", "max_wasted_fraction": 1.0})).groups
+    assert group.spec.lane_width == 1
+
+
 def _optimal_makespan(costs: list[float], workers: int) -> float:
     """The smallest makespan of any assignment of `costs` to `workers` (exhaustive search)."""
     best = math.inf

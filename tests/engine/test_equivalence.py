@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from rlscale.engine.loop import get_trainer
+from rlscale.engine.loop import get_trainer, lanes
 from rlscale.engine.spec import CONFIG_AXES, MAP
 from rlscale_testing import make_hparams, relative_difference, small_spec
 
@@ -73,3 +73,57 @@ def test_map_computes_only_the_updates_configs_need(group_run):
         assert computed.tolist() == grad_steps.tolist()
     else:
         assert set(computed.tolist()) == {computed.max()} and computed.max() > grad_steps.min()
+
+
+# Map groups in lanes: three (σ, B) pairs of two configs each, in an order that interleaves them
+# (lanes of 2), and one (σ, B) pair of three configs (one lane: the configs' states used in place).
+LANE_LAYOUTS = {
+    "three lanes": dict(
+        utds=[1.0, 2.0, 0.5, 2.0, 1.0, 0.5], batch_sizes=[64, 32, 100, 32, 64, 100],
+        learning_rates=[3e-4, 1e-3, 5e-4, 3e-4, 2e-3, 1e-4], seeds=[10, 11, 12, 13, 14, 15], lane_width=2,
+    ),
+    "one lane": dict(
+        utds=[1.5] * 3, batch_sizes=[32] * 3, learning_rates=[3e-4, 1e-3, 2e-3], seeds=[20, 21, 22], lane_width=3,
+    ),
+}
+
+
+def _lane_hparams(layout: dict):
+    return make_hparams(layout["learning_rates"], layout["batch_sizes"], layout["utds"], layout["seeds"])
+
+
+@pytest.fixture(scope="module", params=list(LANE_LAYOUTS))
+def lanes_run(request):
+    layout = LANE_LAYOUTS[request.param]
+    spec = small_spec(
+        num_configs=len(layout["utds"]), max_batch_size=max(layout["batch_sizes"]), update_slots=2,
+        config_axis=MAP, batch_sizes=tuple(sorted(set(layout["batch_sizes"]))), lane_width=layout["lane_width"],
+    )
+    trainer = get_trainer(spec)
+    state, stats = trainer.train_chunk(trainer.init(_lane_hparams(layout)), ITERATIONS)
+    return layout, state, stats
+
+
+def test_lanes_hold_configs_of_one_utd_and_batch_size():
+    layout = LANE_LAYOUTS["three lanes"]
+    members = np.asarray(lanes(_lane_hparams(layout), layout["lane_width"]))
+    assert members.shape == (3, 2)
+    assert sorted(members.ravel().tolist()) == list(range(len(layout["utds"])))
+    for lane in members:
+        assert len({(layout["utds"][k], layout["batch_sizes"][k]) for k in lane}) == 1
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_config_in_a_lane_matches_config_alone(lanes_run, index):
+    """Configs updated together in a lane of a map group train as they would alone, and compute
+    exactly their own updates."""
+    layout, group_state, group_stats = lanes_run
+    utd, batch_size = layout["utds"][index], layout["batch_sizes"][index]
+    trainer = get_trainer(small_spec(num_configs=1, max_batch_size=batch_size, update_slots=math.ceil(utd)))
+    state = trainer.init(make_hparams([layout["learning_rates"][index]], [batch_size], [utd], [layout["seeds"][index]]))
+    state, stats = trainer.train_chunk(state, ITERATIONS)
+    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
+    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
+    assert np.asarray(group_stats.computed_updates).tolist() == np.asarray(group_stats.grad_steps).tolist()
+    assert relative_difference(member, alone) <= 1e-5
