@@ -29,7 +29,8 @@ group costs nothing. The runner reports estimated vs actual per group. With seve
 group is calibrated on one (the run shards its configs: an upper bound).
 
 On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): map for
-mixed σ or B at a wide network, otherwise the axis with the lower estimated wall time.
+mixed σ or B at a wide network or for groups of one σ and B, otherwise the axis with the lower
+estimated wall time.
 """
 
 from __future__ import annotations
@@ -310,8 +311,9 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
 
     On GPUs/TPUs or several devices auto is vmap. On one CPU device, map without a measurement
     where vmap cannot win: a wide network (CORE_SATURATING_WIDTH) whose vmap groups would pad or
-    idle (mixed σ or B: map computes only the updates each config needs, and one such update already
-    keeps the cores busy), or no group with two configs (both axes compute the same). Otherwise
+    idle (mixed σ or B: map computes only the updates each config needs, batching those of equal σ
+    and B in lanes), no group with two configs, or no group with two (σ, B) (both axes then batch
+    the same configs: map in one lane per group). Otherwise
     both axes are estimated (the calibrated estimate above) and the faster wins: vmap where small
     updates gain from being batched (even with padding), map where they do not. A run directory that
     already holds a plan keeps its axis, so a resumed sweep plans exactly the groups it checkpointed.
@@ -336,6 +338,8 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
         unmeasured_reason = f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
     elif all(len(group.configs) == 1 for group in vmap_groups):
         unmeasured_reason = "one config per group: both axes compute the same"
+    elif all(len({(c.utd, c.batch_size) for c in group.configs}) == 1 for group in vmap_groups):
+        unmeasured_reason = "one σ and B per group: map's lanes batch the same configs as vmap, unpadded"
     if unmeasured_reason is not None:
         return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, unmeasured_reason)
     estimated = {}

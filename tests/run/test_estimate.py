@@ -127,11 +127,15 @@ def test_the_cache_key_tells_apart_groups_of_other_sigmas():
 
 @pytest.mark.parametrize(
     "overrides, reason",
-    [({"hidden_width": 256}, "mixed σ or B: vmap would waste"), ({"utd": [1.0], "batch_size": [32]}, "one config per group")],
+    [
+        ({"hidden_width": 256}, "mixed σ or B: vmap would waste"),
+        ({"utd": [1.0], "batch_size": [32]}, "one config per group"),
+        ({"utd": [1.0], "batch_size": [32], "seeds": [0, 1, 2]}, "one σ and B per group"),
+    ],
 )
 def test_auto_takes_map_without_measuring_where_vmap_cannot_win(overrides, reason, tmp_path, monkeypatch):
-    """On one CPU device: mixed σ or B at a wide network (vmap pads and idles) or one config per
-    group (the axes compute the same) take map and calibrate nothing."""
+    """On one CPU device: mixed σ or B at a wide network (vmap pads and idles), one config per group
+    or one σ and B per group (the axes batch the same configs) take map and calibrate nothing."""
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
     monkeypatch.setenv(estimate.CALIBRATE_ENV, "1")
 
