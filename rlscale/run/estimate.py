@@ -13,8 +13,9 @@ and three things are timed on this device:
 - one whole evaluation (`evaluation_s`).
 
 Each timed call starts from a state reset to its start iteration outside the timing; the call's own
-dispatch stays in (a run pays it once per chunk of eval_interval env steps, the calibration once per
-CALIBRATION_ITERATIONS iterations: a small overcount next to an iteration of a physics env).
+dispatch stays in (a run pays it once per chunk of eval_interval env steps). A first, untimed-for-the-
+estimate probe chunk of CALIBRATION_ITERATIONS sets how many iterations each timed chunk runs, so
+that a chunk takes at least CALIBRATION_MIN_CHUNK_S and its dispatch is a small part of it.
 
     wall ≈ compile + iterations × warmup_iteration_s + learning iterations × units per iteration
            × update_unit_s + evaluations × evaluation_s
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import statistics
 import time
@@ -59,10 +61,17 @@ device) and runs report no estimate (the benchmarks always calibrate)."""
 RUN_MANIFEST = "manifest.json"
 """The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
 CACHE_FILE = "calibration.json"
-CALIBRATION_VERSION = 3
+CALIBRATION_VERSION = 4
 """Part of every cache key: a change of what a calibration measures invalidates older entries."""
 CALIBRATION_ITERATIONS = 8
-"""Env-clock iterations of the calibration's train chunk (per timed call)."""
+"""Env-clock iterations of the calibration's first train chunk (the probe) and the fewest of each
+timed call."""
+CALIBRATION_MIN_CHUNK_S = 0.05
+"""Seconds a timed calibration chunk should at least take: a group whose probe is faster is timed
+over proportionally more iterations, so that a call's dispatch (about a millisecond on a CPU) does
+not inflate the per-iteration costs (at 8 iterations of a tiny group it was 35 % of the time)."""
+CALIBRATION_MAX_ITERATIONS = 2048
+"""The most iterations of a timed calibration chunk."""
 CALIBRATION_REPETITIONS = 3
 """Timed calls of the train chunk, before and after learning starts (the median counts); the first
 is after one untimed call (the learning chunk runs the same, warm, program)."""
@@ -235,28 +244,33 @@ def _calibrate_group(group: Group) -> dict:
             diverged_iteration=jnp.full_like(state.diverged_iteration, -1),
         )
 
-    def chunk_from(iteration: int):
-        """One calibration chunk, started at `iteration` by an untimed reset; the ChunkStats of its
-        calls are appended to chunk_stats[iteration] (counted after the timing, which they stay
-        out of)."""
+    def chunk_from(iteration: int, iterations: int):
+        """A calibration chunk of `iterations` iterations, started at `iteration` by an untimed
+        reset; the ChunkStats of its calls are appended to chunk_stats[(iteration, iterations)]
+        (counted after the timing, which they stay out of)."""
 
         def reset(state):
             return started_at(state, iteration)
 
         def chunk(state):
-            state, stats = train_chunk(state, CALIBRATION_ITERATIONS)
-            chunk_stats.setdefault(iteration, []).append(stats)
+            state, stats = train_chunk(state, iterations)
+            chunk_stats.setdefault((iteration, iterations), []).append(stats)
             return state
 
         return chunk, reset
 
+    # A probe of the learning chunk decides how many iterations each timed chunk runs: enough that
+    # a call's dispatch is a small part of its time (the chunk's length is traced: no compile).
+    probe_chunk, probe_reset = chunk_from(learning_iteration, CALIBRATION_ITERATIONS)
+    probe_s, state = median_seconds(probe_chunk, init(hparams), 1, prepare=probe_reset)
+    iterations = _calibration_iterations(probe_s)
     # The warm-up chunk ends where learning starts (it may start before iteration 0: no update
     # reads the iteration before then).
-    warmup_start = min(0, learning_iteration - CALIBRATION_ITERATIONS)
-    warmup_chunk, warmup_reset = chunk_from(warmup_start)
-    warmup_s, state = median_seconds(warmup_chunk, init(hparams), CALIBRATION_REPETITIONS, prepare=warmup_reset)
+    warmup_start = min(0, learning_iteration - iterations)
+    warmup_chunk, warmup_reset = chunk_from(warmup_start, iterations)
+    warmup_s, state = median_seconds(warmup_chunk, state, CALIBRATION_REPETITIONS, prepare=warmup_reset)
     # The same program as the warm-up chunk's, so already warm.
-    learning_chunk, learning_reset = chunk_from(learning_iteration)
+    learning_chunk, learning_reset = chunk_from(learning_iteration, iterations)
     learning_s, state = median_seconds(
         learning_chunk, state, CALIBRATION_REPETITIONS, warm_up=False, enough_s=CALIBRATION_ENOUGH_S,
         prepare=learning_reset,
@@ -267,18 +281,27 @@ def _calibrate_group(group: Group) -> dict:
         return state
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
-    units = {iteration: [_update_units(spec, stats) for stats in calls] for iteration, calls in chunk_stats.items()}
-    learning_units = statistics.median(units[learning_iteration])
+    units = {key: [_update_units(spec, stats) for stats in calls] for key, calls in chunk_stats.items()}
+    learning_units = statistics.median(units[(learning_iteration, iterations)])
     return {
         "init_compile_s": init_compile_s,
         "chunk_compile_s": chunk_compile_s,
         "evaluate_compile_s": evaluate_compile_s,
-        "warmup_iteration_s": warmup_s / CALIBRATION_ITERATIONS,
+        "iterations": iterations,
+        "warmup_iteration_s": warmup_s / iterations,
         "update_unit_s": max(learning_s - warmup_s, 0.0) / max(learning_units, 1),
         "evaluation_s": evaluation_s,
-        "warmup_units": max(units[warmup_start]),
+        "warmup_units": max(units[(warmup_start, iterations)]),
         "learning_units": learning_units,
     }
+
+
+def _calibration_iterations(probe_s: float) -> int:
+    """Iterations per timed calibration chunk, given `probe_s`, the seconds of one learning chunk of
+    CALIBRATION_ITERATIONS: enough for CALIBRATION_MIN_CHUNK_S, within [CALIBRATION_ITERATIONS,
+    CALIBRATION_MAX_ITERATIONS]."""
+    wanted = math.ceil(CALIBRATION_ITERATIONS * CALIBRATION_MIN_CHUNK_S / max(probe_s, 1e-9))
+    return min(max(wanted, CALIBRATION_ITERATIONS), CALIBRATION_MAX_ITERATIONS)
 
 
 def _update_units(spec, stats) -> int:
