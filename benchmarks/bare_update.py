@@ -3,9 +3,10 @@ this machine's matmul FLOP/s at the update's shapes, and the cost of mixing σ a
 
 Engine: K configs of UTD σ = bare_utd (one batch size) run through rlscale's full train_chunk (env
 steps, replay insert and sample, update scheduling, divergence checks) with learning from the first
-step, under each config axis (vmap: all configs per slot; map: config after config). Bare: a jitted
-`lax.scan` of the same `SACAgent.update`, vmapped over the same K configs, on one fixed batch of
-random data: no env, no replay buffer. Every program is compiled first and warmed up once; then
+step, under each config axis (vmap: all configs per slot; map: lanes of equal σ and B, here one lane
+of K). Bare: a jitted `lax.scan` of the same `SACAgent.update` over the same K configs (vmapped, or
+unbatched for one config as the engine runs it: `over_configs`), on one fixed batch of random data:
+no env, no replay buffer. Every program is compiled first and warmed up once; then
 `throughput_repetitions` rounds each time one call of every program (map, vmap, bare) one after the
 other, so a round's three figures share the machine's state of the moment (a shared CPU drifts by
 tens of percent within minutes). Rates are medians over rounds; engine / bare, the fraction of the
@@ -37,6 +38,7 @@ from rlscale.agents.core import NStepTransition, Transition, single_config_conte
 from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.config import RunConfig
 from rlscale.engine import schedule
+from rlscale.engine.loop import over_configs
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
@@ -118,8 +120,9 @@ def bare_program(size: BenchSize, configs: list[RunConfig], width: int) -> tuple
 
     def one_update(agents, rng):
         update_rngs = jax.random.split(rng, num_configs)
-        return jax.vmap(
-            lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))[0]
+        return over_configs(
+            lambda a, b, m, h, r: agent.update(a, b, m, h, r, single_config_context(agent, a, h))[0],
+            (0, 0, 0, 0, 0), num_configs,
         )(agents, batch, mask, hparams, update_rngs)
 
     def scan_updates(carry):

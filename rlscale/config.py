@@ -110,9 +110,9 @@ class SweepConfig:
     it is split (1.0 puts everything that fits max_group_size into one group)."""
     config_axis: str = "auto"
     """How a group computes its configs' updates: "vmap" (all configs at once, batches padded to
-    the group's largest B: the choice on GPUs/TPUs), "map" (config after config, each only its own
-    updates at its own B: nothing wasted, the choice on CPUs), or "auto" (map on a single CPU
-    device, vmap otherwise; the planner records which)."""
+    the group's largest B: the choice on GPUs/TPUs), "map" (each config only its own updates at its
+    own B, configs of equal σ and B batched in lanes: nothing wasted, the choice on CPUs), or
+    "auto" (map on a single CPU device, vmap otherwise; the planner records which)."""
     checkpoint_every_env_steps: int = 0
     """Write a full-state checkpoint of the running group at the first evaluation at least this
     many env steps after the previous one (0: not by env steps). A group's final state is always

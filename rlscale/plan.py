@@ -36,6 +36,11 @@ PARAMETER_COPIES = 3
 # critics cost about 3 x (2 FLOPs per parameter) per batch row; acting costs one forward pass.
 UPDATE_FLOPS_PER_PARAMETER_ROW = 6
 ACT_FLOPS_PER_PARAMETER = 2
+CORE_SATURATING_WIDTH = 256
+"""Hidden width from which one update keeps a CPU's cores busy (measured on 2 cores,
+benchmarks/README.md): batching configs' updates gains nothing there (lanes of 3 ran 0.97x config by
+config at width 256, 1.35x at width 128 and 1.34x at width 64), and vmap's padded rows and idle slots
+cost their full price (a mixed group at width 256: 314 useful updates/s under map, 243 under vmap)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,10 +188,9 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
     devices of `platform` (default: this process's JAX backend and local devices), which decide
     what "auto" config_axis becomes."""
     config.validate()
+    platform = jax.default_backend() if platform is None else platform
     config_axis = resolve_config_axis(
-        config.config_axis,
-        jax.default_backend() if platform is None else platform,
-        jax.local_device_count() if num_devices is None else num_devices,
+        config.config_axis, platform, jax.local_device_count() if num_devices is None else num_devices
     )
     env_spec = get_spec(config.env, **config.env_options)
     runs = config.run_configs()
@@ -232,7 +236,7 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
                 buffer_capacity=config.buffer_capacity,
                 max_batch_size=max(c.batch_size for c in members),
                 batch_sizes=tuple(sorted({c.batch_size for c in members})) if config_axis == MAP else (),
-                lane_width=lane_width(members) if config_axis == MAP else 1,
+                lane_width=lane_width(members, platform) if config_axis == MAP else 1,
                 update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
@@ -247,10 +251,17 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
     return Plan(groups, env_spec.observation_size, env_spec.action_size)
 
 
-def lane_width(members: Sequence[RunConfig]) -> int:
-    """Configs per lane of a map group: the largest width that divides the number of configs of
-    every (σ, B) among `members`, so that each lane holds configs of one σ and B."""
-    return math.gcd(*collections.Counter((c.utd, c.batch_size) for c in members).values())
+def lane_width(members: Sequence[RunConfig], platform: str) -> int:
+    """Configs per lane of a map group on `platform`: the largest width that divides the number of
+    configs of every (σ, B) among `members`, so that each lane holds configs of one σ and B. On a CPU
+    at CORE_SATURATING_WIDTH and wider, where batching gains nothing, lanes of 1 (config by config),
+    unless the group is one σ and B: then its one lane updates the configs' states in place instead
+    of copying each config's out and back every iteration (1.05x at one update per iteration)."""
+    width = math.gcd(*collections.Counter((c.utd, c.batch_size) for c in members).values())
+    wide = min(c.hidden_width for c in members) >= CORE_SATURATING_WIDTH
+    if platform == "cpu" and wide and width < len(members):
+        return 1
+    return width
 
 
 def _size(run: RunConfig) -> tuple[int, int]:

@@ -21,8 +21,9 @@ agent options with plain Optax optimizers.
 
 Skipped work: under vmap a `lax.cond` whose predicate differs per config runs both branches. An
 agent with optional work (PQL's delayed actor update, BRO's resets) names it in `due`; the engine
-evaluates `due` for every config outside the vmap and passes, for each name, whether ANY config of
-the group has it due (`UpdateContext.group_due`, an unbatched scalar) next to the config's own flag
+evaluates `due` for every config outside the vmap and passes, for each name, whether ANY config
+updated together with it (the group's, or a map lane's) has it due (`UpdateContext.group_due`, an
+unbatched scalar) next to the config's own flag
 (`UpdateContext.due`). `run_if_due` then branches on the group flag, a real `cond` even under vmap,
 and selects per config inside the branch.
 """
@@ -140,8 +141,9 @@ class UpdateContext:
 
     env_step: i32 scalar, transitions this config has collected so far (including this
     iteration's). due: this config's flags from `Agent.due` (bool scalars, batched over configs).
-    group_due: the same names, True where any config of the group that updates in this slot has
-    the work due (bool scalars, NOT batched: the same for every config of the group).
+    group_due: the same names, True where any config updated together with this one (the group's
+    configs that update in this slot under vmap, the lane's under map) has the work due (bool
+    scalars, NOT batched: the same for every config updated together).
     """
 
     env_step: jax.Array

@@ -80,7 +80,8 @@ class ChunkStats:
     computed_updates: jax.Array
     """i32[K]: updates computed for each config during the chunk, applied or not, each of
     `GroupSpec.sampled_batch_sizes` rows for the config (for the wasted-work fraction): vmap
-    computes every executed slot for every config, map only the config's own updates."""
+    computes every executed slot for every config, map every update of the config's lane (its own
+    updates, and its lane-mates' after it diverged)."""
 
 
 def _all_finite(tree) -> jax.Array:
@@ -274,41 +275,48 @@ class GroupTrainer:
         batch_sizes = self.spec.sampled_batch_sizes
         branch = jnp.searchsorted(jnp.asarray(batch_sizes), state.hparams.batch_size)
         branches = [functools.partial(self._updates_of_lane, batch_size=size) for size in batch_sizes]
+        # The state's own K: a sharded group's may exceed the spec's (padded configs, sharding.py).
+        num_configs = num_updates.shape[0]
 
         def lane(members, carry):
             """The updates of the lane of configs `members` (i32[L]; None: all K configs, whose
-            states are then used in place rather than gathered and scattered back)."""
+            states are then used in place rather than gathered and scattered back), skipped when
+            none of them has an update this iteration (warm-up, σ·num_envs < 1)."""
             agent, diverged_iteration, (reset_env_steps, num_resets), stats = carry
             if members is None:
-                configs = jnp.arange(self.spec.num_configs)
+                configs = jnp.arange(num_configs)
                 take = lambda tree: tree
                 put = lambda leaf, value: value
             else:
                 configs = members
                 take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[members])
                 put = lambda leaf, value: leaf.at[members].set(value)
-            alive = take(diverged_iteration) < 0
-            # The replay buffers go in whole, with the members' indices: their rows are gathered
-            # straight from them inside the update (sliced buffers would be copied).
-            agent_lane, computed, applied, healthy, resets_lane = jax.lax.switch(
-                take(branch)[0], branches, take(agent), state.replay, configs, take(state.hparams),
-                take(update_rng), jnp.where(alive, take(num_updates), 0), take(env_step),
-                (take(reset_env_steps), take(num_resets)),
-            )
-            stats = ChunkStats(
-                grad_steps=put(stats.grad_steps, take(stats.grad_steps) + applied),
-                computed_updates=put(stats.computed_updates, take(stats.computed_updates) + computed),
-            )
-            diverged_lane = jnp.where(healthy, take(diverged_iteration), take(state.iteration))
-            return (
-                jax.tree_util.tree_map(put, agent, agent_lane),
-                put(diverged_iteration, diverged_lane),
-                (put(reset_env_steps, resets_lane[0]), put(num_resets, resets_lane[1])),
-                stats,
-            )
+            lane_updates = jnp.where(take(diverged_iteration) < 0, take(num_updates), 0)
+
+            def run():
+                # The replay buffers go in whole, with the members' indices: their rows are gathered
+                # straight from them inside the update (sliced buffers would be copied). A lane's
+                # members share one batch size; the largest of their branches is taken regardless.
+                agent_lane, computed, applied, healthy, resets_lane = jax.lax.switch(
+                    jnp.max(take(branch)), branches, take(agent), state.replay, configs, take(state.hparams),
+                    take(update_rng), lane_updates, take(env_step), (take(reset_env_steps), take(num_resets)),
+                )
+                lane_stats = ChunkStats(
+                    grad_steps=put(stats.grad_steps, take(stats.grad_steps) + applied),
+                    computed_updates=put(stats.computed_updates, take(stats.computed_updates) + computed),
+                )
+                diverged_lane = jnp.where(healthy, take(diverged_iteration), take(state.iteration))
+                return (
+                    jax.tree_util.tree_map(put, agent, agent_lane),
+                    put(diverged_iteration, diverged_lane),
+                    (put(reset_env_steps, resets_lane[0]), put(num_resets, resets_lane[1])),
+                    lane_stats,
+                )
+
+            return jax.lax.cond(jnp.any(lane_updates > 0), run, lambda: carry)
 
         carry = (state.agent, state.diverged_iteration, (state.reset_env_steps, state.num_resets), stats)
-        if self.spec.lane_width == self.spec.num_configs:
+        if self.spec.lane_width == num_configs:
             return lane(None, carry)
         lane_members = lanes(state.hparams, self.spec.lane_width)
         return jax.lax.fori_loop(0, lane_members.shape[0], lambda index, carry: lane(lane_members[index], carry), carry)
@@ -359,9 +367,9 @@ class GroupTrainer:
         Returns (agent, applied bool[n], finite bool[n], reset bool[n]).
         """
         num_configs = configs.shape[0]
-        due = _over_configs(self.agent.due, (0, 0, 0), num_configs)(agent, hparams, env_step)
+        due = over_configs(self.agent.due, (0, 0, 0), num_configs)(agent, hparams, env_step)
         group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
-        new_agent, finite, reset = _over_configs(
+        new_agent, finite, reset = over_configs(
             lambda *args: self._update_config(*args, group_due, batch_size), (0, None, 0, 0, 0, 0, 0), num_configs
         )(agent, replay_buffers, configs, hparams, rngs, env_step, due)
         applied = active & finite
@@ -425,7 +433,7 @@ class GroupTrainer:
         )
 
 
-def _over_configs(fn, in_axes: tuple, num_configs: int):
+def over_configs(fn, in_axes: tuple, num_configs: int):
     """`jax.vmap(fn, in_axes)` over `num_configs` configs; for one config, `fn` on its unbatched
     arguments, its outputs given the leading axis of 1 (on a CPU a vmap over one config compiles to
     slower code: 0.86 against 0.98 of the bare update at width 64, benchmarks/README.md)."""
@@ -440,7 +448,7 @@ def _over_configs(fn, in_axes: tuple, num_configs: int):
 
 
 def _keep_applied(applied: jax.Array, new_agent, agent):
-    """new_agent where `applied` (bool[K] or a scalar), else agent. A group-level branch: when every
+    """new_agent where `applied` (bool[n]: configs updated together), else agent. A group-level branch: when every
     config applied its update (the common case) the select over the whole agent state is skipped,
     which at width 64 is about a tenth of an update's time on a CPU."""
     return jax.lax.cond(jnp.all(applied), lambda: new_agent, lambda: where_tree(applied, new_agent, agent))
@@ -451,13 +459,15 @@ def lanes(hparams: HyperParams, lane_width: int) -> jax.Array:
     (σ, B, index) and cut into rows of `lane_width`; the planner's lane width divides the number of
     configs of every (σ, B) in the group, so a lane never mixes σ or B."""
     num_configs = hparams.utd.shape[0]
+    if lane_width < 1 or num_configs % lane_width:
+        raise ValueError(f"lane_width ({lane_width}) must be >= 1 and divide the group's {num_configs} configs")
     order = jnp.lexsort((jnp.arange(num_configs), hparams.batch_size, hparams.utd))
     return order.reshape(num_configs // lane_width, lane_width)
 
 
 def _record_resets(resets, reset: jax.Array, env_step: jax.Array):
-    """(reset_env_steps i32[..., R], num_resets i32[...]) with env_step (i32[...]) appended where
-    `reset` (bool[...]); [...] is [K] or one config's []."""
+    """(reset_env_steps i32[n, R], num_resets i32[n]) with env_step (i32[n]) appended where
+    `reset` (bool[n]), for n configs updated together."""
     reset_env_steps, num_resets = resets
     slots = jnp.arange(reset_env_steps.shape[-1])
     write = reset[..., None] & (slots == num_resets[..., None])

@@ -21,6 +21,7 @@ K and a group of 1 do), so equality is tested to a norm-wise relative 1e-5 on th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -31,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from rlscale.agents.core import HyperParams
 from rlscale.engine.loop import ChunkStats, GroupState, GroupTrainer, get_trainer
-from rlscale.engine.spec import GroupSpec
+from rlscale.engine.spec import MAP, GroupSpec
 
 CONFIG_AXIS = "configs"
 
@@ -113,6 +114,14 @@ class ShardedTrainer:
 
 @functools.lru_cache(maxsize=32)
 def _sharded_trainer(spec: GroupSpec, devices: tuple) -> ShardedTrainer:
+    padded = padded_num_configs(spec.num_configs, len(devices))
+    if spec.config_axis == MAP and padded != spec.num_configs:
+        # The padding repeats the last config, adding padded - K configs to its (σ, B): lanes of
+        # gcd(lane_width, padded - K) still never mix σ or B (one lane of all configs if the group
+        # is one σ and B).
+        single_lane = spec.lane_width == spec.num_configs
+        lane_width = padded if single_lane else math.gcd(spec.lane_width, padded - spec.num_configs)
+        spec = dataclasses.replace(spec, lane_width=lane_width)
     return ShardedTrainer(get_trainer(spec), config_mesh(devices))
 
 

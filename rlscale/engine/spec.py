@@ -69,8 +69,8 @@ class GroupSpec:
     - "map": lane after lane (`lane_width` configs of one σ and B each), every config running exactly
       its own updates at its own batch size (a loop over lanes with real branches, each lane's
       updates batched). Nothing is padded and idle configs cost nothing: the choice on CPUs, where
-      a padded row or an idle slot costs as much as a useful one, while batching configs of equal σ
-      and B still gains (benchmarks/README.md).
+      a padded row or an idle slot costs as much as a useful one (the planner picks the lane width
+      per platform and network width, plan.lane_width).
     """
 
     @property

@@ -52,7 +52,7 @@ from rlscale.config import SweepConfig
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, resolve_config_axis
 from rlscale.envs.throughput import device_name
-from rlscale.plan import Group, Plan, make_plan
+from rlscale.plan import CORE_SATURATING_WIDTH, Group, Plan, make_plan
 
 CACHE_ENV = "RLSCALE_CACHE_DIR"
 CALIBRATE_ENV = "RLSCALE_CALIBRATE"
@@ -78,11 +78,6 @@ is after one untimed call (the learning chunk runs the same, warm, program)."""
 CALIBRATION_ENOUGH_S = 2.0
 """Timed seconds of learning chunks after which fewer than CALIBRATION_REPETITIONS calls suffice
 (a wide group's chunk takes seconds: its timing noise is small, and each call costs its time)."""
-CORE_SATURATING_WIDTH = 256
-"""Hidden width from which one update keeps a CPU's cores busy, so vmap's padded rows and idle slots
-cost their full price (measured on 2 cores, benchmarks/README.md: a mixed group at width 256 ran
-314 useful updates/s under map and 243 under vmap; at width 64 vmap's batching won despite 44 %
-waste)."""
 EVALUATION_REPETITIONS = 1
 """Timed evaluations (after one untimed call): an evaluation runs whole episodes."""
 CALIBRATION_DISCOUNT = 0.99
@@ -361,8 +356,8 @@ def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tupl
         unmeasured_reason = f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
     elif all(len(group.configs) == 1 for group in vmap_groups):
         unmeasured_reason = "one config per group: both axes compute the same"
-    elif all(len({(c.utd, c.batch_size) for c in group.configs}) == 1 for group in vmap_groups):
-        unmeasured_reason = "one σ and B per group: map's lanes batch the same configs as vmap, unpadded"
+    elif all(group.spec.lane_width == len(group.configs) for group in plans[MAP].groups):
+        unmeasured_reason = "one σ and B per group: map's one lane batches the same configs as vmap, unpadded"
     if unmeasured_reason is not None:
         return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, unmeasured_reason)
     estimated = {}

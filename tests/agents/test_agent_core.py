@@ -193,15 +193,18 @@ def test_a_per_config_flag_under_vmap_would_compute_both_branches():
 
 
 def test_group_flags_give_the_same_training_with_map_and_vmap():
-    """With config_axis = "map" each config runs alone inside the program; PQL's group-level actor
-    flag must not change what a config computes: configs at different critic steps (UTD 1 and 2)
-    end equal under both."""
+    """With config_axis = "map" configs run in lanes (config by config, or two of one σ and B
+    together) inside the program; PQL's group-level actor flag must not change what a config
+    computes: configs at different critic steps (UTD 1 and 2) end equal under all three."""
     results = []
-    for axis in ("vmap", "map"):
+    for axis, lane_width in (("vmap", 1), ("map", 1), ("map", 2)):
         spec = small_spec(algo="pql", network=NETWORK, agent_options=(("actor_hidden_width", 16),),
-                          num_configs=2, max_batch_size=MAX_BATCH, update_slots=2, config_axis=axis)
+                          num_configs=4, max_batch_size=MAX_BATCH, update_slots=2, config_axis=axis,
+                          batch_sizes=(16, MAX_BATCH) if axis == "map" else (), lane_width=lane_width)
         trainer = GroupTrainer(spec)
-        state = trainer.init(make_hparams([1e-3, 3e-4], [MAX_BATCH, 16], [1.0, 2.0], [0, 1]))
+        state = trainer.init(make_hparams([1e-3, 3e-4, 5e-4, 1e-3], [MAX_BATCH, 16, MAX_BATCH, 16],
+                                          [1.0, 2.0, 1.0, 2.0], [0, 1, 2, 3]))
         results.append(trainer.train_chunk(state, 120)[0].agent)
     assert relative_difference(results[1], results[0]) <= 1e-5
+    assert relative_difference(results[2], results[0]) <= 1e-5
     assert int(results[0].critic_step[0]) != int(results[0].critic_step[1])

@@ -61,6 +61,16 @@ def test_map_lanes_divide_every_utd_and_batch_size_class():
     assert group.spec.lane_width == 2  # gcd(4, 6)
     (group,) = make_plan(SweepConfig.from_dict({**base, "config_axis": "vmap", "max_wasted_fraction": 1.0})).groups
     assert group.spec.lane_width == 1
+    # At width 256 a CPU gains nothing from batching: config by config, unless one lane is the
+    # whole group (updated in place); an accelerator batches.
+    wide = SweepConfig.from_dict({**base, "hidden_width": 256})
+    (group,) = make_plan(wide, platform="cpu", num_devices=1).groups
+    assert group.spec.lane_width == 1
+    (group,) = make_plan(wide, platform="gpu", num_devices=1).groups
+    assert group.spec.lane_width == 2
+    one_pair = SweepConfig.from_dict({**base, "hidden_width": 256, "utd": [1.0], "batch_size": [32]})
+    (group,) = make_plan(one_pair, platform="cpu", num_devices=1).groups
+    assert group.spec.lane_width == len(group.configs) == 2
 
 
 def _optimal_makespan(costs: list[float], workers: int) -> float:

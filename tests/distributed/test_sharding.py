@@ -41,6 +41,13 @@ estimated_s = [estimate.seconds for estimate in estimate_plan(plan, 200, 100, ru
 agent_leaves = jax.tree_util.tree_leaves(sharded[0].agent)
 flat = lambda leaves: np.concatenate([np.asarray(x, np.float64)[:3].ravel() for x in leaves])
 a, b = flat(agent_leaves), flat(jax.tree_util.tree_leaves(single[0].agent))
+# A map group in one lane of 3 configs, padded to 4 on two devices, trains as on one device.
+lane_spec = small_spec(num_configs=3, network=NetworkConfig(16, 2), max_batch_size=16, batch_sizes=(16,),
+                       update_slots=1, learning_starts=100, buffer_capacity=500, config_axis="map", lane_width=3)
+lane_hparams = make_hparams([1e-3, 3e-4, 2e-3], [16] * 3, [1.0] * 3, [0, 1, 2])
+lane_runs = [trainer.train_chunk(trainer.init(lane_hparams), 150)
+             for trainer in (get_group_trainer(lane_spec), get_trainer(lane_spec))]
+lane_a, lane_b = (flat(jax.tree_util.tree_leaves(state.agent)) for state, _ in lane_runs)
 print(json.dumps({
     "num_devices": len(jax.local_devices()),
     "is_sharded_trainer": isinstance(get_group_trainer(spec), ShardedTrainer),
@@ -52,6 +59,8 @@ print(json.dumps({
     "relative_difference": float(np.linalg.norm(a - b) / np.linalg.norm(b)),
     "bitwise": bool((a == b).all()),
     "estimated_s": estimated_s,
+    "lane_grad_steps": [np.asarray(run[1].grad_steps).tolist() for run in lane_runs],
+    "lane_relative_difference": float(np.linalg.norm(lane_a - lane_b) / np.linalg.norm(lane_b)),
 }))
 """
 
@@ -81,3 +90,7 @@ def test_sharded_group_matches_single_device_group(tmp_path):
     assert len(sharded_returns) == 3
     for sharded_return, single_return in zip(sharded_returns, single_returns):
         assert abs(sharded_return - single_return) <= 1e-5 * abs(single_return)
+    # A sharded map group in lanes trains as on one device.
+    sharded_lane_steps, single_lane_steps = result["lane_grad_steps"]
+    assert sharded_lane_steps == single_lane_steps == [50, 50, 50]
+    assert result["lane_relative_difference"] <= 1e-5

@@ -127,3 +127,25 @@ def test_config_in_a_lane_matches_config_alone(lanes_run, index):
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
     assert np.asarray(group_stats.computed_updates).tolist() == np.asarray(group_stats.grad_steps).tolist()
     assert relative_difference(member, alone) <= 1e-5
+
+
+def test_a_diverging_config_in_a_lane_leaves_its_lane_mate_and_other_lanes_unchanged():
+    """Two lanes of two; config 0's huge learning rate makes its update non-finite: it is frozen at
+    its last finite parameters and marked diverged, and every other config ends bit-identical to the
+    same group where config 0 is sane."""
+    utds, batch_sizes, seeds = [1.0, 2.0, 1.0, 2.0], [32, 16, 32, 16], [0, 1, 2, 3]
+    spec = small_spec(num_configs=4, max_batch_size=32, batch_sizes=(16, 32), update_slots=2, config_axis=MAP,
+                      lane_width=2)
+    trainer = get_trainer(spec)
+    states = {}
+    for name, first_rate in (("sane", 1e-3), ("diverging", 1e6)):
+        state = trainer.init(make_hparams([first_rate, 1e-3, 3e-4, 1e-3], batch_sizes, utds, seeds))
+        states[name] = trainer.train_chunk(state, ITERATIONS)
+    (sane, _), (diverging, stats) = states["sane"], states["diverging"]
+    assert np.asarray(diverging.diverged_iteration).tolist()[0] >= 100
+    assert np.asarray(diverging.diverged_iteration).tolist()[1:] == [-1, -1, -1]
+    assert int(stats.grad_steps[0]) < int(stats.computed_updates[0])
+    for leaf in jax.tree_util.tree_leaves(diverging.agent):
+        assert np.all(np.isfinite(np.asarray(leaf)[0]))
+    for sane_leaf, diverging_leaf in zip(jax.tree_util.tree_leaves(sane.agent), jax.tree_util.tree_leaves(diverging.agent)):
+        assert np.asarray(sane_leaf)[1:].tobytes() == np.asarray(diverging_leaf)[1:].tobytes()
