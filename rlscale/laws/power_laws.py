@@ -21,6 +21,9 @@ from rlscale.laws.table import FitInputError
 
 # Ranking value of a time never reached: above every real time, below "no such config" (+inf).
 UNREACHED = np.finfo(float).max
+# A fitted slope smaller than this is rounding error of a flat law (the same best value at every σ)
+# and is returned as exactly 0; real exponents are above 1e-3.
+FLAT_SLOPE_TOLERANCE = 1e-10
 
 
 def bootstrap_best_values(
@@ -81,7 +84,9 @@ def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -
 
     Returns:
         (slopes, intercepts): shapes (K,) and (K, E) with E = number of distinct envs in sorted
-        order; NaN where a column has too few points to identify the fit.
+        order; NaN where a column has too few points to identify the fit. A slope within
+        FLAT_SLOPE_TOLERANCE of 0 is exactly 0, so a flat law does not take the sign of the
+        least-squares rounding (which differs between CPUs).
     """
     values = np.asarray(values, dtype=float)
     single = values.ndim == 1
@@ -107,11 +112,15 @@ def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -
             solution = np.linalg.lstsq(sub_design, targets[usable, column], rcond=None)[0]
             slopes[column] = solution[-1]
             intercepts[column, present] = solution[:-1]
+    slopes[np.abs(slopes) < FLAT_SLOPE_TOLERANCE] = 0.0
     return slopes, intercepts
 
 
 def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
     """Fit the shared-exponent law to `bootstrap_best_values` output, with bootstrap intervals.
+
+    β is not identified where α = 0 (a flat law: every β gives the same value 10^a_env), so a
+    flat resample's β is NaN and left out of β's median and interval.
 
     Raises:
         FitInputError: fewer than two distinct σ with a best value, or a degenerate fit.
@@ -132,11 +141,14 @@ def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
     alpha = -float(slope[0])
     boot_alpha = -boot_slopes
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        boot_beta = 10.0 ** (boot_intercepts / boot_alpha[:, None])
+        boot_beta = np.where(boot_alpha[:, None] == 0.0, np.nan, 10.0 ** (boot_intercepts / boot_alpha[:, None]))
     alpha_median, alpha_low, alpha_high = summarize_scalar(boot_alpha)
     beta_median, beta_low, beta_high = summarize(boot_beta, axis=0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        beta = {str(env): float(10.0 ** (intercepts[0, index] / alpha)) for index, env in enumerate(env_names)}
+        beta = {
+            str(env): float("nan") if alpha == 0.0 else float(10.0 ** (intercepts[0, index] / alpha))
+            for index, env in enumerate(env_names)
+        }
     points = []
     for _, row in best.iterrows():
         _, low, high = summarize_scalar(row["per_resample"])

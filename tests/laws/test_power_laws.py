@@ -57,3 +57,17 @@ def test_round_batch_size():
     assert round_batch_size(300.4) == 304
     assert round_batch_size(3.0) == 16
     assert round_batch_size(300.4, multiple=1) == 300
+
+
+def test_a_flat_law_has_slope_exactly_zero_and_no_beta():
+    """The same best value at every σ: α is exactly 0 (not ± rounding, whose sign would decide
+    whether β is 0 or ∞), and β, which a flat law does not identify, is NaN in every resample."""
+    sigmas = np.array([1.0, 2.0, 4.0, 8.0])
+    values = np.full(sigmas.shape, 64.0 * 1.1)
+    best = pd.DataFrame(
+        {"env": ["a"] * len(sigmas), "utd": sigmas, "value": values, "per_resample": [np.full(5, value) for value in values]}
+    )
+    law = fit_hparam_law(best, "batch_size")
+    assert law.alpha == 0.0 and law.alpha_median == 0.0
+    assert np.isnan(law.beta["a"]) and np.isnan(law.beta_median["a"])
+    np.testing.assert_allclose(law.intercept["a"], np.log10(64.0 * 1.1))
