@@ -7,6 +7,8 @@ Writes `<out>/<device>-<date>-<size>.json` (every number, with the sizes used) a
 size's results block in benchmarks/README.md (unless --no-readme). Sections (see each module):
 sweep, brax, compile, bare, memory, env_throughput, fit_speed, agents, and brax_paper (only when named:
 over an hour on a CPU). `brax` and `memory` use the sweep's runs, so selecting them runs `sweep` too.
+Every calibration is measured in the run (a fresh `RLSCALE_CACHE_DIR`), so the calibrated estimate
+is judged against walls of the same machine state.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import dataclasses
 import datetime
 import json
 import math
+import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +40,7 @@ from benchmarks import (
 )
 from benchmarks.common import SIZES, BenchSize
 from rlscale.envs.throughput import device_name
+from rlscale.run.estimate import CACHE_ENV
 
 DEFAULT_SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed", "agents")
 SECTIONS = (*DEFAULT_SECTIONS, "brax_paper")
@@ -424,6 +429,9 @@ def main(argv: list[str] | None = None) -> int:
         total = max(report["meta"]["total_seconds"] for report in reports)
         write_report(size, results, total, args.out, not args.no_readme, processes=len(reports))
         return 0
+    # Every calibration is measured in this run: a cache an earlier run left was measured in another
+    # state of the machine, and the estimate is judged against this run's walls.
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="rlscale-bench-calibration-")
     start = time.perf_counter()
     results = run_sections(size, tuple(args.only))
     write_report(size, results, time.perf_counter() - start, args.out, not args.no_readme, processes=1)
