@@ -181,7 +181,7 @@ class GroupTrainer:
             update_credit=credit,
         )
 
-        updates = self._config_by_config_updates if self.spec.config_axis == MAP else self._slot_updates
+        updates = self._lane_updates if self.spec.config_axis == MAP else self._slot_updates
         agent, diverged_iteration, (reset_env_steps, num_resets), stats = updates(
             state, num_updates, update_rng, stats
         )
@@ -267,7 +267,7 @@ class GroupTrainer:
             stats,
         )
 
-    def _config_by_config_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
+    def _lane_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
         """map: lane after lane, each lane's `lane_width` configs of equal σ and B (`lanes`) running
         their num_updates (i32[K], equal within a lane) updates together at their own batch size; a
         config stops at its first non-finite update. Same returns as `_slot_updates`."""
@@ -328,8 +328,8 @@ class GroupTrainer:
         rng, env_step and resets are theirs, leading axis L; replay_buffers: all K configs'), run
         together at `batch_size` as `_slot_updates` would run them (update j uses fold_in(rng, j));
         a config stops at its first non-finite update, which is not applied. Returns (agent,
-        computed updates i32 (of each config), applied updates i32[L], healthy bool[L]: no
-        non-finite update, resets)."""
+        computed: i32 scalar, the updates the lane ran (each of its configs computed that many),
+        applied updates i32[L], healthy bool[L]: no non-finite update, resets)."""
 
         def running(carry):
             index, _, _, healthy, _ = carry

@@ -20,7 +20,8 @@ from rlscale.agents.core import NStepTransition, Transition
 
 @flax.struct.dataclass
 class ReplayBuffer:
-    """data: Transition with leading axis capacity; pointer and size: i32 scalars."""
+    """data: Transition with leading axis capacity; pointer and size: i32 scalars. A group's stacked
+    buffers have a leading K axis on all three."""
 
     data: Transition
     pointer: jax.Array
@@ -28,7 +29,8 @@ class ReplayBuffer:
 
     @property
     def capacity(self) -> int:
-        return self.data.reward.shape[0]
+        """Rows per buffer (the last axis of `reward`: [capacity] or, stacked, [K, capacity])."""
+        return self.data.reward.shape[-1]
 
 
 def init_replay(capacity: int, observation_size: int, action_size: int) -> ReplayBuffer:
@@ -72,7 +74,7 @@ def _of_config(buffer: ReplayBuffer, config: jax.Array | None):
     def rows(indices):
         return jax.tree_util.tree_map(lambda column: column[at + (indices,)], buffer.data)
 
-    return buffer.pointer[at], buffer.size[at], buffer.data.reward.shape[len(at)], rows
+    return buffer.pointer[at], buffer.size[at], buffer.capacity, rows
 
 
 def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int, config: jax.Array | None = None) -> Transition:

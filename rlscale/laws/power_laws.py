@@ -116,6 +116,14 @@ def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -
     return slopes, intercepts
 
 
+def _beta(intercepts: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """β = 10^(a / α) of the law's intercepts a (broadcast against α); NaN where α = 0, where a
+    flat law leaves β unidentified."""
+    alpha = np.asarray(alpha, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(alpha == 0.0, np.nan, 10.0 ** (intercepts / alpha))
+
+
 def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
     """Fit the shared-exponent law to `bootstrap_best_values` output, with bootstrap intervals.
 
@@ -140,15 +148,10 @@ def fit_hparam_law(best: pd.DataFrame, hyperparameter: str) -> PowerLaw:
     env_names = np.unique(envs)
     alpha = -float(slope[0])
     boot_alpha = -boot_slopes
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        boot_beta = np.where(boot_alpha[:, None] == 0.0, np.nan, 10.0 ** (boot_intercepts / boot_alpha[:, None]))
+    boot_beta = _beta(boot_intercepts, boot_alpha[:, None])
     alpha_median, alpha_low, alpha_high = summarize_scalar(boot_alpha)
     beta_median, beta_low, beta_high = summarize(boot_beta, axis=0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        beta = {
-            str(env): float("nan") if alpha == 0.0 else float(10.0 ** (intercepts[0, index] / alpha))
-            for index, env in enumerate(env_names)
-        }
+    beta = {str(env): float(value) for env, value in zip(env_names, _beta(intercepts[0], alpha))}
     points = []
     for _, row in best.iterrows():
         _, low, high = summarize_scalar(row["per_resample"])

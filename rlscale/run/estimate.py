@@ -263,8 +263,10 @@ def _calibrate_group(group: Group) -> dict:
     # reads the iteration before then).
     warmup_start = min(0, learning_iteration - iterations)
     warmup_chunk, warmup_reset = chunk_from(warmup_start, iterations)
-    warmup_s, state = median_seconds(warmup_chunk, state, CALIBRATION_REPETITIONS, prepare=warmup_reset)
-    # The same program as the warm-up chunk's, so already warm.
+    # Every chunk below is the probe's program (the chunk length is traced), so already warm.
+    warmup_s, state = median_seconds(
+        warmup_chunk, state, CALIBRATION_REPETITIONS, warm_up=False, prepare=warmup_reset
+    )
     learning_chunk, learning_reset = chunk_from(learning_iteration, iterations)
     learning_s, state = median_seconds(
         learning_chunk, state, CALIBRATION_REPETITIONS, warm_up=False, enough_s=CALIBRATION_ENOUGH_S,

@@ -20,7 +20,6 @@ SEEDS = [0, 1, 2, 3, 4, 5, 6, 7]
 ITERATIONS = 130  # 100 random-action steps, then 30 iterations of updates (up to 4 per iteration)
 
 
-
 def group_spec(config_axis: str):
     return small_spec(
         num_configs=8, max_batch_size=max(BATCH_SIZES), update_slots=4, config_axis=config_axis,
@@ -36,18 +35,17 @@ def group_run(request):
     return state, stats, np.asarray(trainer.evaluate(state, 0)), request.param
 
 
+def train_alone(learning_rate: float, batch_size: int, utd: float, seed: int):
+    """One config trained by itself for ITERATIONS: (state, stats, evaluation returns)."""
+    trainer = get_trainer(small_spec(num_configs=1, max_batch_size=batch_size, update_slots=math.ceil(utd)))
+    state, stats = trainer.train_chunk(trainer.init(make_hparams([learning_rate], [batch_size], [utd], [seed])), ITERATIONS)
+    return state, stats, np.asarray(trainer.evaluate(state, 0))
+
+
 @pytest.mark.parametrize("index", [1, 3, 5, 6])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats, group_returns, _ = group_run
-    spec = small_spec(
-        num_configs=1, max_batch_size=BATCH_SIZES[index], update_slots=math.ceil(UTDS[index])
-    )
-    trainer = get_trainer(spec)
-    state = trainer.init(
-        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
-    )
-    state, stats = trainer.train_chunk(state, ITERATIONS)
-    alone_returns = np.asarray(trainer.evaluate(state, 0))
+    state, stats, alone_returns = train_alone(LEARNING_RATES[index], BATCH_SIZES[index], UTDS[index], SEEDS[index])
 
     member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
     alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
@@ -118,10 +116,9 @@ def test_config_in_a_lane_matches_config_alone(lanes_run, index):
     """Configs updated together in a lane of a map group train as they would alone, and compute
     exactly their own updates."""
     layout, group_state, group_stats = lanes_run
-    utd, batch_size = layout["utds"][index], layout["batch_sizes"][index]
-    trainer = get_trainer(small_spec(num_configs=1, max_batch_size=batch_size, update_slots=math.ceil(utd)))
-    state = trainer.init(make_hparams([layout["learning_rates"][index]], [batch_size], [utd], [layout["seeds"][index]]))
-    state, stats = trainer.train_chunk(state, ITERATIONS)
+    state, stats, _ = train_alone(
+        layout["learning_rates"][index], layout["batch_sizes"][index], layout["utds"][index], layout["seeds"][index]
+    )
     member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
     alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
