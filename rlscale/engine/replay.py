@@ -67,14 +67,14 @@ def insert(buffer: ReplayBuffer, rows: Transition) -> ReplayBuffer:
 
 
 def _of_config(buffer: ReplayBuffer, config: jax.Array | None):
-    """(pointer, size, capacity, rows) of one config's buffer: `buffer` itself when `config` is None,
+    """(pointer, size, rows) of one config's buffer: `buffer` itself when `config` is None,
     else buffer `config` (i32 scalar) of a group's stacked buffers; rows(indices) gathers its rows."""
     at = () if config is None else (config,)
 
     def rows(indices):
         return jax.tree_util.tree_map(lambda column: column[at + (indices,)], buffer.data)
 
-    return buffer.pointer[at], buffer.size[at], buffer.capacity, rows
+    return buffer.pointer[at], buffer.size[at], rows
 
 
 def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int, config: jax.Array | None = None) -> Transition:
@@ -84,7 +84,7 @@ def sample(buffer: ReplayBuffer, rng: jax.Array, max_batch_size: int, config: ja
     Row i depends only on (rng, i) (threefry is partitionable), so the first B rows of a padded draw
     equal an unpadded draw of B rows: padding a config's batch does not change its samples.
     """
-    _, size, _, rows = _of_config(buffer, config)
+    _, size, rows = _of_config(buffer, config)
     return rows(jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(size, 1)))
 
 
@@ -110,13 +110,13 @@ def sample_n_step(
       discount: f32 scalar gamma.
       config: as in `sample`.
     """
-    pointer, size, capacity, rows = _of_config(buffer, config)
+    pointer, size, rows = _of_config(buffer, config)
     span = (n_step - 1) * rows_per_step
     offsets = jax.random.randint(rng, (max_batch_size,), 0, jnp.maximum(size - span, 1))
-    oldest = (pointer - size) % capacity
+    oldest = (pointer - size) % buffer.capacity
     steps = jnp.arange(n_step)
     step_offsets = offsets[:, None] + steps[None, :] * rows_per_step
-    chain = rows((oldest + step_offsets) % capacity)
+    chain = rows((oldest + step_offsets) % buffer.capacity)
     continues = (
         jnp.all(chain.next_obs[:, :-1] == chain.obs[:, 1:], axis=-1)
         & (chain.termination[:, :-1] == 0)
