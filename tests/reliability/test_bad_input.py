@@ -40,6 +40,8 @@ BAD_CONFIGS = [
     ("explicit seed beyond 32 bits", {"configs": [{"utd": 1.0, "batch_size": 32, "learning_rate": 1e-3, "seed": 2**63}]},
      ["configs[0].seed must be at most 2147483647", str(2**63)]),
     ("model size beyond 32 bits", {"model_sizes": [{"hidden_width": 2**32}]}, ["model_sizes[0].hidden_width must be at most"]),
+    ("pql with one env", {"algo": "pql"},
+     ['num_envs must be >= 2 for algo = "pql", got 1', "would explore at std 0.05 only"]),
     ("agent option beyond 32 bits", {"algo": "bro", "agent": {"reset_interval": 2**40}},
      ["agent.reset_interval must be an integer in [-2147483648, 2147483647], got 1099511627776"]),
 ]
