@@ -209,7 +209,7 @@ class SweepConfig:
         if "algo" not in skip and "agent" not in skip:
             option_errors = registry.option_errors(self.algo, self.agent)
             errors.extend(option_errors)
-            if not option_errors and "num_envs" not in skip and self.num_envs >= 1:
+            if algo_error is None and not option_errors and "num_envs" not in skip and self.num_envs >= 1:
                 errors.extend(registry.num_envs_errors(self.algo, self.agent, self.num_envs))
         for name in INT_FIELDS:
             value = getattr(self, name)
