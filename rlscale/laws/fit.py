@@ -35,6 +35,7 @@ from rlscale.laws.pooling import pool_env_times
 from rlscale.laws.power_laws import bootstrap_best_values, fit_hparam_law
 from rlscale.laws.results import (
     POOLED_SCOPE,
+    SigmaNFit,
     BaselineConfig,
     BestHparams,
     BudgetLaw,
@@ -47,7 +48,8 @@ from rlscale.laws.results import (
     ResetSchedule,
     fastest_config,
 )
-from rlscale.laws.table import FitInputError, normalize_returns, validate_table
+from rlscale.laws.sigma_n import GROUP_KEYS, fit_sigma_n, sigma_n_delta
+from rlscale.laws.table import CONFIG_KEYS, FitInputError, normalize_returns, validate_table
 
 # Paper defaults per suite: (N = agent parameter count, δ = FLOPs per environment step).
 SUITE_COMPUTE_DEFAULTS: dict[str, tuple[float, float]] = {"gym": (1.5e5, 4e9), "dmc": (4.92e6, 1e10)}
@@ -135,6 +137,13 @@ class FitOptions:
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
     )
+    sigma_n_shared_exponents: bool = field(
+        default=False,
+        metadata=_doc(
+            "Tables with several model sizes: fit each scope's joint data laws D_J(σ, N) with one pair of exponents "
+            "(α, β) shared by every threshold (the authors' shared-exponent form) instead of one pair per threshold."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.n_bootstrap < 1:
@@ -179,8 +188,44 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
                 raise FitInputError(f"model_size={_size_key(size)}: {error}") from None
         largest = per_size[_size_key(sizes[-1])]
         split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension)
-        return dataclasses.replace(largest, by_model_size=per_size, model_size_split=tuple(split))
+        sigma_n, sigma_n_notes = _fit_sigma_n(table, clean, options, largest.delta)
+        return dataclasses.replace(
+            largest,
+            by_model_size=per_size,
+            model_size_split=tuple(split),
+            sigma_n=sigma_n,
+            notes=largest.notes + tuple(sigma_n_notes),
+        )
     return _fit_one_model_size(clean, options)
+
+
+def _fit_sigma_n(table: pd.DataFrame, clean: pd.DataFrame, options: FitOptions, fit_delta: float | None) -> tuple[SigmaNFit, list[str]]:
+    """The joint (σ, N) laws of a table with several model sizes (`rlscale/laws/sigma_n.py`), with
+    their own thresholds (every (env, σ, N) must reach the selection threshold); a table they cannot
+    be fitted to gives empty laws and a note."""
+    normalized, _ = normalize_returns(clean, options.normalization)
+    curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size"), resets=options.resets)
+    try:
+        thresholds, selection, threshold_notes = _choose_thresholds(curves, options, GROUP_KEYS)
+        times = times_to_threshold(curves, thresholds, options.n_bootstrap, np.random.default_rng(options.seed))
+        delta, delta_source = sigma_n_delta(sorted(clean["suite"].unique()), options.delta, fit_delta)
+        fit, notes = fit_sigma_n(curves.configs, times, selection, options, delta, *_single_values(table, ("algo", "agent_options")))
+    except FitInputError as error:
+        return SigmaNFit(), [f"(σ, N) laws not fitted: {error}"]
+    notes = [f"(σ, N) laws: {note}" for note in threshold_notes] + notes
+    notes.append(f"(σ, N) allocation: δ={delta:g} FLOPs per env step, {delta_source}; N is the model_size column (critic parameters)")
+    if options.hparam_laws is not None:
+        notes.append("(σ, N) laws: B*(σ, N) and η*(σ, N) are fitted from this table (the given hparam laws are σ-only)")
+    return fit, notes
+
+
+def _single_values(table: pd.DataFrame, columns: tuple[str, ...]) -> list[str | None]:
+    """Per column, its single value as a string (None when absent or not single)."""
+    values = []
+    for column in columns:
+        distinct = table[column].dropna().unique() if column in table.columns else []
+        values.append(str(distinct[0]) if len(distinct) == 1 else None)
+    return values
 
 
 def _select_envs(table: pd.DataFrame, envs: tuple[str, ...] | None) -> pd.DataFrame:
@@ -203,14 +248,17 @@ def _size_key(size: float) -> str:
     return str(int(size)) if float(size).is_integer() else repr(float(size))
 
 
-def _choose_thresholds(curves: ConfigCurves, options: FitOptions) -> tuple[np.ndarray, float, list[str]]:
-    """Thresholds (ascending, shape (J,)) and the selection threshold, with notes on defaults."""
+def _choose_thresholds(
+    curves: ConfigCurves, options: FitOptions, group_keys: tuple[str, ...] = ("env", "utd")
+) -> tuple[np.ndarray, float, list[str]]:
+    """Thresholds (ascending, shape (J,)) and the selection threshold, with notes on defaults; the
+    reachable level is the lowest over the `group_keys` groups of their best config's."""
     notes = []
     final = pd.Series(curves.final_mean_return())
     configs = curves.configs
-    reachable_per_group = final.groupby([configs["env"], configs["utd"]]).max()
+    reachable_per_group = final.groupby([configs[key] for key in group_keys]).max()
     reachable = float(reachable_per_group.min())
-    worst_env, worst_utd = reachable_per_group.idxmin()
+    worst_env, worst_utd = reachable_per_group.idxmin()[:2]
     if options.selection_threshold is not None:
         selection = float(options.selection_threshold)
     elif options.thresholds is not None:

@@ -111,7 +111,7 @@ def recommend(
     if not fitted_budget_range[0] <= budget <= fitted_budget_range[1]:
         extrapolated_quantities.append("σ* (budget law beyond the fitted budgets)")
     if threshold is None:
-        chosen_threshold, data, compute, uncapped = _interpolate_points(points, budget)
+        chosen_threshold, data, compute, uncapped = interpolate_budget_points(points, budget)
         threshold_source = "interpolated between the budget law's points in log F"
         if uncapped is not None:
             capped = True
@@ -211,7 +211,7 @@ def _hparam_interval(law: PowerLaw, scope: str, sigma_interval: tuple[float, flo
     return (min(values), max(values))
 
 
-def _interpolate_points(points: list[BudgetPoint], budget: float) -> tuple[float, float, float, float | None]:
+def interpolate_budget_points(points: list[BudgetPoint], budget: float) -> tuple[float, float, float, float | None]:
     """(J, D, C, uncapped J) at F from the budget points (ascending F): J, log D and log C linear in
     log F between the bracketing points, or along the two smallest below them. Above the largest
     point the uncapped J (the same line continued) is returned instead of None, for the caller to cap."""
