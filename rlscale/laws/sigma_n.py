@@ -100,8 +100,8 @@ def fit_sigma_n(
     best_rate = bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", GROUP_KEYS)
     if best_batch["utd"].nunique() < 2 or best_batch["model_size"].nunique() < 2:
         raise FitInputError(f"fewer than 2 σ or 2 model sizes have a config reaching the selection threshold {selection:g}")
-    batch_laws, batch_notes = _batch_size_laws(best_batch, selection, options.interval)
-    rate_law, rate_notes = _learning_rate_law(best_rate, options.interval)
+    batch_laws, batch_notes = fit_batch_size_laws_sigma_n(best_batch, selection, options.interval)
+    rate_law, rate_notes = fit_learning_rate_law_sigma_n(best_rate, options.interval)
     notes += batch_notes + rate_notes
     chosen = _chosen_configs(configs, batch_laws, rate_law, best_batch, best_rate) if options.data_points == "law" else None
     per_env = {}
@@ -172,7 +172,7 @@ def _points(frame: pd.DataFrame, interval: tuple[float, float]) -> tuple[SigmaNP
     return tuple(points)
 
 
-def _batch_size_laws(best: pd.DataFrame, selection: float, interval) -> tuple[BatchSizeLawsSigmaN | None, list[str]]:
+def fit_batch_size_laws_sigma_n(best: pd.DataFrame, selection: float, interval) -> tuple[BatchSizeLawsSigmaN | None, list[str]]:
     """B*(σ, N) per env from the bootstrap-averaged best B; None when no env has enough points."""
     laws, notes = [], []
     for env, points in best.groupby("env", sort=True):
@@ -229,7 +229,7 @@ def _held_out_error(envs, log_sigma, log_size, targets, with_size: bool) -> floa
     return float(np.sqrt(np.mean(np.square(errors)))) if errors else math.nan
 
 
-def _learning_rate_law(best: pd.DataFrame, interval) -> tuple[LearningRateLawSigmaN | None, list[str]]:
+def fit_learning_rate_law_sigma_n(best: pd.DataFrame, interval) -> tuple[LearningRateLawSigmaN | None, list[str]]:
     """η*(σ, N) with and without N, and whether N matters."""
     envs = best["env"].to_numpy().astype(str)
     sizes = best["model_size"].to_numpy(dtype=float)
