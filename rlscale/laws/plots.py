@@ -359,7 +359,9 @@ def plot_sigma_n_data_law(result: FitResult) -> Figure:
             axis.plot([point.utd for point in points], [point.model_size for point in points], "-*", color="tab:red", ms=11,
                       label=f"budget-optimal (σ*, N*) per J (δ={allocation.delta:.2g})")
             for point in points:
-                axis.annotate(f"J={point.threshold:g}", (point.utd, point.model_size), textcoords="offset points", xytext=(5, -9), fontsize=7, color="tab:red")
+                axis.annotate(
+                    f"J={point.threshold:g}", (point.utd, point.model_size), textcoords="offset points", xytext=(5, -9), fontsize=7, color="tab:red"
+                )
         axis.set_xlim(sigma[0], sigma[-1])
         axis.set_ylim(size[0], size[-1])
         _plain_log_axis(axis, "x", utds, "UTD ratio σ")

@@ -15,6 +15,8 @@ from authors_sigma_n import DMC_AVERAGED, DMC_AVERAGED_LAW, DOG_HUMANOID_AVERAGE
 from rlscale.laws import read_fit
 from rlscale.laws.allocation import SearchBox, joint_optimum
 from rlscale.laws.fit import FitOptions, fit_laws
+from rlscale.laws.plots import SIGMA_N_FIGURES, plot_sigma_n_data_law
+from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import POOLED_SCOPE, JointDataLaw
 from rlscale.laws.sigma_n import fit_learning_rate_law_sigma_n
 from rlscale.laws.sigma_n_laws import (
@@ -25,11 +27,13 @@ from rlscale.laws.sigma_n_laws import (
     joint_data_law,
     refit_joint_data_laws,
 )
-from rlscale.laws.synthetic import SyntheticSigmaNLaws, synthetic_sigma_n_sweep
+from rlscale.laws.synthetic import SyntheticLaws, SyntheticSigmaNLaws, synthetic_sigma_n_sweep, synthetic_sweep
+from rlscale.laws.table import FitInputError
 
 SIGMAS = np.repeat([1.0, 2.0, 4.0, 8.0, 16.0], 4)
 SIZES = np.tile([1e5, 3e5, 1e6, 3e6], 5)
 TRUE_LAWS = SyntheticSigmaNLaws()
+TRUE_SIGMA_LAWS = SyntheticLaws()
 THRESHOLDS = (300.0, 400.0, 500.0, 600.0, 700.0)
 
 
@@ -204,3 +208,92 @@ def test_learning_rate_law_reports_whether_model_size_matters():
     assert steep.held_out_rms_log_error < steep.sigma_only_held_out_rms_log_error
     assert float(steep.predict("env-b", 4.0, 3e5)) == pytest.approx(0.5e-3 * 4.0**-0.3 * 0.3**0.3, rel=0.05)
     assert "matters" in notes[0]
+
+
+def test_recommend_at_an_allocation_point_follows_the_paths(direct_fit):
+    allocation = direct_fit.sigma_n.allocation_for(POOLED_SCOPE)
+    point = sorted(allocation.points, key=lambda item: item.budget)[1]
+    recommendation = recommend_sigma_n(direct_fit, point.budget)
+    assert recommendation.scope == POOLED_SCOPE and recommendation.env is None
+    assert recommendation.model_size == pytest.approx(float(allocation.model_size_path.predict(point.budget)))
+    assert recommendation.utd == pytest.approx(float(allocation.utd_path.predict(point.budget)))
+    assert recommendation.threshold == pytest.approx(point.threshold)
+    assert recommendation.data == pytest.approx(point.data)
+    for name in ("model_size", "utd", "batch_size_continuous", "learning_rate", "data"):
+        low, high = getattr(recommendation, name.replace("_continuous", "") + "_interval")
+        assert low <= getattr(recommendation, name) <= high, name
+    laws = direct_fit.sigma_n.batch_size_law_sigma_n
+    expected_batch = float(laws.predict(POOLED_SCOPE, recommendation.utd, recommendation.model_size))
+    assert recommendation.batch_size_continuous == pytest.approx(expected_batch)
+    assert not recommendation.extrapolated
+
+
+def test_recommend_beyond_the_trained_sizes_names_what_is_extrapolated(direct_fit):
+    allocation = direct_fit.sigma_n.allocation_for("env-a")
+    path = allocation.model_size_path
+    budget = (4 * max(allocation.trained_model_sizes) / path.coefficient) ** (1 / path.exponent)
+    recommendation = recommend_sigma_n(direct_fit, budget, env="env-a")
+    assert recommendation.model_size == pytest.approx(4 * max(allocation.trained_model_sizes), rel=1e-9)
+    assert recommendation.threshold_capped and recommendation.threshold == max(THRESHOLDS)
+    named = "; ".join(recommendation.extrapolated_quantities)
+    assert "N* (above the largest trained model size" in named and "beyond the fitted budgets" in named
+    law = direct_fit.sigma_n.data_law_for(max(THRESHOLDS), "env-a")
+    assert recommendation.data == pytest.approx(float(law.predict(recommendation.utd, recommendation.model_size)))
+    with pytest.raises(FitInputError, match="env 'env-c' is not in the fit"):
+        recommend_sigma_n(direct_fit, budget, env="env-c")
+    single_size = synthetic_sweep(
+        TRUE_SIGMA_LAWS, utds=(1.0, 2.0, 4.0, 8.0), batch_sizes=(256,), learning_rates=(5e-4,), n_seeds=2, n_evals=60
+    )
+    with pytest.raises(FitInputError, match="no .σ, N. allocation"):
+        recommend_sigma_n(fit_laws(single_size, FitOptions(n_bootstrap=2)), 1e15)
+
+
+def test_sigma_n_figures_have_plain_log_tick_labels(direct_fit):
+    for name, make_figure in SIGMA_N_FIGURES.items():
+        figure = make_figure(direct_fit)
+        figure.canvas.draw()
+        labels = [label.get_text() for axis in figure.axes for label in (*axis.get_xticklabels(), *axis.get_yticklabels())]
+        assert labels and not any("times" in label or "^" in label for label in labels), name
+    contour_axis = plot_sigma_n_data_law(direct_fit).axes[0]
+    assert contour_axis.get_xlabel() == "UTD ratio σ" and contour_axis.get_ylabel() == "critic parameters N"
+
+
+@pytest.fixture(scope="module")
+def grid_table():
+    """One env, 3 σ × 3 N × 3 B × 2 η × 3 seeds: a (σ, N, B, η) grid."""
+    one_env = {name: {"env-a": getattr(TRUE_LAWS, name)["env-a"]} for name in ("c", "a", "b", "batch_a", "batch_b", "learning_rate_beta")}
+    return synthetic_sigma_n_sweep(
+        SyntheticSigmaNLaws(**one_env),
+        utds=(1.0, 4.0, 16.0),
+        model_sizes=(1e5, 6e5, 3e6),
+        batch_sizes=(128, 384, 1152),
+        learning_rates=(4e-4, 8e-4),
+        n_seeds=3,
+        n_evals=150,
+        seed=5,
+    )
+
+
+def test_grid_points_stand_for_the_configs_nearest_the_hyperparameter_laws(grid_table):
+    result = fit_laws(grid_table, FitOptions(n_bootstrap=8, thresholds=(400.0, 600.0)))
+    sigma_n = result.sigma_n
+    assert sigma_n.data_points_sigma_n == "law"
+    laws = sigma_n.batch_size_law_sigma_n
+    for point in sigma_n.data_law_for(600.0, "env-a").points:
+        best = float(laws.predict("env-a", point.utd, point.model_size))
+        assert point.batch_size == min((128, 384, 1152), key=lambda batch: abs(math.log(batch / best)))
+    fastest = fit_laws(grid_table, FitOptions(n_bootstrap=8, thresholds=(400.0, 600.0), data_points="minimum")).sigma_n
+    for law_point, fastest_point in zip(sigma_n.data_law_for(600.0, "env-a").points, fastest.data_law_for(600.0, "env-a").points):
+        assert fastest_point.value <= law_point.value
+    shared = fit_laws(grid_table, FitOptions(n_bootstrap=8, thresholds=(400.0, 600.0), sigma_n_shared_exponents=True)).sigma_n
+    first, second = shared.data_law_for(400.0, "env-a"), shared.data_law_for(600.0, "env-a")
+    assert first.shared_exponents and (first.alpha, first.beta) == (second.alpha, second.beta)
+    assert first.resamples[:, 2] == pytest.approx(second.resamples[:, 2], nan_ok=True)
+
+
+def test_too_few_sigma_n_points_leave_a_note_and_keep_the_per_size_fits(grid_table):
+    table = grid_table[grid_table["utd"].isin([1.0, 16.0]) & grid_table["model_size"].isin([1e5, 3e6])]
+    result = fit_laws(table, FitOptions(n_bootstrap=4, thresholds=(400.0,)))
+    assert set(result.by_model_size) == {"100000", "3000000"}
+    assert result.sigma_n.data_law_sigma_n == () and result.sigma_n.allocation_sigma_n == ()
+    assert any("D_J(σ, N) not fitted for env 'env-a'" in note for note in result.notes)
