@@ -31,6 +31,7 @@ from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_cu
 from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import compute_flops, pareto_mask
 from rlscale.laws.model_size import split_from_fits
+from rlscale.laws.points import config_points
 from rlscale.laws.pooling import pool_env_times
 from rlscale.laws.power_laws import bootstrap_best_values, fit_hparam_law
 from rlscale.laws.results import (
@@ -565,26 +566,11 @@ def _env_times(
 ) -> _EnvTimes | None:
     """The points of `env`: per σ the chosen config's times, or (chosen None) the minimum over the
     σ's configs of the point and of each resample; None when no σ has a chosen config."""
-    sigmas, point, resampled, batch, rate = [], [], [], [], []
-    for utd, group in configs[configs["env"] == env].groupby("utd", sort=True):
-        if chosen is None:
-            indices = group.index.to_numpy()
-            fastest = indices[np.argmin(times.point[indices], axis=0)]
-            point.append(times.point[indices].min(axis=0))
-            resampled.append(times.bootstrap[:, indices].min(axis=1))
-        else:
-            index = chosen.get((str(env), float(utd)))
-            if index is None:
-                continue
-            fastest = np.full(len(times.thresholds), index)
-            point.append(times.point[index])
-            resampled.append(times.bootstrap[:, index])
-        sigmas.append(float(utd))
-        batch.append(configs["batch_size"].to_numpy()[fastest])
-        rate.append(configs["learning_rate"].to_numpy()[fastest])
-    if not sigmas:
+    points = config_points(configs, times, env, chosen)
+    if points is None:
         return None
-    return _EnvTimes(np.array(sigmas), np.stack(point), np.stack(resampled, axis=1), np.stack(batch), np.stack(rate))
+    sigmas = np.array([key[0] for key in points.keys])
+    return _EnvTimes(sigmas, points.point, points.resampled, points.batch_size, points.learning_rate)
 
 
 def _data_law_fit(

@@ -64,13 +64,7 @@ def recommend(
     Raises:
         FitInputError: bad budget, unknown env or threshold, or a fit without a budget law.
     """
-    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
-        raise FitInputError(f"budget must be a positive number of FLOPs, got {budget!r}")
-    result = fit if isinstance(fit, FitResult) else read_fit(fit)
-    envs = list(result.envs)
-    if env is not None and env not in envs:
-        raise FitInputError(f"env {env!r} is not in the fit; its envs are {envs}")
-    chosen_env = env if env is not None else (envs[0] if len(envs) == 1 else None)
+    result, chosen_env = checked_fit_and_env(fit, budget, env)
     notes: list[str] = []
     law = _budget_law(result, chosen_env, notes)
     scope = law.scope
@@ -166,6 +160,19 @@ def recommend(
         uncapped_threshold=uncapped,
         extrapolated_quantities=tuple(extrapolated_quantities),
     )
+
+
+def checked_fit_and_env(fit: FitResult | Mapping, budget: float, env: str | None) -> tuple[FitResult, str | None]:
+    """The fit as a `FitResult` and the env a recommendation is for: `env`, else the fit's only env,
+    else None (all envs pooled). FitInputError for a budget that is not a positive number of FLOPs
+    or an env not in the fit."""
+    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise FitInputError(f"budget must be a positive number of FLOPs, got {budget!r}")
+    result = fit if isinstance(fit, FitResult) else read_fit(fit)
+    envs = list(result.envs)
+    if env is not None and env not in envs:
+        raise FitInputError(f"env {env!r} is not in the fit; its envs are {envs}")
+    return result, env if env is not None else (envs[0] if len(envs) == 1 else None)
 
 
 def _budget_law(fit: FitResult, env: str | None, notes: list[str]) -> BudgetLaw:

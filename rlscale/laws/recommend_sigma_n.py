@@ -30,8 +30,8 @@ import numpy as np
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.frontier import compute_flops
 from rlscale.laws.power_laws import round_batch_size
-from rlscale.laws.recommend import interpolate_budget_points
-from rlscale.laws.results import POOLED_SCOPE, FitResult, SigmaNAllocation, SigmaNFit, SigmaNRecommendation, read_fit
+from rlscale.laws.recommend import checked_fit_and_env, interpolate_budget_points
+from rlscale.laws.results import POOLED_SCOPE, FitResult, SigmaNAllocation, SigmaNFit, SigmaNRecommendation
 from rlscale.laws.table import FitInputError
 
 
@@ -79,13 +79,7 @@ def recommend_sigma_n(
     Raises:
         FitInputError: bad budget, unknown env or threshold, or a fit without a (σ, N) allocation.
     """
-    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
-        raise FitInputError(f"budget must be a positive number of FLOPs, got {budget!r}")
-    result = fit if isinstance(fit, FitResult) else read_fit(fit)
-    envs = list(result.envs)
-    if env is not None and env not in envs:
-        raise FitInputError(f"env {env!r} is not in the fit; its envs are {envs}")
-    chosen_env = env if env is not None else (envs[0] if len(envs) == 1 else None)
+    result, chosen_env = checked_fit_and_env(fit, budget, env)
     notes: list[str] = []
     sigma_n = result.sigma_n
     allocation = _allocation(sigma_n, chosen_env if chosen_env is not None else POOLED_SCOPE, notes)

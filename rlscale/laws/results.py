@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rlscale.laws.bootstrap import summarize
+from rlscale.laws.sigma_n_laws import inverse_power_product, joint_data_law
 from rlscale.laws.table import FitInputError
 
 RECOVERY_RULES = ("mean", "overlap")
@@ -677,18 +678,14 @@ class JointDataLaw(Record):
 
     def predict(self, sigma, model_size):
         """D_J at UTD `sigma` and model size `model_size` (env steps; broadcast, any shape)."""
-        sigma, model_size = np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.c * (1.0 + (self.a / sigma) ** self.alpha + (self.b / model_size) ** self.beta)
+        return joint_data_law(sigma, model_size, self.c, self.a, self.alpha, self.b, self.beta)
 
     def predict_resamples(self, sigma, model_size) -> np.ndarray:
         """Shape (R, *broadcast shape): D_J under each resample's law (NaN where it failed)."""
         sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
         if self.resamples.size == 0:
             return np.zeros((0, *sigma.shape))
-        c, a, alpha, b, beta = (self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(5))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return c * (1.0 + (a / sigma) ** alpha + (b / model_size) ** beta)
+        return joint_data_law(sigma, model_size, *(self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(5)))
 
     def predict_interval(self, sigma: float, model_size: float, interval: tuple[float, float]) -> tuple[float, float]:
         """The `interval` percentiles of the resampled laws' D_J at (σ, N); (NaN, NaN) without resamples."""
@@ -714,16 +711,12 @@ class BatchSizeLawSigmaN(Record):
 
     def predict(self, sigma, model_size):
         """B* at UTD `sigma` and model size `model_size` (broadcast, any shape)."""
-        sigma, model_size = np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self.a / (sigma**self.alpha * (1.0 + (self.b / model_size) ** self.c))
+        return inverse_power_product(sigma, model_size, self.a, self.alpha, self.b, self.c)
 
     def predict_resamples(self, sigma, model_size) -> np.ndarray:
         """Shape (R, *broadcast shape): B* under each resample's law (NaN where it failed)."""
         sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
-        a, alpha, b, c = (self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(4))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return a / (sigma**alpha * (1.0 + (b / model_size) ** c))
+        return inverse_power_product(sigma, model_size, *(self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(4)))
 
 
 @dataclass(frozen=True)

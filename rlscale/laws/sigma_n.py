@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +31,7 @@ import pandas as pd
 from rlscale.laws.allocation import SearchBox, allocate
 from rlscale.laws.bootstrap import summarize, summarize_scalar
 from rlscale.laws.crossings import ThresholdTimes
+from rlscale.laws.points import ConfigPoints, config_points
 from rlscale.laws.pooling import pool_env_times
 from rlscale.laws.power_laws import FLAT_SLOPE_TOLERANCE, bootstrap_best_values
 from rlscale.laws.results import (
@@ -65,18 +65,6 @@ SUITE_DELTA_SIGMA_N: dict[str, float] = {"dmc": 1e11}
 (`delta_dict = defaultdict(lambda: '1e11')` in scaling_laws_dmc.ipynb). Other suites use the fit's δ."""
 
 
-@dataclass(frozen=True)
-class _EnvPoints:
-    """One env's D_J points. keys: (n,) (σ, N) pairs; point: (n, J); resampled: (R, n, J);
-    batch_size, learning_rate: (n, J), the config each point stands for."""
-
-    keys: list[tuple[float, float]]
-    point: np.ndarray
-    resampled: np.ndarray
-    batch_size: np.ndarray
-    learning_rate: np.ndarray
-
-
 def fit_sigma_n(
     configs: pd.DataFrame,
     times: ThresholdTimes,
@@ -106,7 +94,7 @@ def fit_sigma_n(
     chosen = _chosen_configs(configs, batch_laws, rate_law, best_batch, best_rate) if options.data_points == "law" else None
     per_env = {}
     for env in sorted(configs["env"].unique()):
-        env_points = _env_points(configs, times, str(env), chosen)
+        env_points = config_points(configs, times, str(env), chosen, GROUP_KEYS[1:])
         if env_points is not None:
             per_env[str(env)] = env_points
     data_laws, law_notes = _data_laws(per_env, times, options)
@@ -324,33 +312,6 @@ def _chosen_configs(
     return chosen
 
 
-def _env_points(
-    configs: pd.DataFrame, times: ThresholdTimes, env: str, chosen: Mapping[tuple[str, float, float], int] | None
-) -> _EnvPoints | None:
-    """The D_J points of `env`: per (σ, N) the chosen config's times, or (chosen None) the minimum
-    over the point's configs of the point time and of each resample."""
-    keys, point, resampled, batch, rate = [], [], [], [], []
-    for (utd, size), group in configs[configs["env"] == env].groupby(["utd", "model_size"], sort=True):
-        if chosen is None:
-            indices = group.index.to_numpy()
-            fastest = indices[np.argmin(times.point[indices], axis=0)]
-            point.append(times.point[indices].min(axis=0))
-            resampled.append(times.bootstrap[:, indices].min(axis=1))
-        else:
-            index = chosen.get((env, float(utd), float(size)))
-            if index is None:
-                continue
-            fastest = np.full(len(times.thresholds), index)
-            point.append(times.point[index])
-            resampled.append(times.bootstrap[:, index])
-        keys.append((float(utd), float(size)))
-        batch.append(configs["batch_size"].to_numpy()[fastest])
-        rate.append(configs["learning_rate"].to_numpy()[fastest])
-    if not keys:
-        return None
-    return _EnvPoints(keys, np.stack(point), np.stack(resampled, axis=1), np.stack(batch), np.stack(rate))
-
-
 def _law_records(
     scope: str,
     keys: list[tuple[float, float]],
@@ -400,7 +361,7 @@ def _law_records(
     return records, missing
 
 
-def _data_laws(per_env: dict[str, _EnvPoints], times: ThresholdTimes, options: "FitOptions") -> tuple[list[JointDataLaw], list[str]]:
+def _data_laws(per_env: dict[str, ConfigPoints], times: ThresholdTimes, options: "FitOptions") -> tuple[list[JointDataLaw], list[str]]:
     """Per threshold, the joint law of every env and the App. D pooled law of all envs."""
     laws, notes = [], []
     thresholds = times.thresholds

@@ -47,61 +47,63 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
-def format_recommendation(recommendation) -> str:
-    """A readable table of a `Recommendation`."""
-    r = recommendation
+def _interval(low, high, spec: str) -> str:
+    return f"[{low:{spec}}, {high:{spec}}]"
 
-    def interval(low, high, spec):
-        return f"[{low:{spec}}, {high:{spec}}]"
 
-    rows = [
-        ("budget F = C + δ·D", f"{r.budget:.4g} FLOPs", f"δ = {r.delta:.3g} FLOPs/env step, N = {r.model_size:.4g}"),
-        ("UTD σ*", f"{r.utd:.3g}", interval(*r.utd_interval, ".3g")),
-        ("batch size B*", f"{r.batch_size}", f"{interval(*r.batch_size_interval, 'd')} (law: {r.batch_size_continuous:.1f})"),
-        ("learning rate η*", f"{r.learning_rate:.3g}", interval(*r.learning_rate_interval, ".3g")),
-        ("threshold J", f"{r.threshold:.1f}", r.threshold_source + (f" (uncapped: {r.uncapped_threshold:.1f})" if r.threshold_capped else "")),
-        ("data D (env steps)", f"{r.data:.4g}", interval(*r.data_interval, ".4g")),
-        ("compute C (FLOPs)", f"{r.compute:.4g}", interval(*r.compute_interval, ".4g")),
-    ]
+def _threshold_row(r) -> tuple[str, str, str]:
+    return ("threshold J", f"{r.threshold:.1f}", r.threshold_source + (f" (uncapped: {r.uncapped_threshold:.1f})" if r.threshold_capped else ""))
+
+
+def _render(title: str, r, rows: list[tuple[str, str, str]], footer: str) -> str:
+    """The table of a recommendation `r`: `title` for its scope (and what it extrapolates), the
+    (name, value, detail) rows aligned, `footer` and its notes."""
     scope = r.env if r.env is not None else f"{r.scope} (envs pooled)"
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
-    lines = [f"recommendation for {scope}" + (" (extrapolated: " + "; ".join(r.extrapolated_quantities) + ")" if r.extrapolated else "")]
+    lines = [f"{title} for {scope}" + (" (extrapolated: " + "; ".join(r.extrapolated_quantities) + ")" if r.extrapolated else "")]
     lines += [f"  {name:<{width}}  {value:>{value_width}}  {detail}" for name, value, detail in rows]
-    lines.append(f"  fitted budgets: {r.fitted_budget_range[0]:.4g} .. {r.fitted_budget_range[1]:.4g} FLOPs")
+    lines.append(f"  {footer}")
     lines += [f"  note: {note}" for note in r.notes]
     return "\n".join(lines)
+
+
+def format_recommendation(recommendation) -> str:
+    """A readable table of a `Recommendation`."""
+    r = recommendation
+    rows = [
+        ("budget F = C + δ·D", f"{r.budget:.4g} FLOPs", f"δ = {r.delta:.3g} FLOPs/env step, N = {r.model_size:.4g}"),
+        ("UTD σ*", f"{r.utd:.3g}", _interval(*r.utd_interval, ".3g")),
+        ("batch size B*", f"{r.batch_size}", f"{_interval(*r.batch_size_interval, 'd')} (law: {r.batch_size_continuous:.1f})"),
+        ("learning rate η*", f"{r.learning_rate:.3g}", _interval(*r.learning_rate_interval, ".3g")),
+        _threshold_row(r),
+        ("data D (env steps)", f"{r.data:.4g}", _interval(*r.data_interval, ".4g")),
+        ("compute C (FLOPs)", f"{r.compute:.4g}", _interval(*r.compute_interval, ".4g")),
+    ]
+    return _render("recommendation", r, rows, f"fitted budgets: {r.fitted_budget_range[0]:.4g} .. {r.fitted_budget_range[1]:.4g} FLOPs")
 
 
 def format_sigma_n_recommendation(recommendation) -> str:
     """A readable table of a `SigmaNRecommendation`."""
     r = recommendation
-
-    def interval(low, high, spec):
-        return f"[{low:{spec}}, {high:{spec}}]"
-
     width = (
         f"{r.hidden_width} (depth {r.hidden_depth}: critic N = {r.width_model_size:.4g})" if r.hidden_width is not None else "unknown (see notes)"
     )
     rows = [
         ("budget F = C + δ·D", f"{r.budget:.4g} FLOPs", f"δ = {r.delta:.3g} FLOPs/env step"),
-        ("model size N*", f"{r.model_size:.4g}", f"{interval(*r.model_size_interval, '.4g')} critic parameters; width {width}"),
-        ("UTD σ*", f"{r.utd:.3g}", interval(*r.utd_interval, ".3g")),
-        ("batch size B*", f"{r.batch_size}", f"{interval(*r.batch_size_interval, '.1f')} (law: {r.batch_size_continuous:.1f})"),
-        ("learning rate η*", f"{r.learning_rate:.3g}", interval(*r.learning_rate_interval, ".3g")),
-        ("threshold J", f"{r.threshold:.1f}", r.threshold_source + (f" (uncapped: {r.uncapped_threshold:.1f})" if r.threshold_capped else "")),
-        ("data D (env steps)", f"{r.data:.4g}", interval(*r.data_interval, ".4g")),
-        ("compute C (FLOPs)", f"{r.compute:.4g}", interval(*r.compute_interval, ".4g")),
+        ("model size N*", f"{r.model_size:.4g}", f"{_interval(*r.model_size_interval, '.4g')} critic parameters; width {width}"),
+        ("UTD σ*", f"{r.utd:.3g}", _interval(*r.utd_interval, ".3g")),
+        ("batch size B*", f"{r.batch_size}", f"{_interval(*r.batch_size_interval, '.1f')} (law: {r.batch_size_continuous:.1f})"),
+        ("learning rate η*", f"{r.learning_rate:.3g}", _interval(*r.learning_rate_interval, ".3g")),
+        _threshold_row(r),
+        ("data D (env steps)", f"{r.data:.4g}", _interval(*r.data_interval, ".4g")),
+        ("compute C (FLOPs)", f"{r.compute:.4g}", _interval(*r.compute_interval, ".4g")),
     ]
-    scope = r.env if r.env is not None else f"{r.scope} (envs pooled)"
-    name_width = max(len(row[0]) for row in rows)
-    value_width = max(len(row[1]) for row in rows)
-    lines = [f"(σ, N) recommendation for {scope}" + (" (extrapolated: " + "; ".join(r.extrapolated_quantities) + ")" if r.extrapolated else "")]
-    lines += [f"  {name:<{name_width}}  {value:>{value_width}}  {detail}" for name, value, detail in rows]
-    lines.append(f"  fitted budgets: {r.fitted_budget_range[0]:.4g} .. {r.fitted_budget_range[1]:.4g} FLOPs; trained N: "
-                 + ", ".join(f"{size:.4g}" for size in r.trained_model_sizes))
-    lines += [f"  note: {note}" for note in r.notes]
-    return "\n".join(lines)
+    footer = (
+        f"fitted budgets: {r.fitted_budget_range[0]:.4g} .. {r.fitted_budget_range[1]:.4g} FLOPs; trained N: "
+        + ", ".join(f"{size:.4g}" for size in r.trained_model_sizes)
+    )
+    return _render("(σ, N) recommendation", r, rows, footer)
 
 
 def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None):
