@@ -166,7 +166,9 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
     With several distinct `model_size` values (and no `options.model_size`), the laws are fitted per
     model size: the top-level fields describe the largest model, `by_model_size` holds every
     size's own `FitResult`, keyed by the size as a string, and `model_size_split` the
-    budget-optimal (N, σ) per threshold (with the largest model's δ for every size).
+    budget-optimal (N, σ) per threshold (with the largest model's δ for every size); `sigma_n`
+    holds the joint (σ, N) laws and the compute-optimal allocation over (σ, N)
+    (`rlscale/laws/sigma_n.py`; a table they cannot be fitted to gives a note instead).
 
     Raises:
         FitInputError: the table or options cannot be fitted; the message names the problem.

@@ -116,8 +116,8 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
     if algo is None or env is None:
         missing = "the agent (pass --algo)" if algo is None else "one env (pass --env)"
         return dataclasses.replace(recommendation, notes=recommendation.notes + (f"no hidden width: {missing} is unknown",))
-    options = json.loads(fit.sigma_n.agent_options) if fit.sigma_n.agent_options else {}
     try:
+        options = json.loads(fit.sigma_n.agent_options) if fit.sigma_n.agent_options else {}
         notes = []
         if hidden_depth is not None:
             depth, layer_norm = hidden_depth, False
