@@ -131,7 +131,8 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
             depth, layer_norm = inferred or DEFAULT_NETWORK
         chosen = width_for(algo, env, recommendation.model_size, depth, layer_norm, options)
     except ValueError as error:
-        return dataclasses.replace(recommendation, notes=recommendation.notes + (f"no hidden width: {error}",))
+        reason = getattr(error, "short", str(error))
+        return dataclasses.replace(recommendation, notes=recommendation.notes + (f"no hidden width: {reason}",))
     notes.append(
         f"hidden width {chosen.hidden_width} at depth {depth}{' with layer norm' if layer_norm else ''}: its {algo} critic on {env} "
         f"has {chosen.model_size} parameters (N* = {recommendation.model_size:.4g})"

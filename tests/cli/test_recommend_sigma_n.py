@@ -3,14 +3,19 @@ the joint (σ, N) laws, and N* with the SAC critic width that gives it on pendul
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 
 import pytest
 
+from rlscale.laws.recommend_sigma_n import recommend_sigma_n
+from rlscale.laws.results import SigmaNFit
 from rlscale.laws.synthetic import SyntheticSigmaNLaws, synthetic_sigma_n_sweep
 from rlscale.run.critic_width import critic_parameter_count
+from rlscale.run.fitting import load_fit
+from rlscale.run.recommend_command import with_critic_width
 
 WIDTHS = (16, 32, 64, 128)
 DELTA = 1e9
@@ -83,3 +88,14 @@ def test_recommend_refuses_a_bad_depth(fit_directory):
     completed = _rlscale("recommend", str(directory), "--budget", "1e13", "--hidden-depth", "0")
     assert completed.returncode == 2
     assert completed.stderr.startswith("rlscale recommend: error: --hidden-depth must be an integer >= 1")
+
+
+def test_a_width_for_an_env_outside_the_registry_is_a_short_note(fit_directory):
+    directory, _ = fit_directory
+    fit = load_fit(directory)
+    recommendation = dataclasses.replace(recommend_sigma_n(fit, 1e13), env="env-x")
+    notes = with_critic_width(recommendation, fit, None, None).notes
+    assert notes[-1].startswith("no hidden width: env 'env-x' is unknown; `rlscale envs` lists them")
+    assert with_critic_width(recommendation, dataclasses.replace(fit, sigma_n=SigmaNFit()), None, None).notes[-1] == (
+        "no hidden width: the agent (pass --algo) is unknown"
+    )
