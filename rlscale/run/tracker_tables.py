@@ -160,7 +160,8 @@ def read_tensorboard(root: Path) -> list[LoggedRun]:
             points = {event.step: float(tensor_util.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)}
             columns[tag] = pd.Series(points, dtype=float)
         values = {}
-        content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME).get(metadata.SESSION_START_INFO_TAG)
+        plugins = accumulator.ActivePlugins()
+        content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME).get(metadata.SESSION_START_INFO_TAG) if metadata.PLUGIN_NAME in plugins else None
         if content is not None:
             for name, value in metadata.parse_session_start_info_plugin_data(content).hparams.items():
                 values[name] = getattr(value, value.WhichOneof("kind"))
