@@ -23,8 +23,8 @@ ENV = "cartpole-swingup"
 RUN_NAME = "utd{utd:g}_bs{batch_size}_lr{learning_rate:g}_seed{seed}"
 RUN_NAME_PATTERN = r"utd(?P<utd>[0-9.]+)_bs(?P<batch_size>[0-9]+)_lr(?P<learning_rate>[0-9.e-]+)_seed(?P<seed>[0-9]+)"
 BRAX_RETURN = "eval/episode_reward"
-BOOTSTRAP, THRESHOLDS = 10, (300.0, 500.0, 700.0)
-FIT_ARGUMENTS = ("--bootstrap", str(BOOTSTRAP), "--thresholds", *map(str, THRESHOLDS))
+BOOTSTRAP, THRESHOLDS, MODEL_SIZE = 10, (300.0, 450.0, 600.0, 750.0), 2e5
+FIT_ARGUMENTS = ("--bootstrap", str(BOOTSTRAP), "--thresholds", *map(str, THRESHOLDS), "--model-size", str(MODEL_SIZE))
 MAPPING_ARGUMENTS = ("--constant", f"env={ENV}", "suite=dmc", "--run-name-pattern", RUN_NAME_PATTERN)
 CONFIG_COLUMNS = ["utd", "batch_size", "learning_rate", "seed"]
 
@@ -67,7 +67,7 @@ def _fit_of_table(table: pd.DataFrame) -> dict:
     """fit.json's content for `table` with the options of FIT_ARGUMENTS."""
     from rlscale.laws.fit import FitOptions, fit_laws
 
-    return json.loads(json.dumps(fit_laws(table, FitOptions(n_bootstrap=BOOTSTRAP, thresholds=THRESHOLDS)).to_dict()))
+    return json.loads(json.dumps(fit_laws(table, FitOptions(n_bootstrap=BOOTSTRAP, thresholds=THRESHOLDS, model_size=MODEL_SIZE)).to_dict()))
 
 
 @pytest.fixture(scope="module")
