@@ -229,7 +229,7 @@ def _wandb_file(path: Path) -> tuple[str, str, float, dict, dict[int, dict]]:
 def read_wandb_offline(root: Path) -> list[LoggedRun]:
     """Every run of the `.wandb` files under `root` (W&B offline run directories). The files of one
     run id (a resumed run) are read in start order and a step keeps its first value, as W&B keeps
-    the first when a resumed run logs a step again."""
+    the first when a resumed run logs a step again. A file without a run record is empty."""
     try:
         import wandb.proto.wandb_internal_pb2  # noqa: F401 (the record format)
     except ImportError:
@@ -237,6 +237,8 @@ def read_wandb_offline(root: Path) -> list[LoggedRun]:
     files = sorted((_wandb_file(path) for path in sorted(root.rglob(WANDB_RUN_FILE))), key=lambda item: item[2])
     merged: dict[str, LoggedRun] = {}
     for run_id, name, _, config, history in files:
+        if not run_id:
+            continue  # nothing of the run was written (a process killed before W&B wrote its records)
         run = merged.setdefault(run_id, LoggedRun(name, {}, pd.DataFrame()))
         run.values = {**config, **run.values}
         points = pd.DataFrame.from_dict(history, orient="index")

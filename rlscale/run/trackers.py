@@ -17,14 +17,16 @@ OUT/tensorboard`), and W&B's own layout under `OUT/wandb/` (one run per config, 
 directory name unless WANDB_RUN_GROUP is set, project WANDB_PROJECT or "rlscale"; WANDB_MODE=offline
 writes `OUT/wandb/offline-run-*` without network, `wandb sync` uploads them later).
 
-Resume: a resumed sweep regenerates the rows after its last checkpoint (run/runner.py), some of
-which the interrupted process had already logged. A TensorBoard run opened by a process starts with
-a session start event at its first step, which makes TensorBoard drop that run's earlier points at
-and after that step (its documented purge of orphaned data after a restart), so each step shows once,
-with the regenerated value. A W&B run keeps its id (`wandb_run_id`) and is resumed: online, W&B
-itself ignores steps at or below the resumed run's last step; offline, the tracker skips the rows
-at or below the last step its earlier offline runs of that id hold, so `wandb sync` (which syncs the
-offline runs of one id in order) gets each step once.
+Resume: a resumed sweep keeps the rows of its last checkpoint and regenerates the rest (run/runner.py);
+the interrupted process's tracker may have written some of the regenerated rows, and may have lost
+some of the kept ones (W&B buffers its records: a `kill -9` loses what it had not written). So the
+trackers are first fed the kept rows of every unfinished config (`open_trackers`), then the new
+rows. A TensorBoard run opened by a process starts with a session start event at its first step,
+which makes TensorBoard drop that run's earlier points at and after that step (its purge of data
+orphaned by a restart), so each step shows once, with the latest value. A W&B run keeps its id
+(`wandb_run_id`) and is resumed: online, W&B ignores steps at or below the resumed run's last step;
+offline, the tracker skips the rows at or below the last step that run's earlier offline runs hold,
+so `wandb sync` (which syncs the offline runs of one id in order) gets each step once.
 
 Failure: a tracker that raises (disk full, unwritable directory, a library error, W&B unreachable)
 is stopped with one warning; the sweep and its rows in `evals.jsonl` go on (`Trackers`).
@@ -39,6 +41,11 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from rlscale.run.checkpoint import comparable_config
+from rlscale.run.rows import complete_lines
+from rlscale.run.store import EVALS_FILE
+from rlscale.run.tracker_tables import wandb_offline_last_step
 
 TENSORBOARD_DIRECTORY = "tensorboard"
 WANDB_DIRECTORY = "wandb"
@@ -97,16 +104,12 @@ class _UpdateRates:
 
 class TensorBoardTracker:
     """One TensorBoard run per config under `OUT/tensorboard/`, written with TensorBoard's own event
-    file writer (no TensorFlow); flushed after every evaluation, so a live `tensorboard` sees it."""
+    file writer (no TensorFlow), which raises a failed write in this thread; flushed after every
+    evaluation, so a live `tensorboard` sees it."""
 
     def __init__(self, out_dir: Path, final_env_step: int):
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2, summary_v2
         from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-        self._event_pb2, self._summary_pb2 = event_pb2, summary_pb2
-        self._hparams_metadata, self._plugin_data_pb2, self._hparams_pb = metadata, plugin_data_pb2, summary_v2.hparams_pb
-        self._success = api_pb2.STATUS_SUCCESS
         self._writer_class = EventFileWriter
         self.root = Path(out_dir) / TENSORBOARD_DIRECTORY
         self.final_env_step = final_env_step
@@ -114,21 +117,17 @@ class TensorBoardTracker:
         self.rates = _UpdateRates()
 
     def log(self, rows: list[dict]) -> None:
-        touched = []
+        last_steps = {}
         for row in rows:
             writer = self.writers.get(row["config_id"]) or self._open(row)
-            values = {**metric_values(row), **self.rates(row)}
-            summary = self._summary_pb2.Summary(
-                value=[self._summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()]
-            )
-            writer.add_event(self._event_pb2.Event(wall_time=time.time(), step=row["env_step"], summary=summary))
-            touched.append(row)
-        for row in touched:
-            writer = self.writers[row["config_id"]]
-            if row["env_step"] >= self.final_env_step:
-                writer.add_event(self._event(row["env_step"], self._session_end()))
+            writer.add_event(_tensorboard_event(row["env_step"], _scalars_summary({**metric_values(row), **self.rates(row)})))
+            last_steps[row["config_id"]] = row["env_step"]
+        for config_id, step in last_steps.items():
+            writer = self.writers[config_id]
+            if step >= self.final_env_step:
+                writer.add_event(_tensorboard_event(step, _session_end_summary()))
                 writer.close()
-                del self.writers[row["config_id"]]
+                del self.writers[config_id]
             else:
                 writer.flush()
 
@@ -140,35 +139,50 @@ class TensorBoardTracker:
     def _open(self, row: dict):
         """The config's writer: a new event file in its run directory, starting with a session start
         at this step (TensorBoard then drops the run's earlier points from this step on) and the
-        config's hyperparameters."""
+        config's hyperparameters (the hparams plugin's session start info)."""
+        from tensorboard.compat.proto import event_pb2
+        from tensorboard.plugins.hparams import summary_v2
+
         writer = self._writer_class(str(self.root / run_name(row)))
         step = row["env_step"]
-        session_start = self._event_pb2.SessionLog(status=self._event_pb2.SessionLog.START)
-        writer.add_event(self._event_pb2.Event(wall_time=time.time(), step=step, session_log=session_start))
-        writer.add_event(self._event(step, self._hparams_pb(hparam_values(row), trial_id=run_name(row))))
+        session_start = event_pb2.SessionLog(status=event_pb2.SessionLog.START)
+        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, session_log=session_start))
+        writer.add_event(_tensorboard_event(step, summary_v2.hparams_pb(hparam_values(row), trial_id=run_name(row))))
         self.writers[row["config_id"]] = writer
         return writer
 
-    def _event(self, step: int, summary):
-        return self._event_pb2.Event(wall_time=time.time(), step=step, summary=summary)
 
-    def _session_end(self):
-        """The hparams plugin's session end info (status: success) as a summary."""
-        end = self._plugin_data_pb2.SessionEndInfo(status=self._success, end_time_secs=time.time())
-        summary = self._summary_pb2.Summary()
-        summary.value.add(
-            tag=self._hparams_metadata.SESSION_END_INFO_TAG,
-            metadata=self._hparams_metadata.create_summary_metadata(self._plugin_data_pb2.HParamsPluginData(session_end_info=end)),
-            tensor=self._hparams_metadata.NULL_TENSOR,
-        )
-        return summary
+def _tensorboard_event(step: int, summary):
+    from tensorboard.compat.proto import event_pb2
+
+    return event_pb2.Event(wall_time=time.time(), step=step, summary=summary)
+
+
+def _scalars_summary(values: dict[str, float]):
+    """A summary of scalars (`simple_value`, which every TensorBoard reader takes as a scalar)."""
+    from tensorboard.compat.proto import summary_pb2
+
+    return summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()])
+
+
+def _session_end_summary():
+    """The hparams plugin's session end info (status: success) as a summary."""
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+
+    end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS, end_time_secs=time.time())
+    summary = summary_pb2.Summary()
+    summary.value.add(
+        tag=metadata.SESSION_END_INFO_TAG,
+        metadata=metadata.create_summary_metadata(plugin_data_pb2.HParamsPluginData(session_end_info=end)),
+        tensor=metadata.NULL_TENSOR,
+    )
+    return summary
 
 
 def sweep_key(config, out_dir: Path) -> str:
     """A digest of the sweep (its resumable-insensitive config and resolved directory): W&B run ids
     of one sweep share it, so a resumed sweep resumes its runs and another sweep never does."""
-    from rlscale.run.checkpoint import comparable_config
-
     text = json.dumps([str(Path(out_dir).resolve()), comparable_config(config)], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:SWEEP_KEY_LENGTH]
 
@@ -210,8 +224,6 @@ class WandbTracker:
             run.finish()
 
     def _open(self, row: dict):
-        from rlscale.run.tracker_tables import wandb_offline_last_step
-
         self.out_dir.mkdir(parents=True, exist_ok=True)
         run_id = wandb_run_id(self.key, row["config_id"])
         run = self._wandb.init(
@@ -289,7 +301,10 @@ class Trackers:
 
 
 def open_trackers(config, out_dir: str | os.PathLike, warn=print_warning) -> Trackers:
-    """The trackers `config.tracker` names, for the sweep in `out_dir`."""
+    """The trackers `config.tracker` names, for the sweep in `out_dir`, fed the rows `out_dir`
+    already holds of configs that have not finished (`unfinished_rows`): the rows of a resumed
+    sweep's checkpointed state, which the runner does not regenerate, so that each run holds its
+    whole curve whatever the interrupted process's tracker had written."""
     out_dir = Path(out_dir)
     openers = {
         "tensorboard": lambda: TensorBoardTracker(out_dir, config.env_steps),
@@ -298,4 +313,19 @@ def open_trackers(config, out_dir: str | os.PathLike, warn=print_warning) -> Tra
     trackers = Trackers(warn)
     for name in config.tracker:
         trackers.open(name, openers[name])
+    if trackers.active:
+        earlier = unfinished_rows(out_dir, config.env_steps)
+        if earlier:
+            trackers.log(earlier)
     return trackers
+
+
+def unfinished_rows(out_dir: Path, final_env_step: int) -> list[dict]:
+    """The rows in `out_dir/evals.jsonl` of configs whose last row is before `final_env_step`, in
+    file order (a torn last line is left out)."""
+    path = Path(out_dir) / EVALS_FILE
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in complete_lines(path.read_bytes()) if line.strip()]
+    finished = {row["config_id"] for row in rows if row["env_step"] >= final_env_step}
+    return [row for row in rows if row["config_id"] not in finished]
