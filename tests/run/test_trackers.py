@@ -1,10 +1,11 @@
-"""`rlscale sweep --tracker tensorboard wandb` end to end (rlscale/run/trackers.py), checked with the
-libraries' own readers: TensorBoard's event accumulator sees every config's scalars and hparams, a
-TensorBoard server started on the log directory answers for them over HTTP, W&B's offline runs hold
-the history (and `wandb sync` sees them), and `rlscale fit` reads both back as the rows. The sweep is
-killed after a checkpoint and resumed, so each of these also checks that no step shows twice; a
-sweep whose trackers both fail (an unusable directory, a library error) warns once per tracker and
-writes the same rows."""
+"""`rlscale sweep` with `tracker = ["tensorboard", "wandb"]` end to end (rlscale/run/trackers.py),
+checked with the libraries' own readers: TensorBoard's event accumulator sees every config's scalars
+and hparams, a TensorBoard server started on the log directory answers for them over HTTP, W&B's
+offline runs hold the history (and `wandb sync` sees them), and `rlscale fit` reads both back as the
+rows. The sweep is stopped by SIGTERM, resumed and killed (-9) between checkpoints, and resumed
+again, so each of these also checks that every step shows once with the rows' value. A sweep whose
+trackers (`--tracker tensorboard wandb`) both fail (an unusable directory, a library error) warns
+once per tracker and writes the same rows."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlscale.run.checkpoint import FAULT_ENV
+from rlscale.run.checkpoint import FAULT_ENV, PAUSE_ENV
 from rlscale.run.store import read_evals
 from rlscale.run.trackers import HPARAM_COLUMNS, TENSORBOARD_DIRECTORY, UPDATES_PER_S, WANDB_DIRECTORY, run_name
 from rlscale_testing import toml_text
@@ -31,7 +32,7 @@ SWEEP = {
     "batch_size": [16],
     "learning_rate": [1e-3],
     "seeds": [0, 1],
-    "env_steps": 1200,
+    "env_steps": 1500,
     "eval_interval": 300,
     "eval_episodes": 1,
     "learning_starts": 200,
@@ -41,43 +42,67 @@ SWEEP = {
     "checkpoint_every_seconds": 0.0,
     "tracker": ["tensorboard", "wandb"],
 }
-"""4 configs in one group, evaluations at env steps 300, 600, 900, 1200, a checkpoint at 600 and 1200."""
-KILL_AT = "eval_rows_written:3"
-"""After the rows of env step 900 are written and logged: the resumed process regenerates 900 and 1200."""
+"""4 configs in one group, evaluations at env steps 300, 600, ..., 1500, checkpoints at 600, 1200, 1500."""
+STOP_AT = "eval_rows_written:2"
+"""The first process is stopped by SIGTERM at env step 600: it checkpoints there and its trackers
+close (W&B writes its runs' records: 300 and 600)."""
+KILL_AT = "manifest_replaced:1"
+"""The second (resumed at 600) is killed (-9) once its checkpoint at 1200 is in place: W&B's buffered
+records of 900 and 1200 are lost, so the third, resumed at 1200, must log those kept rows again."""
 SCALARS = ("return", "grad_step", "temperature")
 SERVER_TIMEOUT_S = 120
 TIMEOUT_S = 900
 
 
-def _sweep(out: Path, env: dict, values: dict = SWEEP, *flags: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
+def _command(out: Path, values: dict, *flags: str) -> list[str]:
     config = out.parent / "sweep.toml"
     config.write_text(toml_text(values))
-    env = {key: value for key, value in env.items() if key != FAULT_ENV} | ({FAULT_ENV: kill_at} if kill_at else {})
-    return subprocess.run(
-        [sys.executable, "-m", "rlscale.cli", "sweep", str(config), "--out", str(out), "--plain", "--no-fit", *flags],
-        env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
-    )
+    return [sys.executable, "-m", "rlscale.cli", "sweep", str(config), "--out", str(out), "--plain", "--no-fit", *flags]
+
+
+def _sweep(out: Path, env: dict, values: dict = SWEEP, *flags: str, kill_at: str | None = None) -> subprocess.CompletedProcess:
+    env = env | ({FAULT_ENV: kill_at} if kill_at else {})
+    return subprocess.run(_command(out, values, *flags), env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+
+
+def _stop_with_sigterm(out: Path, env: dict, stop_at: str) -> subprocess.CompletedProcess:
+    """The sweep SIGSTOPs itself at `stop_at`, gets SIGTERM and SIGCONT, and stops after its chunk."""
+    process = subprocess.Popen(_command(out, SWEEP), env=env | {PAUSE_ENV: stop_at}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    state = Path(f"/proc/{process.pid}/stat")
+    deadline = time.monotonic() + TIMEOUT_S
+    while state.read_text().rpartition(")")[2].split()[0] != "T":  # the state after the command name
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()[1][-3000:]
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGCONT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def _environment(tmp: Path, **wandb) -> dict:
     """CPU, and W&B's settings, caches and data in `tmp` (offline unless `wandb` says otherwise)."""
     values = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_CONFIG_DIR": str(tmp / "wandb-config"),
               "WANDB_CACHE_DIR": str(tmp / "wandb-cache"), "WANDB_DATA_DIR": str(tmp / "wandb-data")}
-    return dict(os.environ, JAX_PLATFORMS="cpu", **(values | wandb))
+    environment = {key: value for key, value in os.environ.items() if key not in (FAULT_ENV, PAUSE_ENV)}
+    return environment | {"JAX_PLATFORMS": "cpu"} | values | wandb
 
 
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory):
-    """The sweep killed after its rows of env step 900 were logged, then resumed: (run directory, rows)."""
+    """The sweep stopped (SIGTERM at 600), resumed and killed (-9 after its checkpoint at 1200),
+    resumed to its end: (run directory, rows)."""
     tmp = tmp_path_factory.mktemp("tracked")
     out = tmp / "sweep"
+    stopped = _stop_with_sigterm(out, _environment(tmp), STOP_AT)
+    assert stopped.returncode == 128 + signal.SIGTERM, stopped.stderr[-3000:]
     killed = _sweep(out, _environment(tmp), kill_at=KILL_AT)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     resumed = _sweep(out, _environment(tmp))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "warning" not in resumed.stderr
+    assert "warning" not in stopped.stderr + killed.stderr + resumed.stderr
     rows = read_evals(out)
-    assert len(rows) == 4 * 4 and rows["temperature"].notna().all()
+    assert len(rows) == 4 * 5 and rows["temperature"].notna().all()
     return out, rows
 
 
@@ -126,11 +151,21 @@ def test_wandb_offline_runs_hold_the_history_once_per_step(tracked, tmp_path):
             np.testing.assert_allclose(history[tag].to_numpy(), config_rows[tag].to_numpy(), rtol=1e-12)
         row = config_rows.iloc[0]
         assert {column: runs[name].values[column] for column in HPARAM_COLUMNS} == {column: row[column] for column in HPARAM_COLUMNS}
-    # Each process wrote its own offline run of a config; the resumed one starts after the killed one's last step.
+    # Each process wrote its own offline run of each config (the killed one's lost its buffered
+    # records, which the last one logged again); in start order, the steps they hold are the rows'
+    # steps, each once.
     files = sorted((out / WANDB_DIRECTORY).glob("offline-run-*/*.wandb"))
-    assert len(files) == 2 * 4
-    run_records = [record.run for path in files for record in wandb_records(path) if record.WhichOneof("record_type") == "run"]
-    assert {record.run_group for record in run_records} == {out.name}
+    assert len(files) == 3 * 4
+    steps_by_run: dict[str, list[int]] = {}
+    for path in files:  # the directory names start with the start time
+        records = list(wandb_records(path))
+        runs_in_file = [record.run for record in records if record.WhichOneof("record_type") == "run"]
+        assert all(run.run_group == out.name for run in runs_in_file)
+        if runs_in_file:
+            steps = [record.history.step.num for record in records if record.WhichOneof("record_type") == "history"]
+            steps_by_run.setdefault(runs_in_file[0].display_name, []).extend(steps)
+    for name, config_rows in _config_rows(rows):
+        assert steps_by_run[name] == config_rows["env_step"].tolist(), name
     synced = subprocess.run(
         [str(Path(sys.executable).parent / "wandb"), "sync", "--dry-run", str(out / WANDB_DIRECTORY)],
         capture_output=True, text=True, timeout=120, env=_environment(tmp_path), cwd=tmp_path,
