@@ -160,11 +160,10 @@ def read_tensorboard(root: Path) -> list[LoggedRun]:
             points = {event.step: float(tensor_util.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)}
             columns[tag] = pd.Series(points, dtype=float)
         values = {}
-        plugins = accumulator.ActivePlugins()
-        content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME).get(metadata.SESSION_START_INFO_TAG) if metadata.PLUGIN_NAME in plugins else None
-        if content is not None:
-            for name, value in metadata.parse_session_start_info_plugin_data(content).hparams.items():
-                values[name] = getattr(value, value.WhichOneof("kind"))
+        if metadata.PLUGIN_NAME in accumulator.ActivePlugins():
+            content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME).get(metadata.SESSION_START_INFO_TAG)
+            hparams = metadata.parse_session_start_info_plugin_data(content).hparams if content is not None else {}
+            values = {name: getattr(value, value.WhichOneof("kind")) for name, value in hparams.items()}
         history = pd.DataFrame(columns).sort_index().rename_axis(STEP).reset_index()
         runs.append(LoggedRun(str(directory.relative_to(root)) if directory != root else directory.name, values, history))
     return runs
