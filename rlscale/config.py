@@ -21,6 +21,8 @@ from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
 AXES = ("utd", "batch_size", "learning_rate", "seed")
+TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
+"""Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
 PAPER_REPLAY_CAPACITY = 1_000_000
 """Replay capacity per config of the paper's runs and of BRO (naumix/BiggerRegularizedOptimistic,
@@ -130,6 +132,12 @@ class SweepConfig:
     checkpoint_every_seconds: float = 600.0
     """Write a checkpoint at the first evaluation at least this many wall-clock seconds after the
     previous one (0: not by time). May change when a sweep is resumed."""
+    tracker: list[str] = dataclasses.field(default_factory=list)
+    """Where each config's curves are also logged as the rows are written (run/trackers.py):
+    "tensorboard" (one TensorBoard run per config under OUT/tensorboard/) and/or "wandb" (one
+    Weights & Biases run per config, group = the sweep, files under OUT/wandb/; WANDB_MODE=offline
+    works without network). A tracker that fails is stopped with one warning; the sweep and its rows
+    go on. May change when a sweep is resumed."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
@@ -317,6 +325,8 @@ class SweepConfig:
             f"config_axis must be one of {CONFIG_AXIS_CHOICES}, got {self.config_axis!r}",
             "config_axis",
         )
+        if "tracker" not in skip:
+            errors.extend(_tracker_errors(self.tracker))
         return errors
 
     @property
@@ -439,6 +449,8 @@ class SweepConfig:
             del values["model_sizes"]
         if not values["agent"]:
             del values["agent"]  # likewise for sweeps without agent options
+        if not values["tracker"]:
+            del values["tracker"]  # likewise for sweeps without a tracker
         if registry.algo_error(values["algo"]) is None:
             # Unset fields as the sweep trains them (default_notes says where each came from).
             values["tau"] = self.resolved_tau
@@ -561,6 +573,21 @@ def _too_large_errors(prefix: str, entry: dict[str, Any], keys: tuple[str, ...])
         for key in keys
         if _is_int_at_least(entry.get(key), INT32_MAX + 1)
     ]
+
+
+def _tracker_errors(trackers: list) -> list[str]:
+    """An unknown tracker name, a name given twice, or a tracker whose library is not installed."""
+    import importlib.util
+
+    errors = []
+    for name in trackers:
+        if name not in TRACKERS:
+            errors.append(f"tracker must list names of {tuple(TRACKERS)}, got {name!r}")
+        elif importlib.util.find_spec(TRACKERS[name]) is None:
+            errors.append(f"tracker {name!r} needs the {TRACKERS[name]} package: pip install 'rlscale[{name}]'")
+    if len(set(map(str, trackers))) != len(trackers):
+        errors.append(f"tracker must list each tracker once, got {trackers}")
+    return errors
 
 
 def _model_size_errors(model_sizes: list[dict[str, Any]], width: int, depth: int) -> list[str]:

@@ -44,6 +44,8 @@ BAD_CONFIGS = [
      ['num_envs must be >= 2 for algo = "pql", got 1', "would explore at std 0.05 only"]),
     ("agent option beyond 32 bits", {"algo": "bro", "agent": {"reset_interval": 2**40}},
      ["agent.reset_interval must be an integer in [-2147483648, 2147483647], got 1099511627776"]),
+    ("unknown tracker", {"tracker": "tensorbord"}, ["tracker must list names of ('tensorboard', 'wandb')", "'tensorbord'"]),
+    ("repeated tracker", {"tracker": ["wandb", "wandb"]}, ["tracker must list each tracker once"]),
 ]
 
 
