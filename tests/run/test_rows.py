@@ -23,7 +23,8 @@ def _rows() -> list[dict]:
     return evaluation_rows(
         group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500,
         grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456, model_size=1234,
-        model_size_total=2345,        diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}', reset_env_steps=[[], [250]],
+        model_size_total=2345, diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}',
+        reset_env_steps=[[], [250]],
         return_bounds=(-1226.7, -150.0),
     )
 
