@@ -90,12 +90,14 @@ def synthetic_runs(
     suite: str = "dmc",
     seed: int = 0,
     model_size: float | None = None,
+    horizon: float | None = None,
 ) -> pd.DataFrame:
     """The long-form table of the given configs (rows of `env, utd, batch_size, learning_rate`, any
     set: a grid, or stage-2 runs at chosen hyperparameters) drawn from `laws`.
 
-    Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon_factor` · τ*(min σ)
-    (the best config at the env's smallest σ); every config and seed is logged at the same steps.
+    Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon` env steps (default
+    `horizon_factor` · τ*(min σ), the best config at the env's smallest σ among `configs`); every
+    config and seed is logged at the same steps.
     """
     rng = np.random.default_rng(seed)
     frames = []
@@ -106,8 +108,8 @@ def synthetic_runs(
         best_batch = (laws.batch_beta[env] / sigma) ** laws.batch_alpha
         best_rate = (laws.learning_rate_beta[env] / sigma) ** laws.learning_rate_alpha
         tau = laws.tau_star(env, sigma) * (1.0 + laws.penalty * (np.log(batch / best_batch) ** 2 + np.log(rate / best_rate) ** 2))
-        horizon = horizon_factor * laws.tau_star(env, sigma.min())
-        steps = np.linspace(horizon / n_evals, horizon, n_evals).round().astype(np.int64)
+        last_step = horizon if horizon is not None else horizon_factor * laws.tau_star(env, sigma.min())
+        steps = np.linspace(last_step / n_evals, last_step, n_evals).round().astype(np.int64)
         seed_tau = tau[:, None] * np.exp(rng.normal(0.0, seed_noise, size=(len(tau), n_seeds)))
         returns = laws.max_return * (1.0 - np.exp(-steps[None, None, :] / seed_tau[:, :, None]))
         returns += rng.normal(0.0, eval_noise, size=returns.shape)

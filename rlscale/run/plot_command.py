@@ -63,6 +63,7 @@ def fit_options_of(fit):
         resets=fit.resets,
         data_law_loss=fit.data_law_loss,
         envs=tuple(fit.envs),
+        horizon_cuts=tuple(cut.fraction for cut in fit.horizon.cuts) if fit.horizon is not None else (),
     )
 
 
