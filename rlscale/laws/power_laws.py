@@ -27,9 +27,10 @@ FLAT_SLOPE_TOLERANCE = 1e-10
 
 
 def bootstrap_best_values(
-    configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str
+    configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str, group_keys: tuple[str, ...] = ("env", "utd")
 ) -> pd.DataFrame:
-    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it.
+    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it
+    (per `group_keys`: with ("env", "utd", "model_size"), per (env, σ, N) as the (σ, N) laws need).
 
     For every value of `other` present at (env, utd) and every resample, the vote is the `chosen`
     value with the smallest time among the configs present with that `other` value; a time never
@@ -46,14 +47,15 @@ def bootstrap_best_values(
         other: the hyperparameter to average over.
 
     Returns:
-        One row per (env, utd) with `value` (mean of the votes over all `other` values and
-        resamples) and `per_resample` (shape (R,) array: the mean of each resample's votes).
+        One row per group (columns `group_keys`, numeric keys as floats) with `value` (mean of the
+        votes over all `other` values and resamples) and `per_resample` (shape (R,) array: the mean
+        of each resample's votes).
         (env, utd) groups where no config reaches the threshold in any resample are left out:
         every vote there would be the smallest value, which says nothing about σ.
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
-    for (env, utd), group in configs.groupby(["env", "utd"], sort=True):
+    for group_labels, group in configs.groupby(list(group_keys), sort=True):
         group_times = bootstrap_times[:, group.index.to_numpy()]
         if not np.isfinite(group_times).any():
             continue
@@ -69,8 +71,9 @@ def bootstrap_best_values(
         present = np.zeros((len(chosen_values), len(other_values)), dtype=bool)
         present[chosen_index, other_index] = True
         votes = chosen_values[np.argmin(keys, axis=1)][:, present.any(axis=0)]
-        rows.append({"env": env, "utd": float(utd), "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
-    return pd.DataFrame(rows, columns=["env", "utd", "value", "per_resample"])
+        labels = {key: value if key == "env" else float(value) for key, value in zip(group_keys, group_labels)}
+        rows.append({**labels, "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
+    return pd.DataFrame(rows, columns=[*group_keys, "value", "per_resample"])
 
 
 def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
