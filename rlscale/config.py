@@ -20,6 +20,8 @@ from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
 AXES = ("utd", "batch_size", "learning_rate", "seed")
+TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
+"""Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
 
 
@@ -120,6 +122,12 @@ class SweepConfig:
     checkpoint_every_seconds: float = 600.0
     """Write a checkpoint at the first evaluation at least this many wall-clock seconds after the
     previous one (0: not by time). May change when a sweep is resumed."""
+    tracker: list[str] = dataclasses.field(default_factory=list)
+    """Where each config's curves are also logged as the rows are written (run/trackers.py):
+    "tensorboard" (one TensorBoard run per config under OUT/tensorboard/) and/or "wandb" (one
+    Weights & Biases run per config, group = the sweep, files under OUT/wandb/; WANDB_MODE=offline
+    works without network). A tracker that fails is stopped with one warning; the sweep and its rows
+    go on. May change when a sweep is resumed."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
@@ -296,6 +304,8 @@ class SweepConfig:
             f"config_axis must be one of {CONFIG_AXIS_CHOICES}, got {self.config_axis!r}",
             "config_axis",
         )
+        if "tracker" not in skip:
+            errors.extend(_tracker_errors(self.tracker))
         return errors
 
     @property
@@ -357,6 +367,8 @@ class SweepConfig:
             del values["model_sizes"]
         if not values["agent"]:
             del values["agent"]  # likewise for sweeps without agent options
+        if not values["tracker"]:
+            del values["tracker"]  # likewise for sweeps without a tracker
         if values["tau"] is None and registry.algo_error(values["algo"]) is None:
             values["tau"] = self.resolved_tau  # the rate the sweep trains with
         return values
@@ -432,6 +444,21 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
         errors.append(f"configs[{index}].learning_rate must be in (0, 1), got {rate!r}")
     if "seed" in entry and not (isinstance(entry["seed"], int) and entry["seed"] >= 0):
         errors.append(f"configs[{index}].seed must be an integer >= 0, got {entry['seed']!r}")
+    return errors
+
+
+def _tracker_errors(trackers: list) -> list[str]:
+    """An unknown tracker name, a name given twice, or a tracker whose library is not installed."""
+    import importlib.util
+
+    errors = []
+    for name in trackers:
+        if name not in TRACKERS:
+            errors.append(f"tracker must list names of {tuple(TRACKERS)}, got {name!r}")
+        elif importlib.util.find_spec(TRACKERS[name]) is None:
+            errors.append(f"tracker {name!r} needs the {TRACKERS[name]} package: pip install 'rlscale[{name}]'")
+    if len(set(map(str, trackers))) != len(trackers):
+        errors.append(f"tracker must list each tracker once, got {trackers}")
     return errors
 
 

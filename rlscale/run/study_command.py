@@ -71,10 +71,13 @@ def add_parser(subparsers) -> None:
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """--executor, --address and the progress view (shared with `rlscale demo`)."""
+    """--executor, --address, --tracker and the progress view (shared with `rlscale demo`)."""
+    from rlscale.run.sweep_command import add_tracker_argument
+
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
                         help="where the sweeps run: this process (default) or one Ray task per group")
     parser.add_argument("--address", help="Ray cluster address for --executor ray")
+    add_tracker_argument(parser, "every sweep of the study")
     view = parser.add_mutually_exclusive_group()
     view.add_argument("--live", dest="live", action="store_true", default=None, help="live progress table of the sweeps")
     view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
@@ -115,8 +118,8 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
 
     try:
         study = read_study(config_path)
-        SweepConfig.from_dict(study.grid)
-        runner = StudyRunner(study, out, args.executor, args.address, args.live)
+        SweepConfig.from_dict(study.grid if args.tracker is None else {**study.grid, "tracker": args.tracker})
+        runner = StudyRunner(study, out, args.executor, args.address, args.live, args.tracker)
         runner.run()
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
@@ -137,9 +140,14 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
 class StudyRunner:
     """Runs a study's stages into `out`, skipping those its state file records as done."""
 
-    def __init__(self, study, out: Path, executor: str = "local", address: str | None = None, live: bool | None = None):
+    def __init__(
+        self, study, out: Path, executor: str = "local", address: str | None = None, live: bool | None = None,
+        tracker: list[str] | None = None,
+    ):
         self.study, self.out = study, Path(out)
         self.executor_name, self.address, self.live = executor, address, live
+        self.tracker = tracker
+        """Trackers for every sweep of the study, replacing the sweep files' `tracker` (None: theirs)."""
         self.state = self._open_state()
 
     # State and report -------------------------------------------------------------------------
@@ -210,6 +218,8 @@ class StudyRunner:
 
         executor = make_executor(self.executor_name, self.address)
         extra = {"progress": make_progress(self.live)} if self.executor_name == "local" else {}
+        if self.tracker is not None:
+            config = dataclasses.replace(config, tracker=self.tracker)
         executor.run(config, directory, **extra)
         write_learning_curves(load_runs(_rows(directory)), directory)
 
