@@ -482,14 +482,16 @@ def study_report(out: Path, state: dict) -> str:
 
 def _extension_section(state: dict) -> list[str]:
     """The grid's extension rounds: what each added and why, and why the extension stopped."""
-    from rlscale.laws.grid_edges import GridExtension, describe
+    from rlscale.laws.grid_edges import GridExtension, compact, describe
 
     lines = ["", "## Stage 1: the grid extends itself", ""]
-    lines += ["| round | cells inside before | added | runs |", "|---|---|---|---|"]
+    lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
     for item in state.get(ROUNDS_KEY, []):
         extension = GridExtension.from_dict(item["extension"])
-        added = "; ".join(describe(extension)[:-1] if extension.configs else describe(extension))
-        lines.append(f"| {item['round']} | {item['inside_share']:.0%} | {added} | {item['runs']}{'' if item.get('done') else ' (running)'} |")
+        lines.append(
+            f"| {item['round']} | {item['inside_share']:.0%} | {compact(extension)} | {len(extension.configs)} "
+            f"| {item['runs']}{'' if item.get('done') else ' (running)'} |"
+        )
     stop = state.get(STOP_KEY)
     if stop is not None:
         share = stop["inside_share"]
