@@ -35,6 +35,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlscale.config import MAX_UTD
 from rlscale.laws.grid_edges import GridExtension, GridLimits
 from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
 from rlscale.laws.results import Proposal, Recommendation
@@ -99,12 +100,15 @@ class HoldoutSettings:
     """[holdout]: the budget F = `budget_factor` × F*(J) of the highest threshold J of the stage-2
     fit's budget law (normally the largest budget, held out of its regression), the seeds of the
     run, its env steps (None: `env_steps_margin` × the upper end of the predicted D_J interval).
-    D is predicted by the data law at that J and σ*(F)."""
+    D is predicted by the data law at that J and σ*(F). With `utd`, the held-out config is at that
+    σ instead of σ*(F) (B*(σ), η*(σ) from the grid's laws, D_J(σ) at the highest threshold with a
+    stage-2 data law): a σ outside the stage-2 UTDs tests the data law's extrapolation in σ."""
 
     budget_factor: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3)
     env_steps: int | None = None
     env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
+    utd: float | None = None
 
 
 @dataclass(frozen=True)
@@ -205,8 +209,8 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
     allowed = ("utd", "seeds", "baseline_utd", "env_steps", "env_steps_margin", "set")
     errors += [f"[stage2] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
     utd, seeds = table.get("utd"), table.get("seeds")
-    if not (_numbers(utd, (int, float)) and all(0 < value <= 64 for value in utd)):
-        errors.append(f"[stage2] utd must be a list of σ in (0, 64], got {utd!r}")
+    if not (_numbers(utd, (int, float)) and all(0 < value <= MAX_UTD for value in utd)):
+        errors.append(f"[stage2] utd must be a list of σ in (0, {MAX_UTD}], got {utd!r}")
         utd = [1.0]
     if not (_numbers(seeds, int) and all(value >= 0 for value in seeds) and len(set(seeds)) == len(seeds)):
         errors.append(f"[stage2] seeds must be a list of distinct integers >= 0 (at least 2 for the bootstrap), got {seeds!r}")
@@ -232,8 +236,12 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
 
 
 def _holdout(table: dict, errors: list[str]) -> HoldoutSettings:
-    allowed = ("budget_factor", "seeds", "env_steps", "env_steps_margin")
+    allowed = ("budget_factor", "seeds", "env_steps", "env_steps_margin", "utd")
     errors += [f"[holdout] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
+    utd = table.get("utd")
+    if utd is not None and not (isinstance(utd, (int, float)) and not isinstance(utd, bool) and 0 < utd <= MAX_UTD):
+        errors.append(f"[holdout] utd must be a σ in (0, {MAX_UTD:g}], got {utd!r}")
+        utd = None
     factor = table.get("budget_factor", 1.0)
     if not (isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 and math.isfinite(factor)):
         errors.append(f"[holdout] budget_factor must be a positive number, got {factor!r}")

@@ -353,18 +353,27 @@ class StudyRunner:
 
     def _stage_recommend(self) -> None:
         from rlscale.config import SweepConfig
-        from rlscale.laws.recommend import recommend
+        from rlscale.laws.recommend import recommend, recommend_at_utd
         from rlscale.run.fitting import load_fit, write_json_atomically
         from rlscale.run.propose_command import write_sweep_toml
         from rlscale.run.recommend_command import format_recommendation
         from rlscale.study import holdout_sweep_values
 
         fit = load_fit(self.out / "stage2_fit")
-        if fit.budget_law is None:
-            raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
-        top = max(fit.budget_law.points, key=lambda point: point.threshold)
-        budget = self.study.holdout.budget_factor * top.budget
-        recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
+        env = fit.envs[0] if len(fit.envs) == 1 else None
+        if self.study.holdout.utd is not None:
+            recommendation = recommend_at_utd(fit, self.study.holdout.utd, env=env)
+            choice = f"at the chosen σ = {self.study.holdout.utd:g} ([holdout] utd), J = {recommendation.threshold:g}"
+        else:
+            if fit.budget_law is None:
+                raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
+            top = max(fit.budget_law.points, key=lambda point: point.threshold)
+            budget = self.study.holdout.budget_factor * top.budget
+            recommendation = recommend(fit, budget, env=env, threshold=top.threshold)
+            choice = (
+                f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
+                f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F))"
+            )
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
         limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
@@ -376,8 +385,7 @@ class StudyRunner:
             )
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
-            f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
-            f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F)); predicted D_J = {recommendation.data:.0f} "
+            f"{choice}; predicted D_J = {recommendation.data:.0f} "
             f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
         ]
         write_sweep_toml(self.out / "holdout.toml", values, header)

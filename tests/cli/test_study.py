@@ -35,12 +35,13 @@ def test_every_problem_of_a_study_config_is_reported_at_once():
         StudyConfig.from_dict({
             "grdi": {}, "fit": {"bootstrap": "many", "color": 1},
             "stage2": {"utd": [0, 2], "seeds": [1], "baseline_utd": -1, "extra": 1},
-            "holdout": {"budget_factor": 0},
+            "holdout": {"budget_factor": 0, "utd": 100},
         })
     message = str(raised.value)
     for fragment in ("unknown table [grdi]", "[grid] is missing", "[fit] bootstrap has the wrong type", "[fit] unknown key 'color'",
                      "[stage2] utd must be a list of σ in (0, 64]", "[stage2] seeds needs at least 2", "[stage2] baseline_utd",
-                     "[stage2] unknown key 'extra'", "[holdout] budget_factor must be a positive number"):
+                     "[stage2] unknown key 'extra'", "[holdout] budget_factor must be a positive number",
+                     "[holdout] utd must be a σ in (0, 64]"):
         assert fragment in message, fragment
 
 
