@@ -64,6 +64,7 @@ def fit_options_of(fit):
         resets=fit.resets,
         data_law_loss=fit.data_law_loss,
         envs=tuple(fit.envs),
+        horizon_cuts=tuple(cut.fraction for cut in fit.horizon.cuts) if fit.horizon is not None else (),
         sigma_n_shared_exponents=any(law.shared_exponents for law in fit.sigma_n.data_law_sigma_n),
     )
 
