@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rlscale.agents import registry
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, VALIDATION_INTERVAL
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
@@ -88,6 +88,12 @@ class SweepConfig:
     """Env steps of uniform-random actions before the first update."""
     buffer_capacity: int = 100_000
     """Replay capacity per config (transitions); >= the largest batch size, multiple of num_envs."""
+    validation_interval: int = VALIDATION_INTERVAL
+    """TD-overfitting: each config also runs num_envs validation envs with its policy, stepped once
+    every `validation_interval` env-clock iterations into a validation buffer it never trains on, so
+    the buffer gets 1/validation_interval as many transitions as the replay (the follow-up paper's
+    10); rows carry the TD error on both (`td_error_train`, `td_error_validation`). Validation
+    transitions are not counted in env_step (as the follow-up's). 0: no validation envs."""
     hidden_width: int = 256
     """Units per hidden layer of actor and critics."""
     hidden_depth: int = 2
@@ -266,6 +272,11 @@ class SweepConfig:
             f"buffer_capacity ({self.buffer_capacity}) must be a multiple of num_envs ({self.num_envs})",
             "buffer_capacity",
             "num_envs",
+        )
+        check(
+            self.validation_interval >= 0,
+            f"validation_interval must be an integer >= 0 (0: no validation buffer), got {self.validation_interval}",
+            "validation_interval",
         )
         check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}", "hidden_width")
         check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}", "hidden_depth")

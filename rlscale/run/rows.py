@@ -54,6 +54,16 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("reset_env_steps", "list of int", "env steps at which the config's agent was reset so far (BRO)"),
     Column("return_low", "float", "raw return the fit maps to 0 (the env spec's)"),
     Column("return_high", "float", "raw return the fit maps to 1000 (the env spec's)"),
+    Column(
+        "td_error_train",
+        "float or null",
+        "the critic's TD loss on batches of B from the config's replay, no gradient step (null: the agent has no `td_error`)",
+    ),
+    Column(
+        "td_error_validation",
+        "float or null",
+        "the same on its validation buffer, transitions it never trained on (null: no validation buffer)",
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
 CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
@@ -80,6 +90,7 @@ def evaluation_rows(
     agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
     return_bounds: tuple[float, float],
+    td_errors: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> list[dict]:
     """The rows of one evaluation of a group, one per config, in the group's config order.
 
@@ -87,8 +98,11 @@ def evaluation_rows(
     config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
     written as null. `agent_options` is the JSON text of the sweep's `[agent]` table;
     `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
-    returns, a plug-in's or a reference's too.
+    returns, a plug-in's or a reference's too. `td_errors` = (train, validation), one entry per
+    config each (None: not measured); a non-finite one is written as null.
     """
+    num_configs = len(runs)
+    train_errors, validation_errors = td_errors if td_errors is not None else ([None] * num_configs,) * 2
     return [
         {
             "config_id": run.config_id,
@@ -110,11 +124,18 @@ def evaluation_rows(
             "reset_env_steps": [int(step) for step in resets],
             "return_low": float(return_bounds[0]),
             "return_high": float(return_bounds[1]),
+            "td_error_train": _finite_or_none(train_error),
+            "td_error_validation": _finite_or_none(validation_error),
         }
-        for run, steps, episode_return, diverged, resets in zip(
-            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps
+        for run, steps, episode_return, diverged, resets, train_error, validation_error in zip(
+            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, train_errors, validation_errors
         )
     ]
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """`value` as a float, or None when it is missing or not finite (JSON has no NaN)."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def encode_rows(rows: Sequence[dict]) -> str:
