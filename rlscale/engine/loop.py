@@ -86,6 +86,7 @@ class ValidationEnvs:
     episode_step: jax.Array
     """i32[K, num_envs]: steps taken in the current validation episode."""
     rng: jax.Array
+    """The validation envs' key, split at each of their steps (actions and resets)."""
 
 
 @flax.struct.dataclass
