@@ -5,7 +5,7 @@ makes it on this device) is trained for `--env-steps`; then, on its state:
 
 - per evaluation: the wall and process-CPU seconds of `evaluate` (the episodes) and of `td_errors`
   (TD_ERROR_BATCHES batches of each config's B from its replay and its validation buffer), medians
-  over interleaved repetitions;
+  over interleaved repetitions, and the ahead-of-time compile of `td_errors` (once per group);
 - per chunk of `--eval-interval` env steps: `train_chunk` with validation envs (the default
   validation_interval) against the same group without them (validation_interval = 0), interleaved;
 - noise: the relative spread (std / mean over configs' means) of one batch's TD error on the
@@ -67,6 +67,10 @@ def main(argv=None) -> dict:
     with_validation = get_trainer(group.spec)
     without_validation = get_trainer(dataclasses.replace(group.spec, validation_interval=0))
     iterations = args.eval_interval // config.num_envs
+    state_shape = jax.eval_shape(with_validation.init, hparams)
+    compile_start = time.perf_counter()
+    with_validation.td_errors.lower(state_shape, 0).compile()
+    td_errors_compile_s = time.perf_counter() - compile_start
     states = {}
     for name, trainer in (("with", with_validation), ("without", without_validation)):
         state = trainer.init(hparams)
@@ -111,6 +115,7 @@ def main(argv=None) -> dict:
         "eval_interval": args.eval_interval,
         "timings": timings,
         "td_errors_added_per_eval_s": timings["td_errors"],
+        "td_errors_compile_s": td_errors_compile_s,
         "validation_envs_added_per_chunk_s": {
             key: timings["chunk_with_validation"][key] - timings["chunk_without_validation"][key]
             for key in ("wall_s", "cpu_s")

@@ -71,7 +71,8 @@ TD_ERROR_BATCHES = 8
 """Batches of the config's B averaged into one TD error per buffer and evaluation: the follow-up
 computes its validation loss on one batch every 10 env steps and logs the mean over its logging
 window; here each evaluation averages this many independent batches, paired between the two
-buffers (the same target noise)."""
+buffers (the same target noise). Measured on pendulum (benchmarks/td_error_cost.py): one batch's
+TD error varies by 13-19% (relative std), the mean of 8 by 4.5-6%, at 0.03 s per evaluation."""
 
 
 @flax.struct.dataclass
@@ -532,27 +533,32 @@ class GroupTrainer:
         return jax.vmap(self._td_errors_config)(state.agent, state.replay, validation, state.hparams, keys)
 
     def _td_errors_config(self, agent_state, replay_buffer, validation_buffer, hparams, rng) -> TDErrors:
-        """TDErrors of one config (scalars); `validation_buffer` None without validation. Batch j
-        of either buffer uses the same target-noise key."""
+        """TDErrors of one config (scalars); `validation_buffer` None without validation. The
+        batches of both buffers go through one loop of `td_error` (one copy of the loss in the
+        compiled program); batch j of either buffer uses the same target-noise key."""
         train_rng, validation_rng, loss_rng = jax.random.split(rng, 3)
         loss_keys = jax.random.split(loss_rng, TD_ERROR_BATCHES)
         mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
 
-        def mean_td_error(buffer, sample_rng):
-            def one_batch(keys):
-                sample_key, loss_key = keys
-                batch = self._sample(buffer, sample_key, self.spec.max_batch_size, hparams.discount)
-                return self.agent.td_error(agent_state, batch, mask, hparams, loss_key)
+        def batches(buffer, sample_rng):
+            """TD_ERROR_BATCHES padded batches from `buffer`, stacked on a leading axis."""
+            draw = lambda key: self._sample(buffer, key, self.spec.max_batch_size, hparams.discount)
+            return jax.vmap(draw)(jax.random.split(sample_rng, TD_ERROR_BATCHES))
 
-            return jnp.mean(jax.lax.map(one_batch, (jax.random.split(sample_rng, TD_ERROR_BATCHES), loss_keys)))
+        drawn = [batches(replay_buffer, train_rng)]
+        if validation_buffer is not None:
+            drawn.append(batches(validation_buffer, validation_rng))
+        stacked = jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *drawn)
 
+        def td_error(batch_and_key):
+            batch, key = batch_and_key
+            return self.agent.td_error(agent_state, batch, mask, hparams, key)
+
+        keys = jnp.concatenate([loss_keys] * len(drawn))
+        errors = jax.lax.map(td_error, (stacked, keys)).reshape(len(drawn), TD_ERROR_BATCHES).mean(axis=1)
         if validation_buffer is None:
-            validation = jnp.float32(jnp.nan)
-        else:
-            validation = jnp.where(
-                validation_buffer.size > 0, mean_td_error(validation_buffer, validation_rng), jnp.nan
-            )
-        return TDErrors(train=mean_td_error(replay_buffer, train_rng), validation=validation)
+            return TDErrors(train=errors[0], validation=jnp.float32(jnp.nan))
+        return TDErrors(train=errors[0], validation=jnp.where(validation_buffer.size > 0, errors[1], jnp.nan))
 
     def mark_diverged_fn(self, state: GroupState, diverged: jax.Array) -> GroupState:
         """Freeze the configs where `diverged` (bool[K]) and they are not already: they are marked
