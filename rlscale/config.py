@@ -16,7 +16,7 @@ from typing import Any
 
 from rlscale.agents import registry
 from rlscale.agents.spec import INT32_MAX
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, VALIDATION_INTERVAL
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
@@ -101,6 +101,12 @@ class SweepConfig:
     Unset: the paper's 1M-transition replay as far as it matters, min(1M, the env_steps a config
     collects), so that nothing is evicted that a 1M buffer would keep and no row is allocated that
     would stay empty (`resolved_buffer_capacity`)."""
+    validation_interval: int = VALIDATION_INTERVAL
+    """TD-overfitting: each config also runs num_envs validation envs with its policy, stepped once
+    every `validation_interval` env-clock iterations into a validation buffer it never trains on, so
+    the buffer gets 1/validation_interval as many transitions as the replay (the follow-up paper's
+    10); rows carry the TD error on both (`td_error_train`, `td_error_validation`). Validation
+    transitions are not counted in env_step (as the follow-up's). 0: no validation envs."""
     hidden_width: int | None = None
     """Units per hidden layer of the critics (and of the actor, for SAC and PQL). Unset: the agent's
     preset (SAC and PQL 256, BRO's BroNet 512; a plug-in's `AgentEntry.hidden_width`)."""
@@ -293,6 +299,11 @@ class SweepConfig:
             f"buffer_capacity ({self.buffer_capacity}) must be a multiple of num_envs ({self.num_envs})",
             "buffer_capacity",
             "num_envs",
+        )
+        check(
+            self.validation_interval >= 0,
+            f"validation_interval must be an integer >= 0 (0: no validation buffer), got {self.validation_interval}",
+            "validation_interval",
         )
         check(
             self.hidden_width is None or self.hidden_width >= 1,

@@ -126,7 +126,7 @@ class Group:
         if parameter_count is None:
             parameter_count = self.parameter_count
         transition_floats = 2 * observation_size + action_size + 2
-        replay = spec.buffer_capacity * transition_floats
+        replay = (spec.buffer_capacity + spec.validation_capacity) * transition_floats
         params = parameter_count * (PARAMETER_COPIES + 1)
         # Forward and backward activations and temporaries of one padded batch through actor and
         # twin critics: 12 floats per row, unit and layer, calibrated so that the estimate covers
@@ -299,6 +299,7 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
                 update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
+                validation_interval=config.validation_interval,
                 config_axis=config_axis,
             ),
             configs=tuple(members),

@@ -206,6 +206,25 @@ class Agent(Protocol):
         manifest says so."""
 
 
+class MeasuresTDError(Protocol):
+    """The optional `Agent` method behind the rows' `td_error_train` / `td_error_validation`
+    (TD-overfitting, as the follow-up paper measures it: Fu, Rybkin et al. 2025). An agent without
+    it trains as before; its rows carry null there (`measures_td_error`)."""
+
+    def td_error(
+        self, state: Any, batch: Transition | NStepTransition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32 scalar: the critic loss `update` would minimise on this padded batch (leading axis
+        B_max, mask f32[B_max] as in `update`), from the current critic, target and policy, with no
+        gradient step; `rng` draws whatever noise the loss's target draws. The engine evaluates it
+        on the same batch size from the replay and from a validation buffer never trained on."""
+
+
+def measures_td_error(agent) -> bool:
+    """Whether `agent` implements the optional `MeasuresTDError.td_error`."""
+    return callable(getattr(agent, "td_error", None))
+
+
 def sample_tanh_gaussian(mean: jax.Array, log_std: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Reparameterised tanh-Gaussian sample and its log-probability.
 

@@ -10,7 +10,8 @@ and three things are timed on this device:
   past the warm-up: what the chunk costs beyond the warm-up iterations, per applied update (map) or
   per executed update slot of all K configs (vmap), with replay sampling, padding or branches and
   the finiteness checks (`update_unit_s`);
-- one whole evaluation (`evaluation_s`).
+- one whole evaluation (`evaluation_s`): the episodes and, for an agent with `td_error`, the TD
+  errors on the replay and the validation buffer.
 
 Each timed call starts from a state reset to its start iteration outside the timing; the call's own
 dispatch stays in (a run pays it once per chunk of eval_interval env steps). A first, untimed-for-the-
@@ -237,6 +238,10 @@ def _calibrate_group(group: Group) -> dict:
     init, init_compile_s = _compiled(trainer.init, hparams)
     train_chunk, chunk_compile_s = _compiled(trainer.train_chunk, state_shape, CALIBRATION_ITERATIONS)
     evaluate, evaluate_compile_s = _compiled(trainer.evaluate, state_shape, 0)
+    td_errors = None
+    if trainer.td_errors is not None:
+        td_errors, td_errors_compile_s = _compiled(trainer.td_errors, state_shape, 0)
+        evaluate_compile_s += td_errors_compile_s
     learning_iteration = _warmup_iterations(spec)
     chunk_stats = {}
 
@@ -283,6 +288,8 @@ def _calibrate_group(group: Group) -> dict:
 
     def evaluation(state):
         jax.block_until_ready(evaluate(state, 0))
+        if td_errors is not None:
+            jax.block_until_ready(td_errors(state, 0))
         return state
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)

@@ -360,6 +360,7 @@ def _run_group(
         state,
         range(counters.next_eval_index, num_evals),
         trainer.mark_diverged,
+        trainer.td_errors,
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
@@ -371,7 +372,8 @@ def _run_group(
             index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
             chunk.returns, sweep_clock(), group.critic_parameter_count, group.parameter_count, diverged,
             agent_options, _reset_env_steps(chunk.state), (env_spec.return_low, env_spec.return_high),
-            _temperatures(chunk.state),
+            temperatures=_temperatures(chunk.state),
+            td_errors=chunk.td_errors,
         )
         store.append(rows)
         trackers.log(rows)

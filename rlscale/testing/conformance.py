@@ -18,8 +18,9 @@ Agent checks (on a small network and a small env, default 'pendulum'):
                      parameter_count() (and critic_parameter_count(), if defined) positive ints.
   masked_batch       padding rows filled with huge values never change an update, and a padded
                      update equals the update on the unpadded rows (the sum(mask * row) / B_k rule).
-  no_retrace         the group's init / train_chunk / evaluate are traced once across two sets of
-                     hyperparameter values (eta, B, UTD, seed) for the same compile key.
+  no_retrace         the group's init / train_chunk / evaluate (and td_errors, for an agent with the
+                     optional `td_error`) are traced once across two sets of hyperparameter values
+                     (eta, B, UTD, seed) for the same compile key; the TD errors are finite.
   in_group_vs_alone  each of K = 4 configs differing in eta, B, UTD and seed, trained in one group,
                      ends within 1e-5 (relative) of the same config trained alone (a group of one
                      with the same B_max and update slots: that padding changes nothing is what
@@ -334,6 +335,8 @@ def _traced_group_run(spec: GroupSpec) -> _GroupRun:
     chex.assert_max_traces(n=1); CheckFailed when any is traced again."""
     trainer = GroupTrainer(spec)
     wrapped = {"init": trainer.init_fn, "train_chunk": trainer.train_chunk_fn, "evaluate": trainer.evaluate_fn}
+    if trainer.measures_td_error:
+        wrapped["td_errors"] = trainer.td_errors_fn
     chex.clear_trace_counter()
     jitted = {name: jax.jit(chex.assert_max_traces(fn, n=1)) for name, fn in wrapped.items()}
     iterations = LEARNING_STARTS + LEARNING_ITERATIONS
@@ -343,13 +346,17 @@ def _traced_group_run(spec: GroupSpec) -> _GroupRun:
             state = jitted["init"](HyperParams.stack(*values))
             state, stats = jitted["train_chunk"](state, iterations)
             returns = jitted["evaluate"](state, index)
+            td_errors = jitted["td_errors"](state, index) if "td_errors" in jitted else None
         except AssertionError as error:
             raise CheckFailed(f"changing hyperparameter values (set {index + 1}) retraced: {error}") from None
         _require(bool(np.all(np.isfinite(np.asarray(returns)))), f"evaluation returns are not finite: {returns}")
+        if td_errors is not None:
+            measured = np.concatenate([np.asarray(td_errors.train), np.asarray(td_errors.validation)])
+            _require(bool(np.all(np.isfinite(measured))), f"TD errors (replay, validation) are not finite: {measured}")
         final_states.append(state.agent)
         grad_steps.append(np.asarray(stats.grad_steps))
     detail = (
-        f"init, train_chunk and evaluate traced once for {len(GROUP_HYPERPARAMETERS)} value sets of "
+        f"{', '.join(wrapped)} traced once for {len(GROUP_HYPERPARAMETERS)} value sets of "
         f"K = {spec.num_configs} configs"
     )
     return _GroupRun(final_states, grad_steps, detail)

@@ -29,6 +29,7 @@ BAD_CONFIGS = [
     ("misspelled field", {"learnig_rate": [0.001]}, ["unknown field 'learnig_rate'"]),
     ("string batch size", {"batch_size": ["big"]}, ["batch_size must be a list of integers", "'big'"]),
     ("negative checkpoint interval", {"checkpoint_every_seconds": -5.0}, ["checkpoint_every_seconds", "got -5.0"]),
+    ("negative validation interval", {"validation_interval": -1}, ["validation_interval must be an integer >= 0", "got -1"]),
     ("env steps not a multiple", {"env_steps": 1250}, ["env_steps (1250)", "eval_interval (500)"]),
     ("group too large for memory", {"buffer_capacity": 2**31 - 1}, ["needs an estimated", "GiB", "buffer_capacity"]),
     # Integers beyond 32 bits: seeds, counters, shapes and agent options are int32 in the engine.

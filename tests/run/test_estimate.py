@@ -63,8 +63,9 @@ def test_calibration_times_the_groups_own_learning_iterations(config_axis, learn
 
 
 def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
-    """The calibration's programs are the run's: its chunks of another length, init and evaluate
-    hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is true."""
+    """The calibration's programs are the run's: its chunks of another length, init, evaluate and
+    td_errors hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is
+    true."""
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
     plan = make_plan(_sweep("map"))
     (group,) = plan.groups
@@ -84,6 +85,7 @@ def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
         state = trainer.init(hparams)
         state, stats = trainer.train_chunk(state, run_chunk_iterations)
         jax.block_until_ready(trainer.evaluate(state, 1))
+        jax.block_until_ready(trainer.td_errors(state, 1))
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     assert compiled == []

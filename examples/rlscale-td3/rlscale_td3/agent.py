@@ -117,6 +117,12 @@ class TD3Agent:
         noise = self.options.exploration_noise * jax.random.normal(rng, action.shape)
         return jnp.clip(action + noise, -1.0, 1.0)
 
+    def td_error(self, state: TD3State, batch: Transition, mask: jax.Array, hparams: HyperParams,
+                 rng: jax.Array) -> jax.Array:
+        """The critic loss `update` minimises, with no gradient step (rlscale's TD-overfitting rows)."""
+        return critic_loss(state.critic_params, state.target_critic_params, state.target_actor_params, batch, mask,
+                           hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self)
+
     def due(self, state: TD3State, hparams: HyperParams, env_step: jax.Array) -> dict:
         if self.options.policy_delay == 1:
             return {}

@@ -204,6 +204,20 @@ class BROAgent:
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
 
+    def td_error(
+        self, state: BROState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the critic loss `update` minimises (losses.critic_loss: the quantile Huber loss, or
+        the squared TD error of a scalar critic), at the current critic, target, conservative actor
+        and temperature, with no gradient step; rng draws the next actions. As the follow-up paper's
+        validation loss for its distributional BRO (prestonfu/model_scaling, compute_quantile_loss)."""
+        o = self.options
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
+            hparams.batch_size.astype(jnp.float32), hparams.discount, o.pessimism, o.critic_quantiles > 0, rng,
+            self.actor.apply, self.critic.apply,
+        )
+
     def due(self, state: BROState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """{"reset": whether this config resets before its next update}; {} without resets.
 

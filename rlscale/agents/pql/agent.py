@@ -136,6 +136,19 @@ class PQLAgent:
         noise = jax.random.normal(rng, action.shape, action.dtype)
         return jnp.clip(action + scales * noise, -1.0, 1.0)
 
+    def td_error(
+        self, state: PQLState, batch: NStepTransition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the n-step clipped double-Q loss `update` minimises (losses.critic_loss), at the
+        current critic, target and actor, with no gradient step; rng draws the target-policy
+        smoothing noise."""
+        o = self.options
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, batch, mask,
+            hparams.batch_size.astype(jnp.float32), rng, o.target_noise_std, o.target_noise_clip,
+            self.actor.apply, self.critic.apply,
+        )
+
     def due(self, state: PQLState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """{"actor": whether the next critic update is an actor_update_interval-th one}; {} when
         the actor updates with every critic update."""

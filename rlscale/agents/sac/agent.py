@@ -119,6 +119,17 @@ class SACAgent:
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
 
+    def td_error(
+        self, state: SACState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the twin-critic TD loss `update` minimises (losses.critic_loss: 0.5 * sum over both
+        critics of the masked mean squared TD error), at the current critics, target, actor and
+        temperature, with no gradient step; rng draws the next actions."""
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
+            hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self.actor.apply, self.critic.apply,
+        )
+
     def due(self, state: SACState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """SAC has no optional work: every update does the same."""
         return {}
