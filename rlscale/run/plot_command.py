@@ -62,6 +62,9 @@ def fit_options_of(fit):
         baseline_utd=fit.baseline[0].utd if fit.baseline else None,
         resets=fit.resets,
         data_law_loss=fit.data_law_loss,
+        unreached_cells=fit.unreached_cells,
+        sigma_grid_extension=fit.sigma_grid_extension,
+        budget_grid_points=fit.budget_grid_points,
         envs=tuple(fit.envs),
     )
 
