@@ -13,6 +13,9 @@ nearest B*(σ), η*(σ) at each (env, σ) (or the grid's fastest, `data_points="
 baseline's data law when asked for, compute C_J(σ) = 10·N·B*(σ)·σ·D_J(σ) with B* pooled by the
 arithmetic mean over envs, the data–compute frontier, and the budget law σ*(F) with its largest
 budgets held out. Everything is deterministic given `FitOptions.seed`.
+
+Every default is the paper's or its code's (qscaled) unless README's "Defaults and the paper" says why
+not; `notes` name each choice that changes a fitted number.
 """
 
 from __future__ import annotations
