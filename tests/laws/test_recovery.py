@@ -47,29 +47,27 @@ def test_hparam_laws_predict_the_true_optimum(recovered, true_laws):
             assert recovered.learning_rate_law.predict(env, sigma) == pytest.approx(true_rate, rel=0.25)
 
 
-def test_data_laws_are_recovered(recovered, true_laws):
-    sigmas = np.array([0.5, 2.0, 16.0])
-    for env in true_laws.envs:
-        for threshold in THRESHOLDS:
-            fit = recovered.data_law_for(threshold, env)
-            d_min, beta, alpha = true_laws.data_law(env, threshold)
-            assert fit.alpha == pytest.approx(alpha, abs=0.06), (env, threshold)
-            assert fit.d_min == pytest.approx(d_min, rel=0.25), (env, threshold)
-            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=0.08)
-            assert fit.alpha_ci[0] <= fit.alpha_ci[1]
-
-
-def test_data_laws_are_recovered_with_the_papers_loss(recovery_sweep, true_laws):
-    result = fit_laws(recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40))
-    assert result.data_law_loss == "linear"
+def _assert_data_laws_recovered(result, true_laws, alpha_tolerance: float, d_min_tolerance: float, prediction_tolerance: float):
+    """Every env's D_J(σ) within the tolerances (absolute on α, relative on D_min and D_J at σ = 0.5, 2, 16)."""
     sigmas = np.array([0.5, 2.0, 16.0])
     for env in true_laws.envs:
         for threshold in THRESHOLDS:
             fit = result.data_law_for(threshold, env)
             d_min, beta, alpha = true_laws.data_law(env, threshold)
-            assert fit.alpha == pytest.approx(alpha, abs=0.08), (env, threshold)
-            assert fit.d_min == pytest.approx(d_min, rel=0.4), (env, threshold)
-            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=0.09)
+            assert fit.alpha == pytest.approx(alpha, abs=alpha_tolerance), (env, threshold)
+            assert fit.d_min == pytest.approx(d_min, rel=d_min_tolerance), (env, threshold)
+            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=prediction_tolerance)
+            assert fit.alpha_ci[0] <= fit.alpha_ci[1]
+
+
+def test_data_laws_are_recovered(recovered, true_laws):
+    _assert_data_laws_recovered(recovered, true_laws, 0.06, 0.25, 0.08)
+
+
+def test_data_laws_are_recovered_with_the_papers_loss(recovery_sweep, true_laws):
+    result = fit_laws(recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40))
+    assert result.data_law_loss == "linear"
+    _assert_data_laws_recovered(result, true_laws, 0.08, 0.4, 0.09)
     for threshold in THRESHOLDS:
         assert result.data_law_for(threshold, "all").alpha == pytest.approx(true_laws.tau_alpha, abs=0.08)
 

@@ -122,3 +122,4 @@ def test_bad_reset_input_is_named():
         ResetSchedule(window=-1)
     with pytest.raises(FitInputError, match="reset at-reset-step must be one of after, before"):
         ResetSchedule(at_reset_step="during")
+
