@@ -212,7 +212,6 @@ class _Problem:
 def _levenberg_marquardt(problem: _Problem, starts: np.ndarray, iterations: int, loss: str) -> tuple[np.ndarray, np.ndarray]:
     """Minimise each row's squared residuals (see `_residual`) from `starts` (R, 3), steps clipped
     to the bounds; returns the parameters (R, 3) and the final sums of squares (R,)."""
-    params = np.clip(starts, problem.lower, problem.upper)
 
     def residuals_and_jacobian(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         power = np.exp(values[:, 2:3] + values[:, 1:2] * problem.log_ratio)
@@ -221,16 +220,37 @@ def _levenberg_marquardt(problem: _Problem, starts: np.ndarray, iterations: int,
         jacobian = np.stack([slope, power * problem.log_ratio * slope, power * slope], axis=2)
         return residual, jacobian * problem.valid[:, :, None]
 
+    return batched_levenberg_marquardt(residuals_and_jacobian, starts, iterations, problem.lower, problem.upper)
+
+
+def batched_levenberg_marquardt(
+    residuals_and_jacobian, starts: np.ndarray, iterations: int, lower: np.ndarray | None = None, upper: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """R independent least-squares problems minimised at once by Levenberg–Marquardt.
+
+    Args:
+        residuals_and_jacobian: parameters (R, P) -> (residuals (R, n), Jacobian (R, n, P)); a
+            residual left out of a problem is 0 with a zero Jacobian row.
+        starts: shape (R, P).
+        iterations: steps of every problem (a step that does not lower its sum is refused and the
+            damping raised).
+        lower, upper: shape (R, P) bounds each step is clipped to (None: unbounded).
+
+    Returns:
+        The parameters (R, P) and the final sums of squares (R,).
+    """
+    params = starts if lower is None else np.clip(starts, lower, upper)
     residual, jacobian = residuals_and_jacobian(params)
     total = (residual**2).sum(axis=1)
     damping = np.full(len(params), LM_INITIAL_DAMPING)
+    identity = np.eye(params.shape[1])[None]
     for _ in range(iterations):
         normal = np.einsum("rni,rnj->rij", jacobian, jacobian)
         gradient = np.einsum("rni,rn->ri", jacobian, residual)
         diagonal = np.einsum("rii->ri", normal) + 1e-12
-        damped = normal + damping[:, None, None] * np.eye(3)[None] * diagonal[:, :, None]
+        damped = normal + damping[:, None, None] * identity * diagonal[:, :, None]
         step = -np.linalg.solve(damped, gradient[:, :, None])[:, :, 0]
-        candidate = np.clip(params + step, problem.lower, problem.upper)
+        candidate = params + step if lower is None else np.clip(params + step, lower, upper)
         candidate_residual, candidate_jacobian = residuals_and_jacobian(candidate)
         candidate_total = (candidate_residual**2).sum(axis=1)
         better = candidate_total < total

@@ -34,10 +34,12 @@ from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_cu
 from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import compute_flops, pareto_mask
 from rlscale.laws.model_size import split_from_fits
+from rlscale.laws.points import config_points
 from rlscale.laws.pooling import pool_env_times
 from rlscale.laws.power_laws import UNREACHED_CELL_RULES, bootstrap_best_values, fit_hparam_law
 from rlscale.laws.results import (
     POOLED_SCOPE,
+    SigmaNFit,
     BaselineConfig,
     BestHparams,
     BudgetLaw,
@@ -50,7 +52,8 @@ from rlscale.laws.results import (
     ResetSchedule,
     fastest_config,
 )
-from rlscale.laws.table import FitInputError, normalize_returns, validate_table
+from rlscale.laws.sigma_n import GROUP_KEYS, fit_sigma_n, sigma_n_delta
+from rlscale.laws.table import CONFIG_KEYS, FitInputError, normalize_returns, validate_table
 
 # Paper defaults per suite: (N = agent parameter count, δ = FLOPs per environment step).
 SUITE_COMPUTE_DEFAULTS: dict[str, tuple[float, float]] = {"gym": (1.5e5, 4e9), "dmc": (4.92e6, 1e10)}
@@ -179,6 +182,13 @@ class FitOptions:
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
     )
+    sigma_n_shared_exponents: bool = field(
+        default=False,
+        metadata=_doc(
+            "Tables with several model sizes: fit each scope's joint data laws D_J(σ, N) with one pair of exponents "
+            "(α, β) shared by every threshold (the authors' shared-exponent form) instead of one pair per threshold."
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.n_bootstrap < 1:
@@ -210,7 +220,9 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
     With several distinct `model_size` values (and no `options.model_size`), the laws are fitted per
     model size: the top-level fields describe the largest model, `by_model_size` holds every
     size's own `FitResult`, keyed by the size as a string, and `model_size_split` the
-    budget-optimal (N, σ) per threshold (with the largest model's δ for every size).
+    budget-optimal (N, σ) per threshold (with the largest model's δ for every size); `sigma_n`
+    holds the joint (σ, N) laws and the compute-optimal allocation over (σ, N)
+    (`rlscale/laws/sigma_n.py`; a table they cannot be fitted to gives a note instead).
 
     Raises:
         FitInputError: the table or options cannot be fitted; the message names the problem.
@@ -233,8 +245,44 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
                 raise FitInputError(f"model_size={_size_key(size)}: {error}") from None
         largest = per_size[_size_key(sizes[-1])]
         split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension, options.budget_grid_points)
-        return dataclasses.replace(largest, by_model_size=per_size, model_size_split=tuple(split))
+        sigma_n, sigma_n_notes = _fit_sigma_n(table, clean, options, largest.delta)
+        return dataclasses.replace(
+            largest,
+            by_model_size=per_size,
+            model_size_split=tuple(split),
+            sigma_n=sigma_n,
+            notes=largest.notes + tuple(sigma_n_notes),
+        )
     return _fit_one_model_size(clean, options)
+
+
+def _fit_sigma_n(table: pd.DataFrame, clean: pd.DataFrame, options: FitOptions, fit_delta: float | None) -> tuple[SigmaNFit, list[str]]:
+    """The joint (σ, N) laws of a table with several model sizes (`rlscale/laws/sigma_n.py`), with
+    their own thresholds (every (env, σ, N) must reach the selection threshold); a table they cannot
+    be fitted to gives empty laws and a note."""
+    normalized, _ = normalize_returns(clean, options.normalization)
+    curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size"), resets=options.resets)
+    try:
+        thresholds, selection, threshold_notes = _choose_thresholds(curves, options, GROUP_KEYS)
+        times = times_to_threshold(curves, thresholds, options.n_bootstrap, np.random.default_rng(options.seed))
+        delta, delta_source = sigma_n_delta(sorted(clean["suite"].unique()), options.delta, fit_delta)
+        fit, notes = fit_sigma_n(curves.configs, times, selection, options, delta, *_single_values(table, ("algo", "agent_options")))
+    except FitInputError as error:
+        return SigmaNFit(), [f"(σ, N) laws not fitted: {error}"]
+    notes = [f"(σ, N) laws: {note}" for note in threshold_notes] + notes
+    notes.append(f"(σ, N) allocation: δ={delta:g} FLOPs per env step, {delta_source}; N is the model_size column (critic parameters)")
+    if options.hparam_laws is not None:
+        notes.append("(σ, N) laws: B*(σ, N) and η*(σ, N) are fitted from this table (the given hparam laws are σ-only)")
+    return fit, notes
+
+
+def _single_values(table: pd.DataFrame, columns: tuple[str, ...]) -> list[str | None]:
+    """Per column, its single value as a string (None when absent or not single)."""
+    values = []
+    for column in columns:
+        distinct = table[column].dropna().unique() if column in table.columns else []
+        values.append(str(distinct[0]) if len(distinct) == 1 else None)
+    return values
 
 
 def _select_envs(table: pd.DataFrame, envs: tuple[str, ...] | None) -> pd.DataFrame:
@@ -257,14 +305,17 @@ def _size_key(size: float) -> str:
     return str(int(size)) if float(size).is_integer() else repr(float(size))
 
 
-def _choose_thresholds(curves: ConfigCurves, options: FitOptions) -> tuple[np.ndarray, float, list[str]]:
-    """Thresholds (ascending, shape (J,)) and the selection threshold, with notes on defaults."""
+def _choose_thresholds(
+    curves: ConfigCurves, options: FitOptions, group_keys: tuple[str, ...] = ("env", "utd")
+) -> tuple[np.ndarray, float, list[str]]:
+    """Thresholds (ascending, shape (J,)) and the selection threshold, with notes on defaults; the
+    reachable level is the lowest over the `group_keys` groups of their best config's."""
     notes = []
     final = pd.Series(curves.final_mean_return())
     configs = curves.configs
-    reachable_per_group = final.groupby([configs["env"], configs["utd"]]).max()
+    reachable_per_group = final.groupby([configs[key] for key in group_keys]).max()
     reachable = float(reachable_per_group.min())
-    worst_env, worst_utd = reachable_per_group.idxmin()
+    worst_env, worst_utd = reachable_per_group.idxmin()[:2]
     if options.selection_threshold is not None:
         selection = float(options.selection_threshold)
     elif options.thresholds is not None:
@@ -421,10 +472,10 @@ def _grid_laws(
     """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with a note on the (env, σ) where
     no config reaches the selection threshold (`unreached`: see `FitOptions.unreached_cells`)."""
     batch_size_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", unreached), "batch_size"
+        bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", unreached=unreached), "batch_size"
     )
     learning_rate_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", unreached), "learning_rate"
+        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", unreached=unreached), "learning_rate"
     )
     return batch_size_law, learning_rate_law, _unreached_cell_notes(configs, selection_times, selection, unreached)
 
@@ -643,26 +694,11 @@ def _env_times(
 ) -> _EnvTimes | None:
     """The points of `env`: per σ the chosen config's times, or (chosen None) the minimum over the
     σ's configs of the point and of each resample; None when no σ has a chosen config."""
-    sigmas, point, resampled, batch, rate = [], [], [], [], []
-    for utd, group in configs[configs["env"] == env].groupby("utd", sort=True):
-        if chosen is None:
-            indices = group.index.to_numpy()
-            fastest = indices[np.argmin(times.point[indices], axis=0)]
-            point.append(times.point[indices].min(axis=0))
-            resampled.append(times.bootstrap[:, indices].min(axis=1))
-        else:
-            index = chosen.get((str(env), float(utd)))
-            if index is None:
-                continue
-            fastest = np.full(len(times.thresholds), index)
-            point.append(times.point[index])
-            resampled.append(times.bootstrap[:, index])
-        sigmas.append(float(utd))
-        batch.append(configs["batch_size"].to_numpy()[fastest])
-        rate.append(configs["learning_rate"].to_numpy()[fastest])
-    if not sigmas:
+    points = config_points(configs, times, env, chosen)
+    if points is None:
         return None
-    return _EnvTimes(np.array(sigmas), np.stack(point), np.stack(resampled, axis=1), np.stack(batch), np.stack(rate))
+    sigmas = np.array([key[0] for key in points.keys])
+    return _EnvTimes(sigmas, points.point, points.resampled, points.batch_size, points.learning_rate)
 
 
 def _data_law_fit(

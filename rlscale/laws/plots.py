@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter, NullFormatter
+from matplotlib.ticker import FormatStrFormatter, FuncFormatter, NullFormatter
 
 from rlscale.laws.bootstrap import summarize
-from rlscale.laws.results import FitResult, PowerLaw, Validation
+from rlscale.laws.results import POOLED_SCOPE, FitResult, PowerLaw, Validation
 
 SIGMA_TICK_FORMAT = "%g"
 
@@ -261,3 +262,221 @@ def learning_curves(table, band: str = "minmax") -> Figure:
     band_text = "seed min–max" if band == "minmax" else "seed 5–95%"
     figure.suptitle(f"Learning curves: mean over seeds, band = {band_text}" + (f" ({envs[0]})" if len(envs) == 1 else ""))
     return figure
+
+
+SIZE_SUFFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+
+def plain_number(value: float, _position=None) -> str:
+    """A tick label without exponent notation: 3 → "3", 0.5 → "0.5", 250000 → "250k", 1.2e6 → "1.2M"."""
+    for scale, suffix in SIZE_SUFFIXES:
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def flops_number(value: float, _position=None) -> str:
+    """A FLOP tick label as mantissa and power of ten without superscripts: 2e+15 → "2e15"."""
+    return f"{value:.0e}".replace("e+", "e")
+
+
+def _flops_axis(axis, label: str) -> None:
+    """A log x axis of FLOPs labelled like "1e15", minor ticks unlabelled."""
+    axis.set_xscale("log")
+    axis.xaxis.set_major_formatter(FuncFormatter(flops_number))
+    axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.set_xlabel(label)
+
+
+def _plain_log_axis(axis, which: str, ticks, label: str) -> None:
+    """A log axis ("x" or "y") with a plainly labelled tick at each value of `ticks` and no minor labels."""
+    getattr(axis, f"set_{which}scale")("log")
+    getattr(axis, f"set_{which}ticks")(sorted(set(float(tick) for tick in ticks)))
+    scale_axis = axis.xaxis if which == "x" else axis.yaxis
+    scale_axis.set_major_formatter(FuncFormatter(plain_number))
+    scale_axis.set_minor_formatter(NullFormatter())
+    getattr(axis, f"set_{which}label")(label)
+
+
+def _sigma_n_scopes(result: FitResult) -> list[str]:
+    scopes = sorted({law.scope for law in result.sigma_n.data_law_sigma_n} - {POOLED_SCOPE})
+    return scopes + ([POOLED_SCOPE] if any(law.scope == POOLED_SCOPE for law in result.sigma_n.data_law_sigma_n) else [])
+
+
+def _iso_data_path(law, batch_law, levels: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Along each iso-line D_J(σ, N) = level, the (σ, N) of least compute C = 10·N·B*·σ·D (the
+    authors' compute-optimal path of their Fig. 6): N(σ) solves the law for each σ of `sigma`."""
+    path_sigma, path_size = [], []
+    for level in levels:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            remainder = level / law.c - 1.0 - (law.a / sigma) ** law.alpha
+            size = np.where(remainder > 0, law.b / remainder ** (1.0 / law.beta), np.nan)
+            compute = size * batch_law(sigma, size) * sigma
+        if np.isfinite(compute).any():
+            best = int(np.nanargmin(compute))
+            if 0 < best < len(sigma) - 1:
+                path_sigma.append(sigma[best])
+                path_size.append(size[best])
+    return np.array(path_sigma), np.array(path_size)
+
+
+def plot_sigma_n_data_law(result: FitResult) -> Figure:
+    """Per scope, the iso-lines of D_J(σ, N) at the (σ, N) selection threshold over the trained
+    (σ, N) (widened ×2), the trained points coloured by their D_J, the least-compute point of each
+    iso-line (dashed: the authors' compute-optimal path at fixed data) and the budget-optimal
+    (σ*, N*) of every fitted threshold (stars, labelled by J: the compute-optimal path over budgets)."""
+    sigma_n = result.sigma_n
+    scopes = _sigma_n_scopes(result)
+    figure = Figure(figsize=(5.2 * max(1, len(scopes)), 5.0), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, max(1, len(scopes))))
+    if not scopes:
+        axes[0].text(0.5, 0.5, "no joint (σ, N) law (see fit.json notes)", ha="center", transform=axes[0].transAxes)
+        return figure
+    threshold = sigma_n.selection_threshold_sigma_n
+    sizes, utds = sigma_n.model_sizes_sigma_n, result.utds
+    sigma = np.geomspace(min(utds) / 2, max(utds) * 2, 300)
+    size = np.geomspace(min(sizes) / 2, max(sizes) * 2, 300)
+    for axis, scope in zip(axes, scopes):
+        laws = [law for law in sigma_n.data_law_sigma_n if law.scope == scope]
+        law = sigma_n.data_law_for(threshold, scope) or max(laws, key=lambda item: item.threshold)
+        surface = law.predict(sigma[None, :], size[:, None])
+        finite = [point for point in law.points if np.isfinite(point.value)]
+        values = np.array([point.value for point in finite])
+        levels = np.geomspace(values.min(), values.max(), 8)
+        contour = axis.contour(sigma, size, surface, levels=levels, cmap="viridis", norm=LogNorm(values.min(), values.max()))
+        axis.clabel(contour, fmt=plain_number, fontsize=7)
+        axis.scatter(
+            [point.utd for point in finite], [point.model_size for point in finite], c=values, cmap="viridis",
+            norm=LogNorm(values.min(), values.max()), edgecolor="black", s=36, zorder=3, label="trained (σ, N): D_J",
+        )
+        if sigma_n.batch_size_law_sigma_n is not None:
+            batch_law = lambda s, n, scope=scope: sigma_n.batch_size_law_sigma_n.predict(scope, s, n)  # noqa: E731
+            path_sigma, path_size = _iso_data_path(law, batch_law, np.geomspace(values.min(), values.max(), 24), sigma)
+            axis.plot(path_sigma, path_size, "--", color="gray", lw=2, label="least compute along each iso-D_J line")
+        allocation = sigma_n.allocation_for(scope)
+        if allocation is not None:
+            points = sorted(allocation.points, key=lambda point: point.budget)
+            axis.plot([point.utd for point in points], [point.model_size for point in points], "-*", color="tab:red", ms=11,
+                      label=f"budget-optimal (σ*, N*) per J (δ={allocation.delta:.2g})")
+            for point in points:
+                axis.annotate(
+                    f"J={point.threshold:g}", (point.utd, point.model_size), textcoords="offset points", xytext=(5, -9), fontsize=7, color="tab:red"
+                )
+        axis.set_xlim(sigma[0], sigma[-1])
+        axis.set_ylim(size[0], size[-1])
+        _plain_log_axis(axis, "x", utds, "UTD ratio σ")
+        _plain_log_axis(axis, "y", sizes, "critic parameters N")
+        axis.set_title(
+            f"{scope}: D_J, J={law.threshold:g}\nc={law.c:.3g}, a={law.a:.3g}, α={law.alpha:.2f}, b={law.b:.3g}, β={law.beta:.2f}",
+            fontsize=9,
+        )
+        axis.grid(True, which="major", alpha=0.3)
+    handles, labels = axes[-1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
+    figure.suptitle("Data to reach J: D_J(σ, N) = c·(1 + (a/σ)^α + (b/N)^β)")
+    return figure
+
+
+def plot_sigma_n_batch_size(result: FitResult) -> Figure:
+    """B*(σ, N) per env: best batch sizes (bootstrap average, 5–95% interval) and the law, against σ
+    (one colour per N) and against N (one colour per σ)."""
+    laws = result.sigma_n.batch_size_law_sigma_n
+    envs = [law.env for law in laws.laws] if laws is not None else []
+    figure = Figure(figsize=(11, 3.8 * max(1, len(envs))), layout="constrained")
+    axes = figure.subplots(max(1, len(envs)), 2, squeeze=False)
+    if laws is None:
+        axes[0, 0].text(0.5, 0.5, "no B*(σ, N) law (see fit.json notes)", ha="center", transform=axes[0, 0].transAxes)
+        return figure
+    colors = colormaps["viridis"]
+    for row, law in zip(axes, laws.laws):
+        points = [point for point in laws.points if point.env == law.env]
+        sizes = sorted({point.model_size for point in points})
+        utds = sorted({point.utd for point in points})
+        for axis, (line_key, line_values, x_key, x_values, x_label, legend) in zip(
+            row,
+            [
+                ("model_size", sizes, "utd", utds, "UTD ratio σ", "N"),
+                ("utd", utds, "model_size", sizes, "critic parameters N", "σ"),
+            ],
+        ):
+            x_line = np.geomspace(min(x_values) / 1.3, max(x_values) * 1.3, 100)
+            for index, value in enumerate(line_values):
+                color = colors(index / max(1, len(line_values) - 1))
+                chosen = [point for point in points if getattr(point, line_key) == value]
+                x = np.array([getattr(point, x_key) for point in chosen])
+                y = np.array([point.value for point in chosen])
+                low, high = np.array([point.ci[0] for point in chosen]), np.array([point.ci[1] for point in chosen])
+                axis.errorbar(x, y, yerr=[np.clip(y - low, 0, None), np.clip(high - y, 0, None)], fmt="o", color=color, capsize=2)
+                curve = law.predict(x_line, value) if line_key == "model_size" else law.predict(value, x_line)
+                axis.plot(x_line, curve, "-", color=color, label=f"{legend}={plain_number(value)}")
+            _plain_log_axis(axis, "x", x_values, x_label)
+            axis.set_yscale("log")
+            axis.yaxis.set_major_formatter(FuncFormatter(plain_number))
+            axis.yaxis.set_minor_formatter(FuncFormatter(plain_number))
+            axis.set_ylabel("best batch size B*")
+            axis.grid(True, which="both", alpha=0.3)
+            axis.legend(fontsize=7)
+        row[0].set_title(
+            f"{law.env}: B* = a / (σ^α (1 + (b/N)^c)), a={law.a:.3g}, α={law.alpha:.2f} [{law.alpha_ci[0]:.2f}, {law.alpha_ci[1]:.2f}], "
+            f"b={law.b:.3g}, c={law.c:.2f}",
+            fontsize=8,
+        )
+    figure.suptitle(f"Best batch size B*(σ, N) at J = {laws.selection_threshold:g}")
+    return figure
+
+
+def plot_sigma_n_allocation(result: FitResult, scope: str = POOLED_SCOPE) -> Figure:
+    """The compute-optimal allocation of `scope`: N*(F) and σ*(F) with their power laws (held-out
+    points hollow), and D against F for the compute-optimal path and the σ-only and N-only strategies."""
+    figure = Figure(figsize=(15, 4.4), layout="constrained")
+    axes = figure.subplots(1, 3)
+    allocation = result.sigma_n.allocation_for(scope)
+    if allocation is None:
+        axes[0].text(0.5, 0.5, f"no (σ, N) allocation for '{scope}' (see fit.json notes)", ha="center", transform=axes[0].transAxes)
+        return figure
+    points = sorted(allocation.points, key=lambda point: point.budget)
+    budget = np.array([point.budget for point in points])
+    held_out = np.array([point.held_out for point in points])
+    line = np.geomspace(budget.min() / 2, budget.max() * 4, 100)
+    for axis, path, values, label in (
+        (axes[0], allocation.model_size_path, np.array([point.model_size for point in points]), "N*"),
+        (axes[1], allocation.utd_path, np.array([point.utd for point in points]), "σ*"),
+    ):
+        axis.plot(budget[~held_out], values[~held_out], "o", color="tab:blue", label="optimum per J (fitted)")
+        axis.plot(budget[held_out], values[held_out], "o", mfc="none", mec="tab:red", ms=9, mew=2, label="held out")
+        if path is not None:
+            axis.plot(line, path.predict(line), "-", color="black",
+                      label=f"{label} = {path.coefficient:.3g}·F^{path.exponent:.3f} [{path.exponent_ci[0]:.3f}, {path.exponent_ci[1]:.3f}]")
+        _flops_axis(axis, "budget F = C + δ·D (FLOPs)")
+        axis.set_yscale("log")
+        axis.yaxis.set_major_formatter(FuncFormatter(plain_number))
+        axis.yaxis.set_minor_formatter(FuncFormatter(plain_number))
+        axis.set_ylabel(f"compute-optimal {label}")
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    axes[2].plot(budget, [point.data for point in points], "-o", color="black", label="compute-optimal (σ*, N*)")
+    for strategy, label, color in (
+        (allocation.utd_only, f"σ only (N = {plain_number(allocation.base_model_size)}): {allocation.utd_only_data_overhead:+.1%}", "tab:orange"),
+        (allocation.model_size_only, f"N only (σ = {allocation.base_utd:.3g}): {allocation.model_size_only_data_overhead:+.1%}", "tab:green"),
+    ):
+        ordered = sorted(strategy, key=lambda point: point.budget)
+        axes[2].plot([point.budget for point in ordered], [point.data for point in ordered], "-s", color=color, ms=4, label=label)
+    axes[2].axvline(allocation.overhead_budget, color="gray", lw=0.8, ls=":")
+    _flops_axis(axes[2], "budget F (FLOPs)")
+    axes[2].set_yscale("log")
+    axes[2].yaxis.set_major_formatter(FuncFormatter(plain_number))
+    axes[2].yaxis.set_minor_formatter(FuncFormatter(plain_number))
+    axes[2].set_ylabel("data D_J (env steps)")
+    axes[2].set_title("data at the same budget (overhead at the dotted F)", fontsize=9)
+    axes[2].grid(True, which="both", alpha=0.3)
+    axes[2].legend(fontsize=7)
+    figure.suptitle(f"Compute-optimal allocation over (σ, N), {scope}, δ={allocation.delta:.3g}")
+    return figure
+
+
+SIGMA_N_FIGURES = {
+    "sigma_n_data_law": plot_sigma_n_data_law,
+    "sigma_n_batch_size": plot_sigma_n_batch_size,
+    "sigma_n_allocation": plot_sigma_n_allocation,
+}
+"""The figures of a fit with the joint (σ, N) laws (written next to `FIGURES` when it has them)."""

@@ -32,9 +32,15 @@ FLAT_SLOPE_TOLERANCE = 1e-10
 
 
 def bootstrap_best_values(
-    configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str, unreached: str = "smallest"
+    configs: pd.DataFrame,
+    bootstrap_times: np.ndarray,
+    chosen: str,
+    other: str,
+    group_keys: tuple[str, ...] = ("env", "utd"),
+    unreached: str = "smallest",
 ) -> pd.DataFrame:
-    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it.
+    """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it
+    (per `group_keys`: with ("env", "utd", "model_size"), per (env, σ, N) as the (σ, N) laws need).
 
     For every value of `other` present at (env, utd) and every resample, the vote is the `chosen`
     value with the smallest time among the configs present with that `other` value; a time never
@@ -49,17 +55,19 @@ def bootstrap_best_values(
             (+inf: never reached).
         chosen: the hyperparameter to choose (`batch_size` or `learning_rate`).
         other: the hyperparameter to average over.
-        unreached: one of `UNREACHED_CELL_RULES`, for (env, utd) groups where no config reaches the
+        group_keys: the columns of a group (default one per (env, utd)).
+        unreached: one of `UNREACHED_CELL_RULES`, for groups where no config reaches the
             threshold in any resample: "smallest" keeps their votes (all for the smallest value,
             as qscaled's argmin gives), "drop" leaves them out.
 
     Returns:
-        One row per (env, utd) with `value` (mean of the votes over all `other` values and
-        resamples) and `per_resample` (shape (R,) array: the mean of each resample's votes).
+        One row per group (columns `group_keys`, numeric keys as floats) with `value` (mean of the
+        votes over all `other` values and resamples) and `per_resample` (shape (R,) array: the mean
+        of each resample's votes).
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
-    for (env, utd), group in configs.groupby(["env", "utd"], sort=True):
+    for group_labels, group in configs.groupby(list(group_keys), sort=True):
         group_times = bootstrap_times[:, group.index.to_numpy()]
         if unreached == "drop" and not np.isfinite(group_times).any():
             continue
@@ -75,8 +83,9 @@ def bootstrap_best_values(
         present = np.zeros((len(chosen_values), len(other_values)), dtype=bool)
         present[chosen_index, other_index] = True
         votes = chosen_values[np.argmin(keys, axis=1)][:, present.any(axis=0)]
-        rows.append({"env": env, "utd": float(utd), "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
-    return pd.DataFrame(rows, columns=["env", "utd", "value", "per_resample"])
+        labels = {key: value if key == "env" else float(value) for key, value in zip(group_keys, group_labels)}
+        rows.append({**labels, "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
+    return pd.DataFrame(rows, columns=[*group_keys, "value", "per_resample"])
 
 
 def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -64,13 +64,7 @@ def recommend(
     Raises:
         FitInputError: bad budget, unknown env or threshold, or a fit without a budget law.
     """
-    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
-        raise FitInputError(f"budget must be a positive number of FLOPs, got {budget!r}")
-    result = fit if isinstance(fit, FitResult) else read_fit(fit)
-    envs = list(result.envs)
-    if env is not None and env not in envs:
-        raise FitInputError(f"env {env!r} is not in the fit; its envs are {envs}")
-    chosen_env = env if env is not None else (envs[0] if len(envs) == 1 else None)
+    result, chosen_env = checked_fit_and_env(fit, budget, env)
     notes: list[str] = []
     law = _budget_law(result, chosen_env, notes)
     scope = law.scope
@@ -111,7 +105,7 @@ def recommend(
     if not fitted_budget_range[0] <= budget <= fitted_budget_range[1]:
         extrapolated_quantities.append("σ* (budget law beyond the fitted budgets)")
     if threshold is None:
-        chosen_threshold, data, compute, uncapped = _interpolate_points(points, budget)
+        chosen_threshold, data, compute, uncapped = interpolate_budget_points(points, budget)
         threshold_source = "interpolated between the budget law's points in log F"
         if uncapped is not None:
             capped = True
@@ -168,6 +162,19 @@ def recommend(
     )
 
 
+def checked_fit_and_env(fit: FitResult | Mapping, budget: float, env: str | None) -> tuple[FitResult, str | None]:
+    """The fit as a `FitResult` and the env a recommendation is for: `env`, else the fit's only env,
+    else None (all envs pooled). FitInputError for a budget that is not a positive number of FLOPs
+    or an env not in the fit."""
+    if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
+        raise FitInputError(f"budget must be a positive number of FLOPs, got {budget!r}")
+    result = fit if isinstance(fit, FitResult) else read_fit(fit)
+    envs = list(result.envs)
+    if env is not None and env not in envs:
+        raise FitInputError(f"env {env!r} is not in the fit; its envs are {envs}")
+    return result, env if env is not None else (envs[0] if len(envs) == 1 else None)
+
+
 def _budget_law(fit: FitResult, env: str | None, notes: list[str]) -> BudgetLaw:
     if env is not None:
         for law in fit.budget_law_per_env:
@@ -211,7 +218,7 @@ def _hparam_interval(law: PowerLaw, scope: str, sigma_interval: tuple[float, flo
     return (min(values), max(values))
 
 
-def _interpolate_points(points: list[BudgetPoint], budget: float) -> tuple[float, float, float, float | None]:
+def interpolate_budget_points(points: list[BudgetPoint], budget: float) -> tuple[float, float, float, float | None]:
     """(J, D, C, uncapped J) at F from the budget points (ascending F): J, log D and log C linear in
     log F between the bracketing points, or along the two smallest below them. Above the largest
     point the uncapped J (the same line continued) is returned instead of None, for the caller to cap."""

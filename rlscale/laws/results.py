@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from rlscale.laws.bootstrap import summarize
+from rlscale.laws.sigma_n_laws import inverse_power_product, joint_data_law
 from rlscale.laws.table import FitInputError
 
 RECOVERY_RULES = ("mean", "overlap")
@@ -496,6 +497,8 @@ class FitResult(Record):
     budget_grid_points: int = 2000
     """`FitOptions.unreached_cells`, `.sigma_grid_extension` and `.budget_grid_points` of the fit (these
     field defaults, and `data_law_loss`'s, are what fits written before the keys existed used)."""
+    sigma_n: SigmaNFit = field(default_factory=lambda: SigmaNFit(), metadata={FLATTENED: True})
+    """The joint (σ, N) laws, with several model sizes (their keys are written at the top level)."""
 
     def data_law_for(self, threshold: float, scope: str) -> DataLawFit | None:
         """The data-law fit for (threshold, scope), or None when it could not be fitted."""
@@ -625,3 +628,356 @@ class Proposal(Record):
     def env_steps_needed(self) -> float:
         """The most env steps any config needs (one sweep has one env_steps for all configs)."""
         return max(config.env_steps_needed for config in self.configs)
+
+
+def _resample_summary(values: np.ndarray, interval: tuple[float, float]) -> tuple[float, float]:
+    """The `interval` percentiles of `values` (any leading resample axis 0), as (low, high) floats;
+    (NaN, NaN) without resamples."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        return (math.nan, math.nan)
+    _, low, high = summarize(values, axis=0, interval=interval)
+    return (float(low), float(high))
+
+
+@dataclass(frozen=True)
+class SigmaNPoint(Record):
+    """A measured value at (env, σ, N) (N: the critic's parameter count): a time to threshold D_J
+    (the config it stands for in `batch_size`, `learning_rate`; for the pooled scope the App. D mean
+    over envs, with no config) or a bootstrap-averaged best B or η. `median`, `ci`: its bootstrap."""
+
+    env: str
+    utd: float
+    model_size: float
+    value: float
+    median: float
+    ci: tuple[float, float]
+    batch_size: int | None = None
+    learning_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class JointDataLaw(Record):
+    """D_J(σ, N) = c·(1 + (a/σ)^alpha + (b/N)^beta) for one threshold and scope (env or "all"),
+    fitted as Fu, Rybkin et al. (2025) fit it (`rlscale/laws/sigma_n_laws.py`).
+
+    `*_median`, `*_ci`: over the bootstrap refits; `resamples` (R, 5): those refits, columns
+    (c, a, alpha, b, beta), NaN where a resample had too few points. `shared_exponents`: alpha and
+    beta are one pair for every threshold of the scope. Scope "all" pools the envs as App. D does
+    (`env_scales`, `scale`: see `DataLawFit`)."""
+
+    threshold: float
+    scope: str
+    c: float
+    a: float
+    alpha: float
+    b: float
+    beta: float
+    rms_log_residual: float
+    c_median: float
+    a_median: float
+    alpha_median: float
+    b_median: float
+    beta_median: float
+    c_ci: tuple[float, float]
+    a_ci: tuple[float, float]
+    alpha_ci: tuple[float, float]
+    b_ci: tuple[float, float]
+    beta_ci: tuple[float, float]
+    points: tuple[SigmaNPoint, ...]
+    shared_exponents: bool = False
+    scale: float = 1.0
+    env_scales: dict[str, float] = field(default_factory=dict)
+    resamples: np.ndarray = _array_field()
+
+    def predict(self, sigma, model_size):
+        """D_J at UTD `sigma` and model size `model_size` (env steps; broadcast, any shape)."""
+        return joint_data_law(sigma, model_size, self.c, self.a, self.alpha, self.b, self.beta)
+
+    def predict_resamples(self, sigma, model_size) -> np.ndarray:
+        """Shape (R, *broadcast shape): D_J under each resample's law (NaN where it failed)."""
+        sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
+        if self.resamples.size == 0:
+            return np.zeros((0, *sigma.shape))
+        return joint_data_law(sigma, model_size, *(self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(5)))
+
+    def predict_interval(self, sigma: float, model_size: float, interval: tuple[float, float]) -> tuple[float, float]:
+        """The `interval` percentiles of the resampled laws' D_J at (σ, N); (NaN, NaN) without resamples."""
+        return _resample_summary(self.predict_resamples(float(sigma), float(model_size)), interval)
+
+
+@dataclass(frozen=True)
+class BatchSizeLawSigmaN(Record):
+    """B*(σ, N) = a / (σ^alpha · (1 + (b/N)^c)) of one env (the authors' inverse power product);
+    `resamples` (R, 4): the refits on the bootstrap's best batch sizes, columns (a, alpha, b, c)."""
+
+    env: str
+    a: float
+    alpha: float
+    b: float
+    c: float
+    rms_log_residual: float
+    a_ci: tuple[float, float]
+    alpha_ci: tuple[float, float]
+    b_ci: tuple[float, float]
+    c_ci: tuple[float, float]
+    resamples: np.ndarray = _array_field()
+
+    def predict(self, sigma, model_size):
+        """B* at UTD `sigma` and model size `model_size` (broadcast, any shape)."""
+        return inverse_power_product(sigma, model_size, self.a, self.alpha, self.b, self.c)
+
+    def predict_resamples(self, sigma, model_size) -> np.ndarray:
+        """Shape (R, *broadcast shape): B* under each resample's law (NaN where it failed)."""
+        sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
+        return inverse_power_product(sigma, model_size, *(self.resamples[:, k].reshape(-1, *([1] * sigma.ndim)) for k in range(4)))
+
+
+@dataclass(frozen=True)
+class BatchSizeLawsSigmaN(Record):
+    """B*(σ, N) per env; the pooled scope "all" is the arithmetic mean over envs (qscaled's
+    convention). `points`: the bootstrap-averaged best B per (env, σ, N) at `selection_threshold`."""
+
+    laws: tuple[BatchSizeLawSigmaN, ...]
+    points: tuple[SigmaNPoint, ...]
+    selection_threshold: float
+
+    def _laws_of(self, scope: str) -> list[BatchSizeLawSigmaN]:
+        laws = [law for law in self.laws if scope == POOLED_SCOPE or law.env == scope]
+        if not laws:
+            raise FitInputError(f"no B*(σ, N) law for scope {scope!r}; the laws' envs are {[law.env for law in self.laws]}")
+        return laws
+
+    def predict(self, scope: str, sigma, model_size):
+        """B* of an env, or for "all" the mean over envs, at (σ, N) (broadcast, any shape)."""
+        return np.mean([law.predict(sigma, model_size) for law in self._laws_of(scope)], axis=0)
+
+    def predict_resamples(self, scope: str, sigma, model_size) -> np.ndarray:
+        """Shape (R, *broadcast shape): `predict` under each resample's laws."""
+        return np.mean([law.predict_resamples(sigma, model_size) for law in self._laws_of(scope)], axis=0)
+
+
+@dataclass(frozen=True)
+class LearningRateLawSigmaN(Record):
+    """η*(σ, N) = 10^intercept[env] · σ^(−alpha) · (N / reference_model_size)^n_exponent: OLS of
+    log10 best η on log10 σ and log10 N with shared slopes and one intercept per env, next to the
+    σ-only law (n_exponent = 0, `sigma_only_*`), to report whether N matters (`n_matters`: the
+    bootstrap interval of n_exponent excludes 0 and leaving each model size out predicts its points
+    better with N than without; `held_out_rms_log_error`: RMS of ln(predicted / best) over those
+    left-out points). `predict` uses the (σ, N) law when N matters, else the σ-only law; for "all"
+    the mean over envs. `resamples` (R, 2 + E): alpha, n_exponent, then the intercepts of the envs in
+    sorted order; `sigma_only_resamples` (R, 1 + E) likewise."""
+
+    alpha: float
+    n_exponent: float
+    intercept: dict[str, float]
+    reference_model_size: float
+    alpha_ci: tuple[float, float]
+    n_exponent_ci: tuple[float, float]
+    rms_log_residual: float
+    held_out_rms_log_error: float
+    sigma_only_alpha: float
+    sigma_only_intercept: dict[str, float]
+    sigma_only_rms_log_residual: float
+    sigma_only_held_out_rms_log_error: float
+    n_matters: bool
+    points: tuple[SigmaNPoint, ...]
+    resamples: np.ndarray = _array_field()
+    sigma_only_resamples: np.ndarray = _array_field()
+
+    def _envs(self, scope: str) -> list[str]:
+        envs = sorted(self.intercept) if scope == POOLED_SCOPE else [scope]
+        if any(env not in self.intercept for env in envs):
+            raise FitInputError(f"no η*(σ, N) law for scope {scope!r}; the law's envs are {sorted(self.intercept)}")
+        return envs
+
+    def predict(self, scope: str, sigma, model_size):
+        """η* at (σ, N) (broadcast, any shape) for an env or the mean over envs ("all")."""
+        sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
+        if self.n_matters:
+            alpha, exponent, intercept = self.alpha, self.n_exponent, self.intercept
+        else:
+            alpha, exponent, intercept = self.sigma_only_alpha, 0.0, self.sigma_only_intercept
+        log_sigma, log_size = np.log10(sigma), np.log10(model_size / self.reference_model_size)
+        return np.mean([10.0 ** (intercept[env] - alpha * log_sigma + exponent * log_size) for env in self._envs(scope)], axis=0)
+
+    def predict_resamples(self, scope: str, sigma, model_size) -> np.ndarray:
+        """Shape (R, *broadcast shape): `predict` under each resample's law."""
+        sigma, model_size = np.broadcast_arrays(np.asarray(sigma, dtype=float), np.asarray(model_size, dtype=float))
+        expand = (slice(None),) + (None,) * sigma.ndim
+        order = sorted(self.intercept)
+        log_sigma = np.log10(sigma)[None]
+        values = []
+        for env in self._envs(scope):
+            column = order.index(env)
+            if self.n_matters:
+                alpha, exponent, intercept = self.resamples[:, 0], self.resamples[:, 1], self.resamples[:, 2 + column]
+                log_size = np.log10(model_size / self.reference_model_size)[None]
+                values.append(10.0 ** (intercept[expand] - alpha[expand] * log_sigma + exponent[expand] * log_size))
+            else:
+                alpha, intercept = self.sigma_only_resamples[:, 0], self.sigma_only_resamples[:, 1 + column]
+                values.append(10.0 ** (intercept[expand] - alpha[expand] * log_sigma))
+        return np.mean(values, axis=0)
+
+
+@dataclass(frozen=True)
+class AllocationPoint(Record):
+    """The compute-optimal (σ*, N*) for one threshold J: argmin over (σ, N) of
+    F = 10·N·B*(σ, N)·σ·D_J(σ, N) + δ·D_J(σ, N), with B*, F, C and D there. `held_out`: left out of
+    the path laws' fit; `at_grid_edge`: the optimum lies on the searched box's boundary (a bound)."""
+
+    threshold: float
+    utd: float
+    model_size: float
+    batch_size: float
+    budget: float
+    compute: float
+    data: float
+    held_out: bool
+    at_grid_edge: bool
+
+
+@dataclass(frozen=True)
+class StrategyPoint(Record):
+    """The cheapest way to reach J scaling one axis only (the other held at the base point): σ and
+    N used, F and D."""
+
+    threshold: float
+    utd: float
+    model_size: float
+    budget: float
+    data: float
+    at_grid_edge: bool
+
+
+@dataclass(frozen=True)
+class PathLaw(Record):
+    """One compute-optimal path as a power law of the budget: `quantity`* = coefficient · F^exponent,
+    least squares in log–log over the allocation points but the largest-budget held-out ones
+    (`held_out_relative_error`: |predicted − optimum| / optimum there, ascending F). `*_resamples`:
+    the same fit on each bootstrap resample's optima (NaN: degenerate, counted)."""
+
+    quantity: str
+    coefficient: float
+    exponent: float
+    held_out_relative_error: tuple[float, ...]
+    coefficient_median: float
+    coefficient_ci: tuple[float, float]
+    exponent_median: float
+    exponent_ci: tuple[float, float]
+    degenerate_resamples: int = 0
+    coefficient_resamples: np.ndarray = _array_field()
+    exponent_resamples: np.ndarray = _array_field()
+
+    def predict(self, budget):
+        """The path's value at budget(s) F (FLOPs)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.coefficient * np.asarray(budget, dtype=float) ** self.exponent
+
+    def predict_resamples(self, budget: float) -> np.ndarray:
+        """Shape (R,): the resampled paths' values at F (NaN where degenerate)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.coefficient_resamples * float(budget) ** self.exponent_resamples
+
+
+@dataclass(frozen=True)
+class SigmaNAllocation(Record):
+    """The compute-optimal allocation over (σ, N) for one scope (`rlscale/laws/allocation.py`).
+
+    Attributes:
+        delta: δ, FLOPs per env step, in F = C + δ·D.
+        utd_range, model_size_range: the box the optima were searched in.
+        trained_utds, trained_model_sizes: the σ and N the laws were fitted on.
+        points: per threshold J, ascending budget, the optimum.
+        utd_path, model_size_path: σ*(F) and N*(F) (None with fewer than 2 allocation points).
+        base_utd, base_model_size: the optimum at the smallest budget, where the one-axis
+            strategies start: `utd_only` keeps N = base_model_size and chooses σ, `model_size_only`
+            keeps σ = base_utd and chooses N, each minimising F for every J.
+        utd_only_data_overhead, model_size_only_data_overhead: D of that strategy / D of the
+            compute-optimal path − 1 at the same budget `overhead_budget` (the largest budget of the
+            compute-optimal points; D interpolated in log–log along each strategy's points).
+    """
+
+    scope: str
+    delta: float
+    utd_range: tuple[float, float]
+    model_size_range: tuple[float, float]
+    trained_utds: tuple[float, ...]
+    trained_model_sizes: tuple[float, ...]
+    points: tuple[AllocationPoint, ...]
+    utd_path: PathLaw | None
+    model_size_path: PathLaw | None
+    base_utd: float
+    base_model_size: float
+    utd_only: tuple[StrategyPoint, ...]
+    model_size_only: tuple[StrategyPoint, ...]
+    utd_only_data_overhead: float
+    model_size_only_data_overhead: float
+    overhead_budget: float
+
+
+@dataclass(frozen=True)
+class SigmaNFit(Record):
+    """The joint (σ, N) laws of a table with several model sizes (`rlscale/laws/sigma_n.py`); written
+    at the top level of fit.json (see SCHEMA.md). Empty for a table with one model size."""
+
+    data_law_sigma_n: tuple[JointDataLaw, ...] = ()
+    batch_size_law_sigma_n: BatchSizeLawsSigmaN | None = None
+    learning_rate_law_sigma_n: LearningRateLawSigmaN | None = None
+    allocation_sigma_n: tuple[SigmaNAllocation, ...] = ()
+    thresholds_sigma_n: tuple[float, ...] = ()
+    selection_threshold_sigma_n: float | None = None
+    model_sizes_sigma_n: tuple[float, ...] = ()
+    data_points_sigma_n: str | None = None
+    algo: str | None = None
+    agent_options: str | None = None
+
+    def data_law_for(self, threshold: float, scope: str) -> JointDataLaw | None:
+        """The joint law for (threshold, scope), or None."""
+        for law in self.data_law_sigma_n:
+            if law.scope == scope and math.isclose(law.threshold, threshold, rel_tol=1e-9, abs_tol=1e-9):
+                return law
+        return None
+
+    def allocation_for(self, scope: str) -> SigmaNAllocation | None:
+        """The allocation of `scope`, or None."""
+        return next((allocation for allocation in self.allocation_sigma_n if allocation.scope == scope), None)
+
+
+@dataclass(frozen=True)
+class SigmaNRecommendation(Record):
+    """`rlscale recommend` on a fit with the joint (σ, N) laws (`rlscale/laws/recommend_sigma_n.py`):
+    N* and σ* from the compute-optimal paths, B*(σ*, N*), η*(σ*, N*), the threshold J the budget buys
+    and its D and C, with intervals from the bootstrap. `hidden_width`, `hidden_depth` and
+    `width_model_size` (the critic's parameter count at that width) are filled by the command layer
+    from the agent (null when the fit's agent or env is unknown there)."""
+
+    budget: float
+    scope: str
+    env: str | None
+    delta: float
+    model_size: float
+    model_size_interval: tuple[float, float]
+    utd: float
+    utd_interval: tuple[float, float]
+    batch_size: int
+    batch_size_continuous: float
+    batch_size_interval: tuple[float, float]
+    learning_rate: float
+    learning_rate_interval: tuple[float, float]
+    threshold: float
+    threshold_source: str
+    data: float
+    data_interval: tuple[float, float]
+    compute: float
+    compute_interval: tuple[float, float]
+    extrapolated: bool
+    extrapolated_quantities: tuple[str, ...]
+    fitted_budget_range: tuple[float, float]
+    trained_model_sizes: tuple[float, ...]
+    notes: tuple[str, ...]
+    threshold_capped: bool = False
+    uncapped_threshold: float | None = None
+    hidden_width: int | None = None
+    hidden_depth: int | None = None
+    width_model_size: float | None = None

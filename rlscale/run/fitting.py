@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -32,13 +33,15 @@ def save_figure(figure, out: Path, name: str) -> None:
 
 
 def write_fit(result, out: str | os.PathLike) -> None:
-    """`out/fit.json` (replaced atomically) and the fit's figures (`rlscale.laws.plots.FIGURES`)."""
-    from rlscale.laws.plots import FIGURES
+    """`out/fit.json` (replaced atomically) and the fit's figures (`rlscale.laws.plots.FIGURES`, and
+    `SIGMA_N_FIGURES` when the fit has the joint (σ, N) laws)."""
+    from rlscale.laws.plots import FIGURES, SIGMA_N_FIGURES
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomically(out / FIT_FILE, result.to_dict())
-    for name, make_figure in FIGURES.items():
+    figures = {**FIGURES, **(SIGMA_N_FIGURES if result.sigma_n.data_law_sigma_n else {})}
+    for name, make_figure in figures.items():
         save_figure(make_figure(result), out, name)
 
 
@@ -142,6 +145,7 @@ def _options(args: argparse.Namespace):
         baseline_utd=args.baseline_utd,
         resets=reset_schedule(args),
         envs=tuple(args.env) if args.env else None,
+        sigma_n_shared_exponents=args.sigma_n_shared_exponents,
         **_given(
             data_law_loss=args.data_law_loss,
             unreached_cells=args.unreached_cells,
@@ -189,7 +193,29 @@ def summary(result) -> str:
             "degenerate bootstrap refits of σ*(F), left out of its intervals: "
             + ", ".join(f"{item.scope} {item.degenerate_resamples}/{result.n_bootstrap}" for item in degenerate)
         )
-    return "\n".join(lines)
+    return "\n".join(lines + sigma_n_summary(result))
+
+
+def sigma_n_summary(result) -> list[str]:
+    """Lines on the joint (σ, N) laws (none for a fit without them): the pooled data law at the
+    selection threshold, the compute-optimal paths and the one-axis overheads."""
+    sigma_n = result.sigma_n
+    law = sigma_n.data_law_for(sigma_n.selection_threshold_sigma_n or math.nan, "all")
+    lines = []
+    if law is not None:
+        lines.append(
+            f"(σ, N) laws, N = critic parameters {list(sigma_n.model_sizes_sigma_n)}: D_J(σ, N) at J={law.threshold:g} (all) = "
+            f"{law.c:.4g}·(1 + ({law.a:.4g}/σ)^{law.alpha:.3f} + ({law.b:.4g}/N)^{law.beta:.3f})"
+        )
+    allocation = sigma_n.allocation_for("all")
+    if allocation is not None and allocation.utd_path is not None and allocation.model_size_path is not None:
+        size_path, utd_path = allocation.model_size_path, allocation.utd_path
+        lines.append(
+            f"compute-optimal paths (δ={allocation.delta:.3g}): N*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.4f}, "
+            f"σ*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.4f}; data overhead at F={allocation.overhead_budget:.3g}: "
+            f"σ only {allocation.utd_only_data_overhead:+.1%}, N only {allocation.model_size_only_data_overhead:+.1%}"
+        )
+    return lines
 
 
 def run_fit(args: argparse.Namespace) -> int:
@@ -339,6 +365,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="log-spaced σ points on which σ*(J) minimises F (default 2000; qscaled's 100 quantize σ*)",
+    )
+    parser.add_argument(
+        "--sigma-n-shared-exponents",
+        action="store_true",
+        help="several model sizes: one pair of exponents (α, β) of D_J(σ, N) per scope, shared by every threshold",
     )
     add_reset_arguments(parser)
     add_archive_arguments(parser)

@@ -46,7 +46,8 @@ def existing_fit(runs: Path) -> Path | None:
 
 
 def fit_options_of(fit):
-    """FitOptions that reproduce a grid-stage fit (a `FitResult`) from the same table."""
+    """FitOptions that reproduce a grid-stage fit (a `FitResult`) from the same table (a fit of
+    several model sizes is refitted per size and jointly, as it was)."""
     from rlscale.laws.fit import FitOptions
 
     return FitOptions(
@@ -55,7 +56,7 @@ def fit_options_of(fit):
         n_bootstrap=fit.n_bootstrap,
         seed=fit.seed,
         delta=fit.delta,
-        model_size=fit.model_size,
+        model_size=None if fit.by_model_size else fit.model_size,
         normalization=dict(fit.normalization),
         interval=fit.interval,
         data_points=fit.data_points,
@@ -66,6 +67,7 @@ def fit_options_of(fit):
         sigma_grid_extension=fit.sigma_grid_extension,
         budget_grid_points=fit.budget_grid_points,
         envs=tuple(fit.envs),
+        sigma_n_shared_exponents=any(law.shared_exponents for law in fit.sigma_n.data_law_sigma_n),
     )
 
 
