@@ -19,7 +19,11 @@ from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
+MAX_UTD = 64
+"""The largest UTD ratio σ a config may ask for."""
 AXES = ("utd", "batch_size", "learning_rate", "seed")
+TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
+"""Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
 
 
@@ -120,6 +124,12 @@ class SweepConfig:
     checkpoint_every_seconds: float = 600.0
     """Write a checkpoint at the first evaluation at least this many wall-clock seconds after the
     previous one (0: not by time). May change when a sweep is resumed."""
+    tracker: list[str] = dataclasses.field(default_factory=list)
+    """Where each config's curves are also logged as the rows are written (run/trackers.py):
+    "tensorboard" (one TensorBoard run per config under OUT/tensorboard/) and/or "wandb" (one
+    Weights & Biases run per config, group = the sweep, files under OUT/wandb/; WANDB_MODE=offline
+    works without network). A tracker that fails is stopped with one warning; the sweep and its rows
+    go on. May change when a sweep is resumed."""
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SweepConfig":
@@ -200,7 +210,7 @@ class SweepConfig:
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
             check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
-            check(0 < value <= 64, f"utd must be in (0, 64], got {value}", "utd")
+            check(0 < value <= MAX_UTD, f"utd must be in (0, {MAX_UTD}], got {value}", "utd")
         for value in self.batch_size:
             check(value >= 1, f"batch_size must be an integer >= 1, got {value}", "batch_size")
         for value in self.learning_rate:
@@ -296,6 +306,8 @@ class SweepConfig:
             f"config_axis must be one of {CONFIG_AXIS_CHOICES}, got {self.config_axis!r}",
             "config_axis",
         )
+        if "tracker" not in skip:
+            errors.extend(_tracker_errors(self.tracker))
         return errors
 
     @property
@@ -357,6 +369,8 @@ class SweepConfig:
             del values["model_sizes"]
         if not values["agent"]:
             del values["agent"]  # likewise for sweeps without agent options
+        if not values["tracker"]:
+            del values["tracker"]  # likewise for sweeps without a tracker
         if values["tau"] is None and registry.algo_error(values["algo"]) is None:
             values["tau"] = self.resolved_tau  # the rate the sweep trains with
         return values
@@ -424,14 +438,29 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
         if key not in entry:
             errors.append(f"configs[{index}]: missing {key!r}")
     utd, batch, rate = entry.get("utd", 1), entry.get("batch_size", 1), entry.get("learning_rate", 1e-3)
-    if not (isinstance(utd, (int, float)) and 0 < utd <= 64):
-        errors.append(f"configs[{index}].utd must be in (0, 64], got {utd!r}")
+    if not (isinstance(utd, (int, float)) and 0 < utd <= MAX_UTD):
+        errors.append(f"configs[{index}].utd must be in (0, {MAX_UTD}], got {utd!r}")
     if not (isinstance(batch, int) and batch >= 1):
         errors.append(f"configs[{index}].batch_size must be an integer >= 1, got {batch!r}")
     if not (isinstance(rate, (int, float)) and 0 < rate < 1):
         errors.append(f"configs[{index}].learning_rate must be in (0, 1), got {rate!r}")
     if "seed" in entry and not (isinstance(entry["seed"], int) and entry["seed"] >= 0):
         errors.append(f"configs[{index}].seed must be an integer >= 0, got {entry['seed']!r}")
+    return errors
+
+
+def _tracker_errors(trackers: list) -> list[str]:
+    """An unknown tracker name, a name given twice, or a tracker whose library is not installed."""
+    import importlib.util
+
+    errors = []
+    for name in trackers:
+        if name not in TRACKERS:
+            errors.append(f"tracker must list names of {tuple(TRACKERS)}, got {name!r}")
+        elif importlib.util.find_spec(TRACKERS[name]) is None:
+            errors.append(f"tracker {name!r} needs the {TRACKERS[name]} package: pip install 'rlscale[{name}]'")
+    if len(set(map(str, trackers))) != len(trackers):
+        errors.append(f"tracker must list each tracker once, got {trackers}")
     return errors
 
 

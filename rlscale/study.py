@@ -28,17 +28,21 @@ Unknown tables or keys, and bad values, are reported all at once (`StudyError`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlscale.config import MAX_UTD
+from rlscale.laws.grid_edges import GridExtension, GridLimits
 from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
 from rlscale.laws.results import Proposal, Recommendation
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("grid_sweep", "stage 1: the grid sweep over (σ, B, η) × seeds"),
+    ("grid_extend", "stage 1: extend the grid beyond the edges where its optimum sits, until it brackets it"),
     ("grid_fit", "stage 1: bootstrap-best (B, η) per σ and the laws B*(σ), η*(σ)"),
     ("propose", "stage 2: configs at the fitted B*(σ), η*(σ) (and the baseline) at more σ"),
     ("stage2_sweep", "stage 2: the runs at the fitted hyperparameters"),
@@ -67,7 +71,11 @@ FIT_KEYS = {
     "lowest_threshold": (int, float),
     "sigma_grid_extension": (int, float),
     "budget_grid_points": int,
+    "horizon_cuts": list,
 }
+TABLES = ("grid", "grid_extension", "fit", "stage2", "holdout")
+DEFAULT_MAX_ROUNDS = 2
+"""[grid_extension] max_rounds unless set: at most this many extension rounds."""
 
 
 class StudyError(ValueError):
@@ -97,27 +105,62 @@ class HoldoutSettings:
     """[holdout]: the budget F = `budget_factor` × F*(J) of the highest threshold J of the stage-2
     fit's budget law (normally the largest budget, held out of its regression), the seeds of the
     run, its env steps (None: `env_steps_margin` × the upper end of the predicted D_J interval).
-    D is predicted by the data law at that J and σ*(F)."""
+    D is predicted by the data law at that J and σ*(F). With `utd`, the held-out config is at that
+    σ instead of σ*(F) (B*(σ), η*(σ) from the grid's laws, D_J(σ) at the highest threshold with a
+    stage-2 data law): a σ outside the stage-2 UTDs tests the data law's extrapolation in σ."""
 
     budget_factor: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3)
     env_steps: int | None = None
     env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
+    utd: float | None = None
+
+
+@dataclass(frozen=True)
+class GridExtensionSettings:
+    """[grid_extension]: how the grid stage extends itself (rlscale/laws/grid_edges.py). After the
+    grid sweep, the grid is fitted; wherever the fastest (B, η) of a σ sits on one edge of an axis in
+    half or more of its (σ, J) cells, the next value beyond that edge is added at that σ and only the new
+    configs run, for every seed of the grid; repeated until the optimum is bracketed, every value
+    beyond an edge leaves the limits, `max_rounds` rounds ran, or the next round would take the
+    runs added so far past `max_new_runs` (default: as many runs as the grid itself)."""
+
+    max_rounds: int = DEFAULT_MAX_ROUNDS
+    max_new_runs: int | None = None
+    limits: GridLimits = GridLimits()
+
+    def stop_reason(self, extension: GridExtension, round_number: int, runs_added: int, grid_runs: int, seeds: int) -> str | None:
+        """Why the grid stops before running `extension` as round `round_number` (1-based), after
+        `runs_added` runs in earlier rounds; None when the round runs."""
+        if extension.status != "extend":
+            return "the optimum is bracketed" if extension.status == "bracketed" else "every value beyond an edge leaves the limits"
+        if round_number > self.max_rounds:
+            return f"max_rounds = {self.max_rounds} reached"
+        cap = grid_runs if self.max_new_runs is None else self.max_new_runs
+        new_runs = len(extension.configs) * seeds
+        if runs_added + new_runs > cap:
+            return f"the budget cap: {new_runs} more runs would pass max_new_runs = {cap} ({runs_added} added so far)"
+        return None
 
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """A whole study: the grid sweep's fields, fit options, and the stage-2 and held-out settings."""
+    """A whole study: the grid sweep's fields, its extension, fit options, and the stage-2 and
+    held-out settings."""
 
     grid: dict[str, Any]
     stage2: Stage2Settings
     fit: dict[str, Any] = field(default_factory=dict)
     holdout: HoldoutSettings = HoldoutSettings()
+    grid_extension: GridExtensionSettings = GridExtensionSettings()
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "StudyConfig":
-        """Check a parsed STUDY.toml (tables grid, fit, stage2, holdout); StudyError lists every problem."""
-        errors = [f"unknown table [{key}]; a study has [grid], [fit], [stage2], [holdout]" for key in values if key not in ("grid", "fit", "stage2", "holdout")]
+        """Check a parsed STUDY.toml (tables grid, grid_extension, fit, stage2, holdout); StudyError
+        lists every problem."""
+        errors = [
+            f"unknown table [{key}]; a study has {', '.join(f'[{name}]' for name in TABLES)}" for key in values if key not in TABLES
+        ]
         grid = values.get("grid")
         if not isinstance(grid, dict) or not grid:
             errors.append("[grid] is missing: the stage-1 sweep config (env, utd, batch_size, learning_rate, seeds, ...)")
@@ -131,18 +174,28 @@ class StudyConfig:
                 errors.append(f"[fit] {key} has the wrong type: {value!r}")
         stage2 = _stage2(_table(values, "stage2", errors), errors)
         holdout = _holdout(_table(values, "holdout", errors), errors)
+        extension = _grid_extension(_table(values, "grid_extension", errors), errors)
         if errors:
             raise StudyError(errors)
-        return cls(grid=grid, stage2=stage2, fit=fit, holdout=holdout)
+        return cls(grid=grid, stage2=stage2, fit=fit, holdout=holdout, grid_extension=extension)
 
     def fingerprint(self) -> str:
         """A hash of the whole study config: a run directory holds one study."""
-        canonical = json.dumps(
-            {"grid": self.grid, "fit": self.fit, "stage2": self.stage2.__dict__, "holdout": self.holdout.__dict__},
-            sort_keys=True,
-            default=list,
-        )
+        tables = {"grid": self.grid, "fit": self.fit, "stage2": self.stage2.__dict__, "holdout": self.holdout.__dict__}
+        if self.grid_extension != GridExtensionSettings():
+            # Left out at its defaults, so studies written before the extension keep their fingerprint.
+            tables["grid_extension"] = self.grid_extension_table()
+        canonical = json.dumps(tables, sort_keys=True, default=list)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+    def grid_extension_table(self) -> dict[str, Any]:
+        """[grid_extension] as a TOML table (None fields left out)."""
+        settings = self.grid_extension
+        table = {"max_rounds": settings.max_rounds, **dataclasses.asdict(settings.limits)}
+        if settings.max_new_runs is not None:
+            table["max_new_runs"] = settings.max_new_runs
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in table.items()}
 
 
 def _table(values: dict, name: str, errors: list[str]) -> dict:
@@ -161,8 +214,8 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
     allowed = ("utd", "seeds", "baseline_utd", "env_steps", "env_steps_margin", "set")
     errors += [f"[stage2] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
     utd, seeds = table.get("utd"), table.get("seeds")
-    if not (_numbers(utd, (int, float)) and all(0 < value <= 64 for value in utd)):
-        errors.append(f"[stage2] utd must be a list of σ in (0, 64], got {utd!r}")
+    if not (_numbers(utd, (int, float)) and all(0 < value <= MAX_UTD for value in utd)):
+        errors.append(f"[stage2] utd must be a list of σ in (0, {MAX_UTD}], got {utd!r}")
         utd = [1.0]
     if not (_numbers(seeds, int) and all(value >= 0 for value in seeds) and len(set(seeds)) == len(seeds)):
         errors.append(f"[stage2] seeds must be a list of distinct integers >= 0 (at least 2 for the bootstrap), got {seeds!r}")
@@ -188,8 +241,12 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
 
 
 def _holdout(table: dict, errors: list[str]) -> HoldoutSettings:
-    allowed = ("budget_factor", "seeds", "env_steps", "env_steps_margin")
+    allowed = ("budget_factor", "seeds", "env_steps", "env_steps_margin", "utd")
     errors += [f"[holdout] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
+    utd = table.get("utd")
+    if utd is not None and not (isinstance(utd, (int, float)) and not isinstance(utd, bool) and 0 < utd <= MAX_UTD):
+        errors.append(f"[holdout] utd must be a σ in (0, {MAX_UTD:g}], got {utd!r}")
+        utd = None
     factor = table.get("budget_factor", 1.0)
     if not (isinstance(factor, (int, float)) and not isinstance(factor, bool) and factor > 0 and math.isfinite(factor)):
         errors.append(f"[holdout] budget_factor must be a positive number, got {factor!r}")
@@ -205,6 +262,28 @@ def _holdout(table: dict, errors: list[str]) -> HoldoutSettings:
         env_steps=table.get("env_steps"),
         env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
     )
+
+
+def _grid_extension(table: dict, errors: list[str]) -> GridExtensionSettings:
+    limit_names = tuple(field.name for field in dataclasses.fields(GridLimits))
+    allowed = ("max_rounds", "max_new_runs", *limit_names)
+    errors += [f"[grid_extension] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
+    rounds = table.get("max_rounds", DEFAULT_MAX_ROUNDS)
+    if not (isinstance(rounds, int) and not isinstance(rounds, bool) and rounds >= 0):
+        errors.append(f"[grid_extension] max_rounds must be an integer >= 0 (0: no extension), got {rounds!r}")
+        rounds = DEFAULT_MAX_ROUNDS
+    cap = table.get("max_new_runs")
+    if cap is not None and not (isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0):
+        errors.append(f"[grid_extension] max_new_runs must be an integer >= 0, got {cap!r}")
+        cap = None
+    given = {key: tuple(value) if isinstance(value, list) else value for key, value in table.items() if key in limit_names}
+    try:
+        limits = GridLimits(**given)
+        limit_errors = limits.errors()
+    except TypeError as error:
+        limits, limit_errors = GridLimits(), [str(error)]
+    errors += [f"[grid_extension] {error}" for error in limit_errors]
+    return GridExtensionSettings(max_rounds=rounds, max_new_runs=cap, limits=limits if not limit_errors else GridLimits())
 
 
 def _check_env_steps(name: str, table: dict, errors: list[str]) -> None:
@@ -233,6 +312,16 @@ def stage2_sweep_values(
     ]
     values["seeds"] = list(seeds)
     values["env_steps"] = env_steps if env_steps is not None else rounded_env_steps(proposal.env_steps_needed, eval_interval)
+    return values
+
+
+def extension_sweep_values(extension: GridExtension, grid: dict[str, Any]) -> dict[str, Any]:
+    """The sweep of one grid-extension round: the grid sweep's fields without its axes, the
+    round's new configs as explicit configs, for every seed of the grid."""
+    values = {key: value for key, value in grid.items() if key not in GRID_AXES or key in ("seeds", "env_steps")}
+    values["configs"] = [
+        {"utd": config.utd, "batch_size": config.batch_size, "learning_rate": config.learning_rate} for config in extension.configs
+    ]
     return values
 
 

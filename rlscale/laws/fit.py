@@ -33,6 +33,8 @@ from rlscale.laws.budget import DENSE_GRID_POINTS, NARROW_BUDGET_SPAN, budget_op
 from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import compute_flops, pareto_mask
+from rlscale.laws.grid_edges import edge_report
+from rlscale.laws.horizon import crossing_dependence, truncated_table
 from rlscale.laws.model_size import split_from_fits
 from rlscale.laws.points import config_points
 from rlscale.laws.pooling import pool_env_times
@@ -48,6 +50,8 @@ from rlscale.laws.results import (
     DataPoint,
     FitResult,
     FrontierCurve,
+    HorizonCut,
+    HorizonSensitivity,
     PowerLaw,
     ResetSchedule,
     fastest_config,
@@ -182,6 +186,14 @@ class FitOptions:
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
     )
+    horizon_cuts: tuple[float, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Grid fits: also refit B*(σ), η*(σ) on the rows up to each of these fractions (in (0, 1)) of each env's "
+            "horizon, at the same thresholds, to show how much the laws depend on how long the grid ran "
+            "(fit.json `horizon`). Default: none (each cut costs a refit)."
+        ),
+    )
     sigma_n_shared_exponents: bool = field(
         default=False,
         metadata=_doc(
@@ -209,6 +221,8 @@ class FitOptions:
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise FitInputError(f"{name} must be positive, got {value}")
+        if not all(0 < fraction < 1 for fraction in self.horizon_cuts):
+            raise FitInputError(f"horizon cuts must be fractions in (0, 1), got {list(self.horizon_cuts)}")
         for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES, "unreached_cells": UNREACHED_CELL_RULES}.items():
             if getattr(self, name) not in allowed:
                 raise FitInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -399,9 +413,16 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             configs, times.bootstrap[:, :, selection_index], selection, options.unreached_cells
         )
         stage, data_points, baseline_source = "grid", options.data_points, (best_hparams, selection)
+        grid_edges = edge_report(configs, times)
+        if not grid_edges.bracketed:
+            law_notes.append(
+                f"grid edges: {grid_edges.summary()}; where the fastest value sits on an edge it is a bound, not the optimum, "
+                "and B*(σ), η*(σ) measure the grid: extend the grid beyond those edges (rlscale study does it itself, "
+                "[grid_extension])"
+            )
     else:
         batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
-        stage, data_points = "hparam_laws", "law"
+        stage, data_points, grid_edges = "hparam_laws", "law", None
         baseline_source = (options.hparam_laws.best_hparams, options.hparam_laws.selection_threshold)
     notes += law_notes
     chosen, point_notes = (
@@ -457,6 +478,50 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         unreached_cells=options.unreached_cells,
         sigma_grid_extension=options.sigma_grid_extension,
         budget_grid_points=options.budget_grid_points,
+        grid_edges=grid_edges,
+        horizon=_horizon(clean, curves, times.point[:, selection_index], selection, thresholds, stage, options),
+    )
+
+
+def _horizon(
+    clean: pd.DataFrame,
+    curves: ConfigCurves,
+    selection_times: np.ndarray,
+    selection: float,
+    thresholds: np.ndarray,
+    stage: str,
+    options: FitOptions,
+) -> HorizonSensitivity:
+    """How the selection threshold's crossings (`selection_times`, shape (C,)) depend on later data,
+    and, for a grid with `options.horizon_cuts`, the hyperparameter laws refitted on truncated rows at
+    the same thresholds (rlscale/laws/horizon.py)."""
+    cuts = []
+    if stage == "grid":
+        for fraction in options.horizon_cuts:
+            table, env_steps = truncated_table(clean, fraction)
+            cut_options = dataclasses.replace(
+                options, thresholds=tuple(thresholds), selection_threshold=selection, horizon_cuts=(), envs=None
+            )
+            try:
+                fit = _fit_one_model_size(table, cut_options)
+            except FitInputError as error:
+                cuts.append(HorizonCut(float(fraction), env_steps, error=str(error)))
+                continue
+            cuts.append(
+                HorizonCut(
+                    float(fraction),
+                    env_steps,
+                    batch_size_alpha=fit.batch_size_law.alpha,
+                    batch_size_alpha_ci=fit.batch_size_law.alpha_ci,
+                    learning_rate_alpha=fit.learning_rate_law.alpha,
+                    learning_rate_alpha_ci=fit.learning_rate_law.alpha_ci,
+                    inside_share=fit.grid_edges.inside_share,
+                )
+            )
+    return HorizonSensitivity(
+        full_env_steps=int(clean["env_step"].max()),
+        crossing=crossing_dependence(curves, selection_times, selection),
+        cuts=tuple(cuts),
     )
 
 

@@ -8,12 +8,28 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FormatStrFormatter, FuncFormatter, NullFormatter
+from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogFormatter, NullFormatter
 
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.results import POOLED_SCOPE, FitResult, PowerLaw, Validation
 
 SIGMA_TICK_FORMAT = "%g"
+
+
+class PlainLogFormatter(LogFormatter):
+    """Log-axis tick labels as plain numbers ("40", "0.0003", "2e+14"), not "4×10¹"; which ticks get
+    a label is matplotlib's choice (decades, and minor ticks where the axis spans few decades)."""
+
+    def _num_to_string(self, x, vmin, vmax):
+        return f"{x:g}"
+
+
+def _log_scale(axis, which: str) -> None:
+    """Put `axis`'s x or y axis (`which`) on a log scale with plain tick labels."""
+    getattr(axis, f"set_{which}scale")("log")
+    scaled = getattr(axis, f"{which}axis")
+    scaled.set_major_formatter(PlainLogFormatter())
+    scaled.set_minor_formatter(PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
 
 
 def _sigma_line(result: FitResult) -> np.ndarray:
@@ -45,7 +61,7 @@ def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
         )
         axis.plot(sigma, law.predict(env, sigma), "-", color=color, label=env)
     _sigma_axis(axis, result.utds)
-    axis.set_yscale("log")
+    _log_scale(axis, "y")
     axis.set_ylabel(label)
     axis.set_title(f"{label}: α = {law.alpha:.3f} [{law.alpha_ci[0]:.3f}, {law.alpha_ci[1]:.3f}]")
     axis.grid(True, which="both", alpha=0.3)
@@ -96,7 +112,7 @@ def plot_data_efficiency(result: FitResult) -> Figure:
             if baseline is not None:
                 axis.plot(sigma, baseline.predict(sigma), "--", color=color, lw=0.9, label=f"baseline, α={baseline.alpha:.2f}")
         _sigma_axis(axis, result.utds)
-        axis.set_yscale("log")
+        _log_scale(axis, "y")
         axis.set_title(scope)
         axis.set_ylabel("env steps to J, D_J")
         axis.grid(True, which="both", alpha=0.3)
@@ -130,8 +146,8 @@ def plot_pareto_frontier(result: FitResult, scope: str = "all") -> Figure:
     for sigma_index, sigma in enumerate(iso_sigmas):
         axis.plot(iso_points[:, sigma_index, 0], iso_points[:, sigma_index, 1], "--", color="gray", lw=0.8)
         axis.plot(iso_points[:, sigma_index, 0], iso_points[:, sigma_index, 1], markers[sigma_index % len(markers)], color="black", ms=5, label=f"σ={sigma:g}")
-    axis.set_xscale("log")
-    axis.set_yscale("log")
+    _log_scale(axis, "x")
+    _log_scale(axis, "y")
     axis.set_xlabel("data D_J (env steps)")
     axis.set_ylabel("compute C_J (FLOPs)")
     axis.set_title(f"Data–compute Pareto frontier ({scope}; N={result.model_size:.3g})")
@@ -158,12 +174,10 @@ def plot_budget(result: FitResult) -> Figure:
     for point in law.points:
         axis.annotate(f"J={point.threshold:g}", (point.budget, point.sigma), textcoords="offset points", xytext=(4, 4), fontsize=7)
     errors = ", ".join(f"{error:.1%}" for error in law.held_out_relative_error)
-    axis.set_xscale("log")
-    axis.set_yscale("log")
+    _log_scale(axis, "x")
+    _log_scale(axis, "y")
     axis.set_xlabel("budget F = C + δ·D (FLOPs)")
     axis.set_ylabel("compute-optimal UTD σ*")
-    axis.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
-    axis.yaxis.set_minor_formatter(FormatStrFormatter("%.3g"))
     axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
@@ -197,7 +211,7 @@ def plot_validation(result: FitResult, validation: Validation) -> Figure:
             if not np.isfinite(high):
                 axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
         _sigma_axis(axis, sigmas)
-        axis.set_yscale("log")
+        _log_scale(axis, "y")
         axis.set_ylabel("env steps to J, D_J")
         axis.set_title(
             f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",

@@ -27,6 +27,12 @@ from rlscale.laws.table import FitInputError
 
 RECOVERY_RULES = ("mean", "overlap")
 AT_RESET_STEP_RULES = ("after", "before")
+EDGE_LOW, EDGE_HIGH, EDGE_ONLY = "low", "high", "only"
+"""A cell's edge on one axis: its fastest value is the row's smallest, largest, or only value."""
+HPARAM_AXES = ("batch_size", "learning_rate")
+BRACKETED_SHARE = 0.8
+"""Share of (env, σ, J) cells whose fastest (B, η) must be inside the grid on both axes for the
+grid to count as bracketing the optimum; a fit below it gets a note."""
 POOLED_SCOPE = "all"
 """The scope of laws fitted to every env together (App. D pooling, see `pooling.py`)."""
 
@@ -452,6 +458,125 @@ def fastest_config(best_hparams: tuple[BestHparams, ...], env: str, utd: float, 
 
 
 @dataclass(frozen=True)
+class EdgeCell(Record):
+    """One (env, σ, J) cell: the fastest config and where its B and η sit on the grid.
+
+    `batch_size_edge` / `learning_rate_edge`: "low", "high", "only" (a single value tried), or None
+    when the value is inside the grid (or the configs tied for fastest disagree). `batch_sizes` and
+    `learning_rates` are every value tried at (env, σ), ascending."""
+
+    env: str
+    utd: float
+    threshold: float
+    batch_size: int
+    learning_rate: float
+    batch_size_edge: str | None
+    learning_rate_edge: str | None
+    batch_sizes: tuple[int, ...]
+    learning_rates: tuple[float, ...]
+    json_properties: ClassVar[tuple[str, ...]] = ("inside",)
+
+    @property
+    def inside(self) -> bool:
+        """Neither B nor η of the fastest config sits on the grid's edge."""
+        return self.batch_size_edge is None and self.learning_rate_edge is None
+
+
+@dataclass(frozen=True)
+class GridEdgeReport(Record):
+    """Every reached (env, σ, J) cell of a grid fit, and the share whose optimum is inside."""
+
+    cells: tuple[EdgeCell, ...]
+    json_properties: ClassVar[tuple[str, ...]] = ("inside_share", "edge_counts")
+
+    @property
+    def inside_share(self) -> float:
+        """Share of cells inside the grid on both axes (NaN without cells)."""
+        return float(np.mean([cell.inside for cell in self.cells])) if self.cells else math.nan
+
+    @property
+    def edge_counts(self) -> dict[str, dict[str, int]]:
+        """{axis: {"low": n, "high": n, "only": n}}: cells on each edge of each axis."""
+        return {
+            axis: {edge: sum(getattr(cell, f"{axis}_edge") == edge for cell in self.cells) for edge in (EDGE_LOW, EDGE_HIGH, EDGE_ONLY)}
+            for axis in HPARAM_AXES
+        }
+
+    @property
+    def bracketed(self) -> bool:
+        """At least BRACKETED_SHARE of the cells are inside."""
+        return bool(self.cells) and self.inside_share >= BRACKETED_SHARE
+
+    def summary(self) -> str:
+        """One line: the share inside and the edge counts."""
+        counts = self.edge_counts
+        parts = [
+            f"{name} at its smallest in {counts[axis][EDGE_LOW]}, largest in {counts[axis][EDGE_HIGH]}"
+            + (f", the only value in {counts[axis][EDGE_ONLY]}" if counts[axis][EDGE_ONLY] else "")
+            for axis, name in zip(HPARAM_AXES, ("B", "η"))
+        ]
+        inside = sum(cell.inside for cell in self.cells)
+        return f"fastest (B, η) inside the grid in {inside} of {len(self.cells)} (env, σ, J) cells; " + "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class CrossingDependence(Record):
+    """At threshold J: configs whose seed-mean curve reaches J (`n_reached`), how many have an
+    isotonic crossing later than their raw first crossing (`n_moved`), and the median and 90th
+    percentile of isotonic / raw crossing over the reaching configs."""
+
+    threshold: float
+    n_reached: int
+    n_moved: int
+    ratio_median: float
+    ratio_p90: float
+
+
+@dataclass(frozen=True)
+class HorizonCut(Record):
+    """The laws refitted on the rows up to `fraction` of each env's horizon (`env_steps`: the
+    largest env step kept, over envs). `error` says why the refit failed (then the rest is NaN)."""
+
+    fraction: float
+    env_steps: int
+    batch_size_alpha: float = math.nan
+    batch_size_alpha_ci: tuple[float, float] = (math.nan, math.nan)
+    learning_rate_alpha: float = math.nan
+    learning_rate_alpha_ci: tuple[float, float] = (math.nan, math.nan)
+    inside_share: float = math.nan
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HorizonSensitivity(Record):
+    """`crossing`: the dependence of the selection threshold's crossings on later data; `cuts`: the
+    laws refitted on truncated rows, next to the full fit's (`full_env_steps`)."""
+
+    full_env_steps: int
+    crossing: CrossingDependence
+    cuts: tuple[HorizonCut, ...] = ()
+
+    def summary(self) -> list[str]:
+        """Lines for the fit's summary and the study report."""
+        crossing = self.crossing
+        lines = [
+            f"horizon: at J={crossing.threshold:g} the isotonic crossing is later than the raw first crossing for "
+            f"{crossing.n_moved} of {crossing.n_reached} configs (isotonic/raw median {crossing.ratio_median:.3g}, "
+            f"90th percentile {crossing.ratio_p90:.3g})"
+        ]
+        for cut in self.cuts:
+            if cut.error:
+                lines.append(f"horizon cut to {cut.fraction:g} ({cut.env_steps} env steps): not fitted: {cut.error}")
+            else:
+                lines.append(
+                    f"horizon cut to {cut.fraction:g} ({cut.env_steps} env steps): α_B = {cut.batch_size_alpha:.3f} "
+                    f"[{cut.batch_size_alpha_ci[0]:.3f}, {cut.batch_size_alpha_ci[1]:.3f}], α_η = "
+                    f"{cut.learning_rate_alpha:.3f} [{cut.learning_rate_alpha_ci[0]:.3f}, {cut.learning_rate_alpha_ci[1]:.3f}]"
+                )
+        return lines
+
+
+@dataclass(frozen=True)
 class FitResult(Record):
     """Everything `fit_laws` fitted; `to_dict()` is the fit.json structure (see SCHEMA.md).
 
@@ -497,6 +622,10 @@ class FitResult(Record):
     budget_grid_points: int = 2000
     """`FitOptions.unreached_cells`, `.sigma_grid_extension` and `.budget_grid_points` of the fit (these
     field defaults, and `data_law_loss`'s, are what fits written before the keys existed used)."""
+    grid_edges: GridEdgeReport | None = None
+    """Grid fits: per (env, σ, J) cell, whether the fastest (B, η) sits on the grid's edge."""
+    horizon: HorizonSensitivity | None = None
+    """How the crossings (and, with horizon cuts, the hyperparameter laws) depend on the runs' horizon."""
     sigma_n: SigmaNFit = field(default_factory=lambda: SigmaNFit(), metadata={FLATTENED: True})
     """The joint (σ, N) laws, with several model sizes (their keys are written at the top level)."""
 

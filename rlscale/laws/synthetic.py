@@ -97,12 +97,14 @@ def synthetic_runs(
     suite: str = "dmc",
     seed: int = 0,
     model_size: float | None = None,
+    horizon: float | None = None,
 ) -> pd.DataFrame:
     """The long-form table of the given configs (rows of `env, utd, batch_size, learning_rate`, any
     set: a grid, or stage-2 runs at chosen hyperparameters) drawn from `laws`.
 
-    Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon_factor` · τ*(min σ)
-    (the best config at the env's smallest σ); every config and seed is logged at the same steps.
+    Per env, evaluations are `n_evals` evenly spaced env steps up to `horizon` env steps (default
+    `horizon_factor` · τ*(min σ), the best config at the env's smallest σ among `configs`); every
+    config and seed is logged at the same steps.
     """
     taus, horizons = [], {}
     for env, env_configs in configs.groupby("env", sort=True):
@@ -110,7 +112,7 @@ def synthetic_runs(
         best_batch = (laws.batch_beta[env] / sigma) ** laws.batch_alpha
         best_rate = (laws.learning_rate_beta[env] / sigma) ** laws.learning_rate_alpha
         taus.append(pd.Series(laws.tau_star(env, sigma) * _penalty(laws.penalty, env_configs, best_batch, best_rate), env_configs.index))
-        horizons[env] = horizon_factor * laws.tau_star(env, sigma.min())
+        horizons[env] = horizon if horizon is not None else horizon_factor * laws.tau_star(env, sigma.min())
     tau = pd.concat(taus)
 
     def returns_at(index: pd.Index, seed_factor: np.ndarray, steps: np.ndarray) -> np.ndarray:

@@ -74,7 +74,7 @@ FAILED_WRITE_SETTLE_S = 0.2
 removed: orbax's writer threads may still finish files of the other arrays after one failed."""
 FAILED_WRITE_CLEANUP_TRIES = 25
 
-RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds")
+RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds", "tracker")
 
 FAULT_ENV = "RLSCALE_TEST_KILL_AT"
 PAUSE_ENV = "RLSCALE_TEST_STOP_AT"

@@ -36,6 +36,7 @@ from rlscale.run.checkpoint import FAULT_ENV, RunDirectoryError, SweepCheckpoint
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.runner import MANIFEST_FILE, GroupResult, run_sweep, write_manifest
 from rlscale.run.store import EVALS_FILE, write_parquet
+from rlscale.run.trackers import open_trackers
 
 GROUPS_DIR = "groups"
 # Fault injection for tests/distributed: "<group>:<point>:<n>" makes the task of group <group>
@@ -90,7 +91,8 @@ class RayExecutor:
         `after_eval(num_rows)` is called as each group finishes, with the rows it added to the
         merged store; `log` gets one line per finished group (Ray forwards the tasks' own
         one-line-per-evaluation progress to this process's output unless `log_to_driver=False`).
-        Returns the GroupResults in group order.
+        The trackers `config.tracker` names run here, fed each group's rows as it finishes (the
+        tasks run without them). Returns the GroupResults in group order.
         """
         ray = _import_ray()
         config = ray_config(config)
@@ -101,9 +103,13 @@ class RayExecutor:
             if lock.taken_over is not None:
                 log(f"note: {lock.describe_taken_over()}")
             _prepare_run_directory(out_dir, config, plan, resume)
-            return self._run_tasks(ray, config, plan, out_dir, after_eval, log)
+            trackers = open_trackers(config, out_dir)
+            try:
+                return self._run_tasks(ray, config, plan, out_dir, after_eval, log, trackers)
+            finally:
+                trackers.close()
 
-    def _run_tasks(self, ray, config, plan, out_dir: Path, after_eval, log) -> list[GroupResult]:
+    def _run_tasks(self, ray, config, plan, out_dir: Path, after_eval, log, trackers) -> list[GroupResult]:
         if not ray.is_initialized():
             ray.init(address=self.address)
         resources = (
@@ -115,9 +121,10 @@ class RayExecutor:
             max_retries=self.max_retries, retry_exceptions=[OSError], **resources
         )
         fault = os.environ.get(FAULT_ONCE_ENV)
+        task_config = dataclasses.replace(config, tracker=[])
         pending = {
             task.remote(
-                config, index, str(group_directory(out_dir, index)), self.compilation_cache_dir, fault
+                task_config, index, str(group_directory(out_dir, index)), self.compilation_cache_dir, fault
             ): index
             for index in plan.costliest_first()
         }
@@ -130,6 +137,7 @@ class RayExecutor:
             if resumed_from is not None:
                 self.resumed_from_env_step[index] = resumed_from
             rows = merge_group_rows(out_dir, sorted(results), config)
+            trackers.log(_group_rows(out_dir, index))
             log(
                 f"group {index + 1}/{len(plan.groups)} done ({len(results)}/{len(plan.groups)})"
                 + (f", resumed from env step {resumed_from}" if resumed_from is not None else "")
@@ -196,6 +204,12 @@ def merge_group_rows(out_dir: Path, indices: list[int], config: SweepConfig) -> 
     partial.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     partial.replace(merged)
     return len(lines)
+
+
+def _group_rows(out_dir: Path, index: int) -> list[dict]:
+    """The rows of finished group `index` (its run directory's evals.jsonl)."""
+    text = (group_directory(out_dir, index) / EVALS_FILE).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def _check_run_directory(out_dir: Path, config: SweepConfig, resume: bool) -> None:

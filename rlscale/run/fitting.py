@@ -45,8 +45,11 @@ def write_fit(result, out: str | os.PathLike) -> None:
         save_figure(make_figure(result), out, name)
 
 
-def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=None, archive: ArchiveOptions | None = None):
-    """Load the table at `runs`, fit every law, and write `out/fit.json` and the figures
+def fit_run_directory(
+    runs: str | os.PathLike, out: str | os.PathLike, options=None, archive: ArchiveOptions | None = None, columns=None
+):
+    """Load the table at `runs` (`tables.load_runs`, with the archive options and the tracker runs'
+    `ColumnMapping` `columns`), fit every law, and write `out/fit.json` and the figures
     (`out/<name>.png` and `.svg` for each figure in `rlscale.laws.plots.FIGURES`).
 
     `fit.json` is replaced atomically, so a reader never sees a partial file.
@@ -59,7 +62,7 @@ def fit_run_directory(runs: str | os.PathLike, out: str | os.PathLike, options=N
     """
     from rlscale.laws.fit import FitOptions, fit_laws
 
-    result = fit_laws(load_runs(runs, archive), options or FitOptions())
+    result = fit_laws(load_runs(runs, archive, columns), options or FitOptions())
     write_fit(result, out)
     return result
 
@@ -129,6 +132,21 @@ def archive_options(args: argparse.Namespace) -> ArchiveOptions:
     )
 
 
+def column_mapping(args: argparse.Namespace):
+    """The `ColumnMapping` of the --columns, --constant and --run-name-pattern flags (None: none given)."""
+    from rlscale.run.tracker_tables import ColumnMapping, parse_assignments
+
+    if not (args.columns or args.constant or args.run_name_pattern):
+        return None
+    mapping = ColumnMapping(
+        columns=parse_assignments(args.columns, "--columns"),
+        constants=parse_assignments(args.constant, "--constant"),
+        run_name_pattern=args.run_name_pattern,
+    )
+    mapping.check()
+    return mapping
+
+
 def _options(args: argparse.Namespace):
     from rlscale.laws.fit import FitOptions
 
@@ -145,6 +163,7 @@ def _options(args: argparse.Namespace):
         baseline_utd=args.baseline_utd,
         resets=reset_schedule(args),
         envs=tuple(args.env) if args.env else None,
+        horizon_cuts=tuple(args.horizon_cuts),
         sigma_n_shared_exponents=args.sigma_n_shared_exponents,
         **_given(
             data_law_loss=args.data_law_loss,
@@ -184,6 +203,10 @@ def summary(result) -> str:
         f"B*(σ) = (β_env/σ)^α: α = {batch.alpha:.4f} {source}",
         f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} {rate_source}",
     ]
+    if result.grid_edges is not None:
+        lines.append(f"grid edges: {result.grid_edges.summary()}")
+    if result.horizon is not None:
+        lines += result.horizon.summary()
     law = result.budget_law
     if law is not None:
         lines.append(budget_summary(law))
@@ -223,12 +246,13 @@ def run_fit(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
         archive = archive_options(args)
+        columns = column_mapping(args)
         if not args.watch:
-            result = fit_run_directory(args.runs, args.out, options, archive)
+            result = fit_run_directory(args.runs, args.out, options, archive, columns)
             print(summary(result))
             print(f"wrote {Path(args.out) / FIT_FILE}")
             return 0
-        return _watch(args, options, archive)
+        return _watch(args, options, archive, columns)
     except FitInputError as error:
         print(f"rlscale fit: error: {error}", file=sys.stderr)
         return 2
@@ -236,7 +260,7 @@ def run_fit(args: argparse.Namespace) -> int:
         return 0
 
 
-def _watch(args: argparse.Namespace, options, archive: ArchiveOptions) -> int:
+def _watch(args: argparse.Namespace, options, archive: ArchiveOptions, columns) -> int:
     """Refit whenever the table's files change, until interrupted, `--max-refits` fits or
     `--timeout` seconds. A fit that fails on a still-small table is reported and retried."""
     started = time.monotonic()
@@ -251,7 +275,7 @@ def _watch(args: argparse.Namespace, options, archive: ArchiveOptions) -> int:
         if signature is not None and signature != last_signature:
             last_signature = signature
             try:
-                result = fit_run_directory(args.runs, args.out, options, archive)
+                result = fit_run_directory(args.runs, args.out, options, archive, columns)
                 fits += 1
                 print(f"[fit {fits}] {summary(result)}", flush=True)
             except FitInputError as error:
@@ -295,6 +319,27 @@ def add_archive_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--archive-suite", default="archive", help="suite of the archive's rows (dmc: returns already on 0..1000)")
 
 
+def add_tracker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags mapping runs logged by a tracker (TensorBoard, W&B) to the table's fields."""
+    group = parser.add_argument_group(
+        "runs logged by TensorBoard or W&B (a log directory, offline runs or a CSV export; rlscale/laws/SCHEMA.md)"
+    )
+    group.add_argument(
+        "--columns", nargs="+", default=[], metavar="FIELD=NAME",
+        help="where a field comes from: a tag/column, a hyperparameter or config key, a --run-name-pattern group, or "
+        "'step' (the logged step), e.g. return=eval/episode_reward learning_rate=lr",
+    )
+    group.add_argument(
+        "--constant", nargs="+", default=[], metavar="FIELD=VALUE",
+        help="one value of a field for every run, e.g. env=cartpole-swingup suite=dmc",
+    )
+    group.add_argument(
+        "--run-name-pattern", metavar="REGEX",
+        help="a regular expression searched in each run's name whose named groups give fields, e.g. "
+        "'utd(?P<utd>[0-9.]+)_bs(?P<batch_size>[0-9]+)' (default: rlscale's own run names)",
+    )
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the `fit` subcommand."""
     parser = subparsers.add_parser(
@@ -305,7 +350,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "With --hparam-laws GRID_FIT.json the runs are stage 2 of the protocol (runs at the grid fit's B*, η*)."
         ),
     )
-    parser.add_argument("runs", help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table, or a run archive")
+    parser.add_argument(
+        "runs",
+        help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table, a run archive, a TensorBoard log "
+        "directory, W&B offline runs or a W&B CSV export",
+    )
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument(
         "--thresholds",
@@ -371,8 +420,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         action="store_true",
         help="several model sizes: one pair of exponents (α, β) of D_J(σ, N) per scope, shared by every threshold",
     )
+    parser.add_argument(
+        "--horizon-cuts",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="FRACTION",
+        help="grid fits: also refit B*(σ), η*(σ) on the rows up to these fractions of the horizon (fit.json horizon)",
+    )
     add_reset_arguments(parser)
     add_archive_arguments(parser)
+    add_tracker_arguments(parser)
     parser.add_argument("--watch", action="store_true", help="refit whenever the table grows, until interrupted")
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between checks with --watch (default 10)")
     parser.add_argument("--max-refits", type=int, help="with --watch: stop after this many fits")

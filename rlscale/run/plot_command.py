@@ -67,6 +67,7 @@ def fit_options_of(fit):
         sigma_grid_extension=fit.sigma_grid_extension,
         budget_grid_points=fit.budget_grid_points,
         envs=tuple(fit.envs),
+        horizon_cuts=tuple(cut.fraction for cut in fit.horizon.cuts) if fit.horizon is not None else (),
         sigma_n_shared_exponents=any(law.shared_exponents for law in fit.sigma_n.data_law_sigma_n),
     )
 

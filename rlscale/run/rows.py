@@ -54,6 +54,7 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("reset_env_steps", "list of int", "env steps at which the config's agent was reset so far (BRO)"),
     Column("return_low", "float", "raw return the fit maps to 0 (the env spec's)"),
     Column("return_high", "float", "raw return the fit maps to 1000 (the env spec's)"),
+    Column("temperature", "float or null", "entropy temperature α at the evaluation (SAC, BRO); null for agents without one or when not finite"),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
 CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
@@ -80,6 +81,7 @@ def evaluation_rows(
     agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
     return_bounds: tuple[float, float],
+    temperatures: Sequence[float | None] | None = None,
 ) -> list[dict]:
     """The rows of one evaluation of a group, one per config, in the group's config order.
 
@@ -87,8 +89,10 @@ def evaluation_rows(
     config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
     written as null. `agent_options` is the JSON text of the sweep's `[agent]` table;
     `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
-    returns, a plug-in's or a reference's too.
+    returns, a plug-in's or a reference's too. `temperatures` has each config's entropy temperature α
+    (None, or an entry None: the agent has none; a non-finite α is written as null).
     """
+    temperatures = temperatures if temperatures is not None else [None] * len(runs)
     return [
         {
             "config_id": run.config_id,
@@ -110,9 +114,10 @@ def evaluation_rows(
             "reset_env_steps": [int(step) for step in resets],
             "return_low": float(return_bounds[0]),
             "return_high": float(return_bounds[1]),
+            "temperature": float(temperature) if temperature is not None and math.isfinite(temperature) else None,
         }
-        for run, steps, episode_return, diverged, resets in zip(
-            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps
+        for run, steps, episode_return, diverged, resets, temperature in zip(
+            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, temperatures
         )
     ]
 

@@ -43,8 +43,11 @@ from rlscale.run.progress import PlainProgress
 from rlscale.run.rows import diverged_env_steps, evaluation_rows
 from rlscale.run.signals import StopRequests
 from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate_rows, write_parquet
+from rlscale.run.trackers import open_trackers
 
 MANIFEST_FILE = "manifest.json"
+TEMPERATURE_PARAMETER = "log_alpha"
+"""The agent-state field holding log α in agents that tune an entropy temperature (SAC, BRO)."""
 ESTIMATES_FILE = "estimates.json"
 PACKAGES = ("rlscale", "jax", "jaxlib", "flax", "optax", "chex", "brax", "mujoco", "mujoco-mjx", "numpy")
 
@@ -86,6 +89,8 @@ def run_sweep(
     full, permission denied, a library error while saving) raises `WriteFailed` naming what and
     where; the directory stays resumable.
 
+    Each evaluation's rows, once written, also go to the trackers `config.tracker` names
+    (run/trackers.py; a failing tracker is stopped with one warning, nothing else changes).
     `after_eval(num_rows_written)` is called after each evaluation (for streaming fits). `groups`
     restricts the run to those plan groups (a distributed executor runs one group per directory).
     With several local devices each group's configs are sharded across them (engine/sharding.py).
@@ -108,6 +113,7 @@ def run_sweep(
                 stored = _checked_stored_sweep(out_dir, config, checkpoints, resume)
             _open_run_directory(out_dir, config, plan, checkpoints, stored)
             store = EvalStore(out_dir)
+            trackers = open_trackers(config, out_dir)
             sweep_clock = _SweepClock(checkpoints.wall_time_s)
             results = []
             estimates = (
@@ -132,13 +138,14 @@ def run_sweep(
                         raise Interrupted(stops.signum, _stopped_message(stops.signum, out_dir, "before group", index))
                     progress.start_group(index, len(plan.groups), plan.summary()[index])
                     result = _run_group(
-                        config, plan, index, group, store, progress, sweep_clock, after_eval, checkpoints, stops
+                        config, plan, index, group, store, trackers, progress, sweep_clock, after_eval, checkpoints, stops
                     )
                     if index in estimates:
                         result = dataclasses.replace(result, estimated_wall_s=estimates[index].seconds)
                         _record_estimate(out_dir, estimates[index], result)
                     results.append(result)
             finally:
+                trackers.close()
                 store.close()
             write_parquet(out_dir)
     finally:
@@ -299,7 +306,7 @@ def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResu
 
 
 def _run_group(
-    config, plan: Plan, index: int, group: Group, store, progress, sweep_clock, after_eval, checkpoints, stops
+    config, plan: Plan, index: int, group: Group, store, trackers, progress, sweep_clock, after_eval, checkpoints, stops
 ):
     env_spec = get_spec(config.env, **config.env_options)
     trainer = get_group_trainer(group.spec)
@@ -345,8 +352,10 @@ def _run_group(
             index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
             chunk.returns, sweep_clock(), group.parameter_count, diverged,
             agent_options, _reset_env_steps(chunk.state), (env_spec.return_low, env_spec.return_high),
+            _temperatures(chunk.state),
         )
         store.append(rows)
+        trackers.log(rows)
         rows_written += len(rows)
         fault_point("eval_rows_written")
         best_return = max(best_return, float(np.max(chunk.returns, where=np.isfinite(chunk.returns), initial=-np.inf)))
@@ -407,6 +416,15 @@ def _reset_env_steps(state) -> list[list[int]]:
     """Per config of the group: the env steps at which its agent was reset so far."""
     recorded = np.asarray(state.reset_env_steps)
     return [[int(step) for step in steps if step >= 0] for steps in recorded]
+
+
+def _temperatures(state) -> list[float] | None:
+    """Per config of the group: its entropy temperature α = exp(log α), for agents whose state has
+    one (None otherwise)."""
+    log_alpha = getattr(state.agent, TEMPERATURE_PARAMETER, None)
+    if log_alpha is None:
+        return None
+    return [float(value) for value in np.exp(np.asarray(log_alpha, np.float64)).ravel()]
 
 
 def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:

@@ -9,7 +9,8 @@ Layout of DIR:
     study.toml              the study config (a re-run must give the same one)
     study_state.json        the finished stages
     grid/                   stage-1 sweep (run directory) and its learning curves
-    grid_fit/               its fit (fit.json, figures)
+    grid_round_<k>.toml     the k-th extension of the grid (its new configs), and grid_round_<k>/ its runs
+    grid_fit/               the fit of the whole grid (fit.json, figures, learning curves)
     stage2.toml             the proposed stage-2 sweep (and stage2.proposal.json)
     stage2/                 the stage-2 runs and their learning curves
     stage2_fit/             the fit with the grid's hyperparameter laws
@@ -22,6 +23,7 @@ Layout of DIR:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -34,6 +36,10 @@ from rlscale.laws.table import FitInputError
 from rlscale.run.errors import RunError, failure_exit_status, failure_message
 
 STATE_FILE = "study_state.json"
+ROUNDS_KEY = "grid_rounds"
+"""The state file's list of the grid's extension rounds: round, directory, runs, the extension, done."""
+STOP_KEY = "grid_extension_stop"
+"""The state file's record of why the grid's extension stopped."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
@@ -65,10 +71,13 @@ def add_parser(subparsers) -> None:
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """--executor, --address and the progress view (shared with `rlscale demo`)."""
+    """--executor, --address, --tracker and the progress view (shared with `rlscale demo`)."""
+    from rlscale.run.sweep_command import add_tracker_argument
+
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
                         help="where the sweeps run: this process (default) or one Ray task per group")
     parser.add_argument("--address", help="Ray cluster address for --executor ray")
+    add_tracker_argument(parser, "every sweep of the study")
     view = parser.add_mutually_exclusive_group()
     view.add_argument("--live", dest="live", action="store_true", default=None, help="live progress table of the sweeps")
     view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
@@ -109,8 +118,8 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
 
     try:
         study = read_study(config_path)
-        SweepConfig.from_dict(study.grid)
-        runner = StudyRunner(study, out, args.executor, args.address, args.live)
+        SweepConfig.from_dict(study.grid if args.tracker is None else {**study.grid, "tracker": args.tracker})
+        runner = StudyRunner(study, out, args.executor, args.address, args.live, args.tracker)
         runner.run()
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
@@ -131,9 +140,14 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
 class StudyRunner:
     """Runs a study's stages into `out`, skipping those its state file records as done."""
 
-    def __init__(self, study, out: Path, executor: str = "local", address: str | None = None, live: bool | None = None):
+    def __init__(
+        self, study, out: Path, executor: str = "local", address: str | None = None, live: bool | None = None,
+        tracker: list[str] | None = None,
+    ):
         self.study, self.out = study, Path(out)
         self.executor_name, self.address, self.live = executor, address, live
+        self.tracker = tracker
+        """Trackers for every sweep of the study, replacing the sweep files' `tracker` (None: theirs)."""
         self.state = self._open_state()
 
     # State and report -------------------------------------------------------------------------
@@ -186,7 +200,13 @@ class StudyRunner:
 
     def _study_table(self) -> dict:
         study = self.study
-        return {"grid": study.grid, "fit": study.fit, "stage2": _without_none(study.stage2.__dict__), "holdout": _without_none(study.holdout.__dict__)}
+        return {
+            "grid": study.grid,
+            "grid_extension": study.grid_extension_table(),
+            "fit": study.fit,
+            "stage2": _without_none(study.stage2.__dict__),
+            "holdout": _without_none(study.holdout.__dict__),
+        }
 
     # Stages -----------------------------------------------------------------------------------
 
@@ -198,6 +218,8 @@ class StudyRunner:
 
         executor = make_executor(self.executor_name, self.address)
         extra = {"progress": make_progress(self.live)} if self.executor_name == "local" else {}
+        if self.tracker is not None:
+            config = dataclasses.replace(config, tracker=self.tracker)
         executor.run(config, directory, **extra)
         write_learning_curves(load_runs(_rows(directory)), directory)
 
@@ -214,10 +236,92 @@ class StudyRunner:
 
         self._sweep(SweepConfig.from_dict(self.study.grid), self.out / "grid")
 
-    def _stage_grid_fit(self) -> None:
-        from rlscale.run.fitting import fit_run_directory, summary
+    def _grid_fit_options(self):
+        """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
+        from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
 
-        print(summary(fit_run_directory(_rows(self.out / "grid"), self.out / "grid_fit", self._fit_options())), flush=True)
+        options = self._fit_options()
+        if "horizon_cuts" not in self.study.fit:
+            options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
+        return options
+
+    def _grid_directories(self) -> list[Path]:
+        """The grid's run directories: the grid sweep and every extension round run so far."""
+        rounds = [self.out / item["directory"] for item in self.state.get(ROUNDS_KEY, []) if item.get("directory")]
+        return [self.out / "grid", *rounds]
+
+    def _grid_table(self):
+        """Every row of the grid and of its extension rounds, as one table."""
+        import pandas as pd
+
+        from rlscale.run.tables import load_runs
+
+        tables = [load_runs(_rows(directory)) for directory in self._grid_directories()]
+        table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+        for column in ("env", "suite"):
+            table[column] = table[column].astype(str).astype("category")
+        return table
+
+    def _stage_grid_extend(self) -> None:
+        """Extension rounds until the grid brackets its optimum or a limit stops it (study.py
+        GridExtensionSettings). Each round is recorded in the state file before its sweep starts, so
+        a re-run resumes that round's sweep; the round's proposal comes from the rows of the rounds
+        before it, which a resumed round does not change."""
+        from rlscale.config import SweepConfig
+        from rlscale.laws.fit import fit_laws
+        from rlscale.laws.grid_edges import describe, propose_extension
+        from rlscale.run.propose_command import write_sweep_toml
+        from rlscale.study import extension_sweep_values
+
+        settings = self.study.grid_extension
+        rounds = self.state.setdefault(ROUNDS_KEY, [])
+        seeds = len(SweepConfig.from_dict(self.study.grid).seeds)
+        grid_runs = len(SweepConfig.from_dict(self.study.grid).run_configs())
+        while True:
+            pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
+            if pending is None:
+                table = self._grid_table()
+                fit = fit_laws(table, self._fit_options())
+                configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
+                extension = propose_extension(fit.grid_edges, configs, settings.limits)
+                number = len(rounds) + 1
+                runs_added = sum(item["runs"] for item in rounds)
+                stop = settings.stop_reason(extension, number, runs_added, grid_runs, seeds)
+                lines = describe(extension)
+                print(f"grid edges: {fit.grid_edges.summary()}", flush=True)
+                print("\n".join(lines), flush=True)
+                if stop is not None:
+                    self.state[STOP_KEY] = {"reason": stop, "inside_share": fit.grid_edges.inside_share, "extension": extension.to_dict()}
+                    print(f"grid extension stops: {stop}", flush=True)
+                    return
+                name = f"grid_round_{number}"
+                values = extension_sweep_values(extension, self.study.grid)
+                header = [f"Round {number} of the grid's extension, written by `rlscale study`:", *lines]
+                write_sweep_toml(self.out / f"{name}.toml", values, header)
+                pending = {
+                    "round": number,
+                    "directory": name,
+                    "inside_share": fit.grid_edges.inside_share,
+                    "extension": extension.to_dict(),
+                    "runs": len(extension.configs) * seeds,
+                    "done": False,
+                }
+                rounds.append(pending)
+                self._write_state(self.state)
+            self._sweep(SweepConfig.from_toml(self.out / f"{pending['directory']}.toml"), self.out / pending["directory"])
+            pending["done"] = True
+            self._write_state(self.state)
+
+    def _stage_grid_fit(self) -> None:
+        from rlscale.laws.fit import fit_laws
+        from rlscale.run.fitting import summary, write_fit
+        from rlscale.run.plot_command import write_learning_curves
+
+        table = self._grid_table()
+        result = fit_laws(table, self._grid_fit_options())
+        write_fit(result, self.out / "grid_fit")
+        write_learning_curves(table, self.out / "grid_fit")
+        print(summary(result), flush=True)
 
     def _stage_propose(self) -> None:
         from rlscale.laws.propose import propose_stage2
@@ -249,18 +353,27 @@ class StudyRunner:
 
     def _stage_recommend(self) -> None:
         from rlscale.config import SweepConfig
-        from rlscale.laws.recommend import recommend
+        from rlscale.laws.recommend import recommend, recommend_at_utd
         from rlscale.run.fitting import load_fit, write_json_atomically
         from rlscale.run.propose_command import write_sweep_toml
         from rlscale.run.recommend_command import format_recommendation
         from rlscale.study import holdout_sweep_values
 
         fit = load_fit(self.out / "stage2_fit")
-        if fit.budget_law is None:
-            raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
-        top = max(fit.budget_law.points, key=lambda point: point.threshold)
-        budget = self.study.holdout.budget_factor * top.budget
-        recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
+        env = fit.envs[0] if len(fit.envs) == 1 else None
+        if self.study.holdout.utd is not None:
+            recommendation = recommend_at_utd(fit, self.study.holdout.utd, env=env)
+            choice = f"at the chosen σ = {self.study.holdout.utd:g} ([holdout] utd), J = {recommendation.threshold:g}"
+        else:
+            if fit.budget_law is None:
+                raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
+            top = max(fit.budget_law.points, key=lambda point: point.threshold)
+            budget = self.study.holdout.budget_factor * top.budget
+            recommendation = recommend(fit, budget, env=env, threshold=top.threshold)
+            choice = (
+                f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
+                f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F))"
+            )
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
         limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
@@ -272,8 +385,7 @@ class StudyRunner:
             )
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
-            f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
-            f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F)); predicted D_J = {recommendation.data:.0f} "
+            f"{choice}; predicted D_J = {recommendation.data:.0f} "
             f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
         ]
         write_sweep_toml(self.out / "holdout.toml", values, header)
@@ -329,6 +441,8 @@ def study_report(out: Path, state: dict) -> str:
     lines += [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in STAGES]
     if "grid_sweep" in stages:
         lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
+    if state.get(ROUNDS_KEY) or state.get(STOP_KEY):
+        lines += _extension_section(state)
     if "grid_fit" in stages:
         fit = load_fit(out / "grid_fit")
         batch, rate = fit.batch_size_law, fit.learning_rate_law
@@ -340,8 +454,12 @@ def study_report(out: Path, state: dict) -> str:
             + ", ".join(f"B\\*(1) = {10 ** value:.1f} ({env})" for env, value in batch.intercept.items()),
             f"- η\\*(σ) = (β/σ)^α: α = {rate.alpha:.3f} {_interval(rate.alpha_ci, '.3f')}; "
             + ", ".join(f"η\\*(1) = {10 ** value:.3g} ({env})" for env, value in rate.intercept.items()),
-            "", _figure("grid_fit/best_hparams.png", "best hyperparameters"),
         ]
+        if fit.grid_edges is not None:
+            lines.append(f"- Grid edges: {fit.grid_edges.summary()}.")
+        if fit.horizon is not None:
+            lines += [f"- {line.replace('*', chr(92) + '*')}" for line in fit.horizon.summary()]
+        lines += ["", _figure("grid_fit/best_hparams.png", "best hyperparameters"), _figure("grid_fit/learning_curves.png", "whole grid")]
     if "propose" in stages:
         proposal = json.loads((out / "stage2.proposal.json").read_text())
         lines += ["", "## Stage 2: proposed runs (`stage2.toml`)", "", "| σ | role | B | η | env steps needed |", "|---|---|---|---|---|"]
@@ -368,6 +486,27 @@ def study_report(out: Path, state: dict) -> str:
     if "validate" in stages:
         lines += _validation_section(json.loads((out / "validation" / "validation.json").read_text()))
     return "\n".join(lines) + "\n"
+
+
+def _extension_section(state: dict) -> list[str]:
+    """The grid's extension rounds: what each added and why, and why the extension stopped."""
+    from rlscale.laws.grid_edges import GridExtension, compact, describe
+
+    lines = ["", "## Stage 1: the grid extends itself", ""]
+    lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
+    for item in state.get(ROUNDS_KEY, []):
+        extension = GridExtension.from_dict(item["extension"])
+        lines.append(
+            f"| {item['round']} | {item['inside_share']:.0%} | {compact(extension)} | {len(extension.configs)} "
+            f"| {item['runs']}{'' if item.get('done') else ' (running)'} |"
+        )
+    stop = state.get(STOP_KEY)
+    if stop is not None:
+        share = stop["inside_share"]
+        lines += ["", f"Stopped: {stop['reason']} (fastest (B, η) inside the grid in {share:.0%} of the (σ, J) cells)."]
+        refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line]
+        lines += [f"- {line}" for line in refused]
+    return lines
 
 
 def _stage2_fit_section(fit) -> list[str]:

@@ -24,7 +24,17 @@ def add_parser(subparsers) -> None:
                        "(pip install 'rlscale[ray]'; OUT must be on a file system all nodes share)")
     sweep.add_argument("--address", help="Ray cluster address for --executor ray (default: RAY_ADDRESS, "
                        "else a local cluster)")
+    add_tracker_argument(sweep, "the sweep file's `tracker`")
     sweep.set_defaults(func=run_sweep_command)
+
+
+def add_tracker_argument(parser: argparse.ArgumentParser, replaces: str) -> None:
+    """--tracker NAME [NAME ...]: TensorBoard and/or W&B runs of every config (run/trackers.py)."""
+    from rlscale.config import TRACKERS
+
+    parser.add_argument("--tracker", nargs="+", choices=tuple(TRACKERS), metavar="{" + ",".join(TRACKERS) + "}",
+                        help="also log every config as a TensorBoard run (OUT/tensorboard) and/or a W&B run "
+                        f"(OUT/wandb; WANDB_MODE=offline works without network); replaces {replaces}")
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +52,9 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
+    overrides = args.overrides + ([f"tracker={json.dumps(args.tracker)}"] if args.tracker else [])
     try:
-        config = SweepConfig.from_toml(args.config, args.overrides)
+        config = SweepConfig.from_toml(args.config, overrides)
     except ConfigError as error:
         print(f"rlscale sweep: {error}", file=sys.stderr)
         return 2

@@ -31,6 +31,8 @@ BAD_CONFIGS = [
     ("negative checkpoint interval", {"checkpoint_every_seconds": -5.0}, ["checkpoint_every_seconds", "got -5.0"]),
     ("env steps not a multiple", {"env_steps": 1250}, ["env_steps (1250)", "eval_interval (500)"]),
     ("group too large for memory", {"buffer_capacity": 10**12}, ["needs an estimated", "GiB", "buffer_capacity"]),
+    ("unknown tracker", {"tracker": "tensorbord"}, ["tracker must list names of ('tensorboard', 'wandb')", "'tensorbord'"]),
+    ("repeated tracker", {"tracker": ["wandb", "wandb"]}, ["tracker must list each tracker once"]),
 ]
 
 

@@ -1,0 +1,66 @@
+"""What the time-to-threshold estimator depends on: the runs' horizon.
+
+The paper's time to threshold is the first crossing of an isotonic fit of a config's *whole*
+seed-mean curve, so evaluations long after the crossing move it: a dip after the first raw crossing
+pools with it and pushes the fitted crossing later. A grid's horizon (`env_steps`) is therefore part
+of its result. Two measurements, both reported in fit.json's `horizon`:
+
+- `crossing_dependence`: per config reaching the selection threshold J, its isotonic crossing over
+  its raw first crossing (the crossing of the curve cut there: a cut curve's isotonic fit crosses
+  J exactly where the raw mean first does, since every earlier point lies below J). A ratio of 1
+  means later data did not move the crossing.
+- `truncated_table`: the rows up to a fraction of each env's horizon; `fit.py` refits the laws on
+  it at the full fit's thresholds (`HorizonCut`), so a law that moves with the cut depends on how
+  long the grid ran, not only on how fast configs learned.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rlscale.laws.crossings import ConfigCurves
+from rlscale.laws.results import CrossingDependence
+
+RATIO_PERCENTILES = (50.0, 90.0)
+"""Percentiles of the isotonic / raw crossing ratio reported."""
+DEFAULT_HORIZON_CUTS = (0.5, 0.75)
+"""Fractions of the horizon at which a study refits its grid."""
+
+
+def raw_first_crossings(curves: ConfigCurves, threshold: float) -> np.ndarray:
+    """Shape (C,): the first logged env step at which each config's raw seed-mean return reaches
+    `threshold` (+inf: never)."""
+    crossings = np.full(len(curves.steps), np.inf)
+    for index, (steps, returns) in enumerate(zip(curves.steps, curves.returns)):
+        reached = np.flatnonzero(returns.mean(axis=0) >= threshold) if returns.shape[1] else np.array([], dtype=int)
+        if len(reached):
+            crossings[index] = float(steps[reached[0]])
+    return crossings
+
+
+def crossing_dependence(curves: ConfigCurves, isotonic_crossings: np.ndarray, threshold: float) -> CrossingDependence:
+    """Compare each config's isotonic crossing of `threshold` (shape (C,), +inf: never) with its raw
+    first crossing (module docstring)."""
+    raw = raw_first_crossings(curves, threshold)
+    reached = np.isfinite(isotonic_crossings) & np.isfinite(raw) & (raw > 0)
+    ratios = isotonic_crossings[reached] / raw[reached]
+    median, p90 = (np.percentile(ratios, RATIO_PERCENTILES) if len(ratios) else (math.nan, math.nan))
+    return CrossingDependence(
+        threshold=float(threshold),
+        n_reached=int(reached.sum()),
+        n_moved=int((ratios > 1.0).sum()),
+        ratio_median=float(median),
+        ratio_p90=float(p90),
+    )
+
+
+def truncated_table(table: pd.DataFrame, fraction: float) -> tuple[pd.DataFrame, int]:
+    """The rows of `table` up to `fraction` of each env's largest env step, and the largest env step
+    kept (over envs)."""
+    horizon = table.groupby("env", observed=True)["env_step"].transform("max")
+    kept = table[table["env_step"] <= fraction * horizon]
+    return kept, int(kept["env_step"].max()) if len(kept) else 0
