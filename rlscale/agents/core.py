@@ -196,7 +196,14 @@ class Agent(Protocol):
         """
 
     def parameter_count(self) -> int:
-        """Trainable parameters (targets excluded): the model size N of the compute law."""
+        """Trainable parameters of the whole agent, actor(s) and critics (targets excluded): what the
+        planner's FLOP and memory estimates count (rows: `model_size_total`)."""
+
+    def critic_parameter_count(self) -> int:
+        """Optional. Trainable parameters of the critics (targets excluded): the model size N of the
+        paper's compute law C = 10·N·B·σ·D (1.5e5 for its Gym SAC, 4.92e6 for its DMC BRO; rows:
+        `model_size`). An agent without it has `parameter_count()` as its model size, and the
+        manifest says so."""
 
 
 def sample_tanh_gaussian(mean: jax.Array, log_std: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -293,6 +300,21 @@ def gradient_step(loss_fn, optimizer, params, opt_state, *args, has_aux: bool = 
 def parameter_count(*trees) -> int:
     """Number of scalar parameters in the given pytrees."""
     return int(sum(optax.tree_utils.tree_size(tree) for tree in trees))
+
+
+def state_shapes(agent: "Agent") -> Any:
+    """The shapes and dtypes of a fresh state of `agent`, for counting its parameters: its `init`
+    traced with `jax.eval_shape` on abstract arguments, so nothing is computed or compiled (a dry
+    run plans a sweep without compiling)."""
+    rng = jax.eval_shape(lambda: jax.random.PRNGKey(0))
+    return jax.eval_shape(agent.init, rng, jax.eval_shape(HyperParams.single))
+
+
+def critic_parameter_count(agent: "Agent") -> int:
+    """The model size N of the paper's compute law for `agent`: its `critic_parameter_count()`, or
+    for a plug-in agent without that method its `parameter_count()` (the whole agent)."""
+    count = getattr(agent, "critic_parameter_count", None)
+    return int(count()) if count is not None else int(agent.parameter_count())
 
 
 def where_tree(condition: jax.Array, on_true, on_false):

@@ -44,7 +44,14 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("grad_step", "int", "gradient updates applied to this config so far"),
     Column("return", "float or null", "mean undiscounted return of `eval_episodes` deterministic-policy episodes"),
     Column("wall_time_s", "float", "seconds since the sweep started"),
-    Column("model_size", "int", "parameter count N of actor + critics (targets excluded)"),
+    Column(
+        "model_size",
+        "int",
+        "model size N of the paper's compute law: the critics' parameter count (targets excluded; the "
+        "paper's 1.5e5 for Gym SAC, 4.92e6 for DMC BRO), or a plug-in agent's `parameter_count` when it "
+        "defines no `critic_parameter_count` (the manifest's `model_size` says which)",
+    ),
+    Column("model_size_total", "int", "parameter count of the whole agent, actor(s) + critics (targets excluded)"),
     Column(
         "diverged_at_env_step",
         "int or null",
@@ -77,6 +84,7 @@ def evaluation_rows(
     returns: Sequence[float],
     wall_time_s: float,
     model_size: int,
+    model_size_total: int,
     diverged_at_env_step: Sequence[int | None],
     agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
@@ -87,7 +95,8 @@ def evaluation_rows(
 
     `runs` are the group's `RunConfig`s; `grad_steps`, `returns`, `diverged_at_env_step` (None: the
     config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
-    written as null. `agent_options` is the JSON text of the sweep's `[agent]` table;
+    written as null. `model_size` is the group's critic parameter count N, `model_size_total` its
+    whole agent's. `agent_options` is the JSON text of the sweep's `[agent]` table;
     `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
     returns, a plug-in's or a reference's too. `temperatures` has each config's entropy temperature α
     (None, or an entry None: the agent has none; a non-finite α is written as null).
@@ -109,6 +118,7 @@ def evaluation_rows(
             "return": float(episode_return) if math.isfinite(episode_return) else None,
             "wall_time_s": round(float(wall_time_s), WALL_TIME_DECIMALS),
             "model_size": int(model_size),
+            "model_size_total": int(model_size_total),
             "diverged_at_env_step": None if diverged is None else int(diverged),
             "agent_options": agent_options,
             "reset_env_steps": [int(step) for step in resets],

@@ -28,7 +28,6 @@ import json
 import math
 import sys
 import time
-import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -98,17 +97,15 @@ def run_demo_command(args: argparse.Namespace) -> int:
 def read_study(path: Path):
     """The StudyConfig of a STUDY.toml; `grid = "sweep.toml"` (relative to the study file) reads the
     grid sweep from that file instead of a [grid] table."""
+    from rlscale.config import ConfigError, read_toml
     from rlscale.study import StudyConfig, StudyError
 
-    values = tomllib.loads(path.read_text())
-    if isinstance(values.get("grid"), str):
-        grid_path = path.parent / values["grid"]
-        try:
-            values["grid"] = tomllib.loads(grid_path.read_text())
-        except FileNotFoundError:
-            raise StudyError([f"grid = {values['grid']!r}: {grid_path} does not exist"]) from None
-        except tomllib.TOMLDecodeError as error:
-            raise StudyError([f"grid = {values['grid']!r}: {grid_path} is not valid TOML: {error}"]) from None
+    try:
+        values = read_toml(path, str(path))
+        if isinstance(values.get("grid"), str):
+            values["grid"] = read_toml(path.parent / values["grid"], f"grid = {values['grid']!r}: {path.parent / values['grid']}")
+    except ConfigError as error:
+        raise StudyError(error.errors) from None
     return StudyConfig.from_dict(values)
 
 
@@ -123,9 +120,6 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
         runner.run()
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
-        return 2
-    except tomllib.TOMLDecodeError as error:
-        print(f"rlscale study: error: {config_path} is not valid TOML: {error}", file=sys.stderr)
         return 2
     except (StudyError, ConfigError, FitInputError) as error:
         print(f"rlscale study: error: {error}", file=sys.stderr)

@@ -14,7 +14,8 @@ the exception's message.
 
 Agent checks (on a small network and a small env, default 'pendulum'):
   finite_update      init, act (both modes), due and three updates on a fixed batch: every state
-                     leaf and metric finite, actions f32[num_envs, act] in [-1, 1], parameters move.
+                     leaf and metric finite, actions f32[num_envs, act] in [-1, 1], parameters move;
+                     parameter_count() (and critic_parameter_count(), if defined) positive ints.
   masked_batch       padding rows filled with huge values never change an update, and a padded
                      update equals the update on the unpadded rows (the sum(mask * row) / B_k rule).
   no_retrace         the group's init / train_chunk / evaluate are traced once across two sets of
@@ -276,7 +277,19 @@ def _finite_update(agent, update, env_spec) -> str:
     _require(moved > 0, f"{NUM_UPDATES} updates left the state unchanged")
     count = agent.parameter_count()
     _require(isinstance(count, int) and count > 0, f"parameter_count() must be a positive int, got {count!r}")
-    return f"{NUM_UPDATES} updates finite (metrics {', '.join(sorted(metrics))}); state moved by {moved:.2e}; {count} parameters"
+    if hasattr(agent, "critic_parameter_count"):
+        critics = agent.critic_parameter_count()
+        _require(
+            isinstance(critics, int) and 0 < critics <= count,
+            f"critic_parameter_count() must be a positive int at most parameter_count() ({count}), got {critics!r}",
+        )
+        size = f"{critics} critic parameters: the model size N"
+    else:
+        size = "no critic_parameter_count: the model size N is parameter_count"
+    return (
+        f"{NUM_UPDATES} updates finite (metrics {', '.join(sorted(metrics))}); state moved by {moved:.2e}; "
+        f"{count} parameters ({size})"
+    )
 
 
 def _masked_batch(agent, update, env_spec) -> str:

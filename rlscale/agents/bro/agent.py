@@ -48,7 +48,7 @@ import optax
 
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinCritic
-from rlscale.agents.bro.options import RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
+from rlscale.agents.bro.options import BRONET_WIDTH, RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
 from rlscale.agents.core import (
     RESET_METRIC,
     HyperParams,
@@ -60,6 +60,7 @@ from rlscale.agents.core import (
     parameter_count,
     run_if_due,
     sample_tanh_gaussian,
+    state_shapes,
     temperature_loss,
 )
 from rlscale.agents.spec import BatchSpec, NetworkConfig
@@ -98,7 +99,7 @@ class BROAgent:
 
     observation_size: int
     action_size: int
-    network: NetworkConfig = NetworkConfig(hidden_width=512, hidden_depth=2)
+    network: NetworkConfig = NetworkConfig(hidden_width=BRONET_WIDTH, hidden_depth=2)
     """Critic: width and number of BroNet residual blocks (the model-size axis; BRO: 512, 2)."""
     options: BROOptions = BROOptions()
 
@@ -179,8 +180,14 @@ class BROAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of the actor(s) and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.optimistic_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def _optimistic_policy(self, state: BROState, obs: jax.Array, mean: jax.Array, log_std: jax.Array):
         shift = self.optimistic_actor.apply(state.optimistic_params, obs, mean)

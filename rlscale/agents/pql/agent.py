@@ -36,6 +36,7 @@ from rlscale.agents.core import (
     gradient_step,
     parameter_count,
     run_if_due,
+    state_shapes,
 )
 from rlscale.agents.networks import TwinCritic
 from rlscale.agents.pql import losses
@@ -111,8 +112,14 @@ class PQLAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of actor and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def act(self, state: PQLState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[num_envs, act] for observations f32[num_envs, obs] (or f32[obs] -> f32[act]).

@@ -28,6 +28,7 @@ from rlscale.agents.core import (
     gradient_step,
     parameter_count,
     sample_tanh_gaussian,
+    state_shapes,
     temperature_loss,
 )
 from rlscale.agents.networks import TwinCritic
@@ -101,8 +102,14 @@ class SACAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of actor and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def act(self, state: SACState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1) for observations f32[..., obs]."""
