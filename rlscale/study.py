@@ -66,6 +66,11 @@ FIT_KEYS = {
     "model_size": (int, float),
     "data_points": str,
     "data_law_loss": str,
+    "unreached_cells": str,
+    "n_thresholds": int,
+    "lowest_threshold": (int, float),
+    "sigma_grid_extension": (int, float),
+    "budget_grid_points": int,
     "horizon_cuts": list,
 }
 TABLES = ("grid", "grid_extension", "fit", "stage2", "holdout")

@@ -42,7 +42,7 @@ STOP_KEY = "grid_extension_stop"
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
-FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
+FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap", "n_thresholds": "n_default_thresholds"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
 
