@@ -181,13 +181,14 @@ class StudyConfig:
 
     def fingerprint(self) -> str:
         """A hash of the whole study config: a run directory holds one study."""
-        tables = {"grid": self.grid, "fit": self.fit, "stage2": self.stage2.__dict__, "holdout": self.holdout.__dict__}
+        # Settings added after studies were first written are left out at their defaults, so a study
+        # directory written before them keeps its fingerprint.
+        holdout = {key: value for key, value in self.holdout.__dict__.items() if not (key == "utd" and value is None)}
+        tables = {"grid": self.grid, "fit": self.fit, "stage2": self.stage2.__dict__, "holdout": holdout}
         if self.grid_extension != GridExtensionSettings():
-            # Left out at its defaults, so studies written before the extension keep their fingerprint.
             tables["grid_extension"] = self.grid_extension_table()
         canonical = json.dumps(tables, sort_keys=True, default=list)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
 
     def grid_extension_table(self) -> dict[str, Any]:
         """[grid_extension] as a TOML table (None fields left out)."""
@@ -261,6 +262,7 @@ def _holdout(table: dict, errors: list[str]) -> HoldoutSettings:
         seeds=tuple(seeds),
         env_steps=table.get("env_steps"),
         env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
+        utd=None if utd is None else float(utd),
     )
 
 
