@@ -200,9 +200,14 @@ def _print_plan(plan, decision, config: SweepConfig) -> None:
 
 
 def _print_estimate(plan, config: SweepConfig) -> int:
+    """Calibrate the plan's groups one after another (`estimated_seconds`); 0, or 130 when stopped."""
+    return 0 if estimated_seconds(plan, config) is not None else 130
+
+
+def estimated_seconds(plan, config: SweepConfig) -> float | None:
     """Calibrate the plan's groups one after another on this machine's device, printing each as it
-    starts and ends; Ctrl-C stops it (the group in flight is not estimated) and prints the estimate
-    of the groups before (exit 130)."""
+    starts and ends, and return the estimated wall seconds of the whole plan; Ctrl-C stops it (the
+    group in flight is not estimated), prints the estimate of the groups before and returns None."""
     from rlscale.envs.throughput import device_name
     from rlscale.run.estimate import cache_path, calibration_cached, estimate_plan
 
@@ -225,11 +230,11 @@ def _print_estimate(plan, config: SweepConfig) -> int:
         total = sum(estimate.seconds for estimate in estimates)
         print(f"estimate stopped (Ctrl-C) after {len(estimates)} of {num_groups} group(s): {total:.0f} s for "
               f"those on {device}; the finished calibrations are cached", flush=True)
-        return 130
+        return None
     total = sum(estimate.seconds for estimate in estimates)
     print(f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device}, one group after another "
           "(each group calibrated with its own program)", flush=True)
-    return 0
+    return total
 
 
 def _print_summary(out: Path, results) -> None:

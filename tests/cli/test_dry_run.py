@@ -98,3 +98,16 @@ def test_dry_run_of_each_agent_compiles_nothing(values, tmp_path, capsys, no_com
     assert no_compile == []
     for line in PLAN_LINES:
         assert line in out
+
+
+STUDY_FILES = sorted([*REPO.glob("rlscale/configs/studies/*.toml"), *REPO.glob("fits/**/studies/*.toml")])
+
+
+@pytest.mark.parametrize("path", STUDY_FILES, ids=[str(path.relative_to(REPO)) for path in STUDY_FILES])
+def test_study_dry_run_plans_every_stage_and_compiles_nothing(path, tmp_path, capsys, no_compile):
+    out = tmp_path / "study"
+    status = main(["study", str(path), "--out", str(out), "--dry-run"])
+    printed = capsys.readouterr().out
+    assert status == 0 and not out.exists() and no_compile == []
+    for stage in ("stage 1, grid:", "stage 1, extension:", "stage 2:", "stage 4, held-out run:", "gradient updates"):
+        assert stage in printed, printed
