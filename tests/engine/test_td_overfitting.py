@@ -145,7 +145,7 @@ def test_rows_write_unmeasured_and_non_finite_td_errors_as_null():
     runs = [RunConfig(0, 1.0, 32, 1e-3, 0), RunConfig(1, 2.0, 64, 3e-4, 1)]
     common = dict(
         group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500, grad_steps=[400, 800],
-        returns=[-900.5, -800.0], wall_time_s=1.0, model_size=1234, diverged_at_env_step=[None, None],
+        returns=[-900.5, -800.0], wall_time_s=1.0, model_size=1234, model_size_total=2345, diverged_at_env_step=[None, None],
         agent_options="{}", reset_env_steps=[[], []], return_bounds=(-1226.7, -150.0),
     )
     measured = evaluation_rows(**common, td_errors=(np.array([1.5, np.inf]), np.array([np.nan, 2.5])))
