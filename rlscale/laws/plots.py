@@ -185,42 +185,75 @@ def plot_budget(result: FitResult) -> Figure:
 
 
 def plot_validation(result: FitResult, validation: Validation) -> Figure:
-    """The held-out check: per validated config, the data law of its scope at J over σ with the
-    band of the bootstrap-refitted laws, the fitted points, and the measured D_J with its seed
-    bootstrap interval (red; an open triangle when some resamples never reach J)."""
+    """The held-out check: per validated config, the data law of its scope at J with the band of the
+    bootstrap-refitted laws, the fitted points, and the measured D_J with its seed bootstrap interval
+    (red; an open triangle when some resamples never reach J). A σ-only prediction is drawn over σ; a
+    joint (σ, N) prediction over N: D_J(σ, N) at the config's σ (black, with the band), at each
+    trained σ with its points (coloured), and the largest trained N (dotted)."""
     records = list(validation.configs)
     figure = Figure(figsize=(6.5 * max(1, len(records)), 4.8), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, max(1, len(records))))
     for axis, record in zip(axes, records):
-        law = result.data_law_for(record.threshold, record.scope)
-        sigmas = [*result.utds, record.utd]
-        sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
-        axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
-        if law.alpha_resamples.size:
-            _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=validation.interval)
-            axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
-        finite = [point for point in law.points if np.isfinite(point.time)]
-        axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+        if record.model_size is None:
+            position = record.utd
+            _validation_over_sigma(axis, result, record, validation.interval)
+        else:
+            position = record.model_size
+            _validation_over_model_size(axis, result, record, validation.interval)
         low, high = record.measured_interval
         if np.isfinite(record.measured):
             upper = high if np.isfinite(high) else record.measured
             axis.errorbar(
-                [record.utd], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
+                [position], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
                 fmt="s", color="tab:red", capsize=3, label=f"measured ({record.seeds} seeds)",
             )
             if not np.isfinite(high):
-                axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
-        _sigma_axis(axis, sigmas)
+                axis.plot([position], [record.measured], "^", ms=9, mfc="none", color="tab:red")
         _log_scale(axis, "y")
         axis.set_ylabel("env steps to J, D_J")
+        size = "" if record.model_size is None else f", N={record.model_size:.4g}"
         axis.set_title(
-            f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
+            f"{record.env}: σ={record.utd:.3g}{size}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
             fontsize=9,
         )
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=7)
     figure.suptitle("Held-out check: measured vs predicted D_J")
     return figure
+
+
+def _validation_over_sigma(axis, result: FitResult, record, interval) -> None:
+    law = result.data_law_for(record.threshold, record.scope)
+    sigmas = [*result.utds, record.utd]
+    sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
+    axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
+    if law.alpha_resamples.size:
+        _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=interval)
+        axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+    finite = [point for point in law.points if np.isfinite(point.time)]
+    axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+    _sigma_axis(axis, sigmas)
+
+
+def _validation_over_model_size(axis, result: FitResult, record, interval) -> None:
+    law = result.sigma_n.data_law_for(record.threshold, record.scope)
+    trained = result.sigma_n.model_sizes_sigma_n
+    sizes = [*trained, record.model_size]
+    size = np.geomspace(min(sizes) / 1.3, max(sizes) * 1.3, 100)
+    utds = sorted({point.utd for point in law.points})
+    colors = colormaps["viridis"]
+    for index, utd in enumerate(utds):
+        color = colors(index / max(1, len(utds) - 1) * 0.85)
+        axis.plot(size, law.predict(utd, size), "-", color=color, lw=1, alpha=0.7)
+        finite = [point for point in law.points if point.utd == utd and np.isfinite(point.value)]
+        axis.plot([point.model_size for point in finite], [point.value for point in finite], "o", color=color, ms=4,
+                  label=f"fitted points, σ={utd:g}")
+    axis.plot(size, law.predict(record.utd, size), "-", color="black", lw=2, label=f"D_J(σ={record.utd:.3g}, N), {record.scope}")
+    if law.resamples.size:
+        _, low, high = summarize(law.predict_resamples(record.utd, size), axis=0, interval=interval)
+        axis.fill_between(size, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+    axis.axvline(max(trained), ls=":", color="gray", label="largest trained N")
+    _plain_log_axis(axis, "x", sizes, "critic parameters N")
 
 
 FIGURES = {

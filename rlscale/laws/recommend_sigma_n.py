@@ -167,6 +167,25 @@ def recommend_sigma_n(
     )
 
 
+def budget_for_model_size(fit: FitResult | Mapping, model_size: float, env: str | None = None) -> float:
+    """The budget F at which the compute-optimal path N*(F) = k·F^e of `fit` (the allocation
+    `recommend_sigma_n` uses for `env`) reaches `model_size`: F = (N / k)^(1/e).
+
+    Raises:
+        FitInputError: no allocation with paths, or N*(F) does not grow with F (e <= 0: no budget
+            makes the laws recommend a bigger model).
+    """
+    result, chosen_env = checked_fit_and_env(fit, 1.0, env)
+    allocation = _allocation(result.sigma_n, chosen_env if chosen_env is not None else POOLED_SCOPE, [])
+    path = allocation.model_size_path
+    if not (path.exponent > 0 and path.coefficient > 0 and model_size > 0):
+        raise FitInputError(
+            f"the compute-optimal model size N*(F) = {path.coefficient:.3g}·F^{path.exponent:.3g} of scope {allocation.scope!r} "
+            f"does not grow with the budget: no budget makes the laws recommend N = {model_size:.4g} (see the fit's allocation_sigma_n)"
+        )
+    return float((model_size / path.coefficient) ** (1.0 / path.exponent))
+
+
 def _paired(values: np.ndarray) -> np.ndarray:
     """Resample r's law at resample r's point: the diagonal of a (R, R) evaluation, or (R,) as is."""
     values = np.asarray(values, dtype=float)

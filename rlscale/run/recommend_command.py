@@ -106,9 +106,10 @@ def format_sigma_n_recommendation(recommendation) -> str:
     return _render("(σ, N) recommendation", r, rows, footer)
 
 
-def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None):
+def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None, layer_norm: bool = False):
     """`recommendation` with the hidden width whose critic count is nearest N* (for the fit's agent
-    and the recommendation's env), or with a note saying why none is given."""
+    and the recommendation's env; at `hidden_depth` with `layer_norm` when the depth is given, else
+    the network inferred from the trained sizes), or with a note saying why none is given."""
     from rlscale.run.critic_width import DEFAULT_NETWORK, infer_network, width_for
 
     algo = algo or fit.sigma_n.algo
@@ -120,7 +121,7 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
         options = json.loads(fit.sigma_n.agent_options) if fit.sigma_n.agent_options else {}
         notes = []
         if hidden_depth is not None:
-            depth, layer_norm = hidden_depth, False
+            depth = hidden_depth
         else:
             inferred = infer_network(algo, env, recommendation.trained_model_sizes, options)
             if inferred is None:

@@ -2,7 +2,9 @@
 through the Ray executor, each resumable: re-running the same command after a crash or kill -9
 skips the stages recorded as done in `DIR/study_state.json` (replaced atomically after each stage)
 and continues the interrupted one (a sweep from its checkpoints, a fit or a file from scratch).
-`DIR/REPORT.md` is rewritten after every stage with its numbers and figures.
+`DIR/REPORT.md` is rewritten after every stage with its numbers and figures. A study whose grid has
+two or more model sizes runs the (σ, N) stages (`rlscale.study.SIGMA_N_STAGES`): no stage 2; the
+recommendation, held-out run and validation come from the grid fit's joint laws.
 
 Layout of DIR:
 
@@ -14,9 +16,10 @@ Layout of DIR:
     stage2.toml             the proposed stage-2 sweep (and stage2.proposal.json)
     stage2/                 the stage-2 runs and their learning curves
     stage2_fit/             the fit with the grid's hyperparameter laws
-    holdout.toml            the config recommended for the larger budget (and recommendation.json)
+    holdout.toml            the config recommended for the larger budget (and recommendation.json;
+                            a (σ, N) study: at the width whose critic has N* parameters)
     holdout/                its runs
-    validation/             validation.json and the figure
+    validation/             validation.json and the figure (a (σ, N) study: against D_J(σ, N))
     REPORT.md               one section per finished stage
 """
 
@@ -40,12 +43,16 @@ ROUNDS_KEY = "grid_rounds"
 """The state file's list of the grid's extension rounds: round, directory, runs, the extension, done."""
 STOP_KEY = "grid_extension_stop"
 """The state file's record of why the grid's extension stopped."""
+HOLDOUT_CHOICE_KEY = "holdout_choice"
+"""The state file's record of how a (σ, N) study chose its held-out model: the largest trained N, the
+factor and target N, the budget whose N*(F) is the target, the threshold and the width."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
 FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
-"""The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
+"""The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
+unless [holdout] env_steps says otherwise."""
 
 
 def add_parser(subparsers) -> None:
@@ -182,16 +189,15 @@ class StudyRunner:
 
     def run(self) -> None:
         """Every stage in order; each recorded as done (atomically) when it finished."""
-        from rlscale.study import STAGES
-
         import tomli_w
 
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
-        for number, (name, description) in enumerate(STAGES, start=1):
+        stages = self.study.stages
+        for number, (name, description) in enumerate(stages, start=1):
             if self.done(name):
-                print(f"[{number}/{len(STAGES)}] {name}: done, skipped", flush=True)
+                print(f"[{number}/{len(stages)}] {name}: done, skipped", flush=True)
                 continue
-            print(f"[{number}/{len(STAGES)}] {name}: {description}", flush=True)
+            print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
             started = time.perf_counter()
             getattr(self, f"_stage_{name}")()
             self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
@@ -200,13 +206,13 @@ class StudyRunner:
 
     def _study_table(self) -> dict:
         study = self.study
-        return {
-            "grid": study.grid,
-            "grid_extension": study.grid_extension_table(),
-            "fit": study.fit,
-            "stage2": _without_none(study.stage2.__dict__),
-            "holdout": _without_none(study.holdout.__dict__),
-        }
+        table = {"grid": study.grid, "grid_extension": study.grid_extension_table(), "fit": study.fit}
+        if study.stage2 is not None:
+            table["stage2"] = _without_none(study.stage2.__dict__)
+        holdout = _without_none(study.holdout.__dict__)
+        if study.sigma_n:
+            del holdout["budget_factor"]
+        return {**table, "holdout": holdout}
 
     # Stages -----------------------------------------------------------------------------------
 
@@ -229,7 +235,8 @@ class StudyRunner:
         values = {FIT_OPTION_NAMES.get(key, key): value for key, value in self.study.fit.items()}
         if "thresholds" in values:
             values["thresholds"] = tuple(values["thresholds"])
-        return FitOptions(baseline_utd=self.study.stage2.baseline_utd, **values, **extra)
+        baseline = self.study.stage2.baseline_utd if self.study.stage2 is not None else None
+        return FitOptions(baseline_utd=baseline, **values, **extra)
 
     def _stage_grid_sweep(self) -> None:
         from rlscale.config import SweepConfig
@@ -269,29 +276,31 @@ class StudyRunner:
         before it, which a resumed round does not change."""
         from rlscale.config import SweepConfig
         from rlscale.laws.fit import fit_laws
-        from rlscale.laws.grid_edges import describe, propose_extension
+        from rlscale.laws.grid_edges import describe, fit_edge_report, propose_extension
         from rlscale.run.propose_command import write_sweep_toml
         from rlscale.study import extension_sweep_values
 
         settings = self.study.grid_extension
         rounds = self.state.setdefault(ROUNDS_KEY, [])
-        seeds = len(SweepConfig.from_dict(self.study.grid).seeds)
-        grid_runs = len(SweepConfig.from_dict(self.study.grid).run_configs())
+        grid = SweepConfig.from_dict(self.study.grid)
+        # Each new (σ, B, η) runs for every seed and, in a (σ, N) study, at every model size.
+        runs_per_config = len(grid.seeds) * len(grid.model_size_list())
+        grid_runs = len(grid.run_configs())
         while True:
             pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
             if pending is None:
                 table = self._grid_table()
-                fit = fit_laws(table, self._fit_options())
+                edges = fit_edge_report(fit_laws(table, self._fit_options()))
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
-                extension = propose_extension(fit.grid_edges, configs, settings.limits)
+                extension = propose_extension(edges, configs, settings.limits)
                 number = len(rounds) + 1
                 runs_added = sum(item["runs"] for item in rounds)
-                stop = settings.stop_reason(extension, number, runs_added, grid_runs, seeds)
+                stop = settings.stop_reason(extension, number, runs_added, grid_runs, runs_per_config)
                 lines = describe(extension)
-                print(f"grid edges: {fit.grid_edges.summary()}", flush=True)
+                print(f"grid edges: {edges.summary()}", flush=True)
                 print("\n".join(lines), flush=True)
                 if stop is not None:
-                    self.state[STOP_KEY] = {"reason": stop, "inside_share": fit.grid_edges.inside_share, "extension": extension.to_dict()}
+                    self.state[STOP_KEY] = {"reason": stop, "inside_share": edges.inside_share, "extension": extension.to_dict()}
                     print(f"grid extension stops: {stop}", flush=True)
                     return
                 name = f"grid_round_{number}"
@@ -301,9 +310,9 @@ class StudyRunner:
                 pending = {
                     "round": number,
                     "directory": name,
-                    "inside_share": fit.grid_edges.inside_share,
+                    "inside_share": edges.inside_share,
                     "extension": extension.to_dict(),
-                    "runs": len(extension.configs) * seeds,
+                    "runs": len(extension.configs) * runs_per_config,
                     "done": False,
                 }
                 rounds.append(pending)
@@ -359,6 +368,9 @@ class StudyRunner:
         from rlscale.run.recommend_command import format_recommendation
         from rlscale.study import holdout_sweep_values
 
+        if self.study.sigma_n:
+            self._recommend_sigma_n()
+            return
         fit = load_fit(self.out / "stage2_fit")
         if fit.budget_law is None:
             raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
@@ -367,13 +379,7 @@ class StudyRunner:
         recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
-        limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
-        if self.study.holdout.env_steps is None and values["env_steps"] > limit:
-            raise FitInputError(
-                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
-                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the stage-2 runs' {stage2['env_steps']}: the fit does not support this "
-                "extrapolation (see recommendation notes and stage2_fit/fit.json notes); set [holdout] env_steps to run it anyway"
-            )
+        self._check_holdout_env_steps(recommendation, values, stage2["env_steps"], "stage-2 runs'", "stage2_fit")
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
             f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
@@ -383,6 +389,69 @@ class StudyRunner:
         write_sweep_toml(self.out / "holdout.toml", values, header)
         write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
         print(format_recommendation(recommendation), flush=True)
+
+    def _check_holdout_env_steps(self, recommendation, values: dict, trained_steps: int, trained: str, fit_directory: str) -> None:
+        """FitInputError when the held-out run would need more than HOLDOUT_ENV_STEPS_LIMIT × the
+        trained runs' env steps (unless [holdout] env_steps sets them)."""
+        if self.study.holdout.env_steps is None and values["env_steps"] > HOLDOUT_ENV_STEPS_LIMIT * trained_steps:
+            raise FitInputError(
+                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
+                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the {trained} {trained_steps}: the fit does not support this "
+                f"extrapolation (see recommendation notes and {fit_directory}/fit.json notes); set [holdout] env_steps to run it anyway"
+            )
+
+    def _recommend_sigma_n(self) -> None:
+        """The (σ, N) study's recommendation: the budget F whose compute-optimal N*(F) is
+        model_size_factor × the largest trained N, N*, σ*, B*, η* there (D at the highest threshold of
+        the joint laws), and the width whose critic has N* parameters at the grid's depth."""
+        from rlscale.config import SweepConfig
+        from rlscale.laws.recommend_sigma_n import budget_for_model_size, has_sigma_n_allocation, recommend_sigma_n
+        from rlscale.laws.results import POOLED_SCOPE
+        from rlscale.run.fitting import load_fit, write_json_atomically
+        from rlscale.run.propose_command import write_sweep_toml
+        from rlscale.run.recommend_command import format_sigma_n_recommendation, with_critic_width
+        from rlscale.study import sigma_n_holdout_sweep_values
+
+        fit = load_fit(self.out / "grid_fit")
+        if not has_sigma_n_allocation(fit):
+            raise FitInputError(
+                "the grid fit has no (σ, N) allocation with compute-optimal paths (see the (σ, N) notes in grid_fit/fit.json): "
+                "no model size to recommend"
+            )
+        sigma_n = fit.sigma_n
+        env = fit.envs[0] if len(fit.envs) == 1 else None
+        scope = env if env is not None and any(law.scope == env for law in sigma_n.data_law_sigma_n) else POOLED_SCOPE
+        threshold = max(law.threshold for law in sigma_n.data_law_sigma_n if law.scope == scope)
+        largest = max(sigma_n.model_sizes_sigma_n)
+        factor = self.study.holdout.model_size_factor
+        budget = budget_for_model_size(fit, factor * largest, env)
+        recommendation = recommend_sigma_n(fit, budget, env=env, threshold=threshold)
+        grid = SweepConfig.from_dict(self.study.grid)
+        depths = sorted({depth for _, depth in grid.model_size_list()})
+        depth = depths[0] if len(depths) == 1 else None
+        recommendation = with_critic_width(recommendation, fit, grid.algo, depth, grid.layer_norm)
+        if recommendation.hidden_width is None:
+            raise FitInputError(f"no hidden width gives N* = {recommendation.model_size:.4g}: {'; '.join(recommendation.notes)}")
+        values = sigma_n_holdout_sweep_values(recommendation, self.study.grid, self.study.holdout, grid.eval_interval)
+        self._check_holdout_env_steps(recommendation, values, grid.env_steps, "grid runs'", "grid_fit")
+        self.state[HOLDOUT_CHOICE_KEY] = {
+            "largest_trained_model_size": largest,
+            "model_size_factor": factor,
+            "target_model_size": factor * largest,
+            "budget": budget,
+            "threshold": threshold,
+            "depth_source": "the grid's" if depth is not None else "inferred from the trained sizes",
+        }
+        header = [
+            "The held-out check of the (σ, N) protocol, written by `rlscale study`: the config the grid's joint laws recommend",
+            f"for F = {budget:.4g} FLOPs, the budget whose compute-optimal N*(F) is {factor:g} × the largest trained N = {largest:.4g};",
+            f"N* = {recommendation.model_size:.4g} → hidden width {recommendation.hidden_width} × depth {recommendation.hidden_depth} "
+            f"(critic N = {recommendation.width_model_size:.4g}); predicted D_J(σ*, N*) at J = {threshold:g}: {recommendation.data:.0f} "
+            f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
+        ]
+        write_sweep_toml(self.out / "holdout.toml", values, header)
+        write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
+        print(format_sigma_n_recommendation(recommendation), flush=True)
 
     def _stage_holdout_sweep(self) -> None:
         from rlscale.config import SweepConfig
@@ -394,13 +463,13 @@ class StudyRunner:
         from rlscale.run.validate_command import format_validation, validate_run_directory
 
         threshold = json.loads((self.out / "recommendation.json").read_text())["threshold"]
-        fit = load_fit(self.out / "stage2_fit")
+        fit = load_fit(self.out / ("grid_fit" if self.study.sigma_n else "stage2_fit"))
         print(format_validation(validate_run_directory(fit, _rows(self.out / "holdout"), threshold, self.out / "validation")), flush=True)
 
     # Report -----------------------------------------------------------------------------------
 
     def _write_report(self) -> None:
-        (self.out / REPORT_FILE).write_text(study_report(self.out, self.state))
+        (self.out / REPORT_FILE).write_text(study_report(self.out, self.state, self.study.stages))
 
 
 def _rows(directory: Path) -> Path:
@@ -422,19 +491,18 @@ def _interval(values, spec: str) -> str:
     return "[" + ", ".join(format(value, spec) if value is not None and math.isfinite(value) else "—" for value in values) + "]"
 
 
-def study_report(out: Path, state: dict) -> str:
-    """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative to `out`)."""
+def study_report(out: Path, state: dict, study_stages=None) -> str:
+    """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative
+    to `out`). `study_stages`: the study's (name, description) stages (default: the σ-only protocol's)."""
     from rlscale.run.fitting import load_fit
-    from rlscale.study import STAGES
+    from rlscale.study import SIGMA_N_STAGES, STAGES
 
+    study_stages = study_stages or STAGES
+    if study_stages == SIGMA_N_STAGES:
+        return sigma_n_study_report(out, state)
     stages = state["stages"]
-    lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in STAGES if name in stages)}/{len(STAGES)}.", ""]
-    lines += ["| stage | what | seconds |", "|---|---|---|"]
-    lines += [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in STAGES]
-    if "grid_sweep" in stages:
-        lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
-    if state.get(ROUNDS_KEY) or state.get(STOP_KEY):
-        lines += _extension_section(state)
+    lines = _report_head(out, stages, study_stages)
+    lines += _grid_sections(state)
     if "grid_fit" in stages:
         fit = load_fit(out / "grid_fit")
         batch, rate = fit.batch_size_law, fit.learning_rate_law
@@ -480,6 +548,116 @@ def study_report(out: Path, state: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _report_head(out: Path, stages: dict, study_stages) -> list[str]:
+    """The report's title and its table of stages with their seconds."""
+    lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in study_stages if name in stages)}/{len(study_stages)}.", ""]
+    lines += ["| stage | what | seconds |", "|---|---|---|"]
+    return lines + [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in study_stages]
+
+
+def _grid_sections(state: dict) -> list[str]:
+    """Stage 1: the grid sweep's learning curves and the grid's extension rounds."""
+    lines = []
+    if "grid_sweep" in state["stages"]:
+        lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
+    if state.get(ROUNDS_KEY) or state.get(STOP_KEY):
+        lines += _extension_section(state)
+    return lines
+
+
+def sigma_n_study_report(out: Path, state: dict) -> str:
+    """REPORT.md of a (σ, N) study: the grid, the joint laws fitted on it, the recommendation for a
+    model bigger than any trained (and how it was chosen), that run and its check against D_J(σ, N)."""
+    from rlscale.run.fitting import load_fit
+    from rlscale.study import SIGMA_N_STAGES
+
+    stages = state["stages"]
+    lines = _report_head(out, stages, SIGMA_N_STAGES)
+    lines += [
+        "",
+        "The grid has several model sizes, so the study follows the (σ, N) protocol (rlscale/study.py): no stage 2 — the "
+        "joint laws are fitted on the grid, each D_J(σ, N) point from the config nearest B\\*(σ, N), η\\*(σ, N) — and the "
+        "held-out run is a model bigger than any trained, at the budget whose compute-optimal N\\*(F) reaches it.",
+    ]
+    lines += _grid_sections(state)
+    if "grid_fit" in stages:
+        lines += _sigma_n_fit_section(load_fit(out / "grid_fit"))
+    if "recommend" in stages:
+        lines += _sigma_n_recommendation_section(json.loads((out / "recommendation.json").read_text()), state.get(HOLDOUT_CHOICE_KEY, {}))
+    if "holdout_sweep" in stages:
+        lines += ["", "## Stage 3: the recommended model, trained", "", _figure("holdout/learning_curves.png", "held-out learning curves")]
+    if "validate" in stages:
+        lines += _validation_section(json.loads((out / "validation" / "validation.json").read_text()))
+    return "\n".join(lines) + "\n"
+
+
+def _sigma_n_fit_section(fit) -> list[str]:
+    """The joint laws of the grid fit: D_J(σ, N) per threshold, B*(σ, N), η*(σ, N), the paths."""
+    sigma_n = fit.sigma_n
+    lines = ["", "## Stage 2: the joint (σ, N) laws (grid fit)", ""]
+    lines.append(
+        f"N = critic parameters {', '.join(f'{size:.0f}' for size in sigma_n.model_sizes_sigma_n)}; selection threshold "
+        f"J = {sigma_n.selection_threshold_sigma_n:g}; D_J points: {sigma_n.data_points_sigma_n}; {fit.n_bootstrap} bootstrap resamples."
+    )
+    lines += ["", "D_J(σ, N) = c·(1 + (a/σ)^α + (b/N)^β):", ""]
+    lines += ["| J | scope | c | a | α (interval) | b | β (interval) | RMS log residual |", "|---|---|---|---|---|---|---|---|"]
+    for law in sigma_n.data_law_sigma_n:
+        lines.append(
+            f"| {law.threshold:g} | {law.scope} | {law.c:.4g} | {law.a:.3g} | {law.alpha:.2f} {_interval(law.alpha_ci, '.2f')} | "
+            f"{law.b:.4g} | {law.beta:.2f} {_interval(law.beta_ci, '.2f')} | {law.rms_log_residual:.3f} |"
+        )
+    lines.append("")
+    for law in sigma_n.batch_size_law_sigma_n.laws if sigma_n.batch_size_law_sigma_n is not None else ():
+        lines.append(
+            f"- B\\*(σ, N) = a / (σ^α (1 + (b/N)^c)) ({law.env}): a = {law.a:.3g}, α = {law.alpha:.3f} {_interval(law.alpha_ci, '.3f')}, "
+            f"b = {law.b:.4g}, c = {law.c:.3g}."
+        )
+    rate = sigma_n.learning_rate_law_sigma_n
+    if rate is not None:
+        lines.append(
+            f"- η\\*(σ, N): σ exponent {rate.alpha:.3f} {_interval(rate.alpha_ci, '.3f')}, N exponent {rate.n_exponent:.3f} "
+            f"{_interval(rate.n_exponent_ci, '.3f')}; N {'matters' if rate.n_matters else 'does not matter'} "
+            f"({'the (σ, N) law is used' if rate.n_matters else 'the σ-only law is used'})."
+        )
+    for allocation in sigma_n.allocation_sigma_n:
+        if allocation.utd_path is None or allocation.model_size_path is None:
+            continue
+        size_path, utd_path = allocation.model_size_path, allocation.utd_path
+        lines.append(
+            f"- Compute-optimal paths ({allocation.scope}, δ = {allocation.delta:.3g} FLOPs per env step): "
+            f"N\\*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.3f} {_interval(size_path.exponent_ci, '.3f')}, "
+            f"σ\\*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.3f} {_interval(utd_path.exponent_ci, '.3f')}; "
+            f"at F = {allocation.overhead_budget:.3g} scaling σ only needs {allocation.utd_only_data_overhead:+.1%} data, "
+            f"N only {allocation.model_size_only_data_overhead:+.1%}."
+        )
+    lines += [f"- {note}" for note in fit.notes if note.startswith("(σ, N)")]
+    lines += ["", _figure("grid_fit/sigma_n_data_law.png", "D_J(σ, N) iso-lines"), _figure("grid_fit/sigma_n_batch_size.png", "B*(σ, N)"),
+              _figure("grid_fit/sigma_n_allocation.png", "compute-optimal allocation"), _figure("grid_fit/learning_curves.png", "whole grid")]
+    return lines
+
+
+def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
+    """The (σ, N) recommendation: how its budget was chosen, N*, the width, σ*, B*, η*, predicted D."""
+    lines = ["", "## Stage 3: a model bigger than any trained (`holdout.toml`)", ""]
+    if choice:
+        lines.append(
+            f"Budget: F = {choice['budget']:.4g} FLOPs, where the fitted N\\*(F) reaches {choice['model_size_factor']:g} × the largest "
+            f"trained N ({choice['largest_trained_model_size']:.0f}) = {choice['target_model_size']:.0f}; D read at the highest "
+            f"threshold of the joint laws, J = {choice['threshold']:g}; the width's depth is {choice['depth_source']}."
+        )
+    lines += [
+        "",
+        f"N\\* = {item['model_size']:.4g} {_interval(item['model_size_interval'], '.4g')} → hidden width {item['hidden_width']} "
+        f"(depth {item['hidden_depth']}: critic N = {item['width_model_size']:.0f}); σ\\* = {item['utd']:.3g} "
+        f"{_interval(item['utd_interval'], '.3g')}, B\\* = {item['batch_size']} {_interval(item['batch_size_interval'], '.1f')}, "
+        f"η\\* = {item['learning_rate']:.3g} {_interval(item['learning_rate_interval'], '.3g')}; predicted D = {item['data']:.0f} "
+        f"{_interval(item['data_interval'], '.0f')} env steps, C = {item['compute']:.3g} FLOPs.",
+    ]
+    lines += [f"- extrapolated: {quantity}" for quantity in item["extrapolated_quantities"]]
+    lines += [f"- {note}" for note in item["notes"]]
+    return lines
+
+
 def _extension_section(state: dict) -> list[str]:
     """The grid's extension rounds: what each added and why, and why the extension stopped."""
     from rlscale.laws.grid_edges import GridExtension, describe
@@ -519,15 +697,21 @@ def _stage2_fit_section(fit) -> list[str]:
 
 
 def _validation_section(validation: dict) -> list[str]:
-    lines = ["", f"## Stage 4: held-out check at J = {validation['threshold']:g}", ""]
+    lines = ["", f"## {'Stage 3' if _joint(validation) else 'Stage 4'}: held-out check at J = {validation['threshold']:g}", ""]
     lines += ["| config | predicted D_J | measured D_J | error | within |", "|---|---|---|---|---|"]
     for item in validation["configs"]:
         measured = "never" if item["measured"] is None else f"{item['measured']:.0f}"
         error = "—" if item["relative_error"] is None else f"{item['relative_error']:+.1%}"
+        size = "" if item.get("model_size") is None else f", N={item['model_size']:.0f}"
         lines.append(
-            f"| σ={item['utd']:.3g}, B={item['batch_size']}, η={item['learning_rate']:.3g} ({item['seeds']} seeds) "
-            f"| {item['predicted']:.0f} {_interval(item['predicted_interval'], '.0f')} "
+            f"| σ={item['utd']:.3g}{size}, B={item['batch_size']}, η={item['learning_rate']:.3g} ({item['seeds']} seeds) "
+            f"| {item['predicted']:.0f} {_interval(item['predicted_interval'], '.0f')} ({item.get('data_law', 'D_J(σ)')}) "
             f"| {measured} {_interval(item['measured_interval'], '.0f')} | {error} | {'yes' if item['measured_within_predicted'] else 'no'} |"
         )
     lines += [f"- {note}" for note in validation["notes"]]
     return lines + ["", _figure("validation/validation.png", "held-out check")]
+
+
+def _joint(validation: dict) -> bool:
+    """Whether a validation.json was predicted by the joint (σ, N) law."""
+    return any(item.get("model_size") is not None for item in validation["configs"])
