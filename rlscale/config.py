@@ -19,6 +19,8 @@ from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
+MAX_UTD = 64
+"""The largest UTD ratio σ a config may ask for."""
 AXES = ("utd", "batch_size", "learning_rate", "seed")
 TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
@@ -208,7 +210,7 @@ class SweepConfig:
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
             check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
-            check(0 < value <= 64, f"utd must be in (0, 64], got {value}", "utd")
+            check(0 < value <= MAX_UTD, f"utd must be in (0, {MAX_UTD}], got {value}", "utd")
         for value in self.batch_size:
             check(value >= 1, f"batch_size must be an integer >= 1, got {value}", "batch_size")
         for value in self.learning_rate:
@@ -436,8 +438,8 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
         if key not in entry:
             errors.append(f"configs[{index}]: missing {key!r}")
     utd, batch, rate = entry.get("utd", 1), entry.get("batch_size", 1), entry.get("learning_rate", 1e-3)
-    if not (isinstance(utd, (int, float)) and 0 < utd <= 64):
-        errors.append(f"configs[{index}].utd must be in (0, 64], got {utd!r}")
+    if not (isinstance(utd, (int, float)) and 0 < utd <= MAX_UTD):
+        errors.append(f"configs[{index}].utd must be in (0, {MAX_UTD}], got {utd!r}")
     if not (isinstance(batch, int) and batch >= 1):
         errors.append(f"configs[{index}].batch_size must be an integer >= 1, got {batch!r}")
     if not (isinstance(rate, (int, float)) and 0 < rate < 1):

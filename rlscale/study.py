@@ -44,6 +44,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from rlscale.config import MAX_UTD
 from rlscale.laws.grid_edges import GridExtension, GridLimits
 from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
 from rlscale.laws.results import Proposal, Recommendation, SigmaNRecommendation
@@ -122,16 +123,19 @@ class HoldoutSettings:
     """[holdout]: the budget F = `budget_factor` × F*(J) of the highest threshold J of the stage-2
     fit's budget law (normally the largest budget, held out of its regression), the seeds of the
     run, its env steps (None: `env_steps_margin` × the upper end of the predicted D_J interval).
-    D is predicted by the data law at that J and σ*(F).
+    D is predicted by the data law at that J and σ*(F). With `utd`, the held-out config is at that
+    σ instead of σ*(F) (B*(σ), η*(σ) from the grid's laws, D_J(σ) at the highest threshold with a
+    stage-2 data law): a σ outside the stage-2 UTDs tests the data law's extrapolation in σ.
 
-    A (σ, N) study sets `model_size_factor` instead of `budget_factor` (None in a σ-only study): F is
-    the budget whose compute-optimal N*(F) is that many times the largest trained N, and D is
-    predicted by D_J(σ*, N) at the highest threshold of the joint laws."""
+    A (σ, N) study sets `model_size_factor` instead of `budget_factor` and `utd` (None in a σ-only
+    study): F is the budget whose compute-optimal N*(F) is that many times the largest trained N, and
+    D is predicted by D_J(σ*, N) at the highest threshold of the joint laws."""
 
     budget_factor: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3)
     env_steps: int | None = None
     env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
+    utd: float | None = None
     model_size_factor: float | None = None
 
 
@@ -267,8 +271,8 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
     allowed = ("utd", "seeds", "baseline_utd", "env_steps", "env_steps_margin", "set")
     errors += [f"[stage2] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
     utd, seeds = table.get("utd"), table.get("seeds")
-    if not (_numbers(utd, (int, float)) and all(0 < value <= 64 for value in utd)):
-        errors.append(f"[stage2] utd must be a list of σ in (0, 64], got {utd!r}")
+    if not (_numbers(utd, (int, float)) and all(0 < value <= MAX_UTD for value in utd)):
+        errors.append(f"[stage2] utd must be a list of σ in (0, {MAX_UTD}], got {utd!r}")
         utd = [1.0]
     if not (_numbers(seeds, int) and all(value >= 0 for value in seeds) and len(set(seeds)) == len(seeds)):
         errors.append(f"[stage2] seeds must be a list of distinct integers >= 0 (at least 2 for the bootstrap), got {seeds!r}")
@@ -294,17 +298,21 @@ def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
 
 
 def _holdout(table: dict, sigma_n: bool, errors: list[str]) -> HoldoutSettings:
-    allowed = ("model_size_factor" if sigma_n else "budget_factor", "seeds", "env_steps", "env_steps_margin")
+    allowed = ("model_size_factor" if sigma_n else "budget_factor", "seeds", "env_steps", "env_steps_margin", *(() if sigma_n else ("utd",)))
     for key in table:
-        if key == "budget_factor" and sigma_n:
+        if key in ("budget_factor", "utd") and sigma_n:
             errors.append(
-                "[holdout] budget_factor does not apply to a study whose grid has model_sizes: its budget is the one whose "
-                "N*(F) is model_size_factor × the largest trained N; set model_size_factor"
+                f"[holdout] {key} does not apply to a study whose grid has model_sizes: its held-out config is the one the "
+                "joint laws recommend for the budget whose N*(F) is model_size_factor × the largest trained N; set model_size_factor"
             )
         elif key == "model_size_factor" and not sigma_n:
             errors.append("[holdout] model_size_factor applies only to a study whose grid has two or more model_sizes")
         elif key not in allowed:
             errors.append(f"[holdout] unknown key {key!r}; allowed: {', '.join(allowed)}")
+    utd = table.get("utd")
+    if utd is not None and not (isinstance(utd, (int, float)) and not isinstance(utd, bool) and 0 < utd <= MAX_UTD):
+        errors.append(f"[holdout] utd must be a σ in (0, {MAX_UTD:g}], got {utd!r}")
+        utd = None
     factor = table.get("budget_factor", 1.0)
     if not _positive(factor):
         errors.append(f"[holdout] budget_factor must be a positive number, got {factor!r}")
@@ -323,6 +331,7 @@ def _holdout(table: dict, sigma_n: bool, errors: list[str]) -> HoldoutSettings:
         seeds=tuple(seeds),
         env_steps=table.get("env_steps"),
         env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
+        utd=None if utd is None else float(utd),
         model_size_factor=None if size_factor is None else float(size_factor),
     )
 

@@ -17,6 +17,7 @@ missing points of that σ's rectangle of B × η values, to be run for every see
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -242,6 +243,20 @@ def propose_extension(report: GridEdgeReport, configs: pd.DataFrame, limits: Gri
     else:
         status = "bracketed"
     return GridExtension(status=status, axes=tuple(axes), configs=tuple(new_configs), inside_share=report.inside_share)
+
+
+def compact(extension: GridExtension) -> str:
+    """The values added per (env, σ) in a few words, e.g. "σ=1: B 128, η 0.009; σ=4: η 0.009 (B 16
+    outside the limits)"."""
+    parts = []
+    for (env, utd), items in itertools.groupby(extension.axes, key=lambda item: (item.env, item.utd)):
+        items = list(items)
+        names = {item: f"{'B' if item.axis == 'batch_size' else 'η'} {item.value:g}" for item in items}
+        added = ", ".join(names[item] for item in items if item.added)
+        refused = ", ".join(names[item] for item in items if not item.added)
+        scope = f"{env} σ={utd:g}" if len({item.env for item in extension.axes}) > 1 else f"σ={utd:g}"
+        parts.append(f"{scope}: {added or 'nothing'}" + (f" ({refused} outside the limits)" if refused else ""))
+    return "; ".join(parts)
 
 
 def describe(extension: GridExtension) -> list[str]:

@@ -162,6 +162,66 @@ def recommend(
     )
 
 
+def recommend_at_utd(fit: FitResult | Mapping, utd: float, env: str | None = None, threshold: float | None = None) -> Recommendation:
+    """What the laws in `fit` predict at a chosen UTD σ instead of a budget's σ*(F): B*(σ), η*(σ)
+    (intervals: each law's exponent over its interval), D_J(σ) at threshold J (default: the highest
+    threshold with a data law in the scope) with the spread of the resampled data laws, C, and the
+    budget F = C + δ·D they add up to (NaN without a model size). A σ outside the swept UTDs tests
+    the laws' extrapolation in σ: `extrapolated_quantities` says so.
+
+    Raises:
+        FitInputError: σ not a positive number, unknown env, or no data law at J in the scope.
+    """
+    if not (isinstance(utd, (int, float)) and math.isfinite(utd) and utd > 0):
+        raise FitInputError(f"utd must be a positive number, got {utd!r}")
+    result, chosen_env = checked_fit_and_env(fit, 1.0, env)
+    scope = chosen_env if chosen_env is not None else POOLED_SCOPE
+    notes: list[str] = [f"σ = {utd:g} chosen, not σ*(F): the budget is what this config costs to reach J"]
+    threshold_source = "given"
+    if threshold is None:
+        threshold_source = "the highest threshold with a data law"
+        fitted = sorted({law.threshold for law in result.data_law if law.scope == scope})
+        if not fitted:
+            raise FitInputError(f"the fit has no data law for scope {scope!r}")
+        threshold = fitted[-1]
+    data = float(_data_law(result, float(threshold), scope).predict(utd))
+    batch_law, rate_law = result.batch_size_law, result.learning_rate_law
+    batch_continuous = float(batch_law.predict(scope, utd))
+    batch_ends = _hparam_interval(batch_law, scope, (utd, utd))
+    batch_size = round_batch_size(batch_continuous)
+    model_size = result.model_size if result.model_size is not None else math.nan
+    delta = result.delta if result.delta is not None else math.nan
+    compute = float(compute_flops(model_size, batch_size, utd, data))
+    extrapolated_quantities = []
+    if not min(result.utds) <= utd <= max(result.utds):
+        extrapolated_quantities.append("B*, η* and D (σ outside the swept UTDs)")
+    relative_low, relative_high = _data_relative_interval(result, scope, float(threshold), utd, notes)
+    return Recommendation(
+        budget=float(compute + delta * data),
+        scope=scope,
+        env=chosen_env,
+        delta=float(delta),
+        model_size=float(model_size),
+        utd=float(utd),
+        utd_interval=(float(utd), float(utd)),
+        batch_size=batch_size,
+        batch_size_continuous=batch_continuous,
+        batch_size_interval=(round_batch_size(batch_ends[0]), round_batch_size(batch_ends[1])),
+        learning_rate=float(rate_law.predict(scope, utd)),
+        learning_rate_interval=_hparam_interval(rate_law, scope, (utd, utd)),
+        threshold=float(threshold),
+        threshold_source=threshold_source,
+        data=data,
+        data_interval=(data * relative_low, data * relative_high),
+        compute=compute,
+        compute_interval=(compute * relative_low, compute * relative_high),
+        extrapolated=bool(extrapolated_quantities),
+        fitted_budget_range=(math.nan, math.nan),
+        notes=tuple(notes + [f"intervals are {result.interval[0]:g}–{result.interval[1]:g}% (see rlscale/laws/recommend.py)"]),
+        extrapolated_quantities=tuple(extrapolated_quantities),
+    )
+
+
 def checked_fit_and_env(fit: FitResult | Mapping, budget: float, env: str | None) -> tuple[FitResult, str | None]:
     """The fit as a `FitResult` and the env a recommendation is for: `env`, else the fit's only env,
     else None (all envs pooled). FitInputError for a budget that is not a positive number of FLOPs

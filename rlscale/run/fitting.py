@@ -156,6 +156,7 @@ def _options(args: argparse.Namespace):
         resets=reset_schedule(args),
         data_law_loss=args.data_law_loss,
         envs=tuple(args.env) if args.env else None,
+        horizon_cuts=tuple(args.horizon_cuts),
         sigma_n_shared_exponents=args.sigma_n_shared_exponents,
     )
 
@@ -187,6 +188,10 @@ def summary(result) -> str:
         f"B*(σ) = (β_env/σ)^α: α = {batch.alpha:.4f} {source}",
         f"η*(σ) = (β_env/σ)^α: α = {rate.alpha:.4f} {rate_source}",
     ]
+    if result.grid_edges is not None:
+        lines.append(f"grid edges: {result.grid_edges.summary()}")
+    if result.horizon is not None:
+        lines += result.horizon.summary()
     law = result.budget_law
     if law is not None:
         lines.append(budget_summary(law))
@@ -358,6 +363,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--sigma-n-shared-exponents",
         action="store_true",
         help="several model sizes: one pair of exponents (α, β) of D_J(σ, N) per scope, shared by every threshold",
+    )
+    parser.add_argument(
+        "--horizon-cuts",
+        type=float,
+        nargs="+",
+        default=[],
+        metavar="FRACTION",
+        help="grid fits: also refit B*(σ), η*(σ) on the rows up to these fractions of the horizon (fit.json horizon)",
     )
     add_reset_arguments(parser)
     add_archive_arguments(parser)

@@ -27,7 +27,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("fit", help="fit.json, or a directory containing one")
-    parser.add_argument("--budget", type=float, required=True, help="total budget F in FLOPs (F = C + δ·D)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--budget", type=float, help="total budget F in FLOPs (F = C + δ·D)")
+    target.add_argument(
+        "--utd", type=float, metavar="σ", help="predict at this UTD instead of σ*(F): B*(σ), η*(σ), D_J(σ) and what they cost"
+    )
     parser.add_argument("--env", help="env of the fit (default: the only env, or all envs pooled)")
     parser.add_argument(
         "--threshold",
@@ -149,16 +153,21 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
 
 def run_recommend(args: argparse.Namespace) -> int:
     """The `recommend` subcommand: 0 on success, 2 on bad input (one message on stderr)."""
-    from rlscale.laws.recommend import recommend
+    from rlscale.laws.recommend import recommend, recommend_at_utd
     from rlscale.laws.recommend_sigma_n import has_sigma_n_allocation, recommend_sigma_n
 
     try:
-        if not args.budget > 0:
+        if args.budget is not None and not args.budget > 0:
             raise FitInputError(f"--budget must be a positive number of FLOPs, got {args.budget:g}")
+        if args.utd is not None and not args.utd > 0:
+            raise FitInputError(f"--utd must be a positive UTD ratio, got {args.utd:g}")
         if args.hidden_depth is not None and args.hidden_depth < 1:
             raise FitInputError(f"--hidden-depth must be an integer >= 1, got {args.hidden_depth}")
         fit = load_fit(args.fit)
-        if has_sigma_n_allocation(fit):
+        if args.utd is not None:
+            recommendation = recommend_at_utd(fit, args.utd, env=args.env, threshold=args.threshold)
+            text = format_recommendation(recommendation)
+        elif has_sigma_n_allocation(fit):
             recommendation = recommend_sigma_n(fit, args.budget, env=args.env, threshold=args.threshold)
             recommendation = with_critic_width(recommendation, fit, args.algo, args.hidden_depth)
             text = format_sigma_n_recommendation(recommendation)

@@ -362,7 +362,7 @@ class StudyRunner:
 
     def _stage_recommend(self) -> None:
         from rlscale.config import SweepConfig
-        from rlscale.laws.recommend import recommend
+        from rlscale.laws.recommend import recommend, recommend_at_utd
         from rlscale.run.fitting import load_fit, write_json_atomically
         from rlscale.run.propose_command import write_sweep_toml
         from rlscale.run.recommend_command import format_recommendation
@@ -372,18 +372,26 @@ class StudyRunner:
             self._recommend_sigma_n()
             return
         fit = load_fit(self.out / "stage2_fit")
-        if fit.budget_law is None:
-            raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
-        top = max(fit.budget_law.points, key=lambda point: point.threshold)
-        budget = self.study.holdout.budget_factor * top.budget
-        recommendation = recommend(fit, budget, env=fit.envs[0] if len(fit.envs) == 1 else None, threshold=top.threshold)
+        env = fit.envs[0] if len(fit.envs) == 1 else None
+        if self.study.holdout.utd is not None:
+            recommendation = recommend_at_utd(fit, self.study.holdout.utd, env=env)
+            choice = f"at the chosen σ = {self.study.holdout.utd:g} ([holdout] utd), J = {recommendation.threshold:g}"
+        else:
+            if fit.budget_law is None:
+                raise FitInputError("the stage-2 fit has no budget law (see its notes in stage2_fit/fit.json): no budget to recommend for")
+            top = max(fit.budget_law.points, key=lambda point: point.threshold)
+            budget = self.study.holdout.budget_factor * top.budget
+            recommendation = recommend(fit, budget, env=env, threshold=top.threshold)
+            choice = (
+                f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
+                f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F))"
+            )
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
         self._check_holdout_env_steps(recommendation, values, stage2["env_steps"], "stage-2 runs'", "stage2_fit")
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
-            f"for F = {self.study.holdout.budget_factor:g} × F*(J={top.threshold:g}) = {budget:.4g} FLOPs, the optimum of the highest "
-            f"threshold ({'held out of' if top.held_out else 'fitted by'} σ*(F)); predicted D_J = {recommendation.data:.0f} "
+            f"{choice}; predicted D_J = {recommendation.data:.0f} "
             f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
         ]
         write_sweep_toml(self.out / "holdout.toml", values, header)
@@ -660,14 +668,16 @@ def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
 
 def _extension_section(state: dict) -> list[str]:
     """The grid's extension rounds: what each added and why, and why the extension stopped."""
-    from rlscale.laws.grid_edges import GridExtension, describe
+    from rlscale.laws.grid_edges import GridExtension, compact, describe
 
     lines = ["", "## Stage 1: the grid extends itself", ""]
-    lines += ["| round | cells inside before | added | runs |", "|---|---|---|---|"]
+    lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
     for item in state.get(ROUNDS_KEY, []):
         extension = GridExtension.from_dict(item["extension"])
-        added = "; ".join(describe(extension)[:-1] if extension.configs else describe(extension))
-        lines.append(f"| {item['round']} | {item['inside_share']:.0%} | {added} | {item['runs']}{'' if item.get('done') else ' (running)'} |")
+        lines.append(
+            f"| {item['round']} | {item['inside_share']:.0%} | {compact(extension)} | {len(extension.configs)} "
+            f"| {item['runs']}{'' if item.get('done') else ' (running)'} |"
+        )
     stop = state.get(STOP_KEY)
     if stop is not None:
         share = stop["inside_share"]

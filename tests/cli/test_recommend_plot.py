@@ -48,6 +48,12 @@ def test_recommend_table_and_json(run_directory):
     assert as_json.returncode == 0, as_json.stderr
     result = json.loads(as_json.stdout)
     assert result["env"] == "env-a" and result["batch_size"] % 16 == 0
+    at_utd = _rlscale("recommend", str(run_directory / "fit"), "--utd", "16", "--json")
+    assert at_utd.returncode == 0, at_utd.stderr
+    predicted = json.loads(at_utd.stdout)
+    assert predicted["utd"] == 16.0 and predicted["extrapolated_quantities"] and predicted["data"] > 0
+    both = _rlscale("recommend", str(run_directory / "fit"), "--utd", "2", "--budget", budget)
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
     assert result["utd_interval"][0] <= result["utd"] <= result["utd_interval"][1]
     assert result["data"] > 0 and result["compute"] > 0
 

@@ -12,8 +12,19 @@ import time
 
 import pytest
 
+from rlscale.laws.grid_edges import ExtensionConfig, GridExtension, GridLimits
 from rlscale.laws.results import BaselineConfig, Proposal, ProposedConfig, Recommendation
-from rlscale.study import STAGE_NAMES, HoldoutSettings, StudyConfig, StudyError, holdout_sweep_values, rounded_env_steps, stage2_sweep_values
+from rlscale.study import (
+    STAGE_NAMES,
+    GridExtensionSettings,
+    HoldoutSettings,
+    StudyConfig,
+    StudyError,
+    extension_sweep_values,
+    holdout_sweep_values,
+    rounded_env_steps,
+    stage2_sweep_values,
+)
 
 GRID = {"env": "pendulum", "utd": [1.0, 2.0], "batch_size": [32], "learning_rate": [1e-3], "seeds": [0, 1],
         "env_steps": 500, "eval_interval": 250, "hidden_width": 16}
@@ -24,12 +35,13 @@ def test_every_problem_of_a_study_config_is_reported_at_once():
         StudyConfig.from_dict({
             "grdi": {}, "fit": {"bootstrap": "many", "color": 1},
             "stage2": {"utd": [0, 2], "seeds": [1], "baseline_utd": -1, "extra": 1},
-            "holdout": {"budget_factor": 0},
+            "holdout": {"budget_factor": 0, "utd": 100},
         })
     message = str(raised.value)
     for fragment in ("unknown table [grdi]", "[grid] is missing", "[fit] bootstrap has the wrong type", "[fit] unknown key 'color'",
                      "[stage2] utd must be a list of σ in (0, 64]", "[stage2] seeds needs at least 2", "[stage2] baseline_utd",
-                     "[stage2] unknown key 'extra'", "[holdout] budget_factor must be a positive number"):
+                     "[stage2] unknown key 'extra'", "[holdout] budget_factor must be a positive number",
+                     "[holdout] utd must be a σ in (0, 64]"):
         assert fragment in message, fragment
 
 
@@ -38,6 +50,35 @@ def test_the_fingerprint_changes_with_the_config():
     other = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 8], "seeds": [0, 1]}})
     assert study.fingerprint() != other.fingerprint()
     assert study.fingerprint() == StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 4], "seeds": [0, 1]}}).fingerprint()
+
+
+def test_grid_extension_settings_are_checked_and_default_to_two_rounds():
+    with pytest.raises(StudyError) as raised:
+        StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]},
+                               "grid_extension": {"max_rounds": -1, "max_new_runs": "all", "edge_share": 0, "limit": 3}})
+    for fragment in ("max_rounds must be an integer >= 0", "max_new_runs must be an integer >= 0", "edge_share must be in (0, 1]",
+                     "unknown key 'limit'"):
+        assert fragment in str(raised.value), fragment
+    plain = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}})
+    assert plain.grid_extension == GridExtensionSettings(max_rounds=2, max_new_runs=None, limits=GridLimits())
+    explicit = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}, "grid_extension": {"max_rounds": 2}})
+    assert explicit.fingerprint() == plain.fingerprint()  # a study written before the extension keeps its directory
+    changed = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}, "grid_extension": {"max_rounds": 0}})
+    assert changed.fingerprint() != plain.fingerprint()
+
+
+def test_an_extension_round_runs_only_within_its_limits():
+    settings = GridExtensionSettings(max_rounds=2, max_new_runs=None)
+    extension = GridExtension("extend", configs=(ExtensionConfig("pendulum", 1.0, 16, 1e-3), ExtensionConfig("pendulum", 2.0, 16, 1e-3)))
+    assert settings.stop_reason(extension, round_number=1, runs_added=0, grid_runs=8, seeds=2) is None
+    assert "max_rounds = 2" in settings.stop_reason(extension, round_number=3, runs_added=4, grid_runs=8, seeds=2)
+    assert "budget cap" in settings.stop_reason(extension, round_number=2, runs_added=6, grid_runs=8, seeds=2)
+    assert "budget cap" in GridExtensionSettings(max_new_runs=3).stop_reason(extension, 1, 0, grid_runs=100, seeds=2)
+    assert settings.stop_reason(GridExtension("bracketed"), 1, 0, 8, 2) == "the optimum is bracketed"
+    assert "leaves the limits" in settings.stop_reason(GridExtension("limits"), 1, 0, 8, 2)
+    values = extension_sweep_values(extension, {**GRID, "batch_size": [32, 64]})
+    assert values["configs"] == [{"utd": 1.0, "batch_size": 16, "learning_rate": 1e-3}, {"utd": 2.0, "batch_size": 16, "learning_rate": 1e-3}]
+    assert values["seeds"] == [0, 1] and values["env_steps"] == 500 and "batch_size" not in values and "utd" not in values
 
 
 def test_stage_sweeps_replace_the_grid_axes():
@@ -79,6 +120,9 @@ buffer_capacity = 1500
 hidden_width = 32
 max_wasted_fraction = 1.0
 
+[grid_extension]
+max_rounds = 1
+
 [fit]
 bootstrap = 10
 
@@ -109,14 +153,16 @@ def test_a_study_killed_mid_way_continues_where_it_stopped(tmp_path):
     state = out / "study_state.json"
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline and first.poll() is None:
-        if state.exists() and "grid_fit" in json.loads(state.read_text())["stages"]:
+        # Killed while the grid's first extension round trains (its evals.jsonl has rows).
+        if state.exists() and (out / "grid_round_1" / "evals.jsonl").exists() and (out / "grid_round_1" / "evals.jsonl").stat().st_size:
             break
         time.sleep(0.5)
     assert first.poll() is None, first.stdout.read()
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
     done_before = set(json.loads(state.read_text())["stages"])
-    assert {"grid_sweep", "grid_fit"} <= done_before
+    assert done_before == {"grid_sweep"}
+    assert json.loads(state.read_text())["grid_rounds"][0]["done"] is False
     second = _study(config, out)
     output, _ = second.communicate(timeout=1800)
     assert second.returncode == 0, output
@@ -126,6 +172,11 @@ def test_a_study_killed_mid_way_continues_where_it_stopped(tmp_path):
     assert set(stages) == set(STAGE_NAMES) and all(stage["done"] for stage in stages.values())
     report = (out / "REPORT.md").read_text()
     assert "## Stage 4: held-out check" in report and (out / "validation" / "validation.json").exists()
+    assert "## Stage 1: the grid extends itself" in report and "Stopped: " in report
+    (round_,) = json.loads(state.read_text())["grid_rounds"]
+    rows = [json.loads(line) for line in (out / "grid_round_1" / "evals.jsonl").read_text().splitlines()]
+    keys = [(row["config_id"], row["env_step"]) for row in rows]
+    assert round_["done"] and len(keys) == len(set(keys)) == round_["runs"] * 6  # every (run, eval) once
     # The same command once more does nothing but report; another config is refused.
     third = subprocess.run([sys.executable, "-m", "rlscale.cli", "study", str(config), "--out", str(out), "--plain"],
                            capture_output=True, text=True, timeout=300)

@@ -193,3 +193,30 @@ def test_authors_dmc_sweep_from_a_corner_of_its_grid(cartpole_table):
     for best in (item for item in full.best_hparams if math.isclose(item.threshold, 800.0)):
         (found,) = [item for item in fit.best_hparams if item.utd == best.utd and math.isclose(item.threshold, 800.0)]
         assert found.time_to_threshold <= FASTEST_TOLERANCE * best.time_to_threshold, (found, best)
+
+
+def test_fit_command_reports_edges_and_the_horizon(tmp_path, small_sweep):
+    """`rlscale fit --horizon-cuts` writes the edge report and the horizon refits into fit.json and
+    prints both; the horizon cut refits the laws at the full fit's thresholds."""
+    import json
+    import subprocess
+    import sys
+
+    table = tmp_path / "runs.csv"
+    small_sweep.to_csv(table, index=False)
+    out = tmp_path / "fit"
+    done = subprocess.run(
+        [sys.executable, "-m", "rlscale.cli", "fit", str(table), "--out", str(out), "--thresholds", "400", "600",
+         "--bootstrap", "10", "--horizon-cuts", "0.5", "0.75"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "grid edges: fastest (B, η) inside the grid in" in done.stdout and "horizon cut to 0.5" in done.stdout
+    fit = json.loads((out / "fit.json").read_text())
+    cells = fit["grid_edges"]["cells"]
+    assert len(cells) == 2 * 4 * 2 and 0.0 <= fit["grid_edges"]["inside_share"] <= 1.0
+    assert [cut["fraction"] for cut in fit["horizon"]["cuts"]] == [0.5, 0.75]
+    expected = fit_laws(small_sweep[small_sweep["env_step"] <= 0.5 * small_sweep.groupby("env")["env_step"].transform("max")],
+                        FitOptions(thresholds=(400.0, 600.0), selection_threshold=600.0, n_bootstrap=10))
+    assert fit["horizon"]["cuts"][0]["batch_size_alpha"] == pytest.approx(expected.batch_size_law.alpha, rel=1e-9)
+    assert fit["horizon"]["crossing"]["n_reached"] > 0 and fit["horizon"]["crossing"]["ratio_median"] >= 1.0

@@ -131,3 +131,23 @@ def test_sigma_is_clamped_to_the_searched_grid(fit):
     result = recommend(wild, _points(wild)[-1]["budget"])
     assert result.utd == pytest.approx(max(grid))
     assert any("clamped" in note for note in result.notes)
+
+
+def test_at_a_chosen_utd_the_laws_predict_hparams_data_and_cost(fit):
+    from rlscale.laws.recommend import recommend_at_utd
+
+    inside = recommend_at_utd(fit, 3.0, env="env-a")
+    top = max(law["threshold"] for law in fit["data_law"] if law["scope"] == "env-a")
+    law = next(item for item in fit["data_law"] if item["scope"] == "env-a" and item["threshold"] == top)
+    assert inside.threshold == top and inside.threshold_source == "the highest threshold with a data law"
+    assert inside.data == pytest.approx(law["d_min"] + (law["beta"] / 3.0) ** law["alpha"])
+    assert inside.data_interval[0] <= inside.data <= inside.data_interval[1]
+    batch_law = fit["batch_size_law"]
+    assert inside.batch_size_continuous == pytest.approx(10 ** (batch_law["intercept"]["env-a"] + batch_law["slope"] * math.log10(3.0)))
+    assert inside.budget == pytest.approx(inside.compute + fit["delta"] * inside.data)
+    assert not inside.extrapolated and inside.utd_interval == (3.0, 3.0)
+    outside = recommend_at_utd(fit, 16.0, env="env-a", threshold=fit["thresholds"][0])
+    assert outside.extrapolated and "σ outside the swept UTDs" in outside.extrapolated_quantities[0]
+    assert outside.threshold == fit["thresholds"][0] and outside.threshold_source == "given"
+    with pytest.raises(FitInputError, match="utd must be a positive number"):
+        recommend_at_utd(fit, 0.0)
