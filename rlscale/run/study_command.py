@@ -67,6 +67,10 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("config", help="the study config (TOML with [grid], [fit], [stage2], [holdout])")
     parser.add_argument("--out", required=True, help="the study directory")
+    parser.add_argument(
+        "--until", metavar="STAGE", choices=_stage_names(),
+        help="stop after this stage (e.g. recommend: read holdout.toml before training it); the same command without it continues",
+    )
     add_study_arguments(parser)
     parser.set_defaults(func=run_study_command)
     demo = subparsers.add_parser(
@@ -90,8 +94,15 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
 
 
+def _stage_names() -> list[str]:
+    """Every stage name of either protocol, in order of first appearance."""
+    from rlscale.study import SIGMA_N_STAGE_NAMES, STAGE_NAMES
+
+    return list(dict.fromkeys((*STAGE_NAMES, *SIGMA_N_STAGE_NAMES)))
+
+
 def run_study_command(args: argparse.Namespace) -> int:
-    """The `study` subcommand: 0 when every stage is done, 2 on a bad config or input."""
+    """The `study` subcommand: 0 when every stage (up to --until) is done, 2 on a bad config or input."""
     return _run(Path(args.config), Path(args.out), args)
 
 
@@ -126,8 +137,11 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     try:
         study = read_study(config_path)
         SweepConfig.from_dict(study.grid if args.tracker is None else {**study.grid, "tracker": args.tracker})
+        until = getattr(args, "until", None)
+        if until is not None and until not in (name for name, _ in study.stages):
+            raise StudyError([f"--until {until}: this study has no such stage; its stages are {', '.join(name for name, _ in study.stages)}"])
         runner = StudyRunner(study, out, args.executor, args.address, args.live, args.tracker)
-        runner.run()
+        runner.run(until)
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
         return 2
@@ -140,7 +154,7 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     except (RunError, KeyboardInterrupt) as error:
         print(f"rlscale study: {failure_message(error, out)}", file=sys.stderr)
         return failure_exit_status(error)
-    print(f"study done: {out / REPORT_FILE}")
+    print(f"study done{f' up to {until}' if until else ''}: {out / REPORT_FILE}")
     return 0
 
 
@@ -187,8 +201,9 @@ class StudyRunner:
     def done(self, name: str) -> bool:
         return bool(self.state["stages"].get(name, {}).get("done"))
 
-    def run(self) -> None:
-        """Every stage in order; each recorded as done (atomically) when it finished."""
+    def run(self, until: str | None = None) -> None:
+        """Every stage in order (up to and including `until`); each recorded as done (atomically)
+        when it finished."""
         import tomli_w
 
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
@@ -196,13 +211,15 @@ class StudyRunner:
         for number, (name, description) in enumerate(stages, start=1):
             if self.done(name):
                 print(f"[{number}/{len(stages)}] {name}: done, skipped", flush=True)
-                continue
-            print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
-            started = time.perf_counter()
-            getattr(self, f"_stage_{name}")()
-            self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
-            self._write_state(self.state)
-            self._write_report()
+            else:
+                print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
+                started = time.perf_counter()
+                getattr(self, f"_stage_{name}")()
+                self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
+                self._write_state(self.state)
+                self._write_report()
+            if name == until:
+                return
 
     def _study_table(self) -> dict:
         study = self.study
@@ -233,8 +250,9 @@ class StudyRunner:
         from rlscale.laws.fit import FitOptions
 
         values = {FIT_OPTION_NAMES.get(key, key): value for key, value in self.study.fit.items()}
-        if "thresholds" in values:
-            values["thresholds"] = tuple(values["thresholds"])
+        for key in ("thresholds", "horizon_cuts"):
+            if key in values:
+                values[key] = tuple(values[key])
         baseline = self.study.stage2.baseline_utd if self.study.stage2 is not None else None
         return FitOptions(baseline_utd=baseline, **values, **extra)
 
@@ -409,53 +427,62 @@ class StudyRunner:
             )
 
     def _recommend_sigma_n(self) -> None:
-        """The (σ, N) study's recommendation: the budget F whose compute-optimal N*(F) is
-        model_size_factor × the largest trained N, N*, σ*, B*, η* there (D at the highest threshold of
-        the joint laws), and the width whose critic has N* parameters at the grid's depth."""
+        """The (σ, N) study's held-out model: the width whose critic count is nearest
+        model_size_factor × the largest trained N (at the grid's depth and layer norm), and at its
+        exact count N the σ, B*, η* and D_J the grid's joint laws recommend at their highest threshold."""
         from rlscale.config import SweepConfig
-        from rlscale.laws.recommend_sigma_n import budget_for_model_size, has_sigma_n_allocation, recommend_sigma_n
+        from rlscale.laws.recommend_sigma_n import recommend_at_model_size
         from rlscale.laws.results import POOLED_SCOPE
+        from rlscale.run.critic_width import infer_network, width_for
         from rlscale.run.fitting import load_fit, write_json_atomically
         from rlscale.run.propose_command import write_sweep_toml
-        from rlscale.run.recommend_command import format_sigma_n_recommendation, with_critic_width
+        from rlscale.run.recommend_command import format_sigma_n_recommendation
         from rlscale.study import sigma_n_holdout_sweep_values
 
         fit = load_fit(self.out / "grid_fit")
-        if not has_sigma_n_allocation(fit):
-            raise FitInputError(
-                "the grid fit has no (σ, N) allocation with compute-optimal paths (see the (σ, N) notes in grid_fit/fit.json): "
-                "no model size to recommend"
-            )
         sigma_n = fit.sigma_n
-        env = fit.envs[0] if len(fit.envs) == 1 else None
-        scope = env if env is not None and any(law.scope == env for law in sigma_n.data_law_sigma_n) else POOLED_SCOPE
+        if not sigma_n.data_law_sigma_n:
+            raise FitInputError("the grid fit has no joint (σ, N) data law (see the (σ, N) notes in grid_fit/fit.json): nothing to predict")
+        env = fit.envs[0]
+        scope = env if any(law.scope == env for law in sigma_n.data_law_sigma_n) else POOLED_SCOPE
         threshold = max(law.threshold for law in sigma_n.data_law_sigma_n if law.scope == scope)
         largest = max(sigma_n.model_sizes_sigma_n)
         factor = self.study.holdout.model_size_factor
-        budget = budget_for_model_size(fit, factor * largest, env)
-        recommendation = recommend_sigma_n(fit, budget, env=env, threshold=threshold)
         grid = SweepConfig.from_dict(self.study.grid)
+        options = dict(grid.agent)
         depths = sorted({depth for _, depth in grid.model_size_list()})
-        depth = depths[0] if len(depths) == 1 else None
-        recommendation = with_critic_width(recommendation, fit, grid.algo, depth, grid.layer_norm)
-        if recommendation.hidden_width is None:
-            raise FitInputError(f"no hidden width gives N* = {recommendation.model_size:.4g}: {'; '.join(recommendation.notes)}")
+        if len(depths) == 1:
+            network, depth_source = (depths[0], grid.layer_norm), "the grid's"
+        else:
+            network, depth_source = infer_network(grid.algo, env, sigma_n.model_sizes_sigma_n, options), "inferred from the trained sizes"
+            if network is None:
+                raise FitInputError(f"the grid's model sizes have depths {depths} and none explains every trained N: no width for the held-out model")
+        width = width_for(grid.algo, env, factor * largest, *network, options)
+        recommendation = recommend_at_model_size(fit, float(width.model_size), threshold, env)
+        recommendation = dataclasses.replace(
+            recommendation,
+            hidden_width=width.hidden_width,
+            hidden_depth=width.hidden_depth,
+            width_model_size=float(width.model_size),
+            notes=recommendation.notes + (
+                f"hidden width {width.hidden_width} at depth {width.hidden_depth}: the {grid.algo} critic on {env} with the critic count "
+                f"nearest {factor:g} × the largest trained N = {factor * largest:.4g}",
+            ),
+        )
         values = sigma_n_holdout_sweep_values(recommendation, self.study.grid, self.study.holdout, grid.eval_interval)
         self._check_holdout_env_steps(recommendation, values, grid.env_steps, "grid runs'", "grid_fit")
         self.state[HOLDOUT_CHOICE_KEY] = {
             "largest_trained_model_size": largest,
             "model_size_factor": factor,
             "target_model_size": factor * largest,
-            "budget": budget,
             "threshold": threshold,
-            "depth_source": "the grid's" if depth is not None else "inferred from the trained sizes",
+            "depth_source": depth_source,
         }
         header = [
-            "The held-out check of the (σ, N) protocol, written by `rlscale study`: the config the grid's joint laws recommend",
-            f"for F = {budget:.4g} FLOPs, the budget whose compute-optimal N*(F) is {factor:g} × the largest trained N = {largest:.4g};",
-            f"N* = {recommendation.model_size:.4g} → hidden width {recommendation.hidden_width} × depth {recommendation.hidden_depth} "
-            f"(critic N = {recommendation.width_model_size:.4g}); predicted D_J(σ*, N*) at J = {threshold:g}: {recommendation.data:.0f} "
-            f"[{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
+            "The held-out check of the (σ, N) protocol, written by `rlscale study`: a model bigger than any trained,",
+            f"hidden width {width.hidden_width} × depth {width.hidden_depth} (critic N = {width.model_size}, {factor:g} × the largest trained "
+            f"N = {largest:.4g} rounded to a width), at the σ, B*, η* the grid's joint laws recommend for it at J = {threshold:g};",
+            f"predicted D_J(σ, N) = {recommendation.data:.0f} [{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
         ]
         write_sweep_toml(self.out / "holdout.toml", values, header)
         write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
@@ -585,7 +612,7 @@ def sigma_n_study_report(out: Path, state: dict) -> str:
         "",
         "The grid has several model sizes, so the study follows the (σ, N) protocol (rlscale/study.py): no stage 2 — the "
         "joint laws are fitted on the grid, each D_J(σ, N) point from the config nearest B\\*(σ, N), η\\*(σ, N) — and the "
-        "held-out run is a model bigger than any trained, at the budget whose compute-optimal N\\*(F) reaches it.",
+        "held-out run is a model bigger than any trained, at the σ, B\\*, η\\* the joint laws recommend for it.",
     ]
     lines += _grid_sections(state)
     if "grid_fit" in stages:
@@ -645,21 +672,22 @@ def _sigma_n_fit_section(fit) -> list[str]:
 
 
 def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
-    """The (σ, N) recommendation: how its budget was chosen, N*, the width, σ*, B*, η*, predicted D."""
+    """The (σ, N) held-out model: how it was chosen, its width, σ, B*, η*, predicted D, its budget."""
     lines = ["", "## Stage 3: a model bigger than any trained (`holdout.toml`)", ""]
     if choice:
         lines.append(
-            f"Budget: F = {choice['budget']:.4g} FLOPs, where the fitted N\\*(F) reaches {choice['model_size_factor']:g} × the largest "
-            f"trained N ({choice['largest_trained_model_size']:.0f}) = {choice['target_model_size']:.0f}; D read at the highest "
-            f"threshold of the joint laws, J = {choice['threshold']:g}; the width's depth is {choice['depth_source']}."
+            f"N: the width whose critic count is nearest {choice['model_size_factor']:g} × the largest trained N "
+            f"({choice['largest_trained_model_size']:.0f}) = {choice['target_model_size']:.0f} (depth: {choice['depth_source']}); "
+            f"σ, B\\*, η\\* and D read from the joint laws at their highest threshold, J = {choice['threshold']:g}. The model is chosen by "
+            "its size, not by extrapolating the compute-optimal path N\\*(F) beyond the fitted budgets (see its note below)."
         )
     lines += [
         "",
-        f"N\\* = {item['model_size']:.4g} {_interval(item['model_size_interval'], '.4g')} → hidden width {item['hidden_width']} "
-        f"(depth {item['hidden_depth']}: critic N = {item['width_model_size']:.0f}); σ\\* = {item['utd']:.3g} "
-        f"{_interval(item['utd_interval'], '.3g')}, B\\* = {item['batch_size']} {_interval(item['batch_size_interval'], '.1f')}, "
-        f"η\\* = {item['learning_rate']:.3g} {_interval(item['learning_rate_interval'], '.3g')}; predicted D = {item['data']:.0f} "
-        f"{_interval(item['data_interval'], '.0f')} env steps, C = {item['compute']:.3g} FLOPs.",
+        f"Hidden width {item['hidden_width']} × depth {item['hidden_depth']}: N = {item['model_size']:.0f} critic parameters; "
+        f"σ = {item['utd']:.3g} {_interval(item['utd_interval'], '.3g')}, B\\* = {item['batch_size']} "
+        f"{_interval(item['batch_size_interval'], '.1f')}, η\\* = {item['learning_rate']:.3g} {_interval(item['learning_rate_interval'], '.3g')}; "
+        f"predicted D_J = {item['data']:.0f} {_interval(item['data_interval'], '.0f')} env steps; it spends C = {item['compute']:.3g} FLOPs, "
+        f"F = C + δ·D = {item['budget']:.3g} FLOPs (δ = {item['delta']:.3g}).",
     ]
     lines += [f"- extrapolated: {quantity}" for quantity in item["extrapolated_quantities"]]
     lines += [f"- {note}" for note in item["notes"]]
