@@ -41,8 +41,8 @@ from rlscale.engine import schedule
 from rlscale.engine.loop import over_configs
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
 from rlscale.envs.registry import get_spec
-from rlscale.plan import make_plan
-from rlscale.run.estimate import choose_config_axis, median_seconds
+from rlscale.plan import decide_config_axis, make_plan
+from rlscale.run.estimate import median_seconds
 
 LARGE_MATMUL_SIZE = 2048
 """Side of the square matmul whose FLOP/s stands for the device's dense peak."""
@@ -211,7 +211,7 @@ def run(size: BenchSize) -> dict:
             programs["bare"], flops = bare_program(size, configs, width)
             rates = interleaved_rates(programs, size.throughput_repetitions)
             sweep, _ = _group(size, configs, width, AUTO_CONFIG_AXIS)
-            row["auto_config_axis"] = choose_config_axis(sweep)[1].config_axis
+            row["auto_config_axis"] = decide_config_axis(sweep).config_axis
             row.update(bare_updates_per_s=float(np.median(rates["bare"])), flops_per_update=flops)
             for axis in CONFIG_AXES:
                 row[f"{axis}_updates_per_s"] = float(np.median(rates[axis]))
@@ -245,7 +245,7 @@ def run(size: BenchSize) -> dict:
     print(f"bare mixed group: {mixed}", file=sys.stderr, flush=True)
     return {
         "rows": rows,
-        "mixed_auto_config_axis": choose_config_axis(_group(size, mixed_configs, max(size.bare_widths), AUTO_CONFIG_AXIS)[0])[1].config_axis,
+        "mixed_auto_config_axis": decide_config_axis(_group(size, mixed_configs, max(size.bare_widths), AUTO_CONFIG_AXIS)[0]).config_axis,
         "large_matmul_flops_per_s": peak,
         "large_matmul_size": LARGE_MATMUL_SIZE,
         "mixed": mixed,

@@ -20,9 +20,9 @@ from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
-from rlscale.plan import make_plan
+from rlscale.plan import decide_config_axis, make_plan
 from rlscale.run.chunks import Chunk, train_chunks
-from rlscale.run.estimate import choose_config_axis, estimate_plan
+from rlscale.run.estimate import estimate_plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +275,8 @@ def train_group(
     eval_interval env steps with an evaluation after each).
     """
     start = time.perf_counter()
-    sweep, _ = choose_config_axis(sweep_config(size, configs, env_steps))
+    sweep = sweep_config(size, configs, env_steps)
+    sweep = decide_config_axis(sweep).applied_to(sweep)
     plan = make_plan(sweep)
     (group,) = plan.groups
     estimated_wall_s = estimate_plan(plan, env_steps, sweep.eval_interval, run_here=True)[0].seconds

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from rlscale.agents import registry
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES
+from rlscale.agents.spec import INT32_MAX
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, VALIDATION_INTERVAL
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
@@ -25,6 +26,10 @@ AXES = ("utd", "batch_size", "learning_rate", "seed")
 TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
+PAPER_REPLAY_CAPACITY = 1_000_000
+"""Replay capacity per config of the paper's runs and of BRO (naumix/BiggerRegularizedOptimistic,
+train_parallel.py: `replay_buffer_size` 1e6); an unset buffer_capacity follows it
+(`SweepConfig.resolved_buffer_capacity`)."""
 
 
 class ConfigError(ValueError):
@@ -87,13 +92,24 @@ class SweepConfig:
     eval_episodes: int = 5
     """Deterministic-policy episodes per evaluation."""
     num_envs: int = 1
-    """Parallel environments per config."""
+    """Parallel environments per config. PQL's mixed exploration noise needs at least 2 (one std
+    per env, from noise_scale_min to noise_scale_max: rlscale/agents/pql/options.py)."""
     learning_starts: int = 1_000
     """Env steps of uniform-random actions before the first update."""
-    buffer_capacity: int = 100_000
-    """Replay capacity per config (transitions); >= the largest batch size, multiple of num_envs."""
-    hidden_width: int = 256
-    """Units per hidden layer of actor and critics."""
+    buffer_capacity: int | None = None
+    """Replay capacity per config (transitions); >= the largest batch size, multiple of num_envs.
+    Unset: the paper's 1M-transition replay as far as it matters, min(1M, the env_steps a config
+    collects), so that nothing is evicted that a 1M buffer would keep and no row is allocated that
+    would stay empty (`resolved_buffer_capacity`)."""
+    validation_interval: int = VALIDATION_INTERVAL
+    """TD-overfitting: each config also runs num_envs validation envs with its policy, stepped once
+    every `validation_interval` env-clock iterations into a validation buffer it never trains on, so
+    the buffer gets 1/validation_interval as many transitions as the replay (the follow-up paper's
+    10); rows carry the TD error on both (`td_error_train`, `td_error_validation`). Validation
+    transitions are not counted in env_step (as the follow-up's). 0: no validation envs."""
+    hidden_width: int | None = None
+    """Units per hidden layer of the critics (and of the actor, for SAC and PQL). Unset: the agent's
+    preset (SAC and PQL 256, BRO's BroNet 512; a plug-in's `AgentEntry.hidden_width`)."""
     hidden_depth: int = 2
     """Hidden layers of actor and critics."""
     layer_norm: bool = False
@@ -161,14 +177,15 @@ class SweepConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path, overrides: list[str] = ()) -> "SweepConfig":
-        """Read a TOML file and apply `key=value` overrides (values parsed as TOML)."""
-        path = Path(path)
-        try:
-            values = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError([f"config file {str(path)!r} does not exist"]) from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError([f"config file {str(path)!r} is not valid TOML: {error}"]) from None
+        """Read a TOML file and apply `key=value` overrides (values parsed as TOML). A file that
+        sets no field is refused (it would silently run the built-in defaults)."""
+        name = f"config file {str(path)!r}"
+        values = read_toml(Path(path), name)
+        if not values:
+            raise ConfigError([
+                f"{name} sets no field (it is empty or only comments); a sweep file names at least "
+                "what it trains, e.g. env = \"pendulum\" (README, 'Sweep config')"
+            ])
         for key, value in parse_overrides(overrides).items():
             if isinstance(value, dict) and isinstance(values.get(key), dict):
                 values[key] = {**values[key], **value}  # `agent.x=1` changes one option
@@ -206,7 +223,19 @@ class SweepConfig:
         algo_error = registry.algo_error(self.algo)
         check(algo_error is None, algo_error or "", "algo")
         if "algo" not in skip and "agent" not in skip:
-            errors.extend(registry.option_errors(self.algo, self.agent))
+            option_errors = registry.option_errors(self.algo, self.agent)
+            errors.extend(option_errors)
+            if algo_error is None and not option_errors and "num_envs" not in skip and self.num_envs >= 1:
+                errors.extend(registry.num_envs_errors(self.algo, self.agent, self.num_envs))
+        for name in INT_FIELDS:
+            value = getattr(self, name)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                check(
+                    item is None or item <= INT32_MAX,
+                    f"{name} must be at most {INT32_MAX} (the engine holds it as a 32-bit integer), got {item}",
+                    name,
+                )
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
             check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
@@ -226,7 +255,7 @@ class SweepConfig:
             for index, entry in enumerate(self.configs):
                 errors.extend(_explicit_config_errors(index, entry))
         if "model_sizes" not in skip and not skip.intersection(MODEL_SIZE_KEYS):
-            errors.extend(_model_size_errors(self.model_sizes, self.hidden_width, self.hidden_depth))
+            errors.extend(_model_size_errors(self.model_sizes, self.resolved_hidden_width, self.hidden_depth))
         if self.model_sizes and not skip.intersection(("model_sizes", "configs")):
             for index, entry in enumerate(self.configs):
                 for key in MODEL_SIZE_KEYS:
@@ -256,15 +285,9 @@ class SweepConfig:
             f"learning_starts must be >= 0, got {self.learning_starts}",
             "learning_starts",
         )
-        # The grid axes are unused (and left at their defaults) when explicit configs are given.
-        batch_sizes = (
-            [c["batch_size"] for c in self.configs if isinstance(c.get("batch_size"), int)]
-            if self.configs
-            else self.batch_size
-        )
-        largest_batch = max(batch_sizes, default=0)
+        largest_batch = self._largest_batch_size()
         check(
-            self.buffer_capacity >= max(largest_batch, 1),
+            self.buffer_capacity is None or self.buffer_capacity >= max(largest_batch, 1),
             f"buffer_capacity ({self.buffer_capacity}) must be >= the largest batch_size "
             f"({largest_batch})",
             "buffer_capacity",
@@ -272,12 +295,21 @@ class SweepConfig:
             "configs",
         )
         check(
-            self.buffer_capacity % max(self.num_envs, 1) == 0,
+            self.buffer_capacity is None or self.buffer_capacity % max(self.num_envs, 1) == 0,
             f"buffer_capacity ({self.buffer_capacity}) must be a multiple of num_envs ({self.num_envs})",
             "buffer_capacity",
             "num_envs",
         )
-        check(self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}", "hidden_width")
+        check(
+            self.validation_interval >= 0,
+            f"validation_interval must be an integer >= 0 (0: no validation buffer), got {self.validation_interval}",
+            "validation_interval",
+        )
+        check(
+            self.hidden_width is None or self.hidden_width >= 1,
+            f"hidden_width must be >= 1, got {self.hidden_width}",
+            "hidden_width",
+        )
         check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}", "hidden_depth")
         check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}", "discount")
         check(self.tau is None or 0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}", "tau")
@@ -317,6 +349,66 @@ class SweepConfig:
             return self.tau
         return registry.get_entry(self.algo).tau
 
+    @property
+    def resolved_hidden_width(self) -> int:
+        """`hidden_width`, or the agent's preset when unset (SAC and PQL 256, BRO 512)."""
+        if self.hidden_width is not None:
+            return self.hidden_width
+        if registry.algo_error(self.algo) is not None:
+            return registry.DEFAULT_HIDDEN_WIDTH  # reported by validation; any width checks the rest
+        return registry.get_entry(self.algo).hidden_width
+
+    @property
+    def resolved_buffer_capacity(self) -> int:
+        """`buffer_capacity`, or when unset the paper's 1M-transition replay as far as it matters:
+        min(PAPER_REPLAY_CAPACITY, env_steps), the largest multiple of num_envs, and at least the
+        largest batch. A run of at most 1M env steps then never evicts (a replay's samples depend
+        only on what it holds, so this is exactly a 1M buffer), without allocating 1M rows for a
+        shorter run."""
+        if self.buffer_capacity is not None:
+            return self.buffer_capacity
+        num_envs = max(self.num_envs, 1)
+        capacity = min(PAPER_REPLAY_CAPACITY, self.env_steps) // num_envs * num_envs
+        return max(capacity, -(-max(self._largest_batch_size(), 1) // num_envs) * num_envs)
+
+    def _uses_default_width(self) -> bool:
+        """Whether some config's width is `hidden_width` (not one of model_sizes or its own)."""
+        if self.model_sizes:
+            return any("hidden_width" not in entry for entry in self.model_sizes)
+        return not self.configs or any("hidden_width" not in entry for entry in self.configs)
+
+    def _largest_batch_size(self) -> int:
+        """The largest batch size trained (0 when none is valid): of the explicit configs when given
+        (the grid axes are then unused and left at their defaults), else of the batch_size axis."""
+        if self.configs:
+            return max((c["batch_size"] for c in self.configs if isinstance(c.get("batch_size"), int)), default=0)
+        return max(self.batch_size, default=0)
+
+    def default_notes(self) -> list[str]:
+        """One line per default this sweep takes from the paper or its agent's preset because the
+        field is unset, and a line when each config collects more transitions than its replay holds
+        (for the manifest, the dry run and the run's first lines). Call on a validated config."""
+        notes = []
+        if self.hidden_width is None and self._uses_default_width():
+            notes.append(
+                f"hidden_width unset: {self.resolved_hidden_width}, the {self.algo} preset "
+                "(BRO's BroNet 512; SAC's 256 as in the paper's Gym runs)"
+            )
+        if self.tau is None:
+            notes.append(f"tau unset: {self.resolved_tau:g}, the {self.algo} preset")
+        capacity = self.resolved_buffer_capacity
+        if self.buffer_capacity is None:
+            notes.append(
+                f"buffer_capacity unset: {capacity} transitions per config, the paper's 1M-transition "
+                f"replay (BRO's) as far as this run fills it (min(1M, env_steps {self.env_steps}))"
+            )
+        if self.env_steps > capacity:
+            notes.append(
+                f"replay: each config collects {self.env_steps} transitions, more than its "
+                f"buffer_capacity {capacity}: the oldest are evicted from env step {capacity + 1} on"
+            )
+        return notes
+
     def agent_options(self) -> tuple[tuple[str, Any], ...]:
         """The `[agent]` options as sorted, hashable (name, value) pairs (lists become tuples), as a
         group's compile key holds them. Call on a validated config."""
@@ -326,10 +418,11 @@ class SweepConfig:
     def model_size_list(self) -> list[tuple[int, int]]:
         """The sweep's model sizes as (hidden_width, hidden_depth), in `model_sizes` order (the one
         scalar size when `model_sizes` is empty)."""
+        width = self.resolved_hidden_width
         if not self.model_sizes:
-            return [(self.hidden_width, self.hidden_depth)]
+            return [(width, self.hidden_depth)]
         return [
-            (int(entry.get("hidden_width", self.hidden_width)), int(entry.get("hidden_depth", self.hidden_depth)))
+            (int(entry.get("hidden_width", width)), int(entry.get("hidden_depth", self.hidden_depth)))
             for entry in self.model_sizes
         ]
 
@@ -371,9 +464,40 @@ class SweepConfig:
             del values["agent"]  # likewise for sweeps without agent options
         if not values["tracker"]:
             del values["tracker"]  # likewise for sweeps without a tracker
-        if values["tau"] is None and registry.algo_error(values["algo"]) is None:
-            values["tau"] = self.resolved_tau  # the rate the sweep trains with
+        if registry.algo_error(values["algo"]) is None:
+            # Unset fields as the sweep trains them (default_notes says where each came from).
+            values["tau"] = self.resolved_tau
+            values["hidden_width"] = self.resolved_hidden_width
+            values["buffer_capacity"] = self.resolved_buffer_capacity
         return values
+
+
+INT_FIELDS = tuple(
+    field.name for field in dataclasses.fields(SweepConfig) if field.type in ("int", "int | None", "list[int]")
+)
+"""The integer fields (and integer lists) of a sweep: each must fit a 32-bit integer (INT32_MAX)."""
+
+
+def read_toml(path: Path, name: str) -> dict[str, Any]:
+    """The table of the TOML file at `path`; one ConfigError naming it as `name` when it does not
+    exist, cannot be read, is not UTF-8 text (TOML files are) or is not valid TOML."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError([f"{name} does not exist"]) from None
+    except OSError as error:
+        raise ConfigError([f"{name} cannot be read: {error.strerror or error}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([
+            f"{name} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); TOML "
+            "files are UTF-8: save it with that encoding"
+        ]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([f"{name} is not valid TOML: {error}"]) from None
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
@@ -408,7 +532,7 @@ def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
     if kind == "list[int]":
         ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
         return (value, None) if ok else (None, f"{key} must be a list of integers, got {value!r}")
-    if kind == "int":
+    if kind in ("int", "int | None"):
         ok = isinstance(value, int) and not isinstance(value, bool)
         return (value, None) if ok else (None, f"{key} must be an integer, got {value!r}")
     if kind in ("float", "float | None"):
@@ -432,7 +556,7 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
         if key not in EXPLICIT_KEYS:
             errors.append(f"configs[{index}]: unknown key {key!r}; allowed: {', '.join(EXPLICIT_KEYS)}")
     for key in MODEL_SIZE_KEYS:
-        if key in entry and not (isinstance(entry[key], int) and not isinstance(entry[key], bool) and entry[key] >= 1):
+        if key in entry and not _is_int_at_least(entry[key], 1):
             errors.append(f"configs[{index}].{key} must be an integer >= 1, got {entry[key]!r}")
     for key in ("utd", "batch_size", "learning_rate"):
         if key not in entry:
@@ -440,13 +564,28 @@ def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:
     utd, batch, rate = entry.get("utd", 1), entry.get("batch_size", 1), entry.get("learning_rate", 1e-3)
     if not (isinstance(utd, (int, float)) and 0 < utd <= MAX_UTD):
         errors.append(f"configs[{index}].utd must be in (0, {MAX_UTD}], got {utd!r}")
-    if not (isinstance(batch, int) and batch >= 1):
+    if not _is_int_at_least(batch, 1):
         errors.append(f"configs[{index}].batch_size must be an integer >= 1, got {batch!r}")
     if not (isinstance(rate, (int, float)) and 0 < rate < 1):
         errors.append(f"configs[{index}].learning_rate must be in (0, 1), got {rate!r}")
-    if "seed" in entry and not (isinstance(entry["seed"], int) and entry["seed"] >= 0):
+    if "seed" in entry and not _is_int_at_least(entry["seed"], 0):
         errors.append(f"configs[{index}].seed must be an integer >= 0, got {entry['seed']!r}")
+    errors += _too_large_errors(f"configs[{index}]", entry, ("batch_size", "seed", *MODEL_SIZE_KEYS))
     return errors
+
+
+def _is_int_at_least(value: Any, low: int) -> bool:
+    """Whether `value` is an integer (not a bool) >= low."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _too_large_errors(prefix: str, entry: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """A message for each integer of `entry` under `keys` above INT32_MAX."""
+    return [
+        f"{prefix}.{key} must be at most {INT32_MAX} (the engine holds it as a 32-bit integer), got {entry[key]}"
+        for key in keys
+        if _is_int_at_least(entry.get(key), INT32_MAX + 1)
+    ]
 
 
 def _tracker_errors(trackers: list) -> list[str]:
@@ -476,9 +615,12 @@ def _model_size_errors(model_sizes: list[dict[str, Any]], width: int, depth: int
                 errors.append(f"model_sizes[{index}]: unknown key {key!r}; allowed: {', '.join(MODEL_SIZE_KEYS)}")
         valid = True
         for key in MODEL_SIZE_KEYS:
-            if key in entry and not (isinstance(entry[key], int) and not isinstance(entry[key], bool) and entry[key] >= 1):
+            if key in entry and not _is_int_at_least(entry[key], 1):
                 errors.append(f"model_sizes[{index}].{key} must be an integer >= 1, got {entry[key]!r}")
                 valid = False
+        too_large = _too_large_errors(f"model_sizes[{index}]", entry, MODEL_SIZE_KEYS)
+        errors += too_large
+        valid = valid and not too_large
         if valid:
             key = (entry.get("hidden_width", width), entry.get("hidden_depth", depth))
             if key in seen:

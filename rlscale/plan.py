@@ -1,7 +1,9 @@
 """From a validated SweepConfig to compiled groups: the one place where shapes are decided.
 
-First the config axis (engine/spec.py): a sweep's "auto" becomes "map" on a single CPU device and
-"vmap" otherwise. Configs are sorted by (model size, update slots, batch size) and packed greedily
+First the config axis, by a rule of the devices the plan is for (`decide_config_axis`; never a
+timing, so the same command plans the same groups): a sweep's "auto" becomes "map" on a single CPU
+device and "vmap" on GPUs, TPUs or several devices; "vmap" and "map" are kept. The decision is
+recorded in the run's manifest, and a resumed run and every executor plan with it. Configs are sorted by (model size, update slots, batch size) and packed greedily
 into groups of at most `max_group_size`. Under vmap a new group starts when adding a config would
 push the group's planned wasted-work fraction past `max_wasted_fraction` or change its update-slot
 count; under map a group wastes nothing whatever its σ and B, so only size splits it, and its
@@ -22,11 +24,11 @@ import jax
 import numpy as np
 
 from rlscale.agents import make_agent
-from rlscale.agents.core import HyperParams
+from rlscale.agents.core import HyperParams, critic_parameter_count
 from rlscale.agents.spec import NetworkConfig
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine import schedule
-from rlscale.engine.spec import MAP, GroupSpec, resolve_config_axis
+from rlscale.engine.spec import AUTO_CONFIG_AXIS, MAP, GroupSpec, resolve_config_axis
 from rlscale.envs.registry import get_spec
 
 FLOAT_BYTES = 4
@@ -52,7 +54,11 @@ class Group:
     env_steps: int
     """Env steps each config collects."""
     parameter_count: int = 0
-    """N: parameters of one agent of the group (actor + critics, targets excluded)."""
+    """Parameters of one whole agent of the group (actor(s) + critics, targets excluded): what its
+    FLOP and memory estimates count."""
+    critic_parameter_count: int = 0
+    """N, the model size of the paper's compute law: parameters of one agent's critics (targets
+    excluded), or the whole agent's for a plug-in without `critic_parameter_count` (rows: `model_size`)."""
 
     @property
     def planned_wasted_fraction(self) -> float:
@@ -120,7 +126,7 @@ class Group:
         if parameter_count is None:
             parameter_count = self.parameter_count
         transition_floats = 2 * observation_size + action_size + 2
-        replay = spec.buffer_capacity * transition_floats
+        replay = (spec.buffer_capacity + spec.validation_capacity) * transition_floats
         params = parameter_count * (PARAMETER_COPIES + 1)
         # Forward and backward activations and temporaries of one padded batch through actor and
         # twin critics: 12 floats per row, unit and layer, calibrated so that the estimate covers
@@ -135,15 +141,19 @@ class Plan:
     observation_size: int
     action_size: int
 
+    critic_counts_are_whole_agent: bool = False
+    """The agent has no `critic_parameter_count`: each group's critic_parameter_count (the rows'
+    model_size) is its whole agent's parameter count."""
+
     @property
     def parameter_count(self) -> int:
         """The largest agent's parameter count (each group's own is `Group.parameter_count`)."""
         return max(group.parameter_count for group in self.groups)
 
     @property
-    def parameter_counts(self) -> list[int]:
-        """The distinct agent parameter counts of the plan's groups, ascending."""
-        return sorted({group.parameter_count for group in self.groups})
+    def critic_parameter_counts(self) -> list[int]:
+        """The distinct model sizes N (critic parameters) of the plan's groups, ascending."""
+        return sorted({group.critic_parameter_count for group in self.groups})
 
     def memory_bytes(self, group: Group) -> int:
         return group.memory_bytes(self.observation_size, self.action_size)
@@ -166,6 +176,7 @@ class Plan:
                 "config_ids": [c.config_id for c in group.configs],
                 "hidden_width": group.spec.network.hidden_width,
                 "hidden_depth": group.spec.network.hidden_depth,
+                "critic_parameter_count": group.critic_parameter_count,
                 "parameter_count": group.parameter_count,
                 "config_axis": group.spec.config_axis,
                 "lane_width": group.spec.lane_width,
@@ -183,28 +194,76 @@ class Plan:
         ]
 
 
+@dataclasses.dataclass(frozen=True)
+class AxisDecision:
+    """How a sweep's config axis was decided, and for which devices: `rlscale sweep` records it in
+    the run manifest (`config_axis`), and a resumed run and every executor plan with it, so the same
+    command trains the same groups."""
+
+    requested: str
+    """The sweep's `config_axis`: "auto", "vmap" or "map"."""
+    config_axis: str
+    """What the groups use: "vmap" or "map"."""
+    platform: str
+    """JAX platform the plan is for ("cpu", "gpu", "tpu"): it decides "auto" and map lanes' widths."""
+    num_devices: int
+    """Devices one group runs on (several: "auto" is vmap, configs sharded across them)."""
+    reason: str
+
+    def applied_to(self, config: SweepConfig) -> SweepConfig:
+        """`config` with its config axis made concrete."""
+        return dataclasses.replace(config, config_axis=self.config_axis)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "AxisDecision":
+        return cls(**{field.name: values[field.name] for field in dataclasses.fields(cls)})
+
+
+def decide_config_axis(config: SweepConfig, platform: str | None = None, num_devices: int | None = None) -> AxisDecision:
+    """The config axis of `config` on `num_devices` devices of `platform` (default: this process's
+    JAX backend and local devices), by rule, never by timing: "vmap" and "map" as set; "auto" is
+    map on one CPU device (each config only its own updates at its own B, configs of equal σ and B
+    batched in lanes where that pays; measured on 2 CPU cores, benchmarks/README.md: 0.96-1.03x of
+    vmap's update rate for groups of one σ and B at widths 64 and 256, 1.44x for a mixed-σ group at
+    width 256, and at width 64 lanes of 4 ran 1.34x config by config where vmap ran 1.00x) and vmap
+    on GPUs, TPUs or several devices (one vectorized program keeps an accelerator busy)."""
+    platform = jax.default_backend() if platform is None else platform
+    num_devices = jax.local_device_count() if num_devices is None else num_devices
+    axis = resolve_config_axis(config.config_axis, platform, num_devices)
+    if config.config_axis != AUTO_CONFIG_AXIS:
+        reason = "set in the sweep config"
+    elif axis == MAP:
+        reason = "auto on one cpu device: map, nothing padded or idle, lanes where batching pays"
+    else:
+        reason = f"auto on {num_devices} {platform} device(s): vmap, one vectorized program per group"
+    return AxisDecision(config.config_axis, axis, platform, num_devices, reason)
+
+
 def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int | None = None) -> Plan:
     """Split the sweep's configs into compiled groups (see the module docstring) for `num_devices`
     devices of `platform` (default: this process's JAX backend and local devices), which decide
-    what "auto" config_axis becomes."""
+    what "auto" config_axis becomes (`decide_config_axis`) and map lanes' widths. Traces each model
+    size's agent once to count its parameters; compiles nothing."""
     config.validate()
-    platform = jax.default_backend() if platform is None else platform
-    config_axis = resolve_config_axis(
-        config.config_axis, platform, jax.local_device_count() if num_devices is None else num_devices
-    )
+    decision = decide_config_axis(config, platform, num_devices)
+    platform, config_axis = decision.platform, decision.config_axis
     env_spec = get_spec(config.env, **config.env_options)
     runs = config.run_configs()
     # Model sizes in order of first appearance (the grid's outermost axis), each with its network
-    # and the agent's parameter count.
+    # and the agent's parameter counts (whole agent, critics).
     sizes = list(dict.fromkeys(_size(run) for run in runs))
     networks = {size: NetworkConfig(size[0], size[1], config.layer_norm) for size in sizes}
     agent_options = config.agent_options()
-    parameter_counts = {
-        size: make_agent(
-            config.algo, env_spec.observation_size, env_spec.action_size, network, **dict(agent_options)
-        ).parameter_count()
+    agents = {
+        size: make_agent(config.algo, env_spec.observation_size, env_spec.action_size, network, **dict(agent_options))
         for size, network in networks.items()
     }
+    parameter_counts = {size: agent.parameter_count() for size, agent in agents.items()}
+    critic_counts = {size: critic_parameter_count(agent) for size, agent in agents.items()}
+    buffer_capacity = config.resolved_buffer_capacity
 
     runs = sorted(
         runs,
@@ -233,22 +292,25 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
                 agent_options=agent_options,
                 num_configs=len(members),
                 num_envs=config.num_envs,
-                buffer_capacity=config.buffer_capacity,
+                buffer_capacity=buffer_capacity,
                 max_batch_size=max(c.batch_size for c in members),
                 batch_sizes=tuple(sorted({c.batch_size for c in members})) if config_axis == MAP else (),
                 lane_width=lane_width(members, platform) if config_axis == MAP else 1,
                 update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
+                validation_interval=config.validation_interval,
                 config_axis=config_axis,
             ),
             configs=tuple(members),
             env_steps=config.env_steps,
             parameter_count=parameter_counts[_size(members[0])],
+            critic_parameter_count=critic_counts[_size(members[0])],
         )
         for members in packed
     )
-    return Plan(groups, env_spec.observation_size, env_spec.action_size)
+    whole_agent = not any(hasattr(agent, "critic_parameter_count") for agent in agents.values())
+    return Plan(groups, env_spec.observation_size, env_spec.action_size, whole_agent)
 
 
 def lane_width(members: Sequence[RunConfig], platform: str) -> int:

@@ -89,6 +89,11 @@ FIT_KEYS = {
     "model_size": (int, float),
     "data_points": str,
     "data_law_loss": str,
+    "unreached_cells": str,
+    "n_thresholds": int,
+    "lowest_threshold": (int, float),
+    "sigma_grid_extension": (int, float),
+    "budget_grid_points": int,
     "horizon_cuts": list,
 }
 TABLES = ("grid", "grid_extension", "fit", "stage2", "holdout")
@@ -230,12 +235,13 @@ class StudyConfig:
 
     def fingerprint(self) -> str:
         """A hash of the whole study config: a run directory holds one study."""
-        holdout = {key: value for key, value in self.holdout.__dict__.items() if not (key == "model_size_factor" and value is None)}
+        # Settings added after studies were first written are left out at their defaults, so a study
+        # directory written before them keeps its fingerprint.
+        holdout = {key: value for key, value in self.holdout.__dict__.items() if not (key in ("utd", "model_size_factor") and value is None)}
         tables = {"grid": self.grid, "fit": self.fit, "holdout": holdout}
         if self.stage2 is not None:
             tables["stage2"] = self.stage2.__dict__
         if self.grid_extension != GridExtensionSettings():
-            # Left out at its defaults, so studies written before the extension keep their fingerprint.
             tables["grid_extension"] = self.grid_extension_table()
         canonical = json.dumps(tables, sort_keys=True, default=list)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -196,7 +196,33 @@ class Agent(Protocol):
         """
 
     def parameter_count(self) -> int:
-        """Trainable parameters (targets excluded): the model size N of the compute law."""
+        """Trainable parameters of the whole agent, actor(s) and critics (targets excluded): what the
+        planner's FLOP and memory estimates count (rows: `model_size_total`)."""
+
+    def critic_parameter_count(self) -> int:
+        """Optional. Trainable parameters of the critics (targets excluded): the model size N of the
+        paper's compute law C = 10·N·B·σ·D (1.5e5 for its Gym SAC, 4.92e6 for its DMC BRO; rows:
+        `model_size`). An agent without it has `parameter_count()` as its model size, and the
+        manifest says so."""
+
+
+class MeasuresTDError(Protocol):
+    """The optional `Agent` method behind the rows' `td_error_train` / `td_error_validation`
+    (TD-overfitting, as the follow-up paper measures it: Fu, Rybkin et al. 2025). An agent without
+    it trains as before; its rows carry null there (`measures_td_error`)."""
+
+    def td_error(
+        self, state: Any, batch: Transition | NStepTransition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32 scalar: the critic loss `update` would minimise on this padded batch (leading axis
+        B_max, mask f32[B_max] as in `update`), from the current critic, target and policy, with no
+        gradient step; `rng` draws whatever noise the loss's target draws. The engine evaluates it
+        on the same batch size from the replay and from a validation buffer never trained on."""
+
+
+def measures_td_error(agent) -> bool:
+    """Whether `agent` implements the optional `MeasuresTDError.td_error`."""
+    return callable(getattr(agent, "td_error", None))
 
 
 def sample_tanh_gaussian(mean: jax.Array, log_std: jax.Array, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -293,6 +319,21 @@ def gradient_step(loss_fn, optimizer, params, opt_state, *args, has_aux: bool = 
 def parameter_count(*trees) -> int:
     """Number of scalar parameters in the given pytrees."""
     return int(sum(optax.tree_utils.tree_size(tree) for tree in trees))
+
+
+def state_shapes(agent: "Agent") -> Any:
+    """The shapes and dtypes of a fresh state of `agent`, for counting its parameters: its `init`
+    traced with `jax.eval_shape` on abstract arguments, so nothing is computed or compiled (a dry
+    run plans a sweep without compiling)."""
+    rng = jax.eval_shape(lambda: jax.random.PRNGKey(0))
+    return jax.eval_shape(agent.init, rng, jax.eval_shape(HyperParams.single))
+
+
+def critic_parameter_count(agent: "Agent") -> int:
+    """The model size N of the paper's compute law for `agent`: its `critic_parameter_count()`, or
+    for a plug-in agent without that method its `parameter_count()` (the whole agent)."""
+    count = getattr(agent, "critic_parameter_count", None)
+    return int(count()) if count is not None else int(agent.parameter_count())
 
 
 def where_tree(condition: jax.Array, on_true, on_false):

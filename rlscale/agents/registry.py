@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from rlscale.agents.bro.options import BROOptions
+from rlscale.agents.bro.options import BRONET_WIDTH, BROOptions
 from rlscale.agents.pql.options import PQL_TAU, PQLOptions
 from rlscale.agents.sac.options import SACOptions
 from rlscale.agents.spec import NetworkConfig, build_options
@@ -22,6 +22,8 @@ from rlscale.plugins import AGENT_GROUP, checked_entry_points, name_and_factory_
 
 DEFAULT_TAU = 0.005
 """Polyak rate of the target critic used by SAC and BRO (and by both reference repos)."""
+DEFAULT_HIDDEN_WIDTH = 256
+"""Critic width of an agent that names no preset: SAC's 256, as in the paper's Gym runs."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +38,8 @@ class AgentEntry:
     """Frozen dataclass of the agent's static options (a JAX-free module)."""
     tau: float = DEFAULT_TAU
     """The preset Polyak rate, used when a sweep leaves `tau` unset."""
+    hidden_width: int = DEFAULT_HIDDEN_WIDTH
+    """The preset critic width, used when a sweep leaves `hidden_width` unset."""
     summary: str = ""
     """One line for `rlscale` listings and docs."""
 
@@ -57,6 +61,8 @@ class AgentEntry:
                 errors.append(f"options {self.options.__name__}() must build with every field at its default: {error}")
         if not (isinstance(self.tau, (int, float)) and 0 < self.tau <= 1):
             errors.append(f"tau must be in (0, 1], got {self.tau!r}")
+        if not (isinstance(self.hidden_width, int) and not isinstance(self.hidden_width, bool) and self.hidden_width >= 1):
+            errors.append(f"hidden_width must be an integer >= 1, got {self.hidden_width!r}")
         return [f"agent {self.name!r}: {message}" for message in errors]
 
 
@@ -68,7 +74,7 @@ _BUILT_IN: dict[str, AgentEntry] = {
             summary="Soft Actor-Critic: twin critics, tanh-Gaussian actor, automatic temperature",
         ),
         AgentEntry(
-            "bro", "rlscale.agents.bro.agent:BROAgent", BROOptions,
+            "bro", "rlscale.agents.bro.agent:BROAgent", BROOptions, hidden_width=BRONET_WIDTH,
             summary="BRO (Nauman et al., 2024): BroNet, quantile critic, AdamW, resets, optimistic exploration",
         ),
         AgentEntry(
@@ -90,6 +96,7 @@ def register(
     tau: float = DEFAULT_TAU,
     summary: str = "",
     replace: bool = False,
+    hidden_width: int = DEFAULT_HIDDEN_WIDTH,
 ) -> AgentEntry:
     """Makes agent `name` available as `algo = name` (in this process) and returns its entry.
 
@@ -98,7 +105,7 @@ def register(
     dataclass of the agent's static options, in a JAX-free module (see rlscale.agents.spec).
     ValueError listing every problem with the entry, or when `name` is taken and not `replace`.
     """
-    entry = AgentEntry(name, factory, options, tau=tau, summary=summary)
+    entry = AgentEntry(name, factory, options, tau=tau, hidden_width=hidden_width, summary=summary)
     errors = entry.errors()
     if not replace and name in _all_entries():
         errors.append(f"agent {name!r} is already registered; pass replace=True to replace it")
@@ -154,6 +161,14 @@ def option_errors(algo: str, values: Mapping[str, Any]) -> list[str]:
     if algo_error(algo):
         return []
     return build_options(_REGISTRY[algo].options, values)[1]
+
+
+def num_envs_errors(algo: str, values: Mapping[str, Any], num_envs: int) -> list[str]:
+    """What `algo` with options `values` needs of a config's env count: its options' optional
+    `num_envs_errors(num_envs) -> list[str]` (PQL's mixed noise needs several envs); [] for options
+    without one. Call with valid options."""
+    check = getattr(build_agent_options(algo, values), "num_envs_errors", None)
+    return [] if check is None else list(check(num_envs))
 
 
 def build_agent_options(algo: str, values: Mapping[str, Any]):

@@ -18,6 +18,9 @@ import dataclasses
 import typing
 from typing import Any, Mapping
 
+INT32_MAX = 2**31 - 1
+"""The largest integer an option (or a sweep field) may hold: the engine and agents count in 32-bit
+integers (gradient steps, env steps, seeds)."""
 N_STEP_BATCH = "n_step"
 """`BatchSpec.kind` of agents that learn from `NStepTransition` batches."""
 TRANSITION_BATCH = "transition"
@@ -99,16 +102,19 @@ def _coerce(value: Any, annotation: Any) -> tuple[Any, str | None]:
     if annotation is bool:
         return (value, None) if isinstance(value, bool) else (None, "true or false")
     if annotation is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (None, "an integer")
+        ok = _is_int32(value)
+        return (value, None) if ok else (None, f"an integer in [{-INT32_MAX - 1}, {INT32_MAX}]")
     if annotation is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return (float(value), None) if ok else (None, "a number")
     if annotation is str:
         return (value, None) if isinstance(value, str) else (None, "a string")
     if typing.get_origin(annotation) is tuple:
-        ok = isinstance(value, (list, tuple)) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        )
-        return (tuple(value), None) if ok else (None, "a list of integers")
+        ok = isinstance(value, (list, tuple)) and all(_is_int32(v) for v in value)
+        return (tuple(value), None) if ok else (None, f"a list of integers in [{-INT32_MAX - 1}, {INT32_MAX}]")
     raise TypeError(f"agent options of type {annotation!r} are not supported")
+
+
+def _is_int32(value: Any) -> bool:
+    """Whether `value` is an integer (not a bool) that fits 32 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and -INT32_MAX - 1 <= value <= INT32_MAX

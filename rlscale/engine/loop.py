@@ -8,6 +8,8 @@ A `GroupSpec` (engine/spec.py) holds everything that decides array shapes (the c
   count is a traced i32, so every chunk length runs one compiled program: the estimate's short
   calibration chunk and the run's chunks share one compile);
 - `evaluate(state, eval_index) -> f32[K]`: mean deterministic-policy return per config;
+- `td_errors(state, eval_index) -> TDErrors`: per config, the critic's TD loss on batches from its
+  replay and from its validation buffer (None for an agent without `td_error`);
 - `mark_diverged(state, diverged bool[K]) -> state`: freezes configs whose evaluation was not finite.
 
 The agent is anything satisfying `rlscale.agents.core.Agent`. Env steps, acting and evaluation are
@@ -25,6 +27,14 @@ vectorized over the K configs; how their gradient updates are computed is the sp
 Both draw the same samples and noise for a config (row i of a draw depends only on the key and i),
 so they agree up to float reduction order.
 
+TD-overfitting (the follow-up paper's measurement, Fu, Rybkin et al. 2025, prestonfu/model_scaling
+train_parallel.py): each config also runs `num_envs` validation envs with its exploration policy,
+stepped once every `GroupSpec.validation_interval` iterations (a group-level branch: the configs
+iterate in lockstep) into a validation buffer that no update ever samples. Their transitions are
+not env steps of the config. At each evaluation `td_errors` computes the agent's critic loss with
+no gradient step on batches of the config's own B from the replay and from the validation buffer,
+with the same critic, target and noise.
+
 Trainers are cached per spec (`get_trainer`), so every group with the same spec reuses one compile.
 """
 
@@ -37,7 +47,14 @@ import jax
 import jax.numpy as jnp
 
 from rlscale.agents import make_agent
-from rlscale.agents.core import RESET_METRIC, HyperParams, Transition, UpdateContext, where_tree
+from rlscale.agents.core import (
+    RESET_METRIC,
+    HyperParams,
+    Transition,
+    UpdateContext,
+    measures_td_error,
+    where_tree,
+)
 from rlscale.agents.spec import N_STEP_BATCH
 from rlscale.engine import replay, schedule
 from rlscale.engine.spec import MAP, GroupSpec
@@ -45,6 +62,32 @@ from rlscale.envs.registry import make_env
 
 MAX_RECORDED_RESETS = 64
 """Agent resets recorded per config (`GroupState.reset_env_steps`); later ones are counted only."""
+VALIDATION_STREAM = 1
+"""`fold_in` index of a config's validation key from its root key: the root's 4-way split (agent,
+env, loop and eval keys) stays as it was, so training draws the same with or without validation."""
+TD_ERROR_STREAM = 1
+"""`fold_in` index of the TD-error key from an evaluation's key (the episodes use the latter)."""
+TD_ERROR_BATCHES = 8
+"""Batches of the config's B averaged into one TD error per buffer and evaluation: the follow-up
+computes its validation loss on one batch every 10 env steps and logs the mean over its logging
+window; here each evaluation averages this many independent batches, paired between the two
+buffers (the same target noise). Measured on pendulum (benchmarks/td_error_cost.py): one batch's
+TD error varies by 13-19% (relative std), the mean of 8 by 4.5-6%, at 0.03 s per evaluation."""
+
+
+@flax.struct.dataclass
+class ValidationEnvs:
+    """A config's validation envs and their transitions (see the module docstring); every field has
+    leading axis K in a GroupState."""
+
+    replay: replay.ReplayBuffer
+    """GroupSpec.validation_capacity rows no update samples."""
+    env_state: object
+    """Env states with axes [K, num_envs]."""
+    episode_step: jax.Array
+    """i32[K, num_envs]: steps taken in the current validation episode."""
+    rng: jax.Array
+    """The validation envs' key, split at each of their steps (actions and resets)."""
 
 
 @flax.struct.dataclass
@@ -71,6 +114,18 @@ class GroupState:
     by the agent's RESET_METRIC), in order; -1 after the last."""
     num_resets: jax.Array
     """i32[K]: resets of the config's agent so far."""
+    validation: ValidationEnvs | None
+    """The validation envs and buffer; None without validation (`GroupTrainer.validates`)."""
+
+
+@flax.struct.dataclass
+class TDErrors:
+    """The critic's TD loss per config at an evaluation (`GroupTrainer.td_errors`)."""
+
+    train: jax.Array
+    """f32[K]: on batches from the replay (transitions it trains on)."""
+    validation: jax.Array
+    """f32[K]: on batches from the validation buffer; NaN without one or while it is empty."""
 
 
 @flax.struct.dataclass
@@ -112,9 +167,14 @@ class GroupTrainer:
             raise ValueError(
                 f"buffer_capacity ({spec.buffer_capacity}) must be a multiple of num_envs ({spec.num_envs})"
             )
+        self.measures_td_error = measures_td_error(self.agent)
+        """Whether the agent has `td_error` (an optional method of the Agent protocol)."""
+        self.validates = self.measures_td_error and spec.validation_interval > 0
+        """Whether each config runs validation envs into a validation buffer."""
         self.init = jax.jit(self.init_fn)
         self.train_chunk = jax.jit(self.train_chunk_fn, donate_argnums=0)
         self.evaluate = jax.jit(self.evaluate_fn)
+        self.td_errors = jax.jit(self.td_errors_fn) if self.measures_td_error else None
         self.mark_diverged = jax.jit(self.mark_diverged_fn, donate_argnums=0)
 
     # ---- initialisation -------------------------------------------------------------------
@@ -127,6 +187,17 @@ class GroupTrainer:
         root = jax.random.PRNGKey(hparams.seed)
         agent_rng, env_rng, loop_rng, eval_rng = jax.random.split(root, 4)
         env_state = jax.vmap(self.env.reset)(jax.random.split(env_rng, spec.num_envs))
+        validation = None
+        if self.validates:
+            validation_env_rng, validation_rng = jax.random.split(jax.random.fold_in(root, VALIDATION_STREAM))
+            validation = ValidationEnvs(
+                replay=replay.init_replay(
+                    spec.validation_capacity, self.env_spec.observation_size, self.env_spec.action_size
+                ),
+                env_state=jax.vmap(self.env.reset)(jax.random.split(validation_env_rng, spec.num_envs)),
+                episode_step=jnp.zeros((spec.num_envs,), jnp.int32),
+                rng=validation_rng,
+            )
         return GroupState(
             hparams=hparams,
             agent=self.agent.init(agent_rng, hparams),
@@ -142,6 +213,7 @@ class GroupTrainer:
             iteration=jnp.int32(0),
             reset_env_steps=jnp.full((MAX_RECORDED_RESETS,), -1, jnp.int32),
             num_resets=jnp.int32(0),
+            validation=validation,
         )
 
     # ---- training ---------------------------------------------------------------------------
@@ -158,16 +230,17 @@ class GroupTrainer:
         rngs = jax.vmap(lambda key: jax.random.split(key, 4))(state.rng)
         loop_rng, act_rng, reset_rng, update_rng = (rngs[:, i] for i in range(4))
 
-        env_state, episode_step, replay_buffer, done = jax.vmap(
-            lambda *a: self._env_step(*a, learning)
-        )(
-            state.agent, state.env_state, state.episode_step, state.replay, act_rng,
+        env_state, episode_step, replay_buffer = self._collect(
+            state.agent, state.env_state, state.episode_step, state.replay, act_rng, reset_rng, learning
         )
-        env_state, episode_step = jax.lax.cond(
-            jnp.any(done),
-            lambda: jax.vmap(self._reset_done)(env_state, episode_step, done, reset_rng),
-            lambda: (env_state, episode_step),
-        )
+        if self.validates:
+            state = state.replace(
+                validation=jax.lax.cond(
+                    iteration % self.spec.validation_interval == 0,
+                    lambda: self._validation_step(state.agent, state.validation, learning),
+                    lambda: state.validation,
+                )
+            )
         credit, num_updates = jax.vmap(schedule.accrue_updates, in_axes=(0, 0, None))(
             state.update_credit, state.hparams.utd, self.spec.num_envs
         )
@@ -193,6 +266,29 @@ class GroupTrainer:
             iteration=state.iteration + 1,
         )
         return state, stats
+
+    def _collect(self, agent, env_state, episode_step, buffers, act_rng, reset_rng, learning):
+        """One step of every config's num_envs envs (env_state [K, num_envs]) acting with `agent`,
+        their transitions inserted into `buffers` (one per config) and the done envs reset (a
+        group-level branch: skipped when no env of the group is done). act_rng, reset_rng: [K]
+        keys. Returns (env_state, episode_step, buffers)."""
+        env_state, episode_step, buffers, done = jax.vmap(lambda *a: self._env_step(*a, learning))(
+            agent, env_state, episode_step, buffers, act_rng
+        )
+        env_state, episode_step = jax.lax.cond(
+            jnp.any(done),
+            lambda: jax.vmap(self._reset_done)(env_state, episode_step, done, reset_rng),
+            lambda: (env_state, episode_step),
+        )
+        return env_state, episode_step, buffers
+
+    def _validation_step(self, agent, validation: ValidationEnvs, learning) -> ValidationEnvs:
+        """One step of every config's validation envs into its validation buffer."""
+        rngs = jax.vmap(lambda key: jax.random.split(key, 3))(validation.rng)
+        env_state, episode_step, buffers = self._collect(
+            agent, validation.env_state, validation.episode_step, validation.replay, rngs[:, 1], rngs[:, 2], learning
+        )
+        return ValidationEnvs(replay=buffers, env_state=env_state, episode_step=episode_step, rng=rngs[:, 0])
 
     def _env_step(self, agent_state, env_state, episode_step, replay_buffer, rng, learning):
         """One step of a config's num_envs envs; stores the transitions. Returns done bool[num_envs]."""
@@ -382,20 +478,23 @@ class GroupTrainer:
         group's `replay_buffers` (the first hparams.batch_size rows count); returns (new agent
         state, finite: bool, reset: bool)."""
         sample_rng, update_rng = jax.random.split(rng)
-        batch_spec = self.agent.batch_spec
-        if batch_spec.kind == N_STEP_BATCH:
-            batch = replay.sample_n_step(
-                replay_buffers, sample_rng, batch_size, batch_spec.n_step, self.spec.num_envs,
-                hparams.discount, config,
-            )
-        else:
-            batch = replay.sample(replay_buffers, sample_rng, batch_size, config)
+        batch = self._sample(replay_buffers, sample_rng, batch_size, hparams.discount, config)
         mask = schedule.batch_mask(hparams.batch_size, batch_size)
         context = UpdateContext(env_step=env_step, due=due, group_due=group_due)
         new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng, context)
         finite = _all_finite(metrics) & _all_finite(new_agent)
         reset = metrics.get(RESET_METRIC, jnp.float32(0.0)) > 0
         return new_agent, finite, reset
+
+    def _sample(self, buffers, rng, batch_size: int, discount, config=None):
+        """`batch_size` rows of the agent's batch kind (one-step or n-step transitions) from one
+        config's buffer, or from buffer `config` (i32) of a group's stacked buffers."""
+        batch_spec = self.agent.batch_spec
+        if batch_spec.kind == N_STEP_BATCH:
+            return replay.sample_n_step(
+                buffers, rng, batch_size, batch_spec.n_step, self.spec.num_envs, discount, config
+            )
+        return replay.sample(buffers, rng, batch_size, config)
 
     # ---- evaluation -------------------------------------------------------------------------
     def evaluate_fn(self, state: GroupState, eval_index: jax.Array) -> jax.Array:
@@ -422,6 +521,44 @@ class GroupTrainer:
             step, (env_state, episode_return, alive), None, length=self.env_spec.episode_length
         )
         return jnp.mean(episode_return)
+
+    def td_errors_fn(self, state: GroupState, eval_index: jax.Array) -> TDErrors:
+        """Per config, the agent's critic loss (`td_error`) with no gradient step, the mean over
+        TD_ERROR_BATCHES batches of its own B from its replay and as many from its validation
+        buffer, drawn from a key of the evaluation (eval_index: i32)."""
+        keys = jax.vmap(lambda key: jax.random.fold_in(jax.random.fold_in(key, eval_index), TD_ERROR_STREAM))(
+            state.eval_rng
+        )
+        validation = state.validation.replay if self.validates else None
+        return jax.vmap(self._td_errors_config)(state.agent, state.replay, validation, state.hparams, keys)
+
+    def _td_errors_config(self, agent_state, replay_buffer, validation_buffer, hparams, rng) -> TDErrors:
+        """TDErrors of one config (scalars); `validation_buffer` None without validation. The
+        batches of both buffers go through one loop of `td_error` (one copy of the loss in the
+        compiled program); batch j of either buffer uses the same target-noise key."""
+        train_rng, validation_rng, loss_rng = jax.random.split(rng, 3)
+        loss_keys = jax.random.split(loss_rng, TD_ERROR_BATCHES)
+        mask = schedule.batch_mask(hparams.batch_size, self.spec.max_batch_size)
+
+        def batches(buffer, sample_rng):
+            """TD_ERROR_BATCHES padded batches from `buffer`, stacked on a leading axis."""
+            draw = lambda key: self._sample(buffer, key, self.spec.max_batch_size, hparams.discount)
+            return jax.vmap(draw)(jax.random.split(sample_rng, TD_ERROR_BATCHES))
+
+        drawn = [batches(replay_buffer, train_rng)]
+        if validation_buffer is not None:
+            drawn.append(batches(validation_buffer, validation_rng))
+        stacked = jax.tree_util.tree_map(lambda *parts: jnp.concatenate(parts), *drawn)
+
+        def td_error(batch_and_key):
+            batch, key = batch_and_key
+            return self.agent.td_error(agent_state, batch, mask, hparams, key)
+
+        keys = jnp.concatenate([loss_keys] * len(drawn))
+        errors = jax.lax.map(td_error, (stacked, keys)).reshape(len(drawn), TD_ERROR_BATCHES).mean(axis=1)
+        if validation_buffer is None:
+            return TDErrors(train=errors[0], validation=jnp.float32(jnp.nan))
+        return TDErrors(train=errors[0], validation=jnp.where(validation_buffer.size > 0, errors[1], jnp.nan))
 
     def mark_diverged_fn(self, state: GroupState, diverged: jax.Array) -> GroupState:
         """Freeze the configs where `diverged` (bool[K]) and they are not already: they are marked

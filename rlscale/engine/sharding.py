@@ -10,7 +10,7 @@ become cross-device reductions.
 K need not be divisible by the device count D: the group is padded to K_pad = ceil(K / D) * D
 configs by repeating its last config. Padded configs train like the one they copy (configs never
 interact, so the real configs' results do not change) and every per-config output the host reads
-(`ChunkStats.grad_steps`, `evaluate`) is cut back to the K real configs. The state keeps K_pad rows
+(`ChunkStats.grad_steps`, `evaluate`, `td_errors`) is cut back to the K real configs. The state keeps K_pad rows
 (it is what gets checkpointed); its first K rows are the real configs. The padding wastes at most
 (D - 1) / K_pad of the group's work; plan groups as multiples of D to waste none.
 
@@ -31,7 +31,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from rlscale.agents.core import HyperParams
-from rlscale.engine.loop import ChunkStats, GroupState, GroupTrainer, get_trainer
+from rlscale.engine.loop import ChunkStats, GroupState, GroupTrainer, TDErrors, get_trainer
 from rlscale.engine.spec import MAP, GroupSpec
 
 CONFIG_AXIS = "configs"
@@ -63,7 +63,8 @@ class ShardedTrainer:
 
     Same interface as GroupTrainer: `init(hparams[K]) -> GroupState[K_pad]`,
     `train_chunk(state, num_iterations) -> (state, ChunkStats with grad_steps i32[K])`,
-    `evaluate(state, eval_index) -> f32[K]`, `mark_diverged(state, diverged bool[K]) -> state`.
+    `evaluate(state, eval_index) -> f32[K]`, `td_errors(state, eval_index) -> TDErrors of [K]` (None
+    when the agent has no `td_error`), `mark_diverged(state, diverged bool[K]) -> state`.
     """
 
     def __init__(self, trainer: GroupTrainer, mesh: Mesh):
@@ -88,6 +89,10 @@ class ShardedTrainer:
         self._evaluate = jax.jit(
             trainer.evaluate_fn, in_shardings=(configs, replicated), out_shardings=configs
         )
+        self._td_errors = jax.jit(
+            trainer.td_errors_fn, in_shardings=(configs, replicated), out_shardings=configs
+        )
+        self.td_errors = self._real_td_errors if trainer.measures_td_error else None
         self._mark_diverged = jax.jit(
             trainer.mark_diverged_fn, in_shardings=(configs, configs), out_shardings=configs,
             donate_argnums=0,
@@ -104,6 +109,10 @@ class ShardedTrainer:
 
     def evaluate(self, state: GroupState, eval_index) -> jax.Array:
         return self._evaluate(state, jnp.asarray(eval_index, jnp.int32))[: self.num_configs]
+
+    def _real_td_errors(self, state: GroupState, eval_index) -> TDErrors:
+        errors = self._td_errors(state, jnp.asarray(eval_index, jnp.int32))
+        return jax.tree_util.tree_map(lambda values: values[: self.num_configs], errors)
 
     def mark_diverged(self, state: GroupState, diverged) -> GroupState:
         """GroupTrainer.mark_diverged for the K real configs (padded configs are never marked)."""

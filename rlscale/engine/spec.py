@@ -15,6 +15,11 @@ CONFIG_AXES = (VMAP, MAP)
 """How a group computes its configs' gradient updates (`GroupSpec.config_axis`)."""
 AUTO_CONFIG_AXIS = "auto"
 """A sweep's default: the planner picks map on a single CPU device, vmap otherwise."""
+VALIDATION_INTERVAL = 10
+"""Iterations per validation step (`GroupSpec.validation_interval`): the follow-up paper's
+`validation_interval` (Fu, Rybkin et al. 2025, prestonfu/model_scaling train_parallel.py: one
+validation env step every 10 training env steps), so a config's validation buffer receives a tenth
+as many transitions as its replay."""
 
 
 def resolve_config_axis(requested: str, platform: str, num_devices: int) -> str:
@@ -59,6 +64,12 @@ class GroupSpec:
     """Env steps per config of uniform-random actions before the first update."""
     eval_episodes: int = 5
     """Deterministic-policy episodes per evaluation, run in parallel."""
+    validation_interval: int = VALIDATION_INTERVAL
+    """Iterations between steps of a config's validation envs (0: none). Each config also runs
+    `num_envs` validation envs with the same policy (uniform-random actions during warm-up); they
+    take one step every `validation_interval` iterations, starting at iteration 0, into a
+    validation buffer the config never trains on, for the TD error on unseen transitions
+    (`GroupTrainer.td_errors`). Their transitions are not counted as env steps."""
     config_axis: str = VMAP
     """How the K configs' gradient updates are computed (env steps, acting and evaluation are
     always vectorized over configs):
@@ -72,6 +83,16 @@ class GroupSpec:
       a padded row or an idle slot costs as much as a useful one (the planner picks the lane width
       per platform and network width, plan.lane_width).
     """
+
+    @property
+    def validation_capacity(self) -> int:
+        """Rows of a config's validation buffer: the replay's capacity over `validation_interval`,
+        rounded up to a multiple of num_envs, so it spans the same stretch of training as the
+        replay (0 without validation)."""
+        if not self.validation_interval:
+            return 0
+        inserts = -(-self.buffer_capacity // (self.validation_interval * self.num_envs))
+        return inserts * self.num_envs
 
     @property
     def sampled_batch_sizes(self) -> tuple[int, ...]:

@@ -83,7 +83,7 @@ def build_config_curves(
         last_env_step = int(block_steps[-1]) if len(block_steps) else 0
         logged = set().union(*logged_resets[start:end]) if logged_resets is not None else ()
         reset_steps = resets.for_config(utds[start], last_env_step, logged)
-        keep = reset_keep_mask(block_steps, curves, reset_steps, resets.window, resets.recovery)
+        keep = reset_keep_mask(block_steps, curves, reset_steps, resets.window, resets.recovery, resets.at_reset_step)
         steps_list.append(block_steps[keep])
         returns_list.append(curves[:, keep])
         rows.append(

@@ -13,6 +13,9 @@ nearest B*(σ), η*(σ) at each (env, σ) (or the grid's fastest, `data_points="
 baseline's data law when asked for, compute C_J(σ) = 10·N·B*(σ)·σ·D_J(σ) with B* pooled by the
 arithmetic mean over envs, the data–compute frontier, and the budget law σ*(F) with its largest
 budgets held out. Everything is deterministic given `FitOptions.seed`.
+
+Every default is the paper's or its code's (qscaled) unless README's "Defaults and the paper" says why
+not; `notes` name each choice that changes a fitted number.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from rlscale.laws.horizon import crossing_dependence, truncated_table
 from rlscale.laws.model_size import split_from_fits
 from rlscale.laws.points import config_points
 from rlscale.laws.pooling import pool_env_times
-from rlscale.laws.power_laws import bootstrap_best_values, fit_hparam_law
+from rlscale.laws.power_laws import UNREACHED_CELL_RULES, bootstrap_best_values, fit_hparam_law
 from rlscale.laws.results import (
     POOLED_SCOPE,
     SigmaNFit,
@@ -60,7 +63,15 @@ from rlscale.laws.table import CONFIG_KEYS, FitInputError, normalize_returns, va
 SUITE_COMPUTE_DEFAULTS: dict[str, tuple[float, float]] = {"gym": (1.5e5, 4e9), "dmc": (4.92e6, 1e10)}
 # When no δ is known for the suite, δ defaults to the Gym ratio δ/N = 4e9 / 1.5e5 times N.
 DEFAULT_DELTA_PER_PARAMETER = 4e9 / 1.5e5
-SELECTION_THRESHOLD_STEP = 50.0
+RETURN_SCALE = 1000.0
+"""Normalized returns run from 0 to this."""
+PAPER_GRID_THRESHOLDS = (100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0)
+"""qscaled's thresholds (`utils/configs.py`); its grid stage chooses the best (B, η) at the last, 800."""
+PAPER_LOWEST_THRESHOLDS: dict[str, float] = {"dmc": 200.0, "gym": 300.0}
+"""The lowest of the paper's fitted-stage thresholds per suite (qscaled `experiments/2_fitted/*_explore.ipynb`:
+`1000 − logspace(log10(1000 − J_low), log10(1000 − 800), 10)`)."""
+LOWEST_THRESHOLD_FRACTION = 0.25
+"""For other suites the lowest default threshold is this fraction of the selection threshold (DMC's 200 / 800)."""
 DATA_POINT_RULES = ("law", "minimum")
 HPARAM_MATCH_FACTOR = 1.25
 """A stage-2 run whose B or η is off its law's value by more than this factor gets a note."""
@@ -77,16 +88,17 @@ class FitOptions:
     thresholds: tuple[float, ...] | None = field(
         default=None,
         metadata=_doc(
-            "Normalized-return thresholds J (0..1000). Default: `n_default_thresholds` values evenly spaced from "
-            "half the selection threshold up to it."
+            "Normalized-return thresholds J (0..1000). Default, the paper's fitted-stage rule: `n_default_thresholds` "
+            "values 1000 − logspace(log10(1000 − J_low), log10(1000 − J_sel), n) from `lowest_threshold` J_low up to "
+            "the selection threshold J_sel."
         ),
     )
     selection_threshold: float | None = field(
         default=None,
         metadata=_doc(
-            "Threshold at which the best (B, η) are chosen. Default: the highest user threshold every (env, σ) "
-            "reaches with at least one config, or without user thresholds, that reachable level rounded down "
-            "to a multiple of 50."
+            "Threshold at which the best (B, η) are chosen. Default: the highest of qscaled's thresholds 100, 200, "
+            "…, 800 that every (env, σ) reaches with at least one config (800, the paper's, on its sweeps), or with "
+            "user thresholds, the highest of them every (env, σ) reaches."
         ),
     )
     n_bootstrap: int = field(default=100, metadata=_doc("Bootstrap resamples of the seeds (>= 1)."))
@@ -102,10 +114,32 @@ class FitOptions:
     normalization: Mapping[str, tuple[float, float]] = field(
         default_factory=dict, metadata=_doc("Per-env (low, high) raw-return bounds mapped to (0, 1000).")
     )
-    n_default_thresholds: int = field(default=5, metadata=_doc("How many default thresholds to use."))
-    sigma_grid_points: int = field(default=64, metadata=_doc("Points of the log-spaced σ grid reported for the frontier."))
+    n_default_thresholds: int = field(default=10, metadata=_doc("How many default thresholds to use (the paper: 10)."))
+    lowest_threshold: float | None = field(
+        default=None,
+        metadata=_doc(
+            "Lowest default threshold J_low. Default: the paper's for its suites (dmc 200, gym 300), else "
+            f"{LOWEST_THRESHOLD_FRACTION:g} × the selection threshold (DMC's ratio 200 / 800)."
+        ),
+    )
+    sigma_grid_points: int = field(
+        default=64,
+        metadata=_doc("Points of the log-spaced σ grid reported for the frontier (display only: no fitted number depends on it)."),
+    )
+    budget_grid_points: int = field(
+        default=DENSE_GRID_POINTS,
+        metadata=_doc(
+            "Points of the log-spaced σ grid on which σ*(J) minimises F. qscaled uses 100, whose steps quantize σ*(J) "
+            f"(×1.043 per step over σ 0.25 … 16); {DENSE_GRID_POINTS} by default (100 reproduces the authors' σ*(F) "
+            "to the printed digits)."
+        ),
+    )
     sigma_grid_extension: float = field(
-        default=2.0, metadata=_doc("The σ grid spans [min σ / extension, max σ · extension].")
+        default=1.0,
+        metadata=_doc(
+            "The σ grid of the frontier and of the budget optima σ*(J) spans [min σ / extension, max σ · extension] "
+            "of the runs. Default 1: the runs' σ range, as qscaled (`make_smooth_x_range`)."
+        ),
     )
     interval: tuple[float, float] = field(default=(5.0, 95.0), metadata=_doc("Percentiles of the reported intervals."))
     data_points: str = field(
@@ -135,8 +169,18 @@ class FitOptions:
         metadata=_doc("Reset schedule for tables without a reset_env_steps column, and how post-reset dips end."),
     )
     data_law_loss: str = field(
-        default="log",
-        metadata=_doc("Least squares of the data law on log D ('log') or on D ('linear', qscaled's fit_powerlaw)."),
+        default="linear",
+        metadata=_doc(
+            "Least squares of the data law on D ('linear', the paper's: qscaled's fit_powerlaw on the App. D normalized "
+            "times) or on log D ('log': every σ weighs by its relative error)."
+        ),
+    )
+    unreached_cells: str = field(
+        default="smallest",
+        metadata=_doc(
+            "(env, σ) where no config reaches the selection threshold in any resample: 'smallest' keeps their votes, "
+            "all for the smallest B and η present (qscaled's), 'drop' leaves them out of B*(σ), η*(σ)."
+        ),
     )
     envs: tuple[str, ...] | None = field(
         default=None,
@@ -163,13 +207,23 @@ class FitOptions:
             raise FitInputError(f"n_bootstrap must be at least 1, got {self.n_bootstrap}")
         if self.thresholds is not None and len(self.thresholds) == 0:
             raise FitInputError("thresholds is empty")
+        if self.n_default_thresholds < 1:
+            raise FitInputError(f"n_default_thresholds must be at least 1, got {self.n_default_thresholds}")
+        if self.budget_grid_points < 2 or self.sigma_grid_points < 2:
+            raise FitInputError(
+                f"budget_grid_points and sigma_grid_points must be at least 2, got {self.budget_grid_points}, {self.sigma_grid_points}"
+            )
+        if not self.sigma_grid_extension >= 1:
+            raise FitInputError(f"sigma_grid_extension must be >= 1, got {self.sigma_grid_extension}")
+        if self.lowest_threshold is not None and not 0 < self.lowest_threshold < RETURN_SCALE:
+            raise FitInputError(f"lowest_threshold must be in (0, {RETURN_SCALE:g}), got {self.lowest_threshold}")
         for name in ("delta", "model_size", "baseline_utd"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise FitInputError(f"{name} must be positive, got {value}")
         if not all(0 < fraction < 1 for fraction in self.horizon_cuts):
             raise FitInputError(f"horizon cuts must be fractions in (0, 1), got {list(self.horizon_cuts)}")
-        for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES}.items():
+        for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES, "unreached_cells": UNREACHED_CELL_RULES}.items():
             if getattr(self, name) not in allowed:
                 raise FitInputError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
 
@@ -204,7 +258,7 @@ def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResul
             except FitInputError as error:
                 raise FitInputError(f"model_size={_size_key(size)}: {error}") from None
         largest = per_size[_size_key(sizes[-1])]
-        split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension)
+        split = split_from_fits(per_size, largest.delta, options.sigma_grid_extension, options.budget_grid_points)
         sigma_n, sigma_n_notes = _fit_sigma_n(table, clean, options, largest.delta)
         return dataclasses.replace(
             largest,
@@ -288,23 +342,53 @@ def _choose_thresholds(
         selection = float(candidates[-1])
         notes.append(f"selection threshold defaulted to {selection}, the highest threshold every (env, σ) reaches")
     else:
-        selection = math.floor(reachable / SELECTION_THRESHOLD_STEP) * SELECTION_THRESHOLD_STEP
-        if not selection > 0:
+        candidates = [threshold for threshold in PAPER_GRID_THRESHOLDS if threshold <= reachable]
+        if not candidates:
             raise FitInputError(
                 f"no config of env '{worst_env}' at σ={worst_utd} reaches a normalized return of "
-                f"{SELECTION_THRESHOLD_STEP:.0f} (its best seed-mean normalized return is {reachable:.1f}), so no "
+                f"{PAPER_GRID_THRESHOLDS[0]:.0f} (its best seed-mean normalized return is {reachable:.1f}), so no "
                 "threshold is reached by every (env, σ); check the return normalization or pass --selection-threshold"
             )
+        selection = candidates[-1]
         notes.append(
-            f"selection threshold defaulted to {selection}, the highest multiple of {SELECTION_THRESHOLD_STEP:.0f} "
-            "every (env, σ) reaches"
+            f"selection threshold defaulted to {selection:g}, the highest of qscaled's thresholds "
+            f"{PAPER_GRID_THRESHOLDS[0]:g}, {PAPER_GRID_THRESHOLDS[1]:g}, …, {PAPER_GRID_THRESHOLDS[-1]:g} every (env, σ) "
+            f"reaches (the paper selects at {PAPER_GRID_THRESHOLDS[-1]:g})"
         )
     if options.thresholds is None:
-        thresholds = np.linspace(selection / 2.0, selection, options.n_default_thresholds)
-        notes.append(f"thresholds defaulted to {options.n_default_thresholds} values evenly spaced in [J/2, J] for J={selection}")
+        thresholds, note = _default_thresholds(sorted(configs["suite"].unique()), selection, options)
+        notes.append(note)
     else:
         thresholds = np.asarray(sorted(set(map(float, options.thresholds)) | {selection}))
     return np.unique(np.round(thresholds, 6)), selection, notes
+
+
+def _default_thresholds(suites: list[str], selection: float, options: FitOptions) -> tuple[np.ndarray, str]:
+    """The paper's fitted-stage thresholds up to `selection`: `options.n_default_thresholds` values
+    1000 − logspace(log10(1000 − J_low), log10(1000 − selection), n) (shape (n,) with `selection`
+    added), and a note naming J_low's source."""
+    if not selection < RETURN_SCALE:
+        raise FitInputError(
+            f"the default thresholds 1000 − logspace(…) need a selection threshold below {RETURN_SCALE:g}, got "
+            f"{selection:g}; pass --thresholds"
+        )
+    paper_lowest = PAPER_LOWEST_THRESHOLDS.get(suites[0]) if len(suites) == 1 else None
+    if options.lowest_threshold is not None:
+        lowest, source = float(options.lowest_threshold), "lowest_threshold"
+    elif paper_lowest is not None and paper_lowest < selection:
+        lowest, source = paper_lowest, f"the paper's lowest for suite '{suites[0]}'"
+    else:
+        lowest = LOWEST_THRESHOLD_FRACTION * selection
+        source = f"{LOWEST_THRESHOLD_FRACTION:g} × the selection threshold, the paper's DMC ratio 200 / 800 (no paper value)"
+    if not lowest < selection:
+        raise FitInputError(f"lowest_threshold {lowest:g} must be below the selection threshold {selection:g}")
+    count = options.n_default_thresholds
+    gaps = np.geomspace(RETURN_SCALE - lowest, RETURN_SCALE - selection, count)
+    note = (
+        f"thresholds defaulted to the paper's rule, {count} values 1000 − logspace(log10 {RETURN_SCALE - lowest:g}, "
+        f"log10 {RETURN_SCALE - selection:g}, {count}): J = {lowest:g} … {selection:g} (J_low: {source})"
+    )
+    return np.union1d(RETURN_SCALE - gaps, [selection]), note
 
 
 def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
@@ -320,12 +404,14 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             f"seed-mean normalized return is {np.max(curves.final_mean_return()):.1f})"
         )
     selection_index = int(np.flatnonzero(np.isclose(thresholds, selection))[0])
-    notes += _reset_notes(configs)
+    notes += _reset_notes(configs, options.resets)
     best_hparams = _best_hparams(configs, times, options)
     if options.hparam_laws is None:
         if not np.isfinite(times.point[:, selection_index]).any():
             raise FitInputError(f"no config reaches the selection threshold {selection}")
-        batch_size_law, learning_rate_law, law_notes = _grid_laws(configs, times.bootstrap[:, :, selection_index], selection)
+        batch_size_law, learning_rate_law, law_notes = _grid_laws(
+            configs, times.bootstrap[:, :, selection_index], selection, options.unreached_cells
+        )
         stage, data_points, baseline_source = "grid", options.data_points, (best_hparams, selection)
         grid_edges = edge_report(configs, times)
         if not grid_edges.bracketed:
@@ -346,7 +432,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     )
     notes += point_notes
     data_laws, data_notes = _fit_data_laws(configs, times, chosen, options, "data law")
-    notes += data_notes
+    notes += data_notes + _data_law_loss_notes(options.data_law_loss)
     baseline, baseline_laws = (), ()
     if options.baseline_utd is not None:
         baseline, baseline_chosen, baseline_notes = _baseline_configs(configs, *baseline_source, options.baseline_utd)
@@ -389,6 +475,9 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         baseline=baseline,
         baseline_data_law=tuple(baseline_laws),
         resets=options.resets,
+        unreached_cells=options.unreached_cells,
+        sigma_grid_extension=options.sigma_grid_extension,
+        budget_grid_points=options.budget_grid_points,
         grid_edges=grid_edges,
         horizon=_horizon(clean, curves, times.point[:, selection_index], selection, thresholds, stage, options),
     )
@@ -442,23 +531,39 @@ _MINIMUM_NOTE = (
 )
 
 
-def _grid_laws(configs: pd.DataFrame, selection_times: np.ndarray, selection: float) -> tuple[PowerLaw, PowerLaw, list[str]]:
-    """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with a note on left-out groups."""
-    notes = []
-    best_batch_sizes = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate")
-    batch_size_law = fit_hparam_law(best_batch_sizes, "batch_size")
-    groups = configs[["env", "utd"]].drop_duplicates()
-    if len(best_batch_sizes) < len(groups):
-        fitted_groups = set(zip(best_batch_sizes["env"], best_batch_sizes["utd"]))
-        missing = [f"{env} σ={utd:g}" for env, utd in zip(groups["env"], groups["utd"]) if (env, float(utd)) not in fitted_groups]
-        notes.append(
-            f"no config reaches the selection threshold {selection:g} at {', '.join(missing)}: "
-            "left out of the hyperparameter laws"
-        )
-    learning_rate_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size"), "learning_rate"
+def _grid_laws(
+    configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str
+) -> tuple[PowerLaw, PowerLaw, list[str]]:
+    """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with a note on the (env, σ) where
+    no config reaches the selection threshold (`unreached`: see `FitOptions.unreached_cells`)."""
+    batch_size_law = fit_hparam_law(
+        bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", unreached=unreached), "batch_size"
     )
-    return batch_size_law, learning_rate_law, notes
+    learning_rate_law = fit_hparam_law(
+        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", unreached=unreached), "learning_rate"
+    )
+    return batch_size_law, learning_rate_law, _unreached_cell_notes(configs, selection_times, selection, unreached)
+
+
+def _unreached_cell_notes(configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str) -> list[str]:
+    """A note naming the (env, σ) where no config reaches `selection` in any resample (selection_times:
+    (R, C)) and what the hyperparameter laws took from them; [] when there is none."""
+    never = [
+        f"{env} σ={utd:g}"
+        for (env, utd), group in configs.groupby(["env", "utd"], sort=True)
+        if not np.isfinite(selection_times[:, group.index.to_numpy()]).any()
+    ]
+    if not never:
+        return []
+    if unreached == "smallest":
+        return [
+            f"no config reaches the selection threshold {selection:g} at {', '.join(never)}: their votes go to the "
+            "smallest B and η present (qscaled's; unreached_cells='drop' leaves them out of the hyperparameter laws)"
+        ]
+    return [
+        f"no config reaches the selection threshold {selection:g} at {', '.join(never)}: left out of the hyperparameter "
+        "laws (unreached_cells='drop'; qscaled keeps them, voting for the smallest B and η)"
+    ]
 
 
 def _laws_of(grid: FitResult, configs: pd.DataFrame) -> tuple[PowerLaw, PowerLaw, list[str]]:
@@ -560,13 +665,34 @@ def _baseline_configs(
     return tuple(baselines), chosen, notes
 
 
-def _reset_notes(configs: pd.DataFrame) -> list[str]:
+def _reset_notes(configs: pd.DataFrame, resets: ResetSchedule) -> list[str]:
     resetting = configs["n_resets"] > 0
     if not resetting.any():
         return []
+    paper = ResetSchedule()
+    rules = [
+        f"window {resets.window}" + ("" if resets.window == paper.window else f" (qscaled's DMC analysis: {paper.window})"),
+        f"an evaluation at a reset's env step counts as {resets.at_reset_step} it"
+        + ("" if resets.at_reset_step == paper.at_reset_step else " (rlscale's engine evaluates after the reset)"),
+        f"recovery '{resets.recovery}'",
+    ]
     return [
         f"{int(resetting.sum())} config(s) reset ({int(configs['n_resets'].sum())} resets): "
-        f"{int(configs['n_dropped_after_resets'].sum())} evaluations in post-reset dips dropped before the isotonic step"
+        f"{int(configs['n_dropped_after_resets'].sum())} evaluations in post-reset dips dropped before the isotonic step "
+        f"({'; '.join(rules)})"
+    ]
+
+
+def _data_law_loss_notes(loss: str) -> list[str]:
+    """The note naming the data laws' least squares."""
+    if loss == "linear":
+        return [
+            "data laws: least squares on D (for scope 'all' on the App. D normalized times), the paper's "
+            "(qscaled's fit_powerlaw); data_law_loss='log' fits log D"
+        ]
+    return [
+        "data laws: least squares on log D (data_law_loss='log'); the paper (qscaled's fit_powerlaw) fits D itself, "
+        "which gives other D_min, β, α"
     ]
 
 
@@ -798,8 +924,9 @@ def _frontier_and_budget(
         return [], None, [], []
     utds = configs["utd"].to_numpy(dtype=float)
     low, high = utds.min() / options.sigma_grid_extension, utds.max() * options.sigma_grid_extension
+    notes = [_sigma_grid_note(low, high, options)]
     reported_grid = np.geomspace(low, high, options.sigma_grid_points)
-    dense_grid = np.geomspace(low, high, DENSE_GRID_POINTS)
+    dense_grid = np.geomspace(low, high, options.budget_grid_points)
 
     def curve(fit: DataLawFit, sigma: np.ndarray) -> FrontierCurve:
         batch = batch_size_law.predict(fit.scope, sigma)
@@ -816,7 +943,7 @@ def _frontier_and_budget(
         data = fit.predict_resamples(dense_grid)
         compute = compute_flops(model_size, batch_size_law.predict(fit.scope, dense_grid)[None, :], dense_grid[None, :], data)
         resampled_by_scope.setdefault(fit.scope, []).append(budget_optima(dense_grid, compute, data, delta))
-    notes, budget_laws = [], {}
+    budget_laws = {}
     for scope, curves in dense_by_scope.items():
         law = fit_budget_law(curves, delta, model_size)
         if law is None:
@@ -851,3 +978,19 @@ def _frontier_and_budget(
             )
     per_env = [budget_laws[env] for env in sorted(batch_size_law.intercept) if env in budget_laws]
     return frontier, budget_laws.get(POOLED_SCOPE), per_env, notes
+
+
+def _sigma_grid_note(low: float, high: float, options: FitOptions) -> str:
+    """The note naming the σ range and grid of the frontier and of the budget optima."""
+    extension = options.sigma_grid_extension
+    if extension == 1:
+        where = f"the runs' σ range [{low:g}, {high:g}], the paper's (qscaled's make_smooth_x_range)"
+    else:
+        where = (
+            f"[{low:g}, {high:g}], the runs' σ range widened ×{extension:g} (sigma_grid_extension; the paper searches the "
+            "runs' range only)"
+        )
+    return (
+        f"frontier and σ*(J) searched over {where}, σ*(J) on {options.budget_grid_points} log-spaced points "
+        "(qscaled: 100, which quantize σ*; budget_grid_points)"
+    )

@@ -91,7 +91,7 @@ def model_size_split(
 def split_from_fits(
     by_model_size: Mapping[str, object],
     delta: float | None,
-    sigma_grid_extension: float = 2.0,
+    sigma_grid_extension: float = 1.0,
     grid_points: int = DENSE_GRID_POINTS,
     scope: str = POOLED_SCOPE,
 ) -> list[ModelSizeSplit]:

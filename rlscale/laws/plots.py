@@ -12,8 +12,11 @@ from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogFormatter, N
 
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.results import POOLED_SCOPE, FitResult, PowerLaw, Validation
+from rlscale.laws.td_overfitting import LAST_FRACTION, PANEL_KEYS, TD_ERROR_COLUMNS, td_error_summary
 
 SIGMA_TICK_FORMAT = "%g"
+BATCH_TICK_FORMAT = "%d"
+PLAIN_TICK_FORMAT = "%g"
 
 
 class PlainLogFormatter(LogFormatter):
@@ -36,14 +39,39 @@ def _sigma_line(result: FitResult) -> np.ndarray:
     return np.geomspace(min(result.utds) / 1.2, max(result.utds) * 1.2, 100)
 
 
-def _sigma_axis(axis, sigmas) -> None:
-    """A log-scale UTD axis with a tick at each σ in `sigmas`, labelled as a plain number (matplotlib
+def _plain_log_x_axis(axis, values, tick_format: str, label: str) -> None:
+    """A log-scale x axis with a tick at each of `values`, labelled as a plain number (matplotlib
     labels the minor ticks of a sub-decade range "3×10⁰", which overlap)."""
     axis.set_xscale("log")
-    axis.set_xticks(sorted(set(float(sigma) for sigma in sigmas)))
-    axis.xaxis.set_major_formatter(FormatStrFormatter(SIGMA_TICK_FORMAT))
+    axis.set_xticks(sorted(set(float(value) for value in values)))
+    axis.xaxis.set_major_formatter(FormatStrFormatter(tick_format))
     axis.xaxis.set_minor_formatter(NullFormatter())
-    axis.set_xlabel("UTD ratio σ")
+    axis.set_xlabel(label)
+
+
+def _plain_log_y_axis(axis, low: float, high: float) -> None:
+    """A log-scale y axis for values in [low, high] (> 0) with plain number labels: the decades'
+    ticks, and the ticks between them too when the values span less than a decade (otherwise
+    matplotlib would label those as "3×10⁰")."""
+    axis.set_yscale("log")
+    axis.yaxis.set_major_formatter(FormatStrFormatter(PLAIN_TICK_FORMAT))
+    within_a_decade = high < 10.0 * low
+    axis.yaxis.set_minor_formatter(FormatStrFormatter(PLAIN_TICK_FORMAT) if within_a_decade else NullFormatter())
+
+
+def _sigma_axis(axis, sigmas) -> None:
+    """A log-scale UTD axis with a plain tick label at each σ in `sigmas`."""
+    _plain_log_x_axis(axis, sigmas, SIGMA_TICK_FORMAT, "UTD ratio σ")
+
+
+def _figure_legend(figure: Figure, axes, fontsize: float) -> None:
+    """One legend below the panels with every distinct label of `axes` (first handle kept), in at
+    most six columns."""
+    legend = {}
+    for axis in axes.flat:
+        for handle, label in zip(*axis.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    figure.legend(list(legend.values()), list(legend), loc="outside lower center", ncol=max(1, min(len(legend), 6)), fontsize=fontsize)
 
 
 def _hparam_axis(axis, law: PowerLaw, result: FitResult, label: str) -> None:
@@ -301,11 +329,7 @@ def learning_curves(table, band: str = "minmax") -> Figure:
             if column == 0:
                 axis.set_ylabel("evaluation return")
             axis.grid(True, alpha=0.3)
-    legend = {}
-    for axis in axes.flat:
-        for handle, label in zip(*axis.get_legend_handles_labels()):
-            legend.setdefault(label, handle)
-    figure.legend(list(legend.values()), list(legend), loc="outside lower center", ncol=min(len(combos), 6), fontsize=7)
+    _figure_legend(figure, axes, 7)
     band_text = "seed min–max" if band == "minmax" else "seed 5–95%"
     figure.suptitle(f"Learning curves: mean over seeds, band = {band_text}" + (f" ({envs[0]})" if len(envs) == 1 else ""))
     return figure
@@ -527,3 +551,38 @@ SIGMA_N_FIGURES = {
     "sigma_n_allocation": plot_sigma_n_allocation,
 }
 """The figures of a fit with the joint (σ, N) laws (written next to `FIGURES` when it has them)."""
+
+
+def td_overfitting(table) -> Figure:
+    """The critic's TD error against batch size B, on the replay (left) and on the validation
+    buffer (right), one line per model size N: one row of panels per (env, σ, η), each point the
+    mean over the last 10% of a config's evaluations and over seeds (`td_error_summary`). A
+    validation error that rises with B where the training error does not is TD-overfitting (the
+    follow-up paper's Section 5.1). Log axes with plain batch-size tick labels."""
+    summary = td_error_summary(table)
+    panels = list(summary.groupby(list(PANEL_KEYS), observed=True, sort=True))
+    sizes = sorted(summary["model_size"].unique())
+    colors = colormaps["viridis"]
+    figure = Figure(figsize=(9.0, 2.9 * len(panels) + 0.8), layout="constrained")
+    axes = figure.subplots(len(panels), len(TD_ERROR_COLUMNS), squeeze=False, sharey="row")
+    for row, ((env, utd, learning_rate), panel) in enumerate(panels):
+        measured = panel[list(TD_ERROR_COLUMNS)].stack()
+        log_scale = bool(len(measured)) and bool((measured > 0).all())
+        for column, (name, label) in enumerate(zip(TD_ERROR_COLUMNS, ("training (replay)", "validation (never trained on)"))):
+            axis = axes[row, column]
+            for index, size in enumerate(sizes):
+                line = panel[(panel["model_size"] == size)].dropna(subset=[name]).sort_values("batch_size")
+                if line.empty:
+                    continue
+                color = colors(index / max(1, len(sizes) - 1))
+                axis.plot(line["batch_size"], line[name], "o-", color=color, label=f"N = {int(size):,}")
+            if log_scale:
+                _plain_log_y_axis(axis, float(measured.min()), float(measured.max()))
+            _plain_log_x_axis(axis, panel["batch_size"].unique(), BATCH_TICK_FORMAT, "batch size B")
+            axis.set_title(f"{env}, σ={utd:g}, η={learning_rate:g}: {label}", fontsize=9)
+            if column == 0:
+                axis.set_ylabel("TD error (critic loss)")
+            axis.grid(True, which="both", alpha=0.3)
+    _figure_legend(figure, axes, 8)
+    figure.suptitle(f"TD error vs B per model size: mean of the last {LAST_FRACTION:.0%} of evaluations and of seeds")
+    return figure

@@ -7,7 +7,9 @@ one intercept per env; α = -slope and β_env = 10^(a_env / α).
 The best value per (env, σ) follows the qscaled procedure: for every other-hyperparameter value
 (every η when choosing B) and every bootstrap resample, take the value with the smallest time to
 the selection threshold, never reached counting as +inf (ties, and a resample where nothing
-reaches, go to the smaller value); the best value is the arithmetic mean of those choices.
+reaches, go to the smaller value); the best value is the arithmetic mean of those choices. An
+(env, σ) where no config ever reaches the threshold keeps those votes for its smallest value, as in
+qscaled (`unreached="smallest"`), or is left out of the laws (`unreached="drop"`).
 """
 
 from __future__ import annotations
@@ -21,13 +23,21 @@ from rlscale.laws.table import FitInputError
 
 # Ranking value of a time never reached: above every real time, below "no such config" (+inf).
 UNREACHED = np.finfo(float).max
+UNREACHED_CELL_RULES = ("smallest", "drop")
+"""What an (env, σ) where no config reaches the selection threshold in any resample contributes:
+"smallest": its votes, every one for the smallest value present (qscaled); "drop": nothing."""
 # A fitted slope smaller than this is rounding error of a flat law (the same best value at every σ)
 # and is returned as exactly 0; real exponents are above 1e-3.
 FLAT_SLOPE_TOLERANCE = 1e-10
 
 
 def bootstrap_best_values(
-    configs: pd.DataFrame, bootstrap_times: np.ndarray, chosen: str, other: str, group_keys: tuple[str, ...] = ("env", "utd")
+    configs: pd.DataFrame,
+    bootstrap_times: np.ndarray,
+    chosen: str,
+    other: str,
+    group_keys: tuple[str, ...] = ("env", "utd"),
+    unreached: str = "smallest",
 ) -> pd.DataFrame:
     """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it
     (per `group_keys`: with ("env", "utd", "model_size"), per (env, σ, N) as the (σ, N) laws need).
@@ -45,19 +55,21 @@ def bootstrap_best_values(
             (+inf: never reached).
         chosen: the hyperparameter to choose (`batch_size` or `learning_rate`).
         other: the hyperparameter to average over.
+        group_keys: the columns of a group (default one per (env, utd)).
+        unreached: one of `UNREACHED_CELL_RULES`, for groups where no config reaches the
+            threshold in any resample: "smallest" keeps their votes (all for the smallest value,
+            as qscaled's argmin gives), "drop" leaves them out.
 
     Returns:
         One row per group (columns `group_keys`, numeric keys as floats) with `value` (mean of the
         votes over all `other` values and resamples) and `per_resample` (shape (R,) array: the mean
         of each resample's votes).
-        (env, utd) groups where no config reaches the threshold in any resample are left out:
-        every vote there would be the smallest value, which says nothing about σ.
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
     for group_labels, group in configs.groupby(list(group_keys), sort=True):
         group_times = bootstrap_times[:, group.index.to_numpy()]
-        if not np.isfinite(group_times).any():
+        if unreached == "drop" and not np.isfinite(group_times).any():
             continue
         chosen_values = np.sort(group[chosen].unique())
         other_values = np.sort(group[other].unique())

@@ -3,31 +3,43 @@
 An agent that resets its networks (BRO) drops in return after each reset and climbs back. The
 isotonic step would pool such a dip with the evaluations before it and move the first crossing of
 a threshold later, so, as qscaled's `filter_out_resets` (`core/preprocessing.py`) does, the
-evaluations after each reset are dropped until the seed-mean return is back at its last value
-before the reset; then the curve continues as logged until the next reset.
+evaluations after each reset are dropped: the first `window` ones always (qscaled's DMC analysis,
+`experiments/2_fitted/dmc_explore.ipynb`, uses `window=1`, the default), then the following ones
+until the seed-mean return is back at its last value before the reset; then the curve continues as
+logged until the next reset.
+
+An evaluation logged exactly at a reset's env step is after the reset by default
+(`at_reset_step="after"`): rlscale's engine applies the updates of an env step, a reset among them,
+before it evaluates at that step (`rlscale/engine/loop.py`), and qscaled's HEAD counts the first
+evaluation at or after the reset as post-reset. `at_reset_step="before"` is the rule of the qscaled
+version behind the published DMC fits (5f9a48a, the first evaluation strictly after the reset).
 
 Reset schedules come from the table's `reset_env_steps` column (per row, the env steps at which
 that config's agent was reset so far), or for tables without it from `ResetSchedule.env_steps`
 (the same env steps for every config) or `ResetSchedule.every_grad_steps` (qscaled's `reset_freq`:
 a reset every G gradient steps, i.e. every int(G / σ) env steps at UTD σ).
 
-Differences from qscaled, on purpose: an evaluation logged exactly at a reset step counts as before
-the reset (qscaled's HEAD uses the first evaluation at or after it, the version behind the
-published DMC fits the first after it, as here), and `window` drops evaluations only after resets
-(qscaled also drops the first `window` evaluations of the curve when it has any reset).
+One difference from qscaled, on purpose: `window` drops evaluations only after resets (qscaled also
+drops the first `window` evaluations of the whole curve when it has any reset, which moves no
+crossing unless the curve's very first evaluation already reaches a threshold).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from rlscale.laws.results import RECOVERY_RULES, ResetSchedule
+from rlscale.laws.results import AT_RESET_STEP_RULES, RECOVERY_RULES, ResetSchedule
 
-__all__ = ["RECOVERY_RULES", "ResetSchedule", "reset_keep_mask"]
+__all__ = ["AT_RESET_STEP_RULES", "RECOVERY_RULES", "ResetSchedule", "reset_keep_mask"]
 
 
 def reset_keep_mask(
-    steps: np.ndarray, seed_curves: np.ndarray, reset_steps: np.ndarray, window: int = 0, recovery: str = "mean"
+    steps: np.ndarray,
+    seed_curves: np.ndarray,
+    reset_steps: np.ndarray,
+    window: int = 1,
+    recovery: str = "mean",
+    at_reset_step: str = "after",
 ) -> np.ndarray:
     """Which evaluations the crossings may use.
 
@@ -35,7 +47,7 @@ def reset_keep_mask(
         steps: shape (T,), ascending env steps of the evaluations.
         seed_curves: shape (S, T), returns per seed.
         reset_steps: env steps of the resets (any order).
-        window, recovery: as in `ResetSchedule` (rlscale/laws/results.py).
+        window, recovery, at_reset_step: as in `ResetSchedule` (rlscale/laws/results.py).
 
     Returns:
         Shape (T,) bool: every evaluation before the first reset, and after each reset the
@@ -47,7 +59,8 @@ def reset_keep_mask(
         return keep
     mean = seed_curves.mean(axis=0)
     stderr = seed_curves.std(axis=0) / np.sqrt(seed_curves.shape[0])
-    first_after = np.unique(np.searchsorted(steps, np.asarray(reset_steps), side="right"))
+    side = "left" if at_reset_step == "after" else "right"
+    first_after = np.unique(np.searchsorted(steps, np.asarray(reset_steps), side=side))
     first_after = first_after[(first_after > 0) & (first_after < n_steps)]
     if len(first_after) == 0:
         return keep

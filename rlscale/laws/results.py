@@ -26,6 +26,7 @@ from rlscale.laws.sigma_n_laws import inverse_power_product, joint_data_law
 from rlscale.laws.table import FitInputError
 
 RECOVERY_RULES = ("mean", "overlap")
+AT_RESET_STEP_RULES = ("after", "before")
 EDGE_LOW, EDGE_HIGH, EDGE_ONLY = "low", "high", "only"
 """A cell's edge on one axis: its fastest value is the row's smallest, largest, or only value."""
 HPARAM_AXES = ("batch_size", "learning_rate")
@@ -149,20 +150,28 @@ class ResetSchedule(Record):
         env_steps: reset env steps for every config (tables without a `reset_env_steps` column).
         every_grad_steps: a reset every this many gradient steps (env steps int(G / σ) at UTD σ).
         window: evaluations after each reset always dropped, before the recovery test (qscaled's
-            `window`; its DMC analysis used 1).
+            `window`; its DMC analysis uses 1, the default).
         recovery: "mean": the seed-mean return is back at or above its last pre-reset value
             (qscaled HEAD); "overlap": the seed-mean plus its standard error reaches the pre-reset
             mean minus its standard error (the rule behind the published DMC fits, qscaled 5f9a48a).
+        at_reset_step: where an evaluation logged at a reset's env step belongs: "after" the reset
+            (default: rlscale's engine resets before it evaluates at that step; qscaled HEAD's
+            `searchsorted(side="left")`) or "before" it (qscaled 5f9a48a, behind the published DMC fits).
     """
 
     env_steps: tuple[int, ...] = ()
     every_grad_steps: float | None = None
-    window: int = 0
+    window: int = 1
     recovery: str = "mean"
+    at_reset_step: str = "after"
 
     def __post_init__(self) -> None:
         if self.recovery not in RECOVERY_RULES:
             raise FitInputError(f"reset recovery must be one of {', '.join(RECOVERY_RULES)}, got {self.recovery!r}")
+        if self.at_reset_step not in AT_RESET_STEP_RULES:
+            raise FitInputError(
+                f"reset at-reset-step must be one of {', '.join(AT_RESET_STEP_RULES)}, got {self.at_reset_step!r}"
+            )
         if self.window < 0:
             raise FitInputError(f"reset window must be >= 0 evaluations, got {self.window}")
         if any(step < 0 for step in self.env_steps):
@@ -608,6 +617,11 @@ class FitResult(Record):
     baseline: tuple[BaselineConfig, ...] = ()
     baseline_data_law: tuple[DataLawFit, ...] = ()
     resets: ResetSchedule = field(default_factory=ResetSchedule)
+    unreached_cells: str = "drop"
+    sigma_grid_extension: float = 2.0
+    budget_grid_points: int = 2000
+    """`FitOptions.unreached_cells`, `.sigma_grid_extension` and `.budget_grid_points` of the fit (these
+    field defaults, and `data_law_loss`'s, are what fits written before the keys existed used)."""
     grid_edges: GridEdgeReport | None = None
     """Grid fits: per (env, σ, J) cell, whether the fastest (B, η) sits on the grid's edge."""
     horizon: HorizonSensitivity | None = None

@@ -1,8 +1,9 @@
 """The hidden width whose critic has N parameters, for an agent and env (`rlscale recommend` on a fit
 with the joint (σ, N) laws, whose N* is a critic parameter count).
 
-The critic's parameter count is that of `state.critic_params` of the agent built for the env's
-observation and action sizes, counted without running anything (`jax.eval_shape` of `init`). At a
+The critic's parameter count is the agent's model size as the rows write it
+(`rlscale.agents.core.critic_parameter_count`: its `critic_parameter_count()`, built for the env's
+observation and action sizes and counted without running anything). At a
 fixed depth it is a polynomial of degree at most 2 in the width (dense layers w·w, w·in, biases and
 norms ∝ w), so three counts give it exactly (as the authors map N to a width through a quadratic
 fit, `params_to_width`); the width is the integer whose count is nearest N*, checked by counting it.
@@ -38,9 +39,7 @@ class CriticWidth:
 
 @lru_cache(maxsize=None)
 def _count(algo: str, env: str, width: int, depth: int, layer_norm: bool, options_json: str) -> int:
-    import jax
-
-    from rlscale.agents.core import HyperParams, parameter_count
+    from rlscale.agents.core import critic_parameter_count as model_size
     from rlscale.agents.registry import make_agent
     from rlscale.agents.spec import NetworkConfig
     from rlscale.envs.registry import get_spec
@@ -48,8 +47,7 @@ def _count(algo: str, env: str, width: int, depth: int, layer_norm: bool, option
     spec = get_spec(env)
     network = NetworkConfig(hidden_width=width, hidden_depth=depth, layer_norm=layer_norm)
     agent = make_agent(algo, spec.observation_size, spec.action_size, network, **json.loads(options_json))
-    state = jax.eval_shape(agent.init, jax.random.PRNGKey(0), HyperParams.single())
-    return parameter_count(state.critic_params)
+    return model_size(agent)
 
 
 def critic_parameter_count(algo: str, env: str, width: int, depth: int, layer_norm: bool = False, options: Mapping | None = None) -> int:

@@ -10,7 +10,8 @@ and three things are timed on this device:
   past the warm-up: what the chunk costs beyond the warm-up iterations, per applied update (map) or
   per executed update slot of all K configs (vmap), with replay sampling, padding or branches and
   the finiteness checks (`update_unit_s`);
-- one whole evaluation (`evaluation_s`).
+- one whole evaluation (`evaluation_s`): the episodes and, for an agent with `td_error`, the TD
+  errors on the replay and the validation buffer.
 
 Each timed call starts from a state reset to its start iteration outside the timing; the call's own
 dispatch stays in (a run pays it once per chunk of eval_interval env steps). A first, untimed-for-the-
@@ -29,9 +30,10 @@ all three. Measurements are cached per device, JAX version, spec and the configs
 group costs nothing. The runner reports estimated vs actual per group. With several devices the
 group is calibrated on one (the run shards its configs: an upper bound).
 
-On one CPU device a sweep's "auto" config axis is decided here (`choose_config_axis`): map for
-mixed σ or B at a wide network or for groups of one σ and B, otherwise the axis with the lower
-estimated wall time.
+Nothing here decides what a sweep trains: the config axis is a rule of the devices
+(plan.decide_config_axis), and an estimate only times the groups of a plan. `rlscale sweep --dry-run`
+prints its plan without calibrating; `--estimate` calibrates, group by group, reporting each; a run
+calibrates the groups it is about to train for its estimated-vs-actual report.
 """
 
 from __future__ import annotations
@@ -48,18 +50,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rlscale.config import SweepConfig
 from rlscale.engine.loop import get_trainer
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, MAP, VMAP, resolve_config_axis
+from rlscale.engine.spec import MAP
 from rlscale.envs.throughput import device_name
-from rlscale.plan import CORE_SATURATING_WIDTH, Group, Plan, make_plan
+from rlscale.plan import Group, Plan
 
 CACHE_ENV = "RLSCALE_CACHE_DIR"
 CALIBRATE_ENV = "RLSCALE_CALIBRATE"
-"""Set to 0 to skip calibrating in sweeps: "auto" then takes the platform default (map on one CPU
-device) and runs report no estimate (the benchmarks always calibrate)."""
-RUN_MANIFEST = "manifest.json"
-"""The run directory's manifest (run/runner.py writes it), whose plan names the config axis."""
+"""Set to 0 to skip calibrating in sweeps: runs then report no estimate (the benchmarks always
+calibrate)."""
 CACHE_FILE = "calibration.json"
 CALIBRATION_VERSION = 4
 """Part of every cache key: a change of what a calibration measures invalidates older entries."""
@@ -118,15 +117,22 @@ def estimate_plan(
     """{group index: estimate} for the plan's groups (those in `groups`, default all; see the module
     docstring); calibrations not cached yet are measured now and cached. `run_here`: the groups
     will run in this process (the runner), so those calibrated here count no compile (the run
-    reuses the calibration's programs); otherwise (a dry run) every compile counts."""
+    reuses the calibration's programs); otherwise (a dry run) every compile counts. An interrupted
+    estimate (Ctrl-C) keeps the calibrations finished so far."""
     cache = _Cache(cache_path())
-    estimates = {
-        index: _estimate_group(index, group, env_steps, eval_interval, cache, run_here)
-        for index, group in enumerate(plan.groups)
-        if groups is None or index in groups
-    }
-    cache.save()
-    return estimates
+    try:
+        return {
+            index: _estimate_group(index, group, env_steps, eval_interval, cache, run_here)
+            for index, group in enumerate(plan.groups)
+            if groups is None or index in groups
+        }
+    finally:
+        cache.save()
+
+
+def calibration_cached(group: Group) -> bool:
+    """Whether `group`'s calibration on this device is cached (its estimate then compiles nothing)."""
+    return _Cache(cache_path()).has(_key(group))
 
 
 def _estimate_group(
@@ -181,6 +187,9 @@ class _Cache:
             self.values = {}
         self.changed = False
 
+    def has(self, key: str) -> bool:
+        return key in self.values
+
     def get(self, key: str, measure) -> dict:
         if key not in self.values:
             self.values[key] = measure()
@@ -229,6 +238,10 @@ def _calibrate_group(group: Group) -> dict:
     init, init_compile_s = _compiled(trainer.init, hparams)
     train_chunk, chunk_compile_s = _compiled(trainer.train_chunk, state_shape, CALIBRATION_ITERATIONS)
     evaluate, evaluate_compile_s = _compiled(trainer.evaluate, state_shape, 0)
+    td_errors = None
+    if trainer.td_errors is not None:
+        td_errors, td_errors_compile_s = _compiled(trainer.td_errors, state_shape, 0)
+        evaluate_compile_s += td_errors_compile_s
     learning_iteration = _warmup_iterations(spec)
     chunk_stats = {}
 
@@ -275,6 +288,8 @@ def _calibrate_group(group: Group) -> dict:
 
     def evaluation(state):
         jax.block_until_ready(evaluate(state, 0))
+        if td_errors is not None:
+            jax.block_until_ready(td_errors(state, 0))
         return state
 
     evaluation_s, _ = median_seconds(evaluation, state, EVALUATION_REPETITIONS)
@@ -314,71 +329,3 @@ def _compiled(jitted, *args):
     start = time.perf_counter()
     compiled = jitted.lower(*args).compile()
     return compiled, time.perf_counter() - start
-
-
-@dataclasses.dataclass(frozen=True)
-class AxisChoice:
-    """How a sweep's "auto" config axis was decided."""
-
-    config_axis: str
-    reason: str
-    estimated_s: dict[str, float] = dataclasses.field(default_factory=dict)
-    """Estimated wall seconds of the whole sweep under each axis that was estimated."""
-
-
-def choose_config_axis(config: SweepConfig, out_dir: Path | None = None) -> tuple[SweepConfig, AxisChoice]:
-    """The config to plan and run, with an "auto" config axis made concrete.
-
-    On GPUs/TPUs or several devices auto is vmap. On one CPU device, map without a measurement
-    where vmap cannot win: a wide network (CORE_SATURATING_WIDTH) whose vmap groups would pad or
-    idle (mixed σ or B: map computes only the updates each config needs, batching those of equal σ
-    and B in lanes), no group with two configs, or no group with two (σ, B) (both axes then batch
-    the same configs: map in one lane per group). Otherwise
-    both axes are estimated (the calibrated estimate above) and the faster wins: vmap where small
-    updates gain from being batched (even with padding), map where they do not. A run directory that
-    already holds a plan keeps its axis, so a resumed sweep plans exactly the groups it checkpointed.
-    """
-    if config.config_axis != AUTO_CONFIG_AXIS:
-        return config, AxisChoice(config.config_axis, "set in the sweep config")
-    stored = _stored_config_axis(out_dir)
-    if stored is not None:
-        return dataclasses.replace(config, config_axis=stored), AxisChoice(stored, f"kept from {out_dir / RUN_MANIFEST}")
-    platform, num_devices = jax.default_backend(), jax.local_device_count()
-    default = resolve_config_axis(AUTO_CONFIG_AXIS, platform, num_devices)
-    if default == VMAP:
-        return dataclasses.replace(config, config_axis=VMAP), AxisChoice(VMAP, f"{num_devices} {platform} device(s)")
-    if not calibration_enabled():
-        return dataclasses.replace(config, config_axis=default), AxisChoice(default, f"{CALIBRATE_ENV}=0: the CPU default")
-    plans = {axis: make_plan(dataclasses.replace(config, config_axis=axis)) for axis in CONFIG_AXES}
-    vmap_groups = plans[VMAP].groups
-    waste = max(group.planned_wasted_fraction for group in vmap_groups)
-    narrowest = min(group.spec.network.hidden_width for group in vmap_groups)
-    unmeasured_reason = None
-    if waste > 0 and narrowest >= CORE_SATURATING_WIDTH:
-        unmeasured_reason = f"mixed σ or B: vmap would waste {waste:.0%} of its gradient rows, map none"
-    elif all(len(group.configs) == 1 for group in vmap_groups):
-        unmeasured_reason = "one config per group: both axes compute the same"
-    elif all(group.spec.lane_width == len(group.configs) for group in plans[MAP].groups):
-        unmeasured_reason = "one σ and B per group: map's one lane batches the same configs as vmap, unpadded"
-    if unmeasured_reason is not None:
-        return dataclasses.replace(config, config_axis=MAP), AxisChoice(MAP, unmeasured_reason)
-    estimated = {}
-    for axis, plan in plans.items():
-        estimates = estimate_plan(plan, config.env_steps, config.eval_interval)
-        estimated[axis] = sum(estimate.seconds for estimate in estimates.values())
-    best = min(CONFIG_AXES, key=lambda axis: (estimated[axis], axis != MAP))
-    return dataclasses.replace(config, config_axis=best), AxisChoice(
-        best, "the faster by the calibrated estimate on this CPU", estimated
-    )
-
-
-def _stored_config_axis(out_dir: Path | None) -> str | None:
-    """The config axis of the plan in `out_dir`'s run manifest (None: no readable plan there)."""
-    if out_dir is None:
-        return None
-    try:
-        groups = json.loads((Path(out_dir) / RUN_MANIFEST).read_text())["plan"]
-        axes = {group["config_axis"] for group in groups}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return axes.pop() if len(axes) == 1 and axes <= set(CONFIG_AXES) else None

@@ -20,6 +20,11 @@ Layout under `<out>/` for the Ray executor:
 
 `rlscale fit <out>` reads every `evals.jsonl` under `<out>`: the groups' copies of the merged rows are
 identical repeats, which the fit drops.
+
+The config axis is decided once, by the driver, for the devices the tasks run on (`plan.decide_config_axis`
+with platform "gpu" when the cluster has GPUs, one per task, else "cpu"), recorded in `<out>/manifest.json`
+and given to every task, so a CPU cluster trains the groups the local executor trains on a CPU, and a
+resumed sweep keeps its axis.
 """
 
 from __future__ import annotations
@@ -30,11 +35,10 @@ import os
 from pathlib import Path
 
 from rlscale.config import ConfigError, SweepConfig
-from rlscale.engine.spec import AUTO_CONFIG_AXIS, VMAP
-from rlscale.plan import make_plan
+from rlscale.plan import AxisDecision, decide_config_axis, make_plan
 from rlscale.run.checkpoint import FAULT_ENV, RunDirectoryError, SweepCheckpoints, comparable_config
 from rlscale.run.lock import RunDirectoryLock
-from rlscale.run.runner import MANIFEST_FILE, GroupResult, run_sweep, write_manifest
+from rlscale.run.runner import MANIFEST_FILE, GroupResult, run_sweep, stored_axis_decision, write_manifest
 from rlscale.run.store import EVALS_FILE, write_parquet
 from rlscale.run.trackers import open_trackers
 
@@ -95,28 +99,28 @@ class RayExecutor:
         tasks run without them). Returns the GroupResults in group order.
         """
         ray = _import_ray()
-        config = ray_config(config)
-        plan = make_plan(config)
         out_dir = Path(out_dir)
+        if not ray.is_initialized():
+            ray.init(address=self.address)
+        has_gpus = ray.cluster_resources().get("GPU", 0) > 0
+        decision = stored_axis_decision(out_dir, config) or cluster_axis_decision(config, has_gpus)
+        config = decision.applied_to(config)
+        plan = make_plan(config, decision.platform, decision.num_devices)
         _check_run_directory(out_dir, config, resume)
         with RunDirectoryLock(out_dir) as lock:
             if lock.taken_over is not None:
                 log(f"note: {lock.describe_taken_over()}")
-            _prepare_run_directory(out_dir, config, plan, resume)
+            _prepare_run_directory(out_dir, config, plan, decision, resume)
             trackers = open_trackers(config, out_dir)
             try:
-                return self._run_tasks(ray, config, plan, out_dir, after_eval, log, trackers)
+                return self._run_tasks(ray, config, plan, decision, has_gpus, out_dir, after_eval, log, trackers)
             finally:
                 trackers.close()
 
-    def _run_tasks(self, ray, config, plan, out_dir: Path, after_eval, log, trackers) -> list[GroupResult]:
-        if not ray.is_initialized():
-            ray.init(address=self.address)
-        resources = (
-            {"num_gpus": 1}
-            if ray.cluster_resources().get("GPU", 0) > 0
-            else {"num_cpus": self.cpus_per_group}
-        )
+    def _run_tasks(
+        self, ray, config, plan, decision: AxisDecision, has_gpus: bool, out_dir: Path, after_eval, log, trackers
+    ) -> list[GroupResult]:
+        resources = {"num_gpus": 1} if has_gpus else {"num_cpus": self.cpus_per_group}
         task = ray.remote(_train_group_task).options(
             max_retries=self.max_retries, retry_exceptions=[OSError], **resources
         )
@@ -124,7 +128,7 @@ class RayExecutor:
         task_config = dataclasses.replace(config, tracker=[])
         pending = {
             task.remote(
-                task_config, index, str(group_directory(out_dir, index)), self.compilation_cache_dir, fault
+                task_config, decision, index, str(group_directory(out_dir, index)), self.compilation_cache_dir, fault
             ): index
             for index in plan.costliest_first()
         }
@@ -149,13 +153,11 @@ class RayExecutor:
         return [results[index] for index in sorted(results)]
 
 
-def ray_config(config: SweepConfig) -> SweepConfig:
-    """The config the Ray executor plans and runs: "auto" config_axis becomes "vmap", so that the
-    driver and every worker (whatever its device) plan the same groups. For a CPU cluster, "map"
-    with a `max_group_size` that splits the sweep into enough groups wastes no work."""
-    if config.config_axis == AUTO_CONFIG_AXIS:
-        return dataclasses.replace(config, config_axis=VMAP)
-    return config
+def cluster_axis_decision(config: SweepConfig, has_gpus: bool) -> AxisDecision:
+    """The config axis of `config`'s tasks on a Ray cluster: decided for the devices a task gets
+    (one GPU where the cluster has GPUs, else a CPU), so that the driver and every worker, whatever
+    its own devices, plan the same groups."""
+    return decide_config_axis(config, "gpu" if has_gpus else "cpu", 1)
 
 
 def make_executor(name: str, address: str | None = None):
@@ -234,18 +236,24 @@ def _check_run_directory(out_dir: Path, config: SweepConfig, resume: bool) -> No
         raise RunDirectoryError(f"--resume: {out_dir} holds no sweep ({manifest_path} is missing)")
 
 
-def _prepare_run_directory(out_dir: Path, config: SweepConfig, plan, resume: bool) -> None:
+def _prepare_run_directory(out_dir: Path, config: SweepConfig, plan, decision: AxisDecision, resume: bool) -> None:
     """Check `<out>` again (now under its lock) and, for a fresh sweep, write its manifest."""
     _check_run_directory(out_dir, config, resume)
     if not (out_dir / MANIFEST_FILE).exists():
-        write_manifest(out_dir, config, plan)
+        write_manifest(out_dir, config, plan, decision)
     (out_dir / GROUPS_DIR).mkdir(exist_ok=True)
 
 
 def _train_group_task(
-    config: SweepConfig, index: int, group_dir: str, compilation_cache_dir: str | None, fault: str | None
+    config: SweepConfig,
+    decision: AxisDecision,
+    index: int,
+    group_dir: str,
+    compilation_cache_dir: str | None,
+    fault: str | None,
 ) -> tuple[GroupResult, int | None]:
-    """The Ray task of one group: train it into `group_dir`, resuming from its last checkpoint.
+    """The Ray task of one group: train it into `group_dir`, resuming from its last checkpoint, with
+    the driver's config-axis `decision`.
 
     Returns the group's result and the env step this attempt resumed from (None: a fresh start).
     """
@@ -262,7 +270,7 @@ def _train_group_task(
     resumed_from = None if entry is None else int(entry["env_step"])
     _arm_fault_once(fault, index, group_path)
     try:
-        [result] = run_sweep(config, group_path, groups=[index])
+        [result] = run_sweep(config, group_path, groups=[index], axis_decision=decision)
     finally:
         os.environ.pop(FAULT_ENV, None)
     return result, resumed_from

@@ -105,15 +105,23 @@ def _normalization(items: list[str]) -> dict[str, tuple[float, float]]:
     return bounds
 
 
+def _given(**values) -> dict:
+    """The options the command line set (flags left out are None and take the option's own default)."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def reset_schedule(args: argparse.Namespace):
     """The `ResetSchedule` of the --reset-* flags."""
     from rlscale.laws.results import ResetSchedule
 
     return ResetSchedule(
         env_steps=tuple(args.reset_env_steps or ()),
-        every_grad_steps=args.reset_every_grad_steps,
-        window=args.reset_window,
-        recovery=args.reset_recovery,
+        **_given(
+            every_grad_steps=args.reset_every_grad_steps,
+            window=args.reset_window,
+            recovery=args.reset_recovery,
+            at_reset_step=args.reset_at_step,
+        ),
     )
 
 
@@ -154,10 +162,17 @@ def _options(args: argparse.Namespace):
         hparam_laws=load_fit(args.hparam_laws) if args.hparam_laws else None,
         baseline_utd=args.baseline_utd,
         resets=reset_schedule(args),
-        data_law_loss=args.data_law_loss,
         envs=tuple(args.env) if args.env else None,
         horizon_cuts=tuple(args.horizon_cuts),
         sigma_n_shared_exponents=args.sigma_n_shared_exponents,
+        **_given(
+            data_law_loss=args.data_law_loss,
+            unreached_cells=args.unreached_cells,
+            n_default_thresholds=args.n_thresholds,
+            lowest_threshold=args.lowest_threshold,
+            sigma_grid_extension=args.sigma_grid_extension,
+            budget_grid_points=args.budget_grid_points,
+        ),
     )
 
 
@@ -279,12 +294,19 @@ def add_reset_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--reset-every-grad-steps", type=float, metavar="G", help="a reset every G gradient steps (env steps int(G/σ); qscaled's reset_freq)"
     )
-    group.add_argument("--reset-window", type=int, default=0, metavar="W", help="evaluations always dropped after each reset (default 0)")
+    group.add_argument(
+        "--reset-window", type=int, metavar="W", help="evaluations always dropped after each reset (default 1, qscaled's DMC analysis)"
+    )
     group.add_argument(
         "--reset-recovery",
         choices=("mean", "overlap"),
-        default="mean",
         help="a post-reset dip ends when the seed mean is back at its pre-reset value (mean, default) or within standard errors (overlap)",
+    )
+    group.add_argument(
+        "--reset-at-step",
+        choices=("after", "before"),
+        help="an evaluation logged at a reset's env step is after the reset (default: rlscale's engine) or before it "
+        "(the qscaled version behind the published DMC fits)",
     )
 
 
@@ -334,9 +356,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "directory, W&B offline runs or a W&B CSV export",
     )
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--thresholds", type=float, nargs="+", help="normalized-return thresholds J (0..1000)")
+    parser.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="+",
+        help="normalized-return thresholds J (0..1000); default: the paper's 10 values 1000 − logspace(log10(1000 − J_low), "
+        "log10(1000 − J_sel), 10) up to the selection threshold J_sel",
+    )
+    parser.add_argument("--n-thresholds", type=int, metavar="N", help="how many default thresholds (default 10, the paper's)")
+    parser.add_argument(
+        "--lowest-threshold", type=float, metavar="J", help="lowest default threshold (default: dmc 200, gym 300, else J_sel / 4)"
+    )
     parser.add_argument("--env", nargs="+", metavar="ENV", help="fit only these envs' rows (default: every env in the table)")
-    parser.add_argument("--selection-threshold", type=float, help="threshold at which the best (B, η) are chosen")
+    parser.add_argument(
+        "--selection-threshold",
+        type=float,
+        help="threshold at which the best (B, η) are chosen (default: the highest of 100, 200, …, 800 every (env, σ) reaches)",
+    )
+    parser.add_argument(
+        "--unreached-cells",
+        choices=("smallest", "drop"),
+        help="(env, σ) where no config reaches the selection threshold: their votes go to the smallest B and η (default, "
+        "qscaled's) or they are left out of the hyperparameter laws (drop)",
+    )
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples over seeds (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")
     parser.add_argument("--delta", type=float, help="FLOPs per environment step δ (default: suite's paper value)")
@@ -357,7 +399,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="D_J at each (env, σ) from the config nearest B*(σ), η*(σ) (law, default) or the grid's fastest (minimum)",
     )
     parser.add_argument(
-        "--data-law-loss", choices=("log", "linear"), default="log", help="least squares of D_J(σ) on log D (default) or on D (qscaled)"
+        "--data-law-loss",
+        choices=("linear", "log"),
+        help="least squares of D_J(σ) on D (linear, default: the paper's, qscaled's fit_powerlaw) or on log D (log)",
+    )
+    parser.add_argument(
+        "--sigma-grid-extension",
+        type=float,
+        metavar="X",
+        help="search σ*(J) and report the frontier over [min σ / X, max σ · X] of the runs (default 1: their range, the paper's)",
+    )
+    parser.add_argument(
+        "--budget-grid-points",
+        type=int,
+        metavar="N",
+        help="log-spaced σ points on which σ*(J) minimises F (default 2000; qscaled's 100 quantize σ*)",
     )
     parser.add_argument(
         "--sigma-n-shared-exponents",

@@ -1,5 +1,6 @@
-"""`rlscale plot DIR`: learning-curve figures of a run directory (or table), and the fit's figures
-redrawn when the directory holds a fit.json."""
+"""`rlscale plot DIR`: learning-curve figures of a run directory (or table), the TD-overfitting
+figure when its rows carry TD errors, and the fit's figures redrawn when the directory holds a
+fit.json."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="learning curves per config (and the fit's figures) as PNG and SVG",
         description=(
             "Draw learning curves (mean over seeds with a seed band, one panel per (env, σ), one line per (B, η)) "
-            "into OUT/learning_curves.{png,svg}. When DIR holds a fit.json (DIR/fit.json or DIR/fit/fit.json), "
+            "into OUT/learning_curves.{png,svg}; when the rows carry TD errors (td_error_train, td_error_validation), "
+            "the critic's TD error on its replay and on its validation buffer against B, one line per model size, "
+            "into OUT/td_overfitting.{png,svg}. When DIR holds a fit.json (DIR/fit.json or DIR/fit/fit.json), "
             "refit with that fit's options and write its figures and fit.json into OUT too (a stage-2 fit, made "
             "with --hparam-laws, has its figures redrawn from its fit.json instead)."
         ),
@@ -63,6 +66,9 @@ def fit_options_of(fit):
         baseline_utd=fit.baseline[0].utd if fit.baseline else None,
         resets=fit.resets,
         data_law_loss=fit.data_law_loss,
+        unreached_cells=fit.unreached_cells,
+        sigma_grid_extension=fit.sigma_grid_extension,
+        budget_grid_points=fit.budget_grid_points,
         envs=tuple(fit.envs),
         horizon_cuts=tuple(cut.fraction for cut in fit.horizon.cuts) if fit.horizon is not None else (),
         sigma_n_shared_exponents=any(law.shared_exponents for law in fit.sigma_n.data_law_sigma_n),
@@ -75,6 +81,19 @@ def write_learning_curves(table, out: Path, band: str = "minmax") -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     save_figure(learning_curves(table, band=band), out, "learning_curves")
+
+
+def write_td_overfitting(table, out: Path) -> bool:
+    """Draw the TD-error figure into `out/td_overfitting.{png,svg}` when the table holds TD errors;
+    whether it did."""
+    from rlscale.laws.plots import td_overfitting
+    from rlscale.laws.td_overfitting import has_td_errors
+
+    if not has_td_errors(table):
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    save_figure(td_overfitting(table), out, "td_overfitting")
+    return True
 
 
 def run_plot(args: argparse.Namespace) -> int:
@@ -93,6 +112,8 @@ def run_plot(args: argparse.Namespace) -> int:
             raise FitInputError(f"{runs}: the table lacks columns {missing}")
         write_learning_curves(table, out, args.band)
         print(f"wrote {out / 'learning_curves.png'} (and .svg)")
+        if write_td_overfitting(table, out):
+            print(f"wrote {out / 'td_overfitting.png'} (and .svg)")
         fit_path = existing_fit(runs)
         if fit_path is not None:
             fit = load_fit(fit_path)

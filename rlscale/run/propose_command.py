@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
@@ -60,16 +59,9 @@ def write_sweep_toml(path: Path, values: dict, header: list[str]):
 
 def base_values(base: str | None, overrides: list[str], env: str) -> dict:
     """The sweep fields stage 2 starts from: the grid's TOML (or just env = the fit's env), then overrides."""
-    from rlscale.config import ConfigError, parse_overrides
+    from rlscale.config import parse_overrides, read_toml
 
-    values = {"env": env}
-    if base is not None:
-        try:
-            values = tomllib.loads(Path(base).read_text())
-        except FileNotFoundError:
-            raise ConfigError([f"--base {base!r} does not exist"]) from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError([f"--base {base!r} is not valid TOML: {error}"]) from None
+    values = {"env": env} if base is None else read_toml(Path(base), f"--base {base!r}")
     values.update(parse_overrides(overrides))
     return values
 

@@ -44,7 +44,14 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("grad_step", "int", "gradient updates applied to this config so far"),
     Column("return", "float or null", "mean undiscounted return of `eval_episodes` deterministic-policy episodes"),
     Column("wall_time_s", "float", "seconds since the sweep started"),
-    Column("model_size", "int", "parameter count N of actor + critics (targets excluded)"),
+    Column(
+        "model_size",
+        "int",
+        "model size N of the paper's compute law: the critics' parameter count (targets excluded; the "
+        "paper's 1.5e5 for Gym SAC, 4.92e6 for DMC BRO), or a plug-in agent's `parameter_count` when it "
+        "defines no `critic_parameter_count` (the manifest's `model_size` says which)",
+    ),
+    Column("model_size_total", "int", "parameter count of the whole agent, actor(s) + critics (targets excluded)"),
     Column(
         "diverged_at_env_step",
         "int or null",
@@ -55,6 +62,16 @@ EVAL_COLUMNS: tuple[Column, ...] = (
     Column("return_low", "float", "raw return the fit maps to 0 (the env spec's)"),
     Column("return_high", "float", "raw return the fit maps to 1000 (the env spec's)"),
     Column("temperature", "float or null", "entropy temperature α at the evaluation (SAC, BRO); null for agents without one or when not finite"),
+    Column(
+        "td_error_train",
+        "float or null",
+        "the critic's TD loss on batches of B from the config's replay, no gradient step (null: the agent has no `td_error`)",
+    ),
+    Column(
+        "td_error_validation",
+        "float or null",
+        "the same on its validation buffer, transitions it never trained on (null: no validation buffer)",
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in EVAL_COLUMNS)
 CURVE_COLUMNS: tuple[str, ...] = ("env", "utd", "batch_size", "learning_rate", "seed", "env_step", "return")
@@ -77,22 +94,28 @@ def evaluation_rows(
     returns: Sequence[float],
     wall_time_s: float,
     model_size: int,
+    model_size_total: int,
     diverged_at_env_step: Sequence[int | None],
     agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
     return_bounds: tuple[float, float],
     temperatures: Sequence[float | None] | None = None,
+    td_errors: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> list[dict]:
     """The rows of one evaluation of a group, one per config, in the group's config order.
 
     `runs` are the group's `RunConfig`s; `grad_steps`, `returns`, `diverged_at_env_step` (None: the
     config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
-    written as null. `agent_options` is the JSON text of the sweep's `[agent]` table;
+    written as null. `model_size` is the group's critic parameter count N, `model_size_total` its
+    whole agent's. `agent_options` is the JSON text of the sweep's `[agent]` table;
     `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
     returns, a plug-in's or a reference's too. `temperatures` has each config's entropy temperature α
-    (None, or an entry None: the agent has none; a non-finite α is written as null).
+    (None, or an entry None: the agent has none), `td_errors` = (train, validation) each config's TD
+    errors (None: not measured); a non-finite α or TD error is written as null.
     """
-    temperatures = temperatures if temperatures is not None else [None] * len(runs)
+    num_configs = len(runs)
+    temperatures = temperatures if temperatures is not None else [None] * num_configs
+    train_errors, validation_errors = td_errors if td_errors is not None else ([None] * num_configs,) * 2
     return [
         {
             "config_id": run.config_id,
@@ -109,17 +132,25 @@ def evaluation_rows(
             "return": float(episode_return) if math.isfinite(episode_return) else None,
             "wall_time_s": round(float(wall_time_s), WALL_TIME_DECIMALS),
             "model_size": int(model_size),
+            "model_size_total": int(model_size_total),
             "diverged_at_env_step": None if diverged is None else int(diverged),
             "agent_options": agent_options,
             "reset_env_steps": [int(step) for step in resets],
             "return_low": float(return_bounds[0]),
             "return_high": float(return_bounds[1]),
-            "temperature": float(temperature) if temperature is not None and math.isfinite(temperature) else None,
+            "temperature": _finite_or_none(temperature),
+            "td_error_train": _finite_or_none(train_error),
+            "td_error_validation": _finite_or_none(validation_error),
         }
-        for run, steps, episode_return, diverged, resets, temperature in zip(
-            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, temperatures
+        for run, steps, episode_return, diverged, resets, temperature, train_error, validation_error in zip(
+            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, temperatures, train_errors, validation_errors
         )
     ]
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """`value` as a float, or None when it is missing or not finite (JSON has no NaN)."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def encode_rows(rows: Sequence[dict]) -> str:

@@ -25,9 +25,10 @@ from rlscale.agents import build_agent_options
 from rlscale.agents.spec import options_dict
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.engine import schedule
+from rlscale.engine.spec import AUTO_CONFIG_AXIS
 from rlscale.engine.sharding import get_group_trainer
 from rlscale.envs.registry import get_spec
-from rlscale.plan import Group, Plan, make_plan
+from rlscale.plan import AxisDecision, Group, Plan, decide_config_axis, make_plan
 from rlscale.run.checkpoint import (
     GroupCounters,
     RunDirectoryError,
@@ -36,7 +37,7 @@ from rlscale.run.checkpoint import (
     fault_point,
 )
 from rlscale.run.chunks import train_chunks
-from rlscale.run.estimate import calibration_enabled, choose_config_axis, estimate_plan
+from rlscale.run.estimate import calibration_enabled, estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
@@ -46,6 +47,12 @@ from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate
 from rlscale.run.trackers import open_trackers
 
 MANIFEST_FILE = "manifest.json"
+MODEL_SIZE_CRITICS = "critic parameters (targets excluded), the paper's N"
+MODEL_SIZE_WHOLE_AGENT = (
+    "whole-agent parameters: the agent defines no critic_parameter_count, so rows' model_size is its "
+    "parameter_count"
+)
+"""The manifest's `model_size`: what the rows' model_size column counts."""
 TEMPERATURE_PARAMETER = "log_alpha"
 """The agent-state field holding log α in agents that tune an entropy temperature (SAC, BRO)."""
 ESTIMATES_FILE = "estimates.json"
@@ -73,6 +80,7 @@ def run_sweep(
     after_eval=None,
     resume: bool = False,
     groups: Sequence[int] | None = None,
+    axis_decision: AxisDecision | None = None,
 ) -> list[GroupResult]:
     """Train every group of the sweep's plan, streaming rows to `<out_dir>/evals.jsonl` and
     checkpointing each group's full state to `<out_dir>/checkpoints/` (see run/checkpoint.py).
@@ -94,13 +102,19 @@ def run_sweep(
     `after_eval(num_rows_written)` is called after each evaluation (for streaming fits). `groups`
     restricts the run to those plan groups (a distributed executor runs one group per directory).
     With several local devices each group's configs are sharded across them (engine/sharding.py).
+
+    The config axis is the one recorded in `<out_dir>/manifest.json` for the same `config_axis`
+    request (a resumed sweep), else `axis_decision` (a distributed executor's, made for its workers'
+    devices), else the rule for this process's devices (`plan.decide_config_axis`); the manifest
+    records it.
     """
     progress = progress or PlainProgress()
     try:
-        config, _ = choose_config_axis(config, out_dir)
-        plan = make_plan(config)
-        check_memory(plan)
         out_dir = Path(out_dir)
+        decision = stored_axis_decision(out_dir, config) or axis_decision or decide_config_axis(config)
+        config = decision.applied_to(config)
+        plan = make_plan(config, decision.platform, decision.num_devices)
+        check_memory(plan)
         checkpoints = SweepCheckpoints(out_dir)
         # Checked read-only first, so that a refused directory is left exactly as it was; checked
         # again once this process holds the directory, in case another writer changed it meanwhile.
@@ -111,7 +125,10 @@ def run_sweep(
             stored = _stored_sweep(out_dir, config, checkpoints, resume)
             if stored != checked:
                 stored = _checked_stored_sweep(out_dir, config, checkpoints, resume)
-            _open_run_directory(out_dir, config, plan, checkpoints, stored)
+            _open_run_directory(out_dir, config, plan, decision, checkpoints, stored)
+            if stored is None:
+                for note in config.default_notes():
+                    progress.note(note)
             store = EvalStore(out_dir)
             trackers = open_trackers(config, out_dir)
             sweep_clock = _SweepClock(checkpoints.wall_time_s)
@@ -165,12 +182,14 @@ def _checked_stored_sweep(out_dir: Path, config: SweepConfig, checkpoints, resum
     return stored
 
 
-def _open_run_directory(out_dir: Path, config: SweepConfig, plan: Plan, checkpoints, stored) -> None:
+def _open_run_directory(
+    out_dir: Path, config: SweepConfig, plan: Plan, decision: AxisDecision, checkpoints, stored
+) -> None:
     """Start a fresh run directory (manifest, empty checkpoint manifest), or continue `stored`
     (verified): delete checkpoint debris and cut evals.jsonl back to the checkpointed rows."""
     if stored is None:
         try:
-            write_manifest(out_dir, config, plan)
+            write_manifest(out_dir, config, plan, decision)
             checkpoints.start(config)
         except OSError as error:
             raise WriteFailed("the run manifests", out_dir, error) from None
@@ -341,6 +360,7 @@ def _run_group(
         state,
         range(counters.next_eval_index, num_evals),
         trainer.mark_diverged,
+        trainer.td_errors,
     )
     for chunk in chunks:
         grad_steps += chunk.grad_steps
@@ -350,9 +370,10 @@ def _run_group(
         diverged_ids = [run.config_id for run, at in zip(group.configs, diverged) if at is not None]
         rows = evaluation_rows(
             index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
-            chunk.returns, sweep_clock(), group.parameter_count, diverged,
+            chunk.returns, sweep_clock(), group.critic_parameter_count, group.parameter_count, diverged,
             agent_options, _reset_env_steps(chunk.state), (env_spec.return_low, env_spec.return_high),
-            _temperatures(chunk.state),
+            temperatures=_temperatures(chunk.state),
+            td_errors=chunk.td_errors,
         )
         store.append(rows)
         trackers.log(rows)
@@ -427,22 +448,27 @@ def _temperatures(state) -> list[float] | None:
     return [float(value) for value in np.exp(np.asarray(log_alpha, np.float64)).ravel()]
 
 
-def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:
-    """manifest.json: the exact config, the agent's full options (preset and `[agent]`), the plan,
+def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan, decision: AxisDecision) -> None:
+    """manifest.json: the exact config (unset fields as trained), the defaults it took and why, the
+    config-axis decision, the agent's full options (preset and `[agent]`), the plan, the model sizes,
     package versions, JAX backend/devices, git rev."""
     manifest = {
         "config": config.to_dict(),
+        "defaults": config.default_notes(),
+        "config_axis": decision.to_dict(),
         "agent_options": options_dict(build_agent_options(config.algo, config.agent)),
         "plan": plan.summary(),
         "parameter_count": plan.parameter_count,
+        "model_size": MODEL_SIZE_WHOLE_AGENT if plan.critic_counts_are_whole_agent else MODEL_SIZE_CRITICS,
         "model_sizes": [
             {
-                "hidden_width": network.hidden_width,
-                "hidden_depth": network.hidden_depth,
-                "parameter_count": count,
-                "groups": [i for i, g in enumerate(plan.groups) if g.spec.network == network],
+                "hidden_width": group.spec.network.hidden_width,
+                "hidden_depth": group.spec.network.hidden_depth,
+                "critic_parameter_count": group.critic_parameter_count,
+                "parameter_count": group.parameter_count,
+                "groups": [i for i, g in enumerate(plan.groups) if g.spec.network == group.spec.network],
             }
-            for network, count in dict.fromkeys((g.spec.network, g.parameter_count) for g in plan.groups)
+            for group in _first_group_per_model_size(plan)
         ],
         "packages": {name: _version(name) for name in PACKAGES},
         "jax_backend": jax.default_backend(),
@@ -450,6 +476,34 @@ def write_manifest(out_dir: Path, config: SweepConfig, plan: Plan) -> None:
         "git_revision": _git_revision(),
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+
+
+def _first_group_per_model_size(plan: Plan) -> list[Group]:
+    """The first group of each model size (network) of the plan, in plan order."""
+    first: dict = {}
+    for group in plan.groups:
+        first.setdefault(group.spec.network, group)
+    return list(first.values())
+
+
+def stored_axis_decision(out_dir: Path, config: SweepConfig) -> AxisDecision | None:
+    """The config-axis decision recorded in `out_dir`'s manifest for `config`'s request (None: no
+    readable manifest, or it was made for another `config_axis`, which then is a different sweep).
+    A manifest from before decisions were recorded gives its plan's one axis as decided for "auto"
+    on its JAX backend."""
+    try:
+        manifest = json.loads((Path(out_dir) / MANIFEST_FILE).read_text())
+        if "config_axis" in manifest:
+            decision = AxisDecision.from_dict(manifest["config_axis"])
+        else:
+            (axis,) = {group["config_axis"] for group in manifest["plan"]}
+            decision = AxisDecision(
+                AUTO_CONFIG_AXIS, axis, manifest["jax_backend"], len(manifest["devices"]),
+                f"kept from {Path(out_dir) / MANIFEST_FILE}",
+            )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return decision if decision.requested == config.config_axis else None
 
 
 def _version(package: str) -> str | None:

@@ -31,7 +31,6 @@ import json
 import math
 import sys
 import time
-import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -49,7 +48,7 @@ factor and target N, the budget whose N*(F) is the target, the threshold and the
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
-FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap"}
+FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap", "n_thresholds": "n_default_thresholds"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
 unless [holdout] env_steps says otherwise."""
@@ -71,6 +70,11 @@ def add_parser(subparsers) -> None:
         "--until", metavar="STAGE", choices=_stage_names(),
         help="stop after this stage (e.g. recommend: read holdout.toml before training it); the same command without it continues",
     )
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what each stage will train (runs, env steps, gradient updates), compiling nothing, and exit")
+    parser.add_argument("--estimate", action="store_true",
+                        help="a dry run that also calibrates the grid's groups on this machine's device and scales "
+                        "the later stages by its measured update rate")
     add_study_arguments(parser)
     parser.set_defaults(func=run_study_command)
     demo = subparsers.add_parser(
@@ -103,6 +107,8 @@ def _stage_names() -> list[str]:
 
 def run_study_command(args: argparse.Namespace) -> int:
     """The `study` subcommand: 0 when every stage (up to --until) is done, 2 on a bad config or input."""
+    if args.dry_run or args.estimate:
+        return _dry_run(Path(args.config), args.estimate)
     return _run(Path(args.config), Path(args.out), args)
 
 
@@ -113,20 +119,86 @@ def run_demo_command(args: argparse.Namespace) -> int:
         return _run(study, Path(args.out or "runs/demo"), args)
 
 
+def _dry_run(config_path: Path, estimate: bool) -> int:
+    """Print, stage by stage, what the study will train, from its config alone (stage 2's and the
+    held-out run's env steps are sized from the grid fit unless the config sets them); with
+    `estimate`, calibrate the grid's groups and scale the other stages by the grid's update rate."""
+    from rlscale.config import ConfigError, SweepConfig
+    from rlscale.plan import make_plan
+    from rlscale.study import StudyError
+
+    try:
+        study = read_study(config_path)
+        grid = SweepConfig.from_dict(study.grid)
+        plan = make_plan(grid)
+    except (StudyError, ConfigError) as error:
+        print(f"rlscale study: error: {error}", file=sys.stderr)
+        return 2
+    runs = len(grid.run_configs())
+    updates = sum(group.grad_updates for group in plan.groups)
+    learning_steps = max(grid.env_steps - grid.learning_starts, 0)
+    lines = [
+        f"stage 1, grid: {runs} runs ({runs // len(grid.seeds)} configs × {len(grid.seeds)} seeds, {len(plan.groups)} compiled "
+        f"group(s)), {runs * grid.env_steps} env steps, {updates} gradient updates",
+    ]
+    extension = study.grid_extension
+    cap = runs if extension.max_new_runs is None else extension.max_new_runs
+    lines.append(
+        f"stage 1, extension: at most {extension.max_rounds} round(s) and {cap} runs more (about {cap * updates // max(runs, 1)} "
+        "updates at the grid's mean run), only where the optimum sits on an edge"
+        if extension.max_rounds else "stage 1, extension: none (max_rounds = 0)"
+    )
+    stage2 = study.stage2
+    holdout = study.holdout
+    stage2_updates = 0
+    if stage2 is None:
+        lines.append("stage 2: none — the (σ, N) laws are fitted on the grid")
+        lines.append(
+            f"stage 3, held-out run: {len(holdout.seeds)} runs at the width whose critic count is nearest {holdout.model_size_factor:g} × "
+            "the largest trained N, at the σ, B*, η* the joint laws recommend for it; env steps "
+            + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the grid fit's prediction")
+        )
+    else:
+        roles = 1 + (stage2.baseline_utd is not None)
+        stage2_runs = len(stage2.utd) * roles * len(stage2.seeds)
+        if stage2.env_steps is not None:
+            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * max(stage2.env_steps - grid.learning_starts, 0))
+            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds), "
+                         f"{stage2.env_steps} env steps each, {stage2_updates} gradient updates")
+        else:
+            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * learning_steps)
+            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds); env steps "
+                         f"sized from the grid fit's data law (at the grid's {grid.env_steps}: {stage2_updates} gradient updates)")
+        where = f"σ = {holdout.utd:g}" if holdout.utd is not None else "σ*(F) of the stage-2 fit"
+        lines.append(f"stage 4, held-out run: {len(holdout.seeds)} runs at {where}, env steps "
+                     + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the stage-2 fit's prediction"))
+    print("\n".join(lines), flush=True)
+    if not estimate:
+        print("wall time: not estimated (--estimate calibrates the grid's groups on this machine's device)")
+        return 0
+    from rlscale.run.sweep_command import estimated_seconds
+
+    seconds = estimated_seconds(plan, grid)
+    if seconds is None:
+        return 130
+    rate = updates / seconds if seconds else float("nan")
+    print(f"at the grid's rate of {rate:.0f} gradient updates/s: extension ≤ {cap * updates / max(runs, 1) / rate / 3600:.2f} h"
+          + ("" if stage2 is None else f", stage 2 ≈ {stage2_updates / rate / 3600:.2f} h (at the grid's env steps)"), flush=True)
+    return 0
+
+
 def read_study(path: Path):
     """The StudyConfig of a STUDY.toml; `grid = "sweep.toml"` (relative to the study file) reads the
     grid sweep from that file instead of a [grid] table."""
+    from rlscale.config import ConfigError, read_toml
     from rlscale.study import StudyConfig, StudyError
 
-    values = tomllib.loads(path.read_text())
-    if isinstance(values.get("grid"), str):
-        grid_path = path.parent / values["grid"]
-        try:
-            values["grid"] = tomllib.loads(grid_path.read_text())
-        except FileNotFoundError:
-            raise StudyError([f"grid = {values['grid']!r}: {grid_path} does not exist"]) from None
-        except tomllib.TOMLDecodeError as error:
-            raise StudyError([f"grid = {values['grid']!r}: {grid_path} is not valid TOML: {error}"]) from None
+    try:
+        values = read_toml(path, str(path))
+        if isinstance(values.get("grid"), str):
+            values["grid"] = read_toml(path.parent / values["grid"], f"grid = {values['grid']!r}: {path.parent / values['grid']}")
+    except ConfigError as error:
+        raise StudyError(error.errors) from None
     return StudyConfig.from_dict(values)
 
 
@@ -144,9 +216,6 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
         runner.run(until)
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
-        return 2
-    except tomllib.TOMLDecodeError as error:
-        print(f"rlscale study: error: {config_path} is not valid TOML: {error}", file=sys.stderr)
         return 2
     except (StudyError, ConfigError, FitInputError) as error:
         print(f"rlscale study: error: {error}", file=sys.stderr)

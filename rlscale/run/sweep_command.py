@@ -17,8 +17,15 @@ def add_parser(subparsers) -> None:
     sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config field (TOML value syntax), repeatable")
     sweep.add_argument("--dry-run", action="store_true",
-                       help="print the plan (groups, waste, memory, work, estimated cost and its "
-                       "split over 1, 8 and 64 devices) and exit")
+                       help="print the plan at once, compiling nothing (groups, config axis, waste, "
+                       "memory, env steps, updates, FLOPs and their split over 1, 8 and 64 devices) and exit")
+    sweep.add_argument("--estimate", action="store_true",
+                       help="a dry run that also estimates the wall time on this machine's device: each "
+                       "group's program is compiled and timed, group by group (Ctrl-C stops it and prints "
+                       "what was estimated)")
+    sweep.add_argument("--platform", choices=PLATFORMS,
+                       help="with --dry-run: plan for one device of this platform instead of this "
+                       "machine's devices (e.g. gpu: the config axis and lanes a GPU run would use)")
     sweep.add_argument("--executor", choices=("local", "ray"), default="local",
                        help="where the groups run: this process (default), or one Ray task per group "
                        "(pip install 'rlscale[ray]'; OUT must be on a file system all nodes share)")
@@ -55,31 +62,54 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     overrides = args.overrides + ([f"tracker={json.dumps(args.tracker)}"] if args.tracker else [])
     try:
         config = SweepConfig.from_toml(args.config, overrides)
+        if args.platform is not None and not (args.dry_run or args.estimate):
+            raise ConfigError([f"--platform {args.platform} plans a dry run: add --dry-run"])
     except ConfigError as error:
         print(f"rlscale sweep: {error}", file=sys.stderr)
         return 2
     out = Path(args.out or Path("runs") / Path(args.config).stem)
+    if args.dry_run or args.estimate:
+        return _dry_run(config, out, args)
     return _sweep(config, out, args)
 
 
-def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
-    from rlscale.plan import make_plan
-    from rlscale.run.executors import make_executor
-    from rlscale.run.runner import check_memory
+def _dry_run(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
+    """Print the plan at once (nothing compiled), check its memory against this machine's device,
+    and with --estimate calibrate it group by group."""
+    import jax
 
-    if args.dry_run:
-        from rlscale.run.estimate import choose_config_axis
+    from rlscale.plan import decide_config_axis, make_plan
+    from rlscale.run.runner import check_memory, stored_axis_decision
 
-        config, choice = choose_config_axis(config, out)
-        plan = make_plan(config)
-        _print_plan(plan, choice)
-        try:
-            check_memory(plan)
-        except ConfigError as error:
-            print(f"rlscale sweep: {error}", file=sys.stderr)
-            return 2
-        _print_estimate(plan, config)
+    local = jax.default_backend()
+    if args.platform is not None:
+        decision = decide_config_axis(config, args.platform, 1)
+    else:
+        decision = stored_axis_decision(out, config) or decide_config_axis(config)
+    config = decision.applied_to(config)
+    plan = make_plan(config, decision.platform, decision.num_devices)
+    _print_plan(plan, decision, config)
+    if args.executor == "ray" and args.platform is None:
+        print("note: under --executor ray the config axis is decided for the devices of the cluster's tasks "
+              "(map on CPUs, vmap on GPUs): --platform cpu or gpu shows that plan")
+    if decision.platform != local:
+        print(f"memory and wall time: not checked here (the plan is for {decision.platform}, this machine "
+              f"has {local}); run the dry run on that machine")
         return 0
+    try:
+        check_memory(plan)
+    except ConfigError as error:
+        print(f"rlscale sweep: {error}", file=sys.stderr)
+        return 2
+    if not args.estimate:
+        print("wall time: not estimated (--estimate compiles and times each group's program on this "
+              "machine's device, one group after another)")
+        return 0
+    return _print_estimate(plan, config)
+
+
+def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
+    from rlscale.run.executors import make_executor
 
     from rlscale.run.progress import make_progress
 
@@ -131,6 +161,8 @@ class _StreamingFit:
                   f"{self.out / 'fit'}/*.png, *.svg")
 
 
+PLATFORMS = ("cpu", "gpu", "tpu")
+"""JAX platforms a dry run can plan for (`--platform`)."""
 CONFIG_AXIS_NOTES = {
     "map": "each config computes only its own updates at its own batch size, configs of equal σ and B "
            "batched in lanes of lane_width: nothing wasted",
@@ -138,19 +170,20 @@ CONFIG_AXIS_NOTES = {
 }
 
 
-def _print_plan(plan, choice) -> None:
-    """The plan's groups, work and cost split; `choice` (run/estimate.AxisChoice) says why the
-    config axis is the one planned."""
+def _print_plan(plan, decision, config: SweepConfig) -> None:
+    """The plan's groups, work and cost split, the config-axis `decision` (plan.AxisDecision) and the
+    defaults the sweep took; flushed, so it appears at once whatever follows."""
     from rlscale.plan import schedule_on_workers
 
     summary = plan.summary()
-    counts = plan.parameter_counts
-    sizes = f"{counts[0]} parameters per agent" if len(counts) == 1 else f"model sizes {counts} parameters"
-    print(f"{len(summary)} compiled group(s), {sizes}")
-    axes = sorted({group["config_axis"] for group in summary})
-    estimated = ", ".join(f"{axis} {seconds:.0f} s" for axis, seconds in choice.estimated_s.items())
-    print(f"config axis: {', '.join(axes)} ({'; '.join(CONFIG_AXIS_NOTES[axis] for axis in axes)}): "
-          f"{choice.reason}" + (f" ({estimated})" if estimated else ""))
+    critics = plan.critic_parameter_counts
+    totals = sorted({group["parameter_count"] for group in summary})
+    critic_text = "whole-agent parameters (no critic_parameter_count)" if plan.critic_counts_are_whole_agent else "critic parameters"
+    print(f"{len(summary)} compiled group(s) for {decision.num_devices} {decision.platform} device(s); model size "
+          f"N = {', '.join(map(str, critics))} {critic_text} (whole agent: {', '.join(map(str, totals))})")
+    print(f"config axis: {decision.config_axis} ({CONFIG_AXIS_NOTES[decision.config_axis]}): {decision.reason}")
+    for note in config.default_notes():
+        print(f"default: {note}")
     for group in summary:
         print(json.dumps(group))
     total_env = sum(g["env_steps"] for g in summary)
@@ -163,28 +196,45 @@ def _print_plan(plan, choice) -> None:
         splits.append(
             f"{workers} device(s): busiest {schedule.makespan / 1e12:.3g} TFLOP, speedup {schedule.speedup:.2f}"
         )
-    print(f"estimated cost: {total_flops / 1e12:.3g} TFLOP; costliest-first over " + "; ".join(splits))
+    print(f"estimated cost: {total_flops / 1e12:.3g} TFLOP; costliest-first over " + "; ".join(splits), flush=True)
 
 
-def _print_estimate(plan, config: SweepConfig) -> None:
+def _print_estimate(plan, config: SweepConfig) -> int:
+    """Calibrate the plan's groups one after another (`estimated_seconds`); 0, or 130 when stopped."""
+    return 0 if estimated_seconds(plan, config) is not None else 130
+
+
+def estimated_seconds(plan, config: SweepConfig) -> float | None:
+    """Calibrate the plan's groups one after another on this machine's device, printing each as it
+    starts and ends, and return the estimated wall seconds of the whole plan; Ctrl-C stops it (the
+    group in flight is not estimated), prints the estimate of the groups before and returns None."""
     from rlscale.envs.throughput import device_name
-    from rlscale.run.estimate import CALIBRATE_ENV, cache_path, calibration_enabled, estimate_plan
+    from rlscale.run.estimate import cache_path, calibration_cached, estimate_plan
 
-    if not calibration_enabled():
-        print(f"estimated wall time: not calibrated ({CALIBRATE_ENV}=0)")
-        return
-
-    estimates = estimate_plan(plan, config.env_steps, config.eval_interval)
-    for estimate in estimates.values():
-        print(
-            f"group {estimate.group}: estimated {estimate.seconds:.0f} s (compile {estimate.compile_s:.0f}, "
-            f"env {estimate.env_s:.0f}, updates {estimate.update_s:.0f}, evaluation {estimate.eval_s:.0f})"
-        )
-    total = sum(estimate.seconds for estimate in estimates.values())
-    print(
-        f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device_name()}, one group after "
-        f"another (each group calibrated with its own program; cache {cache_path()})"
-    )
+    device = device_name()
+    num_groups = len(plan.groups)
+    print(f"estimating the wall time on {device} (this machine's device; on another device, e.g. a GPU, "
+          f"the time differs: estimate there), group by group; calibrations cached in {cache_path()}", flush=True)
+    estimates = []
+    try:
+        for index, group in enumerate(plan.groups):
+            what = "cached calibration" if calibration_cached(group) else "compiling and timing its program"
+            print(f"group {index + 1}/{num_groups} ({len(group.configs)} configs, width "
+                  f"{group.spec.network.hidden_width}): {what} ...", flush=True)
+            (estimate,) = estimate_plan(plan, config.env_steps, config.eval_interval, groups=[index]).values()
+            estimates.append(estimate)
+            print(f"group {index + 1}/{num_groups}: estimated {estimate.seconds:.0f} s (compile "
+                  f"{estimate.compile_s:.0f}, env {estimate.env_s:.0f}, updates {estimate.update_s:.0f}, "
+                  f"evaluation {estimate.eval_s:.0f})", flush=True)
+    except KeyboardInterrupt:
+        total = sum(estimate.seconds for estimate in estimates)
+        print(f"estimate stopped (Ctrl-C) after {len(estimates)} of {num_groups} group(s): {total:.0f} s for "
+              f"those on {device}; the finished calibrations are cached", flush=True)
+        return None
+    total = sum(estimate.seconds for estimate in estimates)
+    print(f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device}, one group after another "
+          "(each group calibrated with its own program)", flush=True)
+    return total
 
 
 def _print_summary(out: Path, results) -> None:

@@ -14,11 +14,13 @@ the exception's message.
 
 Agent checks (on a small network and a small env, default 'pendulum'):
   finite_update      init, act (both modes), due and three updates on a fixed batch: every state
-                     leaf and metric finite, actions f32[num_envs, act] in [-1, 1], parameters move.
+                     leaf and metric finite, actions f32[num_envs, act] in [-1, 1], parameters move;
+                     parameter_count() (and critic_parameter_count(), if defined) positive ints.
   masked_batch       padding rows filled with huge values never change an update, and a padded
                      update equals the update on the unpadded rows (the sum(mask * row) / B_k rule).
-  no_retrace         the group's init / train_chunk / evaluate are traced once across two sets of
-                     hyperparameter values (eta, B, UTD, seed) for the same compile key.
+  no_retrace         the group's init / train_chunk / evaluate (and td_errors, for an agent with the
+                     optional `td_error`) are traced once across two sets of hyperparameter values
+                     (eta, B, UTD, seed) for the same compile key; the TD errors are finite.
   in_group_vs_alone  each of K = 4 configs differing in eta, B, UTD and seed, trained in one group,
                      ends within 1e-5 (relative) of the same config trained alone (a group of one
                      with the same B_max and update slots: that padding changes nothing is what
@@ -276,7 +278,19 @@ def _finite_update(agent, update, env_spec) -> str:
     _require(moved > 0, f"{NUM_UPDATES} updates left the state unchanged")
     count = agent.parameter_count()
     _require(isinstance(count, int) and count > 0, f"parameter_count() must be a positive int, got {count!r}")
-    return f"{NUM_UPDATES} updates finite (metrics {', '.join(sorted(metrics))}); state moved by {moved:.2e}; {count} parameters"
+    if hasattr(agent, "critic_parameter_count"):
+        critics = agent.critic_parameter_count()
+        _require(
+            isinstance(critics, int) and 0 < critics <= count,
+            f"critic_parameter_count() must be a positive int at most parameter_count() ({count}), got {critics!r}",
+        )
+        size = f"{critics} critic parameters: the model size N"
+    else:
+        size = "no critic_parameter_count: the model size N is parameter_count"
+    return (
+        f"{NUM_UPDATES} updates finite (metrics {', '.join(sorted(metrics))}); state moved by {moved:.2e}; "
+        f"{count} parameters ({size})"
+    )
 
 
 def _masked_batch(agent, update, env_spec) -> str:
@@ -321,6 +335,8 @@ def _traced_group_run(spec: GroupSpec) -> _GroupRun:
     chex.assert_max_traces(n=1); CheckFailed when any is traced again."""
     trainer = GroupTrainer(spec)
     wrapped = {"init": trainer.init_fn, "train_chunk": trainer.train_chunk_fn, "evaluate": trainer.evaluate_fn}
+    if trainer.measures_td_error:
+        wrapped["td_errors"] = trainer.td_errors_fn
     chex.clear_trace_counter()
     jitted = {name: jax.jit(chex.assert_max_traces(fn, n=1)) for name, fn in wrapped.items()}
     iterations = LEARNING_STARTS + LEARNING_ITERATIONS
@@ -330,13 +346,17 @@ def _traced_group_run(spec: GroupSpec) -> _GroupRun:
             state = jitted["init"](HyperParams.stack(*values))
             state, stats = jitted["train_chunk"](state, iterations)
             returns = jitted["evaluate"](state, index)
+            td_errors = jitted["td_errors"](state, index) if "td_errors" in jitted else None
         except AssertionError as error:
             raise CheckFailed(f"changing hyperparameter values (set {index + 1}) retraced: {error}") from None
         _require(bool(np.all(np.isfinite(np.asarray(returns)))), f"evaluation returns are not finite: {returns}")
+        if td_errors is not None:
+            measured = np.concatenate([np.asarray(td_errors.train), np.asarray(td_errors.validation)])
+            _require(bool(np.all(np.isfinite(measured))), f"TD errors (replay, validation) are not finite: {measured}")
         final_states.append(state.agent)
         grad_steps.append(np.asarray(stats.grad_steps))
     detail = (
-        f"init, train_chunk and evaluate traced once for {len(GROUP_HYPERPARAMETERS)} value sets of "
+        f"{', '.join(wrapped)} traced once for {len(GROUP_HYPERPARAMETERS)} value sets of "
         f"K = {spec.num_configs} configs"
     )
     return _GroupRun(final_states, grad_steps, detail)

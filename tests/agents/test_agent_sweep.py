@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 BRO_SWEEP = """
 env = "pendulum"
@@ -71,3 +72,18 @@ def test_agent_options_and_resets_reach_manifest_and_rows(tmp_path):
     assert pd.read_parquet(tmp_path / "run" / "evals.parquet")["reset_env_steps"].map(list).tolist() == [
         row["reset_env_steps"] for row in rows
     ]
+
+
+@pytest.mark.slow
+def test_the_engine_resets_before_it_evaluates_at_the_reset_step(tmp_path):
+    """What the fit's reset filter assumes by default (`ResetSchedule.at_reset_step="after"`): a reset at env
+    step 200 is already in the row of the evaluation logged at 200 (the step's updates, the reset among them,
+    run before the evaluation)."""
+    (tmp_path / "bro.toml").write_text(BRO_SWEEP)
+    result = _rlscale(
+        "sweep", "bro.toml", "--out", "run", "--plain", "--no-fit", "--set", "utd=[1.0]",
+        "--set", "agent.reset_at_env_steps=[200]", cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in (tmp_path / "run" / "evals.jsonl").read_text().splitlines()]
+    assert [(row["env_step"], row["reset_env_steps"]) for row in rows] == [(200, [200]), (400, [200])]

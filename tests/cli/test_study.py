@@ -60,6 +60,11 @@ def test_grid_extension_settings_are_checked_and_default_to_two_rounds():
                      "unknown key 'limit'"):
         assert fragment in str(raised.value), fragment
     plain = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}})
+    # The fingerprint rlscale gave this config before [grid_extension] and [holdout] utd existed: a
+    # study directory written then still resumes.
+    assert StudyConfig.from_dict({"grid": {"env": "pendulum"}, "stage2": {"utd": [1, 2], "seeds": [0, 1]}}).fingerprint() == "33702a2f553971de"
+    held_out = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}, "holdout": {"utd": 8}})
+    assert held_out.holdout.utd == 8.0 and plain.holdout.utd is None
     assert plain.grid_extension == GridExtensionSettings(max_rounds=2, max_new_runs=None, limits=GridLimits())
     explicit = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2], "seeds": [0, 1]}, "grid_extension": {"max_rounds": 2}})
     assert explicit.fingerprint() == plain.fingerprint()  # a study written before the extension keeps its directory

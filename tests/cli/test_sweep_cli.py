@@ -49,22 +49,28 @@ def test_sweep_end_to_end(tmp_path, tiny_config):
     # A relative --out, as a user types it (checkpoints need absolute paths inside).
     result = rlscale("sweep", str(tiny_config), "--out", "run", "--plain", "--no-fit", cwd=tmp_path, env=CALIBRATING)
     assert result.returncode == 0, result.stderr
-    # The calibrated estimate chose the config axis, and each group reports estimated vs actual.
-    axes = {group["config_axis"] for group in json.loads((out / "manifest.json").read_text())["plan"]}
-    assert len(axes) == 1 and axes <= {"vmap", "map"}
+    # The config axis is the rule's for one CPU device, recorded with its reason; each group reports
+    # estimated vs actual.
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {group["config_axis"] for group in manifest["plan"]} == {"map"}
+    assert manifest["config_axis"] == {
+        "requested": "auto", "config_axis": "map", "platform": "cpu", "num_devices": 1,
+        "reason": "auto on one cpu device: map, nothing padded or idle, lanes where batching pays",
+    }
     estimates = json.loads((out / "estimates.json").read_text())
     assert estimates and all(entry["seconds"] > 0 and entry["actual_s"] > 0 for entry in estimates.values())
     assert re.search(r"estimated [\d.]+ s: [\d.]+× the estimate", result.stdout)
     rows = [json.loads(line) for line in (out / "evals.jsonl").read_text().splitlines()]
     assert len(rows) == 8 * 2  # 8 configs, 2 evaluations each
     required = {"config_id", "env", "algo", "utd", "batch_size", "learning_rate", "seed",
-                "env_step", "grad_step", "return", "wall_time_s"}
+                "env_step", "grad_step", "return", "wall_time_s", "model_size", "model_size_total"}
     assert required <= set(rows[0])
+    assert rows[0]["model_size"] < rows[0]["model_size_total"]  # the critics, and the whole agent
     assert sorted({row["config_id"] for row in rows}) == list(range(8))
     assert pd.read_parquet(out / "evals.parquet").shape[0] == 16
-    manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["config"]["utd"] == [0.5, 2.0]
     assert manifest["jax_backend"] == "cpu" and manifest["packages"]["jax"]
+    assert manifest["defaults"] == ["tau unset: 0.005, the sac preset"]
     # The plain log has one line per evaluation and group, and the per-config summary.
     assert result.stdout.count("env_step") >= 4
     assert "per-config summary" in result.stdout
@@ -80,21 +86,52 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
         assert result.returncode == 0, result.stderr
         groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
         assert len(groups) == 1 and groups[0]["configs"] == 8 and groups[0]["config_axis"] == axis
-        assert f"config axis: {axis}" in result.stdout
-        assert re.search(r"estimated wall time: \d+ s", result.stdout)
+        assert f"config axis: {axis}" in result.stdout and "set in the sweep config" in result.stdout
+        assert "wall time: not estimated (--estimate" in result.stdout
         plans[axis] = groups[0]
     assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
     # map batches the two seeds of each (σ, B) in a lane.
     assert plans["map"]["lane_width"] == 2 and plans["vmap"]["lane_width"] == 1
     assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
-    # auto on one CPU device: a mixed σ, B group of a wide network takes map without a
-    # measurement; at a small width both axes are calibrated.
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--set", "hidden_width=256",
-                     cwd=tmp_path, env=CALIBRATING)
-    assert re.search(r"config axis: map \([^)]*\): mixed σ or B: vmap would waste \d+% of its gradient rows, map none", result.stdout)
-    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", cwd=tmp_path, env=CALIBRATING)
-    assert re.search(r"config axis: (vmap|map) \([^)]*\): the faster by the calibrated estimate on this CPU \(vmap \d+ s, map \d+ s\)", result.stdout)
+    # auto is a rule of the devices: map on this CPU, vmap for a GPU, at any width.
+    for width in (16, 256):
+        result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--set", f"hidden_width={width}",
+                         cwd=tmp_path, env=CALIBRATING)
+        assert "config axis: map (" in result.stdout and "auto on one cpu device" in result.stdout
+    result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--platform", "gpu", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "for 1 gpu device(s)" in result.stdout and "config axis: vmap (" in result.stdout
+    assert "memory and wall time: not checked here (the plan is for gpu, this machine has cpu)" in result.stdout
     assert not out.exists()
+
+
+def test_estimate_reports_each_group_as_it_goes(tmp_path, tiny_config):
+    """--estimate calibrates group by group on this machine's device, each group's line flushed
+    before its compile starts (read while the command still runs), and names the device."""
+    command = [sys.executable, "-m", "rlscale.cli", "sweep", str(tiny_config), "--out", str(tmp_path / "run"),
+               "--estimate", "--set", "model_sizes=[{hidden_width = 8}, {hidden_width = 16}]"]
+    env = dict(CALIBRATING, RLSCALE_CACHE_DIR=str(tmp_path / "cache"))
+    with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env) as process:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("group 1/2"):
+                # Printed before the group's compile, which takes seconds: the command still runs.
+                assert process.poll() is None
+                break
+        lines += process.stdout.readlines()
+        assert process.wait(timeout=600) == 0, process.stderr.read()
+    text = "".join(lines)
+    assert "estimating the wall time on cpu" in text and "the time differs: estimate there" in text
+    progress = [line for line in lines if line.startswith("group ")]
+    assert [line.split(":")[0].split(" (")[0] for line in progress] == ["group 1/2"] * 2 + ["group 2/2"] * 2
+    assert "compiling and timing its program" in progress[0] and "estimated" in progress[1]
+    assert re.search(r"estimated wall time: \d+ s \([\d.]+ h\) on cpu", text)
+    # A second estimate reuses the cached calibrations.
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    assert result.stdout.count("cached calibration") == 2 and "compiling and timing" not in result.stdout
+    assert not (tmp_path / "run").exists()
 
 
 def test_every_config_error_at_once_and_no_traceback(tmp_path, tiny_config):

@@ -1,6 +1,7 @@
 """A config trained inside a group of differing configs matches the same config trained alone, under
 both config axes (vmap: padded slots for all configs; map: each config its own updates at its own
-batch size): both therefore train the same configs to within the same tolerance."""
+batch size): both therefore train the same configs to within the same tolerance, and measure the
+same TD errors on the same replay and validation buffers."""
 
 import math
 
@@ -32,28 +33,36 @@ def group_run(request):
     trainer = get_trainer(group_spec(request.param))
     state = trainer.init(make_hparams(LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS))
     state, stats = trainer.train_chunk(state, ITERATIONS)
-    return state, stats, np.asarray(trainer.evaluate(state, 0)), request.param
+    return state, stats, (np.asarray(trainer.evaluate(state, 0)), trainer.td_errors(state, 0)), request.param
 
 
 def train_alone(learning_rate: float, batch_size: int, utd: float, seed: int):
-    """One config trained by itself for ITERATIONS: (state, stats, evaluation returns)."""
+    """One config trained by itself for ITERATIONS: (state, stats, (evaluation returns, TD errors))."""
     trainer = get_trainer(small_spec(num_configs=1, max_batch_size=batch_size, update_slots=math.ceil(utd)))
     state, stats = trainer.train_chunk(trainer.init(make_hparams([learning_rate], [batch_size], [utd], [seed])), ITERATIONS)
-    return state, stats, np.asarray(trainer.evaluate(state, 0))
+    return state, stats, (np.asarray(trainer.evaluate(state, 0)), trainer.td_errors(state, 0))
 
 
 @pytest.mark.parametrize("index", [1, 3, 5, 6])
 def test_config_in_group_matches_config_alone(group_run, index):
-    group_state, group_stats, group_returns, _ = group_run
-    state, stats, alone_returns = train_alone(LEARNING_RATES[index], BATCH_SIZES[index], UTDS[index], SEEDS[index])
+    group_state, group_stats, (group_returns, group_td_errors), _ = group_run
+    state, stats, (alone_returns, alone_td_errors) = train_alone(
+        LEARNING_RATES[index], BATCH_SIZES[index], UTDS[index], SEEDS[index]
+    )
 
     member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
     alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
     assert relative_difference(member, alone) <= 1e-5
     np.testing.assert_allclose(group_returns[index], alone_returns[0], rtol=1e-5)
-    # The replay buffers hold the same trajectories.
+    # The replay and validation buffers hold the same trajectories, and the TD errors on them
+    # (batches of the config's own B, padded to the group's largest in the group) agree.
     assert relative_difference(group_state.replay.data.obs[index], state.replay.data.obs[0]) <= 1e-5
+    member_validation = jax.tree_util.tree_map(lambda x: x[index], group_state.validation.replay.data)
+    alone_validation = jax.tree_util.tree_map(lambda x: x[0], state.validation.replay.data)
+    assert relative_difference(member_validation, alone_validation) <= 1e-5
+    for in_group, alone_error in zip(jax.tree_util.tree_leaves(group_td_errors), jax.tree_util.tree_leaves(alone_td_errors)):
+        np.testing.assert_allclose(float(in_group[index]), float(alone_error[0]), rtol=1e-5)
 
 
 def test_updates_follow_each_configs_utd(group_run):

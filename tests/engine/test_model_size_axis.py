@@ -37,6 +37,14 @@ def _parameter_count(width: int, depth: int) -> int:
     return make_agent("sac", spec.observation_size, spec.action_size, NetworkConfig(width, depth)).parameter_count()
 
 
+def _twin_critic_count(width: int, depth: int) -> int:
+    """Parameters of SAC's two pendulum critics (obs 3 + action 1 in, `depth` hidden layers of
+    `width`, one output), weights and biases counted by hand: the paper's N."""
+    spec = get_spec("pendulum")
+    sizes = [spec.observation_size + spec.action_size] + [width] * depth + [1]
+    return 2 * sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
 def test_model_size_is_the_outermost_grid_axis():
     config = _tiny(utd=[1.0, 2.0], model_sizes=[{"hidden_width": 8}, {"hidden_width": 16, "hidden_depth": 2}])
     runs = config.run_configs()
@@ -67,9 +75,12 @@ def test_each_size_gets_its_own_groups_with_its_parameter_count():
         assert {(c.hidden_width, c.hidden_depth) for c in group.configs} == {
             (group.spec.network.hidden_width, group.spec.network.hidden_depth)
         }
-    assert plan.parameter_count == max(counts) and plan.parameter_counts == counts
+    critic_counts = [group.critic_parameter_count for group in plan.groups]
+    assert critic_counts == [_twin_critic_count(8, 1), _twin_critic_count(16, 1)]
+    assert plan.parameter_count == max(counts) and plan.critic_parameter_counts == critic_counts
     summary = plan.summary()
     assert [g["parameter_count"] for g in summary] == counts
+    assert [g["critic_parameter_count"] for g in summary] == critic_counts
     assert [g["hidden_width"] for g in summary] == [8, 16]
     # Same configs otherwise: cost and memory scale with the group's own parameter count.
     assert plan.estimated_flops(plan.groups[0]) < plan.estimated_flops(plan.groups[1])
@@ -112,11 +123,16 @@ def test_tiny_run_writes_each_sizes_parameter_count(tmp_path):
     run_sweep(config, tmp_path)
     rows = read_evals(tmp_path)
     assert len(rows) == 2 * 2  # two sizes x two evaluations
-    sizes = rows.groupby("config_id")["model_size"].unique()
-    assert list(sizes.loc[0]) == [_parameter_count(8, 1)]
-    assert list(sizes.loc[1]) == [_parameter_count(16, 1)]
+    # model_size is the paper's N (the critics), model_size_total the whole agent.
+    sizes = rows.groupby("config_id")[["model_size", "model_size_total"]].agg(lambda column: sorted(set(column)))
+    assert sizes.loc[0].tolist() == [[_twin_critic_count(8, 1)], [_parameter_count(8, 1)]]
+    assert sizes.loc[1].tolist() == [[_twin_critic_count(16, 1)], [_parameter_count(16, 1)]]
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert [m["parameter_count"] for m in manifest["model_sizes"]] == [_parameter_count(8, 1), _parameter_count(16, 1)]
+    assert [m["critic_parameter_count"] for m in manifest["model_sizes"]] == [
+        _twin_critic_count(8, 1), _twin_critic_count(16, 1)
+    ]
+    assert manifest["model_size"].startswith("critic parameters")
     assert manifest["config"]["model_sizes"] == [{"hidden_width": 8}, {"hidden_width": 16}]
     # A second run over the same directory finds every group done (the stored config matches).
     run_sweep(config, tmp_path)

@@ -70,6 +70,18 @@ def setup():
     return agent, state, batch, mask, numpy_batch, to64
 
 
+def _numpy_critic_loss(state, nb, to64, rng, discount=0.99, alpha=0.3) -> float:
+    """SAC's twin-critic TD loss in NumPy: 0.5 * sum over critics of the mean over the first B rows
+    of (Q_i(s, a) - y)^2, y = r + discount (1 - termination) (min_i Q'_i(s', a') - alpha log pi(a'|s'))."""
+    noise = np.asarray(jax.random.normal(rng, (B_MAX, ACT)), np.float64)
+    mean, log_std = _actor(to64(state.actor_params), nb.next_obs)
+    next_action, next_log_prob = _sample(mean, log_std, noise)
+    next_q = _critic(to64(state.target_critic_params), nb.next_obs, next_action).min(axis=-1)
+    target = nb.reward + discount * (1 - nb.termination) * (next_q - alpha * next_log_prob)
+    q = _critic(to64(state.critic_params), nb.obs, nb.action)
+    return np.sum(0.5 * ((q - target[:, None]) ** 2).sum(-1)[:B]) / B
+
+
 def test_critic_loss_and_target_match_numpy(setup):
     agent, state, batch, mask, nb, to64 = setup
     rng = jax.random.PRNGKey(3)
@@ -77,15 +89,23 @@ def test_critic_loss_and_target_match_numpy(setup):
         state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
         batch, mask, jnp.float32(B), jnp.float32(0.99), rng, agent.actor.apply, agent.critic.apply,
     )
-    noise = np.asarray(jax.random.normal(rng, (B_MAX, ACT)), np.float64)
-    mean, log_std = _actor(to64(state.actor_params), nb.next_obs)
-    next_action, next_log_prob = _sample(mean, log_std, noise)
-    next_q = _critic(to64(state.target_critic_params), nb.next_obs, next_action).min(axis=-1)
-    alpha = 0.3
-    target = nb.reward + 0.99 * (1 - nb.termination) * (next_q - alpha * next_log_prob)
-    q = _critic(to64(state.critic_params), nb.obs, nb.action)
-    expected = np.sum(0.5 * ((q - target[:, None]) ** 2).sum(-1)[:B]) / B
-    np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(loss), _numpy_critic_loss(state, nb, to64, rng), rtol=1e-5)
+
+
+def test_td_error_is_the_critic_loss_of_the_update_without_a_step(setup):
+    """The TD error the rows carry (td_error_train / td_error_validation) is the loss the critic's
+    update minimises, from the same state and noise, matching NumPy on the config's own rows."""
+    agent, state, batch, mask, nb, to64 = setup
+    hparams = jax.tree_util.tree_map(lambda x: x[0], make_hparams([1e-3], [B], [1.0], [0]))
+    rng = jax.random.PRNGKey(6)
+    td_error = jax.jit(agent.td_error)(state, batch, mask, hparams, rng)
+    np.testing.assert_allclose(float(td_error), _numpy_critic_loss(state, nb, to64, rng), rtol=1e-5)
+    # update draws its critic noise from the first half of its key: the same loss, before its step.
+    _, metrics = jit_update(agent)(state, batch, mask, hparams, rng)
+    critic_rng, _ = jax.random.split(rng)
+    np.testing.assert_allclose(
+        float(metrics["critic_loss"]), float(agent.td_error(state, batch, mask, hparams, critic_rng)), rtol=1e-6
+    )
 
 
 def test_padding_rows_do_not_change_the_loss(setup):

@@ -54,9 +54,13 @@ def test_votes_are_averaged_arithmetically_over_values_and_resamples():
     np.testing.assert_allclose(best["per_resample"][0], [80.0, 80.0])
 
 
-def test_a_group_no_config_ever_reaches_is_left_out():
-    configs, times = _grid({(32, 1e-3): [INF, INF], (64, 1e-3): [INF, INF]})
-    assert bootstrap_best_values(configs, times, "batch_size", "learning_rate").empty
+def test_a_group_no_config_ever_reaches_votes_for_the_smallest_unless_dropped():
+    # qscaled keeps such an (env, σ): its argmin over all-inf times picks index 0 in every resample.
+    configs, times = _grid({(32, 1e-3): [INF, INF], (64, 1e-3): [INF, INF], (64, 2e-3): [INF, INF]})
+    best = bootstrap_best_values(configs, times, "batch_size", "learning_rate")
+    assert best["value"].tolist() == [32.0 * 0.5 + 64.0 * 0.5]  # η=1e-3 votes 32, η=2e-3 (only B=64 present) 64
+    np.testing.assert_allclose(best["per_resample"][0], [48.0, 48.0])
+    assert bootstrap_best_values(configs, times, "batch_size", "learning_rate", unreached="drop").empty
 
 
 def test_shared_slope_equals_the_dummy_variable_regression():

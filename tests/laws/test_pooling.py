@@ -3,6 +3,8 @@ law of `fit_laws` on stage-2-like runs whose times to threshold are known exactl
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,3 +100,16 @@ def test_the_linear_loss_reproduces_qscaled_fit_powerlaw_on_normalized_means():
     assert ours.d_min == pytest.approx(c, abs=1e-3)
     assert ours.alpha == pytest.approx(a, abs=1e-3)
     assert ours.beta == pytest.approx(b, rel=1e-3)
+
+
+def test_the_default_pooled_law_is_qscaleds_fit_of_the_normalized_means(recovery_sweep):
+    """The paper's App. D fit (qscaled `make_data_pareto_fits`): `fit_powerlaw` on the mean normalized times,
+    least squares on those times themselves; least squares on log D (the old default) gives another law."""
+    options = FitOptions(n_bootstrap=2, thresholds=(800.0,), selection_threshold=800.0)
+    for loss, matches in (("linear", True), ("log", False)):
+        law = fit_laws(recovery_sweep, dataclasses.replace(options, data_law_loss=loss) if loss == "log" else options).data_law_for(800.0, "all")
+        sigmas = np.array([point.utd for point in law.points])
+        a, b, c = _qscaled_fit(sigmas, np.array([point.time for point in law.points]) / law.scale)
+        # D = scale · (c + (σ/b)^(−a)): d_min = scale · c, α = a, β = b · scale^(1/a).
+        ours = (law.d_min / law.scale, law.alpha, law.beta / law.scale ** (1 / law.alpha))
+        assert np.allclose(ours, (c, a, b), rtol=1e-3) == matches, (loss, ours, (a, b, c))

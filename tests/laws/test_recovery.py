@@ -3,11 +3,16 @@
 Tolerances (2 envs, 6 σ, 5×5 (B, η) grid, 6 seeds, 1000 evals; seeded):
 * shared exponents α_B, α_η within ±0.06, and the law's value at each σ within 25%
   (the grid is ×2 per step, so the best value is a bootstrap average of discrete argmins);
-* data law α_J within ±0.06 and D_min within 25% for every env and J; predicted D_J within 8%.
+* data law α_J within ±0.06 and D_min within 25% for every env and J; predicted D_J within 8%, with
+  least squares on log D (the synthetic times have multiplicative noise, which log D weighs evenly);
+* with the default, the paper's least squares on D: α_J within ±0.08, D_min within 40%, D_J within 9%
+  (measured: 0.069, 37%, 8.2% at worst).
 A sign flip in any exponent moves it by ≥ 0.6 and fails these.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -15,11 +20,15 @@ import pytest
 from rlscale.laws import FitOptions, fit_laws
 
 THRESHOLDS = (500.0, 600.0, 700.0, 800.0, 900.0)
+NORMALIZED = {"env-a": (0.0, 1000.0), "env-b": (0.0, 1000.0)}
+"""The synthetic returns are already on 0..1000: identity bounds for suites other than dmc."""
 
 
 @pytest.fixture(scope="module")
 def recovered(recovery_sweep):
-    return fit_laws(recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40))
+    return fit_laws(
+        recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40, data_law_loss="log")
+    )
 
 
 def test_hparam_exponents_are_recovered(recovered, true_laws):
@@ -38,16 +47,29 @@ def test_hparam_laws_predict_the_true_optimum(recovered, true_laws):
             assert recovered.learning_rate_law.predict(env, sigma) == pytest.approx(true_rate, rel=0.25)
 
 
-def test_data_laws_are_recovered(recovered, true_laws):
+def _assert_data_laws_recovered(result, true_laws, alpha_tolerance: float, d_min_tolerance: float, prediction_tolerance: float):
+    """Every env's D_J(σ) within the tolerances (absolute on α, relative on D_min and D_J at σ = 0.5, 2, 16)."""
     sigmas = np.array([0.5, 2.0, 16.0])
     for env in true_laws.envs:
         for threshold in THRESHOLDS:
-            fit = recovered.data_law_for(threshold, env)
+            fit = result.data_law_for(threshold, env)
             d_min, beta, alpha = true_laws.data_law(env, threshold)
-            assert fit.alpha == pytest.approx(alpha, abs=0.06), (env, threshold)
-            assert fit.d_min == pytest.approx(d_min, rel=0.25), (env, threshold)
-            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=0.08)
+            assert fit.alpha == pytest.approx(alpha, abs=alpha_tolerance), (env, threshold)
+            assert fit.d_min == pytest.approx(d_min, rel=d_min_tolerance), (env, threshold)
+            np.testing.assert_allclose(fit.predict(sigmas), d_min + (beta / sigmas) ** alpha, rtol=prediction_tolerance)
             assert fit.alpha_ci[0] <= fit.alpha_ci[1]
+
+
+def test_data_laws_are_recovered(recovered, true_laws):
+    _assert_data_laws_recovered(recovered, true_laws, 0.06, 0.25, 0.08)
+
+
+def test_data_laws_are_recovered_with_the_papers_loss(recovery_sweep, true_laws):
+    result = fit_laws(recovery_sweep, FitOptions(thresholds=THRESHOLDS, selection_threshold=800.0, n_bootstrap=40))
+    assert result.data_law_loss == "linear"
+    _assert_data_laws_recovered(result, true_laws, 0.08, 0.4, 0.09)
+    for threshold in THRESHOLDS:
+        assert result.data_law_for(threshold, "all").alpha == pytest.approx(true_laws.tau_alpha, abs=0.08)
 
 
 def test_pooled_data_law_has_the_shared_exponent(recovered, true_laws):
@@ -77,13 +99,25 @@ def test_fit_is_deterministic_given_the_seed(small_sweep):
     assert fit_laws(small_sweep, FitOptions(n_bootstrap=15, seed=4)).to_dict() != first
 
 
-def test_default_thresholds(small_sweep):
+def test_default_thresholds_are_the_papers(small_sweep):
+    """qscaled chooses the best (B, η) at the last of 100, …, 800 and fits the DMC laws at
+    1000 − logspace(log10 800, log10 200, 10) (experiments/2_fitted/dmc_explore.ipynb); Gym starts at 300."""
     result = fit_laws(small_sweep, FitOptions(n_bootstrap=5))
-    assert result.selection_threshold % 50 == 0
-    assert result.thresholds[-1] == result.selection_threshold
-    assert result.thresholds[0] == pytest.approx(result.selection_threshold / 2)
-    assert len(result.thresholds) == 5
-    assert any("selection threshold defaulted" in note for note in result.notes)
+    assert result.selection_threshold == 800.0
+    np.testing.assert_allclose(result.thresholds, 1000 - np.logspace(np.log10(800), np.log10(200), 10), atol=1e-6)
+    assert any("selection threshold defaulted to 800" in note for note in result.notes)
+    gym = fit_laws(small_sweep.assign(suite="gym"), FitOptions(n_bootstrap=2, normalization=NORMALIZED))
+    np.testing.assert_allclose(gym.thresholds, 1000 - np.logspace(np.log10(700), np.log10(200), 10), atol=1e-6)
+
+
+def test_default_thresholds_of_a_suite_without_paper_values(small_sweep):
+    # No paper value: the lowest threshold is a quarter of the selection threshold (DMC's 200 / 800).
+    table = small_sweep.assign(suite="jax")
+    result = fit_laws(table, FitOptions(n_bootstrap=2, normalization=NORMALIZED, selection_threshold=600.0))
+    np.testing.assert_allclose(result.thresholds, 1000 - np.logspace(np.log10(850), np.log10(400), 10), atol=1e-6)
+    assert any("J = 150 … 600" in note and "no paper value" in note for note in result.notes)
+    chosen = fit_laws(table, FitOptions(n_bootstrap=2, normalization=NORMALIZED, lowest_threshold=500.0, n_default_thresholds=4))
+    np.testing.assert_allclose(chosen.thresholds, 1000 - np.logspace(np.log10(500), np.log10(200), 4), atol=1e-6)
 
 
 def test_laws_are_fitted_per_model_size(small_sweep):
@@ -98,13 +132,19 @@ def test_laws_are_fitted_per_model_size(small_sweep):
     assert set(result.to_dict()["by_model_size"]["1000"]) >= {"batch_size_law", "data_law"}
 
 
-def test_unreached_groups_are_left_out_with_a_note(small_sweep):
+def test_unreached_groups_vote_for_the_smallest_values_as_qscaled(small_sweep):
     table = small_sweep.copy()
     slow = (table["env"] == "env-a") & (table["utd"] == 1.0)
     table.loc[slow, "return"] = table.loc[slow, "return"].clip(upper=600.0)
-    result = fit_laws(table, FitOptions(n_bootstrap=5, thresholds=(500.0, 700.0), selection_threshold=700.0))
-    assert any("env-a σ=1" in note for note in result.notes)
-    assert ("env-a", 1.0) not in {(point.env, point.utd) for point in result.batch_size_law.points}
+    options = FitOptions(n_bootstrap=5, thresholds=(500.0, 700.0), selection_threshold=700.0)
+    result = fit_laws(table, options)
+    points = {(point.env, point.utd): point.value for point in result.batch_size_law.points}
+    assert points[("env-a", 1.0)] == 128.0 and result.learning_rate_law.points[0].value == pytest.approx(2e-4)
+    assert any("env-a σ=1" in note and "smallest B and η" in note for note in result.notes)
+    dropped = fit_laws(table, dataclasses.replace(options, unreached_cells="drop"))
+    assert ("env-a", 1.0) not in {(point.env, point.utd) for point in dropped.batch_size_law.points}
+    assert any("env-a σ=1" in note and "left out" in note for note in dropped.notes)
+    assert dropped.batch_size_law.alpha != result.batch_size_law.alpha
 
 
 def test_every_fitted_parameter_has_a_bootstrap_interval(recovered):

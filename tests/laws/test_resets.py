@@ -65,17 +65,51 @@ def test_window_and_recovery_rules():
     curves = np.array([DIPPED, DIPPED])
     keep = reset_keep_mask(steps, curves, np.array([4500]))
     assert keep.tolist() == [True] * 4 + [False] * 3 + [True] * 3
-    # An evaluation logged at the reset step itself counts as before it.
-    assert reset_keep_mask(steps, curves, np.array([4000])).tolist()[:4] == [True] * 4
+    assert reset_keep_mask(steps, curves, np.array([4500]), window=0).tolist() == keep.tolist()
+    # An evaluation logged at the reset step itself is after the reset (default): the pre-reset value is 300 (at
+    # 3,000), the window drops 4,000 and 7,000 (510) is the first recovered one. Counted before it, 520 is the
+    # pre-reset value and 8,000 the first recovered one.
+    assert reset_keep_mask(steps, curves, np.array([4000])).tolist() == [True] * 3 + [False] * 3 + [True] * 4
+    before = reset_keep_mask(steps, curves, np.array([4000]), at_reset_step="before")
+    assert before.tolist() == [True] * 4 + [False] * 3 + [True] * 3
     # window=4 also drops the first recovered evaluation (8,000).
     assert reset_keep_mask(steps, curves, np.array([4500]), window=4).tolist() == [True] * 4 + [False] * 4 + [True] * 2
     # "overlap": mean + stderr reaches the pre-reset mean − its stderr (here the seeds differ by 20).
     spread = np.array([np.array(DIPPED) - 10.0, np.array(DIPPED) + 10.0])
-    overlap = reset_keep_mask(steps, spread, np.array([4500]), recovery="overlap")
+    overlap = reset_keep_mask(steps, spread, np.array([4500]), window=0, recovery="overlap")
     assert overlap.tolist() == [True] * 4 + [False] * 2 + [True] * 4  # 510 + 7.07 >= 520 - 7.07
     # A curve that never recovers keeps only what came before the reset.
     never = reset_keep_mask(steps, np.array([[100.0] * 3 + [900.0] + [100.0] * 6]), np.array([4500]))
     assert never.tolist() == [True] * 4 + [False] * 6
+
+
+# rlscale's engine evaluates after the updates of an env step, so a reset at 5,000 shows in the
+# evaluation logged at 5,000 (100): the dip starts there and the return is back above 400 at 7,000.
+ENGINE_LOGGED = [100.0, 200.0, 300.0, 400.0, 100.0, 150.0, 450.0, 600.0, 700.0, 800.0]
+
+
+def test_the_default_filter_is_the_papers_for_this_engine():
+    """qscaled's DMC analysis drops `window=1` evaluation after each reset, and an evaluation at the reset's
+    env step is after it (this engine; qscaled HEAD). Counting it before the reset (the old default) made the
+    dip its own pre-reset value, kept the dip, and the isotonic step moved the crossing of 350 to 7,000."""
+    assert (ResetSchedule().window, ResetSchedule().at_reset_step) == (1, "after")
+    table = pd.DataFrame(
+        [
+            {"suite": "dmc", "env": "e", "utd": utd, "batch_size": 64, "learning_rate": 1e-3, "seed": seed,
+             "env_step": step, "return": value + seed, "reset_env_steps": [5000]}
+            for utd in (1.0, 2.0)
+            for seed in (0, 1)
+            for step, value in zip(STEPS, ENGINE_LOGGED)
+        ]
+    )
+    curves = validate_table(table)
+    assert _d350(curves) == 4000.0
+    assert _d350(curves, ResetSchedule(window=0, at_reset_step="before")) == 7000.0
+
+
+def _d350(table: pd.DataFrame, resets: ResetSchedule = ResetSchedule()) -> float:
+    curves = build_config_curves(table, resets=resets)
+    return float(times_to_threshold(curves, np.array([350.0]), 2, np.random.default_rng(0)).point[0, 0])
 
 
 def test_bad_reset_input_is_named():
@@ -86,3 +120,6 @@ def test_bad_reset_input_is_named():
         ResetSchedule(recovery="median")
     with pytest.raises(FitInputError, match="reset window must be >= 0"):
         ResetSchedule(window=-1)
+    with pytest.raises(FitInputError, match="reset at-reset-step must be one of after, before"):
+        ResetSchedule(at_reset_step="during")
+

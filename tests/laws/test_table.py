@@ -50,7 +50,7 @@ def test_empty_and_non_positive(small_sweep):
 def test_no_config_reaching_any_threshold(small_sweep):
     table = small_sweep.copy()
     table["return"] = table["return"].clip(upper=20.0)
-    with pytest.raises(FitInputError, match="reaches a normalized return of 50"):
+    with pytest.raises(FitInputError, match="reaches a normalized return of 100"):
         fit_laws(table, FitOptions(n_bootstrap=5))
     with pytest.raises(FitInputError, match="no config's seed-mean curve reaches any threshold"):
         fit_laws(table, FitOptions(n_bootstrap=5, thresholds=(500.0,), selection_threshold=500.0))

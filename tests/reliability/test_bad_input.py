@@ -29,8 +29,22 @@ BAD_CONFIGS = [
     ("misspelled field", {"learnig_rate": [0.001]}, ["unknown field 'learnig_rate'"]),
     ("string batch size", {"batch_size": ["big"]}, ["batch_size must be a list of integers", "'big'"]),
     ("negative checkpoint interval", {"checkpoint_every_seconds": -5.0}, ["checkpoint_every_seconds", "got -5.0"]),
+    ("negative validation interval", {"validation_interval": -1}, ["validation_interval must be an integer >= 0", "got -1"]),
     ("env steps not a multiple", {"env_steps": 1250}, ["env_steps (1250)", "eval_interval (500)"]),
-    ("group too large for memory", {"buffer_capacity": 10**12}, ["needs an estimated", "GiB", "buffer_capacity"]),
+    ("group too large for memory", {"buffer_capacity": 2**31 - 1}, ["needs an estimated", "GiB", "buffer_capacity"]),
+    # Integers beyond 32 bits: seeds, counters, shapes and agent options are int32 in the engine.
+    ("seed beyond 32 bits", {"seeds": [99999999999999999999]},
+     ["seeds must be at most 2147483647 (the engine holds it as a 32-bit integer), got 99999999999999999999"]),
+    ("env steps beyond 32 bits", {"env_steps": 500 * 2**32}, ["env_steps must be at most 2147483647", str(500 * 2**32)]),
+    ("batch size beyond 32 bits", {"batch_size": [2**31]}, ["batch_size must be at most 2147483647", "got 2147483648"]),
+    ("buffer beyond 32 bits", {"buffer_capacity": 2**40}, ["buffer_capacity must be at most 2147483647"]),
+    ("explicit seed beyond 32 bits", {"configs": [{"utd": 1.0, "batch_size": 32, "learning_rate": 1e-3, "seed": 2**63}]},
+     ["configs[0].seed must be at most 2147483647", str(2**63)]),
+    ("model size beyond 32 bits", {"model_sizes": [{"hidden_width": 2**32}]}, ["model_sizes[0].hidden_width must be at most"]),
+    ("pql with one env", {"algo": "pql"},
+     ['num_envs must be >= 2 for algo = "pql", got 1', "would explore at std 0.05 only"]),
+    ("agent option beyond 32 bits", {"algo": "bro", "agent": {"reset_interval": 2**40}},
+     ["agent.reset_interval must be an integer in [-2147483648, 2147483647], got 1099511627776"]),
     ("unknown tracker", {"tracker": "tensorbord"}, ["tracker must list names of ('tensorboard', 'wandb')", "'tensorbord'"]),
     ("repeated tracker", {"tracker": ["wandb", "wandb"]}, ["tracker must list each tracker once"]),
 ]
@@ -78,6 +92,22 @@ def test_explicit_configs_are_checked_against_their_own_batch_sizes():
         SweepConfig.from_dict({**values, "buffer_capacity": 50, "configs": [{"utd": 1.0, "batch_size": 64, "learning_rate": 1e-3}]})
 
 
+def test_a_file_that_is_not_utf8_or_sets_nothing_gets_one_message(tmp_path, capsys):
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('env = "pendulum"  # réglé\n'.encode("latin-1"))
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# nothing set yet\n\n")
+    for path, fragment in (
+        (latin1, "is not UTF-8 text (byte 0xe9 at offset 21); TOML files are UTF-8"),
+        (empty, "sets no field (it is empty or only comments)"),
+    ):
+        assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 2
+        stderr = capsys.readouterr().err
+        assert stderr.startswith(f"rlscale sweep: invalid sweep config:\n  - config file '{path}' {fragment}")
+        assert stderr.count("\n  - ") == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_unparsable_and_missing_config_files(tmp_path, capsys):
     broken = tmp_path / "broken.toml"
     broken.write_text("utd = [1, 2\n")
@@ -102,6 +132,26 @@ def test_bad_input_through_the_installed_command_has_no_traceback(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    "text",
+    ['env = "pendulum"\nseeds = [99999999999999999999]\n'.encode(), 'env = "pendule à gaz"\n'.encode("latin-1")],
+    ids=["seed-overflow", "not-utf8"],
+)
+def test_the_two_inputs_that_crashed_get_a_message_through_the_installed_command(text, tmp_path):
+    """The issue's two tracebacks (OverflowError, UnicodeDecodeError), as a new user meets them."""
+    config_path = tmp_path / "bad.toml"
+    config_path.write_bytes(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "rlscale.cli", "sweep", str(config_path), "--out", str(tmp_path / "out")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "Error:" not in result.stderr
+    assert result.stderr.count("\n  - ") == 1
+    assert "seeds must be at most 2147483647" in result.stderr or "is not UTF-8 text" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_memory_guard_names_the_largest_group_that_fits():
     plan = make_plan(SweepConfig.from_dict({**TINY_SWEEP, "seeds": list(range(8)), "max_group_size": 16}))
     (group,) = plan.groups
@@ -115,7 +165,7 @@ def test_memory_guard_names_the_largest_group_that_fits():
 
 def test_dry_run_reports_a_plan_too_large_for_the_device(tmp_path, capsys):
     config_path = tmp_path / "huge.toml"
-    config_path.write_text(toml_text({**TINY_SWEEP, "buffer_capacity": 10**12}))
+    config_path.write_text(toml_text({**TINY_SWEEP, "buffer_capacity": 2**31 - 1}))
     assert main(["sweep", str(config_path), "--out", str(tmp_path / "out"), "--dry-run"]) == 2
     captured = capsys.readouterr()
     assert "compiled group(s)" in captured.out

@@ -26,8 +26,8 @@ def _run(out, capsys, monkeypatch, diverge: bool):
     (the config validator rightly refuses it) by patching the runner's plan."""
     make_plan = runner.make_plan
 
-    def plan_with_huge_learning_rate(config):
-        plan = make_plan(config)
+    def plan_with_huge_learning_rate(config, *devices):
+        plan = make_plan(config, *devices)
         (group,) = plan.groups
         configs = tuple(
             dataclasses.replace(run, learning_rate=HUGE_LEARNING_RATE) if run.config_id == DIVERGING_CONFIG else run

@@ -1,5 +1,6 @@
 """Kill -9 at several points (including inside a checkpoint write), resume, and end bit-identical to
-an uninterrupted run: the same parameters, optimizer states, replay buffers and eval rows."""
+an uninterrupted run: the same parameters, optimizer states, replay and validation buffers and eval
+rows (their TD errors included)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,11 @@ def test_killed_and_resumed_sweep_matches_uninterrupted_run(reference_run, tmp_p
     assert result.returncode == 0, result.stderr[-3000:]
 
     assert eval_rows(out) == eval_rows(reference_run)
+    assert all(row["td_error_validation"] is not None for row in eval_rows(out))
     for resumed, uninterrupted in zip(final_states(out, TINY_SWEEP), final_states(reference_run, TINY_SWEEP)):
         assert_trees_identical(resumed, uninterrupted)
+        # The checkpoints hold each config's validation envs and buffer (never trained on).
+        assert resumed.validation is not None and (resumed.validation.replay.size > 0).all()
     # Only the named checkpoints remain: debris of the interrupted writes was removed.
     assert sorted(p.name for p in (out / "checkpoints").glob("group-*/*")) == ["env-step-000000002000"] * 2
 

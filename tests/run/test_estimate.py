@@ -63,8 +63,9 @@ def test_calibration_times_the_groups_own_learning_iterations(config_axis, learn
 
 
 def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
-    """The calibration's programs are the run's: its chunks of another length, init and evaluate
-    hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is true."""
+    """The calibration's programs are the run's: its chunks of another length, init, evaluate and
+    td_errors hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is
+    true."""
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
     plan = make_plan(_sweep("map"))
     (group,) = plan.groups
@@ -84,6 +85,7 @@ def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
         state = trainer.init(hparams)
         state, stats = trainer.train_chunk(state, run_chunk_iterations)
         jax.block_until_ready(trainer.evaluate(state, 1))
+        jax.block_until_ready(trainer.td_errors(state, 1))
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     assert compiled == []
@@ -127,24 +129,25 @@ def test_the_cache_key_tells_apart_groups_of_other_sigmas():
 
 
 @pytest.mark.parametrize(
-    "overrides, reason",
-    [
-        ({"hidden_width": 256}, "mixed σ or B: vmap would waste"),
-        ({"utd": [1.0], "batch_size": [32]}, "one config per group"),
-        ({"utd": [1.0], "batch_size": [32], "seeds": [0, 1, 2]}, "one σ and B per group"),
-    ],
+    "overrides",
+    [{}, {"hidden_width": 256}, {"utd": [1.0], "batch_size": [32]}, {"utd": [1.0], "batch_size": [32], "seeds": [0, 1, 2]}],
+    ids=["narrow-mixed", "wide-mixed", "one-config", "one-sigma-and-B"],
 )
-def test_auto_takes_map_without_measuring_where_vmap_cannot_win(overrides, reason, tmp_path, monkeypatch):
-    """On one CPU device: mixed σ or B at a wide network (vmap pads and idles), one config per group
-    or one σ and B per group (the axes batch the same configs) take map and calibrate nothing."""
-    monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
-    monkeypatch.setenv(estimate.CALIBRATE_ENV, "1")
+def test_auto_is_a_rule_of_the_devices_never_a_timing(overrides, monkeypatch):
+    """"auto" is map on one CPU device and vmap on a GPU or several devices, whatever the group's
+    shapes, and nothing is calibrated to decide it; "vmap" and "map" are kept as set."""
+    from rlscale.plan import decide_config_axis
 
     def no_measuring(group):
         raise AssertionError("the axis choice calibrated a group")
 
     monkeypatch.setattr(estimate, "_calibrate_group", no_measuring)
     sweep = dataclasses.replace(_sweep("auto"), **overrides)
-    config, choice = estimate.choose_config_axis(sweep)
-    assert config.config_axis == choice.config_axis == "map"
-    assert choice.reason.startswith(reason) and choice.estimated_s == {}
+    assert decide_config_axis(sweep, "cpu", 1).config_axis == "map"
+    assert decide_config_axis(sweep, "gpu", 1).config_axis == "vmap"
+    assert decide_config_axis(sweep, "cpu", 2).config_axis == "vmap"
+    for axis in ("vmap", "map"):
+        explicit = decide_config_axis(dataclasses.replace(sweep, config_axis=axis), "cpu", 1)
+        assert explicit.config_axis == axis and explicit.reason == "set in the sweep config"
+    decision = decide_config_axis(sweep, "cpu", 1)
+    assert {group.spec.config_axis for group in make_plan(decision.applied_to(sweep), "cpu", 1).groups} == {"map"}

@@ -23,7 +23,8 @@ def _rows() -> list[dict]:
     return evaluation_rows(
         group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500,
         grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456, model_size=1234,
-        diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}', reset_env_steps=[[], [250]],
+        model_size_total=2345, diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}',
+        reset_env_steps=[[], [250]],
         return_bounds=(-1226.7, -150.0),
     )
 
@@ -39,6 +40,7 @@ def test_evaluation_rows_follow_the_schema():
     assert [tuple(row) for row in rows] == [COLUMN_NAMES] * 2
     assert rows[1]["diverged_at_env_step"] == 300 and rows[0]["diverged_at_env_step"] is None
     assert rows[0]["wall_time_s"] == 1.235 and rows[1]["grad_step"] == 800
+    assert rows[0]["model_size"] == 1234 and rows[0]["model_size_total"] == 2345
     assert rows[0]["return"] == -900.5 and rows[1]["return"] is None  # a non-finite return is no number
     assert rows[1]["reset_env_steps"] == [250] and json.loads(rows[0]["agent_options"]) == {"reset_interval": 1000}
 

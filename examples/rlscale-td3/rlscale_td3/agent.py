@@ -25,6 +25,7 @@ from rlscale.agents.core import (
     masked_mean,
     parameter_count,
     run_if_due,
+    state_shapes,
     twin_td_loss,
 )
 from rlscale.agents.networks import TwinCritic
@@ -100,8 +101,14 @@ class TD3Agent:
         )
 
     def parameter_count(self) -> int:
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def act(self, state: TD3State, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         action = self.actor.apply(state.actor_params, obs)
@@ -109,6 +116,12 @@ class TD3Agent:
             return action
         noise = self.options.exploration_noise * jax.random.normal(rng, action.shape)
         return jnp.clip(action + noise, -1.0, 1.0)
+
+    def td_error(self, state: TD3State, batch: Transition, mask: jax.Array, hparams: HyperParams,
+                 rng: jax.Array) -> jax.Array:
+        """The critic loss `update` minimises, with no gradient step (rlscale's TD-overfitting rows)."""
+        return critic_loss(state.critic_params, state.target_critic_params, state.target_actor_params, batch, mask,
+                           hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self)
 
     def due(self, state: TD3State, hparams: HyperParams, env_step: jax.Array) -> dict:
         if self.options.policy_delay == 1:

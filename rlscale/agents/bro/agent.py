@@ -48,7 +48,7 @@ import optax
 
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinCritic
-from rlscale.agents.bro.options import RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
+from rlscale.agents.bro.options import BRONET_WIDTH, RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
 from rlscale.agents.core import (
     RESET_METRIC,
     HyperParams,
@@ -60,6 +60,7 @@ from rlscale.agents.core import (
     parameter_count,
     run_if_due,
     sample_tanh_gaussian,
+    state_shapes,
     temperature_loss,
 )
 from rlscale.agents.spec import BatchSpec, NetworkConfig
@@ -98,7 +99,7 @@ class BROAgent:
 
     observation_size: int
     action_size: int
-    network: NetworkConfig = NetworkConfig(hidden_width=512, hidden_depth=2)
+    network: NetworkConfig = NetworkConfig(hidden_width=BRONET_WIDTH, hidden_depth=2)
     """Critic: width and number of BroNet residual blocks (the model-size axis; BRO: 512, 2)."""
     options: BROOptions = BROOptions()
 
@@ -179,8 +180,14 @@ class BROAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of the actor(s) and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.optimistic_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def _optimistic_policy(self, state: BROState, obs: jax.Array, mean: jax.Array, log_std: jax.Array):
         shift = self.optimistic_actor.apply(state.optimistic_params, obs, mean)
@@ -196,6 +203,20 @@ class BROAgent:
             mean, log_std = self._optimistic_policy(state, obs, mean, log_std)
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
+
+    def td_error(
+        self, state: BROState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the critic loss `update` minimises (losses.critic_loss: the quantile Huber loss, or
+        the squared TD error of a scalar critic), at the current critic, target, conservative actor
+        and temperature, with no gradient step; rng draws the next actions. As the follow-up paper's
+        validation loss for its distributional BRO (prestonfu/model_scaling, compute_quantile_loss)."""
+        o = self.options
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
+            hparams.batch_size.astype(jnp.float32), hparams.discount, o.pessimism, o.critic_quantiles > 0, rng,
+            self.actor.apply, self.critic.apply,
+        )
 
     def due(self, state: BROState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """{"reset": whether this config resets before its next update}; {} without resets.

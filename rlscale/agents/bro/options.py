@@ -21,6 +21,9 @@ RESET_NONE = "none"
 """`reset_schedule`: never reset."""
 RESET_SCHEDULES = (RESET_GRADIENT_STEPS, RESET_ENV_STEPS, RESET_NONE)
 
+BRONET_WIDTH = 512
+"""Units per layer of BRO's BroNet critic (bro_learner.py `critic_width`, and the paper's DMC runs):
+a BRO sweep's hidden_width when unset."""
 PAPER_RESET_INTERVAL = 2_500_000
 """Gradient steps between resets in the scaling-law paper's DMC runs (qscaled's DMC notebook
 filters resets every 2.5e6 gradient steps, i.e. every 2.5e6 / sigma env steps)."""

@@ -36,6 +36,7 @@ from rlscale.agents.core import (
     gradient_step,
     parameter_count,
     run_if_due,
+    state_shapes,
 )
 from rlscale.agents.networks import TwinCritic
 from rlscale.agents.pql import losses
@@ -111,8 +112,14 @@ class PQLAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of actor and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def act(self, state: PQLState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[num_envs, act] for observations f32[num_envs, obs] (or f32[obs] -> f32[act]).
@@ -128,6 +135,19 @@ class PQLAgent:
         scales = scales.reshape(action.shape[:-1] + (1,))
         noise = jax.random.normal(rng, action.shape, action.dtype)
         return jnp.clip(action + scales * noise, -1.0, 1.0)
+
+    def td_error(
+        self, state: PQLState, batch: NStepTransition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the n-step clipped double-Q loss `update` minimises (losses.critic_loss), at the
+        current critic, target and actor, with no gradient step; rng draws the target-policy
+        smoothing noise."""
+        o = self.options
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, batch, mask,
+            hparams.batch_size.astype(jnp.float32), rng, o.target_noise_std, o.target_noise_clip,
+            self.actor.apply, self.critic.apply,
+        )
 
     def due(self, state: PQLState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """{"actor": whether the next critic update is an actor_update_interval-th one}; {} when

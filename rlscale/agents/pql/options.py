@@ -12,6 +12,11 @@ import math
 
 PQL_TAU = 0.05
 """PQL's Polyak rate of the target critic (pql_algo.yaml `tau`); the sweep's default tau for PQL."""
+MIXED_NOISE_MIN_ENVS = 2
+"""Fewest envs per config at which PQL's mixed noise spans its range: env i of n explores at the
+i-th of n stds linearly spaced from noise_scale_min to noise_scale_max (pql/utils/noise.py
+`add_mixed_normal_noise`: torch.linspace over the envs), so one env would explore at
+noise_scale_min only. PQL itself runs 4096 envs (pql/cfg/default.yaml `num_envs`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,3 +58,16 @@ class PQLOptions:
             if not (value >= 0 and math.isfinite(value)):
                 errors.append(f"{name} must be a finite number >= 0, got {value}")
         return errors
+
+    def num_envs_errors(self, num_envs: int) -> list[str]:
+        """The mixed noise (noise_scale_min < noise_scale_max) needs MIXED_NOISE_MIN_ENVS envs per
+        config; a fixed noise (noise_scale_min == noise_scale_max) runs with any number."""
+        if num_envs >= MIXED_NOISE_MIN_ENVS or self.noise_scale_min == self.noise_scale_max:
+            return []
+        return [
+            f"num_envs must be >= {MIXED_NOISE_MIN_ENVS} for algo = \"pql\", got {num_envs}: PQL explores with "
+            f"mixed noise, env i of a config's num_envs envs at the i-th of num_envs stds linearly spaced from "
+            f"agent.noise_scale_min ({self.noise_scale_min:g}) to agent.noise_scale_max ({self.noise_scale_max:g}), "
+            f"so {num_envs} env would explore at std {self.noise_scale_min:g} only (PQL runs 4096 envs). Set "
+            f"num_envs (e.g. 16), or one fixed std with agent.noise_scale_min = agent.noise_scale_max"
+        ]

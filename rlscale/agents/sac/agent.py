@@ -28,6 +28,7 @@ from rlscale.agents.core import (
     gradient_step,
     parameter_count,
     sample_tanh_gaussian,
+    state_shapes,
     temperature_loss,
 )
 from rlscale.agents.networks import TwinCritic
@@ -101,8 +102,14 @@ class SACAgent:
 
     def parameter_count(self) -> int:
         """Trainable parameters of actor and critic (targets excluded)."""
-        state = jax.eval_shape(self.init, jax.random.PRNGKey(0), HyperParams.single())
+        state = state_shapes(self)
         return parameter_count(state.actor_params, state.critic_params)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        state = state_shapes(self)
+        return parameter_count(state.critic_params)
 
     def act(self, state: SACState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1) for observations f32[..., obs]."""
@@ -111,6 +118,17 @@ class SACAgent:
             return jnp.tanh(mean)
         action, _ = sample_tanh_gaussian(mean, log_std, rng)
         return action
+
+    def td_error(
+        self, state: SACState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
+    ) -> jax.Array:
+        """f32: the twin-critic TD loss `update` minimises (losses.critic_loss: 0.5 * sum over both
+        critics of the masked mean squared TD error), at the current critics, target, actor and
+        temperature, with no gradient step; rng draws the next actions."""
+        return losses.critic_loss(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
+            hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self.actor.apply, self.critic.apply,
+        )
 
     def due(self, state: SACState, hparams: HyperParams, env_step: jax.Array) -> dict:
         """SAC has no optional work: every update does the same."""
