@@ -95,6 +95,7 @@ FIT_KEYS = {
     "sigma_grid_extension": (int, float),
     "budget_grid_points": int,
     "horizon_cuts": list,
+    "sigma_n_shared_exponents": bool,
 }
 TABLES = ("grid", "grid_extension", "fit", "stage2", "holdout")
 DEFAULT_MAX_ROUNDS = 2
@@ -214,7 +215,7 @@ class StudyConfig:
             kind = FIT_KEYS.get(key)
             if kind is None:
                 errors.append(f"[fit] unknown key {key!r}; allowed: {', '.join(FIT_KEYS)}")
-            elif not isinstance(value, kind) or isinstance(value, bool):
+            elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
                 errors.append(f"[fit] {key} has the wrong type: {value!r}")
         if sigma_n and "model_size" in fit:
             errors.append("[fit] model_size cannot be set in a study whose grid has model_sizes: N is each run's model_size column")
