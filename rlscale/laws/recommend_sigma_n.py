@@ -181,10 +181,11 @@ SIGMA_GRID_POINTS = 400
 
 
 def recommend_at_model_size(
-    fit: FitResult | Mapping, model_size: float, threshold: float, env: str | None = None
+    fit: FitResult | Mapping, model_size: float, threshold: float | None = None, env: str | None = None
 ) -> SigmaNRecommendation:
     """σ, B*, η* and D_J that the joint laws of `fit` recommend for a model of `model_size` critic
-    parameters at threshold J (module docstring); `budget` is what that config spends, F = C + δ·D.
+    parameters at threshold J (default: the highest threshold of the scope's joint laws; module
+    docstring); `budget` is what that config spends, F = C + δ·D.
 
     Raises:
         FitInputError: bad model size, unknown env, no joint law at J, or a fit without a (σ, N)
@@ -197,6 +198,8 @@ def recommend_at_model_size(
     sigma_n = result.sigma_n
     allocation = _allocation(sigma_n, chosen_env if chosen_env is not None else POOLED_SCOPE, notes, paths=False)
     scope, hparam_scope = allocation.scope, chosen_env if chosen_env is not None else POOLED_SCOPE
+    if threshold is None:
+        threshold = max(law.threshold for law in sigma_n.data_law_sigma_n if law.scope == scope)
     law = _joint_law(sigma_n, scope, threshold)
     batch_laws, rate_law = sigma_n.batch_size_law_sigma_n, sigma_n.learning_rate_law_sigma_n
     if rate_law is None:

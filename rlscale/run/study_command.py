@@ -227,6 +227,28 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def study_fit_options(study, **extra):
+    """The FitOptions of a study's fits: its [fit] table (and stage 2's baseline σ), with `extra`."""
+    from rlscale.laws.fit import FitOptions
+
+    values = {FIT_OPTION_NAMES.get(key, key): value for key, value in study.fit.items()}
+    for key in ("thresholds", "horizon_cuts"):
+        if key in values:
+            values[key] = tuple(values[key])
+    baseline = study.stage2.baseline_utd if study.stage2 is not None else None
+    return FitOptions(baseline_utd=baseline, **values, **extra)
+
+
+def grid_fit_options(study):
+    """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
+    from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
+
+    options = study_fit_options(study)
+    if "horizon_cuts" not in study.fit:
+        options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
+    return options
+
+
 class StudyRunner:
     """Runs a study's stages into `out`, skipping those its state file records as done."""
 
@@ -315,29 +337,10 @@ class StudyRunner:
         executor.run(config, directory, **extra)
         write_learning_curves(load_runs(_rows(directory)), directory)
 
-    def _fit_options(self, **extra):
-        from rlscale.laws.fit import FitOptions
-
-        values = {FIT_OPTION_NAMES.get(key, key): value for key, value in self.study.fit.items()}
-        for key in ("thresholds", "horizon_cuts"):
-            if key in values:
-                values[key] = tuple(values[key])
-        baseline = self.study.stage2.baseline_utd if self.study.stage2 is not None else None
-        return FitOptions(baseline_utd=baseline, **values, **extra)
-
     def _stage_grid_sweep(self) -> None:
         from rlscale.config import SweepConfig
 
         self._sweep(SweepConfig.from_dict(self.study.grid), self.out / "grid")
-
-    def _grid_fit_options(self):
-        """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
-        from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
-
-        options = self._fit_options()
-        if "horizon_cuts" not in self.study.fit:
-            options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
-        return options
 
     def _grid_directories(self) -> list[Path]:
         """The grid's run directories: the grid sweep and every extension round run so far."""
@@ -377,7 +380,7 @@ class StudyRunner:
             pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
             if pending is None:
                 table = self._grid_table()
-                edges = fit_edge_report(fit_laws(table, self._fit_options()))
+                edges = fit_edge_report(fit_laws(table, study_fit_options(self.study)))
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
                 extension = propose_extension(edges, configs, settings.limits)
                 number = len(rounds) + 1
@@ -414,7 +417,7 @@ class StudyRunner:
         from rlscale.run.plot_command import write_learning_curves
 
         table = self._grid_table()
-        result = fit_laws(table, self._grid_fit_options())
+        result = fit_laws(table, grid_fit_options(self.study))
         write_fit(result, self.out / "grid_fit")
         write_learning_curves(table, self.out / "grid_fit")
         print(summary(result), flush=True)
@@ -444,7 +447,7 @@ class StudyRunner:
     def _stage_stage2_fit(self) -> None:
         from rlscale.run.fitting import fit_run_directory, load_fit, summary
 
-        options = self._fit_options(hparam_laws=load_fit(self.out / "grid_fit"))
+        options = study_fit_options(self.study, hparam_laws=load_fit(self.out / "grid_fit"))
         print(summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
 
     def _stage_recommend(self) -> None:

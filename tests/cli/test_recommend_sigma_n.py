@@ -114,3 +114,27 @@ def test_validate_checks_a_model_bigger_than_trained_against_the_joint_law(fit_d
     assert table.returncode == 0, table.stderr
     assert f"N={size:.4g}" in table.stdout and "D_J(σ, N) of scope pendulum" in table.stdout and "extrapolated in N" in table.stdout
     assert (runs / "validation.png").stat().st_size > 0
+
+
+def test_recommend_for_a_model_size_chooses_its_utd_among_the_swept_ones(fit_directory):
+    directory, sizes = fit_directory
+    size = 2 * max(sizes)
+    completed = _rlscale("recommend", str(directory), "--model-size", f"{size:g}", "--json")
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    fit = load_fit(directory)
+    law = fit.sigma_n.data_law_for(700.0, "pendulum")
+    assert result["model_size"] == size and result["model_size_interval"] == [size, size] and result["threshold"] == 700.0
+    assert 1.0 <= result["utd"] <= 16.0 and result["utd_interval"][0] <= result["utd"] <= result["utd_interval"][1]
+    assert result["data"] == pytest.approx(float(law.predict(result["utd"], size)), rel=1e-9)
+    assert result["extrapolated_quantities"] == [f"N (above the largest trained model size N={max(sizes):.4g})"]
+    assert result["hidden_width"] > max(PENDULUM_WIDTHS) and result["width_model_size"] == pytest.approx(size, rel=0.02)
+    allocation = fit.sigma_n.allocation_for("pendulum")
+    utds = [result["utd"] * factor for factor in (0.9, 1.1) if 1.0 <= result["utd"] * factor <= 16.0]
+    batch = lambda sigma: float(fit.sigma_n.batch_size_law_sigma_n.predict("pendulum", sigma, size))  # noqa: E731
+    cost = lambda sigma: (10 * size * batch(sigma) * sigma + allocation.delta) * float(law.predict(sigma, size))  # noqa: E731
+    assert all(cost(result["utd"]) <= cost(sigma) for sigma in utds)
+    text = _rlscale("recommend", str(directory), "--model-size", f"{size:g}", "--threshold", "500")
+    assert text.returncode == 0 and "threshold J" in text.stdout and "500.0" in text.stdout
+    refused = _rlscale("recommend", str(directory), "--model-size", "0")
+    assert refused.returncode == 2 and "--model-size must be a positive number" in refused.stderr
