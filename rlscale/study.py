@@ -3,12 +3,17 @@ grid's hyperparameter laws → recommend for a larger budget → train that conf
 
 A study whose grid has two or more `model_sizes` follows the follow-up paper's (σ, N) protocol
 instead (`SIGMA_N_STAGES`): grid sweep over (σ, N, B, η) → the joint laws fitted on the grid
-(B\*(σ, N), η\*(σ, N), D_J(σ, N) from the config nearest the hyperparameter laws, the compute-optimal
-allocation) → the recommendation for the budget F whose compute-optimal N\*(F) is `[holdout]
-model_size_factor` × the largest trained N → that config trained at the width whose critic has N\*
-parameters → its measured D_J against D_J(σ, N) of the joint law. It has no stage 2: the grid's
-points nearest B\*(σ, N), η\*(σ, N) stand for runs at the fitted hyperparameters (a (σ, N) stage 2
-would run every size again), and the held-out run, at B\*, η\* of the laws, checks those laws too.
+(B*(σ, N), η*(σ, N), D_J(σ, N) from the config nearest the hyperparameter laws, the compute-optimal
+allocation) → a model bigger than any trained: the width whose critic count is nearest `[holdout]
+model_size_factor` × the largest trained N, at the σ minimising F_J = C + δ·D at that N over the
+swept UTDs and B*, η* there (`recommend_at_model_size`, at the joint laws' highest threshold) → that
+config trained → its measured D_J against D_J(σ, N) of the joint law. It has no stage 2: the grid's
+points nearest B*(σ, N), η*(σ, N) stand for runs at the fitted hyperparameters (a (σ, N) stage 2
+would run every size again), and the held-out run, at B*, η* of the laws, checks those laws too. The
+model is chosen by its size, not as N*(F) of a larger budget: the compute-optimal path is fitted over
+the thresholds' optima, whose budgets span little, and a model twice the largest extrapolates it far
+(on pendulum its exponent came out negative: no budget recommends a bigger model;
+fits/sigma_n_pendulum).
 
 This module is pure: the study config (`StudyConfig`, read from a STUDY.toml's tables), the stage
 order (`STAGES`), and the sweep configs each stage derives from the previous stages' results.
@@ -65,8 +70,8 @@ SIGMA_N_STAGES: tuple[tuple[str, str], ...] = (
     ("grid_sweep", "stage 1: the grid sweep over (σ, N, B, η) × seeds"),
     ("grid_extend", "stage 1: extend the grid beyond the edges where its optimum sits (every size's cells), until it brackets it"),
     ("grid_fit", "stage 2: B*(σ, N), η*(σ, N), D_J(σ, N) and the compute-optimal allocation N*(F), σ*(F) from the grid"),
-    ("recommend", "stage 3: N*, σ*, B*, η* for the budget whose N*(F) is model_size_factor × the largest trained N"),
-    ("holdout_sweep", "stage 3: that config trained at the width whose critic has N* parameters"),
+    ("recommend", "stage 3: a model model_size_factor × the largest trained N (a width) and the σ, B*, η*, D_J the laws recommend for it"),
+    ("holdout_sweep", "stage 3: that config trained"),
     ("validate", "stage 3: its measured D_J against D_J(σ, N) of the joint law"),
 )
 """The stages of a study whose grid has two or more model sizes (the (σ, N) protocol)."""
@@ -134,8 +139,9 @@ class HoldoutSettings:
     stage-2 data law): a σ outside the stage-2 UTDs tests the data law's extrapolation in σ.
 
     A (σ, N) study sets `model_size_factor` instead of `budget_factor` and `utd` (None in a σ-only
-    study): F is the budget whose compute-optimal N*(F) is that many times the largest trained N, and
-    D is predicted by D_J(σ*, N) at the highest threshold of the joint laws."""
+    study): the held-out model is the width whose critic count is nearest that many times the largest
+    trained N, at the σ, B*, η* the joint laws recommend for it, and D is predicted by D_J(σ, N) at
+    the highest threshold of the joint laws."""
 
     budget_factor: float = 1.0
     seeds: tuple[int, ...] = (0, 1, 2, 3)

@@ -224,10 +224,10 @@ def plot_validation(result: FitResult, validation: Validation) -> Figure:
     for axis, record in zip(axes, records):
         if record.model_size is None:
             position = record.utd
-            _validation_over_sigma(axis, result, record, validation.interval)
+            law_values = _validation_over_sigma(axis, result, record, validation.interval)
         else:
             position = record.model_size
-            _validation_over_model_size(axis, result, record, validation.interval)
+            law_values = _validation_over_model_size(axis, result, record, validation.interval)
         low, high = record.measured_interval
         if np.isfinite(record.measured):
             upper = high if np.isfinite(high) else record.measured
@@ -238,6 +238,9 @@ def plot_validation(result: FitResult, validation: Validation) -> Figure:
             if not np.isfinite(high):
                 axis.plot([position], [record.measured], "^", ms=9, mfc="none", color="tab:red")
         _log_scale(axis, "y")
+        shown = [value for value in (*law_values, record.measured, *record.measured_interval, *record.predicted_interval) if np.isfinite(value)]
+        # Resampled laws far from the data (an exponent refitted to 60 on a noisy resample) would squash the plot.
+        axis.set_ylim(min(shown) / VALIDATION_Y_MARGIN, max(shown) * VALIDATION_Y_MARGIN)
         axis.set_ylabel("env steps to J, D_J")
         size = "" if record.model_size is None else f", N={record.model_size:.4g}"
         axis.set_title(
@@ -250,7 +253,8 @@ def plot_validation(result: FitResult, validation: Validation) -> Figure:
     return figure
 
 
-def _validation_over_sigma(axis, result: FitResult, record, interval) -> None:
+def _validation_over_sigma(axis, result: FitResult, record, interval) -> list[float]:
+    """The σ-only law of a record over σ; returns the plotted law values and points."""
     law = result.data_law_for(record.threshold, record.scope)
     sigmas = [*result.utds, record.utd]
     sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
@@ -261,9 +265,12 @@ def _validation_over_sigma(axis, result: FitResult, record, interval) -> None:
     finite = [point for point in law.points if np.isfinite(point.time)]
     axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
     _sigma_axis(axis, sigmas)
+    return [*np.atleast_1d(law.predict(sigma)), *(point.time for point in finite)]
 
 
-def _validation_over_model_size(axis, result: FitResult, record, interval) -> None:
+def _validation_over_model_size(axis, result: FitResult, record, interval) -> list[float]:
+    """The joint law of a record over N at each trained σ and the record's; returns the plotted
+    law values and points."""
     law = result.sigma_n.data_law_for(record.threshold, record.scope)
     trained = result.sigma_n.model_sizes_sigma_n
     sizes = [*trained, record.model_size]
@@ -282,6 +289,12 @@ def _validation_over_model_size(axis, result: FitResult, record, interval) -> No
         axis.fill_between(size, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
     axis.axvline(max(trained), ls=":", color="gray", label="largest trained N")
     _plain_log_axis(axis, "x", sizes, "critic parameters N")
+    points = [point.value for point in law.points if np.isfinite(point.value)]
+    return [*np.atleast_1d(law.predict(record.utd, size)), *points]
+
+
+VALIDATION_Y_MARGIN = 2.0
+"""The validation figure's D axis spans the law, points and intervals, this factor wider each way."""
 
 
 FIGURES = {
@@ -294,21 +307,24 @@ FIGURES = {
 
 def learning_curves(table, band: str = "minmax") -> Figure:
     """Learning curves of a long-form table (columns env, utd, batch_size, learning_rate, seed,
-    env_step, return): one panel per (env, σ), one line per (B, η), the mean over seeds with a
-    band of the seeds' min–max (`band="minmax"`) or 5–95th percentiles (`band="percentile"`).
-    Returns are raw (not normalized); only env steps logged by every seed of a config are drawn."""
+    env_step, return): one panel per (env, σ) — per (env, N, σ) for a table of several model sizes
+    (`model_size`) — one line per (B, η), the mean over seeds with a band of the seeds' min–max
+    (`band="minmax"`) or 5–95th percentiles (`band="percentile"`). Returns are raw (not normalized);
+    only env steps logged by every seed of a config are drawn."""
     if band not in ("minmax", "percentile"):
         raise ValueError(f"band must be 'minmax' or 'percentile', got {band!r}")
     envs = sorted(table["env"].unique())
     utds = sorted(table["utd"].unique())
+    sizes = sorted(table["model_size"].dropna().unique()) if "model_size" in table.columns else []
+    rows = [(env, size) for env in envs for size in (sizes if len(sizes) > 1 else [None])]
     combos = sorted({(int(b), float(lr)) for b, lr in zip(table["batch_size"], table["learning_rate"])})
     colors = colormaps["tab10"] if len(combos) <= 10 else colormaps["viridis"]
-    figure = Figure(figsize=(3.6 * len(utds), 3.0 * len(envs) + 0.8), layout="constrained")
-    axes = figure.subplots(len(envs), len(utds), squeeze=False, sharey="row")
-    for row, env in enumerate(envs):
+    figure = Figure(figsize=(3.6 * len(utds), 3.0 * len(rows) + 0.8), layout="constrained")
+    axes = figure.subplots(len(rows), len(utds), squeeze=False, sharey="row")
+    for row, (env, size) in enumerate(rows):
         for column, utd in enumerate(utds):
             axis = axes[row, column]
-            panel = table[(table["env"] == env) & (table["utd"] == utd)]
+            panel = table[(table["env"] == env) & (table["utd"] == utd) & ((table["model_size"] == size) if size is not None else True)]
             for index, (batch_size, learning_rate) in enumerate(combos):
                 config = panel[(panel["batch_size"] == batch_size) & (panel["learning_rate"] == learning_rate)]
                 if config.empty:
@@ -324,7 +340,8 @@ def learning_curves(table, band: str = "minmax") -> Figure:
                 color = colors(index % 10) if len(combos) <= 10 else colors(index / max(1, len(combos) - 1))
                 axis.plot(steps, per_step.mean()[steps], "-", color=color, lw=1.2, label=f"B={batch_size}, η={learning_rate:g}")
                 axis.fill_between(steps, low[steps], high[steps], color=color, alpha=0.12, lw=0)
-            axis.set_title(f"{env}, σ={utd:g}" if len(envs) > 1 else f"σ={utd:g}", fontsize=9)
+            title = ([env] if len(envs) > 1 else []) + ([f"N={plain_number(size)}"] if size is not None else []) + [f"σ={utd:g}"]
+            axis.set_title(", ".join(title), fontsize=9)
             axis.set_xlabel("env steps")
             if column == 0:
                 axis.set_ylabel("evaluation return")

@@ -310,7 +310,8 @@ class StudyRunner:
                 self._write_state(self.state)
                 self._write_report()
             if name == until:
-                return
+                break
+        self._write_report()
 
     def _study_table(self) -> dict:
         study = self.study
@@ -372,6 +373,11 @@ class StudyRunner:
 
         settings = self.study.grid_extension
         rounds = self.state.setdefault(ROUNDS_KEY, [])
+        if settings.max_rounds == 0:
+            # Nothing can be added: no fit (the grid fit reports the grid's edges).
+            self.state[STOP_KEY] = {"reason": "max_rounds = 0: the grid is kept as given", "inside_share": None, "extension": None}
+            print("grid extension: none (max_rounds = 0)", flush=True)
+            return
         grid = SweepConfig.from_dict(self.study.grid)
         # Each new (σ, B, η) runs for every seed and, in a (σ, N) study, at every model size.
         runs_per_config = len(grid.seeds) * len(grid.model_size_list())
@@ -700,6 +706,8 @@ def sigma_n_study_report(out: Path, state: dict) -> str:
 
 def _sigma_n_fit_section(fit) -> list[str]:
     """The joint laws of the grid fit: D_J(σ, N) per threshold, B*(σ, N), η*(σ, N), the paths."""
+    from rlscale.laws.grid_edges import fit_edge_report
+
     sigma_n = fit.sigma_n
     lines = ["", "## Stage 2: the joint (σ, N) laws (grid fit)", ""]
     lines.append(
@@ -734,13 +742,20 @@ def _sigma_n_fit_section(fit) -> list[str]:
             f"- Compute-optimal paths ({allocation.scope}, δ = {allocation.delta:.3g} FLOPs per env step): "
             f"N\\*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.3f} {_interval(size_path.exponent_ci, '.3f')}, "
             f"σ\\*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.3f} {_interval(utd_path.exponent_ci, '.3f')}; "
-            f"at F = {allocation.overhead_budget:.3g} scaling σ only needs {allocation.utd_only_data_overhead:+.1%} data, "
-            f"N only {allocation.model_size_only_data_overhead:+.1%}."
+            f"at F = {allocation.overhead_budget:.3g} scaling σ only needs {_percent(allocation.utd_only_data_overhead)} data, "
+            f"N only {_percent(allocation.model_size_only_data_overhead)} (— where that strategy never reaches the budget)."
         )
+    edges = fit_edge_report(fit)
+    if edges is not None and edges.cells:
+        lines.append(f"- Grid edges (every size's (σ, J) cells): {edges.summary()}; where the fastest value sits on an edge it is a bound.")
     lines += [f"- {note}" for note in fit.notes if note.startswith("(σ, N)")]
     lines += ["", _figure("grid_fit/sigma_n_data_law.png", "D_J(σ, N) iso-lines"), _figure("grid_fit/sigma_n_batch_size.png", "B*(σ, N)"),
               _figure("grid_fit/sigma_n_allocation.png", "compute-optimal allocation"), _figure("grid_fit/learning_curves.png", "whole grid")]
     return lines
+
+
+def _percent(value: float) -> str:
+    return f"{value:+.1%}" if math.isfinite(value) else "—"
 
 
 def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
@@ -771,15 +786,19 @@ def _extension_section(state: dict) -> list[str]:
     from rlscale.laws.grid_edges import GridExtension, compact, describe
 
     lines = ["", "## Stage 1: the grid extends itself", ""]
-    lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
-    for item in state.get(ROUNDS_KEY, []):
+    rounds = state.get(ROUNDS_KEY, [])
+    if rounds:
+        lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
+    for item in rounds:
         extension = GridExtension.from_dict(item["extension"])
         lines.append(
             f"| {item['round']} | {item['inside_share']:.0%} | {compact(extension)} | {len(extension.configs)} "
             f"| {item['runs']}{'' if item.get('done') else ' (running)'} |"
         )
     stop = state.get(STOP_KEY)
-    if stop is not None:
+    if stop is not None and stop["extension"] is None:
+        lines += ["", f"Not extended: {stop['reason']}."]
+    elif stop is not None:
         share = stop["inside_share"]
         lines += ["", f"Stopped: {stop['reason']} (fastest (B, η) inside the grid in {share:.0%} of the (σ, J) cells)."]
         refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line]

@@ -15,7 +15,7 @@ from authors_sigma_n import DMC_AVERAGED, DMC_AVERAGED_LAW, DOG_HUMANOID_AVERAGE
 from rlscale.laws import read_fit
 from rlscale.laws.allocation import SearchBox, joint_optimum
 from rlscale.laws.fit import FitOptions, fit_laws
-from rlscale.laws.plots import SIGMA_N_FIGURES, plot_sigma_n_data_law
+from rlscale.laws.plots import SIGMA_N_FIGURES, learning_curves, plot_sigma_n_data_law
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import POOLED_SCOPE, JointDataLaw
 from rlscale.laws.sigma_n import fit_learning_rate_law_sigma_n
@@ -335,3 +335,11 @@ def test_a_held_out_model_bigger_than_any_trained_is_checked_against_the_joint_l
     assert any("carry no model_size" in note for note in sigma_only.notes)
     with pytest.raises(FitInputError, match=r"no joint \(σ, N\) data law at J=650"):
         validate_runs(direct_fit, runs, 650.0)
+
+
+def test_learning_curves_of_several_model_sizes_get_one_row_of_panels_per_size(grid_table):
+    figure = learning_curves(grid_table)
+    axes = figure.axes
+    assert len(axes) == 3 * 3
+    assert [axis.get_title() for axis in axes[:3]] == ["N=100k, σ=1", "N=100k, σ=4", "N=100k, σ=16"]
+    assert all(len(axis.get_lines()) == 6 for axis in axes)
