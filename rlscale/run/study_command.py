@@ -44,7 +44,7 @@ STOP_KEY = "grid_extension_stop"
 """The state file's record of why the grid's extension stopped."""
 HOLDOUT_CHOICE_KEY = "holdout_choice"
 """The state file's record of how a (σ, N) study chose its held-out model: the largest trained N, the
-factor and target N, the budget whose N*(F) is the target, the threshold and the width."""
+factor and target N, the threshold and where the width's depth came from."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
@@ -510,7 +510,6 @@ class StudyRunner:
         exact count N the σ, B*, η* and D_J the grid's joint laws recommend at their highest threshold."""
         from rlscale.config import SweepConfig
         from rlscale.laws.recommend_sigma_n import recommend_at_model_size
-        from rlscale.laws.results import POOLED_SCOPE
         from rlscale.run.critic_width import infer_network, width_for
         from rlscale.run.fitting import load_fit, write_json_atomically
         from rlscale.run.propose_command import write_sweep_toml
@@ -519,11 +518,9 @@ class StudyRunner:
 
         fit = load_fit(self.out / "grid_fit")
         sigma_n = fit.sigma_n
-        if not sigma_n.data_law_sigma_n:
-            raise FitInputError("the grid fit has no joint (σ, N) data law (see the (σ, N) notes in grid_fit/fit.json): nothing to predict")
+        if not sigma_n.model_sizes_sigma_n:
+            raise FitInputError("the grid fit has no joint (σ, N) laws (see the (σ, N) notes in grid_fit/fit.json): nothing to predict")
         env = fit.envs[0]
-        scope = env if any(law.scope == env for law in sigma_n.data_law_sigma_n) else POOLED_SCOPE
-        threshold = max(law.threshold for law in sigma_n.data_law_sigma_n if law.scope == scope)
         largest = max(sigma_n.model_sizes_sigma_n)
         factor = self.study.holdout.model_size_factor
         grid = SweepConfig.from_dict(self.study.grid)
@@ -536,7 +533,8 @@ class StudyRunner:
             if network is None:
                 raise FitInputError(f"the grid's model sizes have depths {depths} and none explains every trained N: no width for the held-out model")
         width = width_for(grid.algo, env, factor * largest, *network, options)
-        recommendation = recommend_at_model_size(fit, float(width.model_size), threshold, env)
+        recommendation = recommend_at_model_size(fit, float(width.model_size), env=env)
+        threshold = recommendation.threshold
         recommendation = dataclasses.replace(
             recommendation,
             hidden_width=width.hidden_width,
