@@ -1,4 +1,5 @@
-"""Small engine set-ups shared by the engine, agent and distributed tests."""
+"""Small engine set-ups shared by the engine, agent and distributed tests, and a synthetic (σ, N)
+sweep of SAC on pendulum shared by the (σ, N) recommend, validate and study tests."""
 
 import json
 
@@ -40,3 +41,32 @@ def toml_value(value) -> str:
 def toml_text(values: dict) -> str:
     """A TOML document of one `key = value` line per entry of `values` (tables written inline)."""
     return "".join(f"{key} = {toml_value(value)}\n" for key, value in values.items())
+
+
+PENDULUM_WIDTHS = (16, 32, 64, 128)
+"""Hidden widths (depth 2) of the synthetic (σ, N) pendulum sweep."""
+
+
+def pendulum_sigma_n_laws():
+    """Known (σ, N) laws of one env, `pendulum`, scaled to SAC critics of `PENDULUM_WIDTHS`."""
+    from rlscale.laws.synthetic import SyntheticSigmaNLaws
+
+    one = lambda value: {"pendulum": value}  # noqa: E731
+    return SyntheticSigmaNLaws(
+        c=one(5000.0), a=one(0.6), b=one(2000.0), batch_a=one(1000.0), batch_b=one(2000.0), learning_rate_beta=one(1e-3 ** (1 / 0.3))
+    )
+
+
+def pendulum_sigma_n_table(widths=PENDULUM_WIDTHS, utds=(1.0, 2.0, 4.0, 8.0, 16.0), n_seeds: int = 4, seed: int = 4):
+    """Rows as `rlscale sweep` writes them (algo sac, agent options, return bounds) of a synthetic
+    sweep of `pendulum_sigma_n_laws()`: one config per (σ, N) at the true B*, η*, N the SAC critic's
+    parameter count at each width (depth 2), 200 evaluations per run."""
+    from rlscale.laws.synthetic import synthetic_sigma_n_sweep
+    from rlscale.run.critic_width import critic_parameter_count
+
+    sizes = tuple(float(critic_parameter_count("sac", "pendulum", width, 2)) for width in widths)
+    table = synthetic_sigma_n_sweep(
+        pendulum_sigma_n_laws(), utds=utds, model_sizes=sizes, batch_sizes=None, learning_rates=None, n_seeds=n_seeds, n_evals=200,
+        suite="jax", seed=seed,
+    )
+    return table.assign(algo="sac", agent_options="{}", return_low=0.0, return_high=1000.0)

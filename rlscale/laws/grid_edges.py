@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rlscale.laws.crossings import ThresholdTimes
-from rlscale.laws.results import EDGE_HIGH, EDGE_LOW, EDGE_ONLY, HPARAM_AXES, EdgeCell, GridEdgeReport, Record
+from rlscale.laws.results import EDGE_HIGH, EDGE_LOW, EDGE_ONLY, HPARAM_AXES, EdgeCell, FitResult, GridEdgeReport, Record
 from rlscale.laws.table import FitInputError
 
 LEARNING_RATE_DIGITS = 4
@@ -84,6 +84,17 @@ def edge_report(configs: pd.DataFrame, times: ThresholdTimes) -> GridEdgeReport:
                 )
             )
     return GridEdgeReport(cells=tuple(cells))
+
+
+def fit_edge_report(fit: FitResult) -> GridEdgeReport:
+    """The edge report a grid's extension reads: the fit's own, or for a fit of several model sizes
+    the cells of every size together (one (env, σ, J) cell per size: the extension runs at every size,
+    so an edge counts wherever most sizes' optima sit on it)."""
+    if not fit.by_model_size:
+        return fit.grid_edges
+    return GridEdgeReport(
+        cells=tuple(cell for size_fit in fit.by_model_size.values() if size_fit.grid_edges is not None for cell in size_fit.grid_edges.cells)
+    )
 
 
 @dataclass(frozen=True)

@@ -213,42 +213,88 @@ def plot_budget(result: FitResult) -> Figure:
 
 
 def plot_validation(result: FitResult, validation: Validation) -> Figure:
-    """The held-out check: per validated config, the data law of its scope at J over σ with the
-    band of the bootstrap-refitted laws, the fitted points, and the measured D_J with its seed
-    bootstrap interval (red; an open triangle when some resamples never reach J)."""
+    """The held-out check: per validated config, the data law of its scope at J with the band of the
+    bootstrap-refitted laws, the fitted points, and the measured D_J with its seed bootstrap interval
+    (red; an open triangle when some resamples never reach J). A σ-only prediction is drawn over σ; a
+    joint (σ, N) prediction over N: D_J(σ, N) at the config's σ (black, with the band), at each
+    trained σ with its points (coloured), and the largest trained N (dotted)."""
     records = list(validation.configs)
     figure = Figure(figsize=(6.5 * max(1, len(records)), 4.8), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, max(1, len(records))))
     for axis, record in zip(axes, records):
-        law = result.data_law_for(record.threshold, record.scope)
-        sigmas = [*result.utds, record.utd]
-        sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
-        axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
-        if law.alpha_resamples.size:
-            _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=validation.interval)
-            axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
-        finite = [point for point in law.points if np.isfinite(point.time)]
-        axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+        if record.model_size is None:
+            position = record.utd
+            law_values = _validation_over_sigma(axis, result, record, validation.interval)
+        else:
+            position = record.model_size
+            law_values = _validation_over_model_size(axis, result, record, validation.interval)
         low, high = record.measured_interval
         if np.isfinite(record.measured):
             upper = high if np.isfinite(high) else record.measured
             axis.errorbar(
-                [record.utd], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
+                [position], [record.measured], yerr=[[max(record.measured - low, 0)], [max(upper - record.measured, 0)]],
                 fmt="s", color="tab:red", capsize=3, label=f"measured ({record.seeds} seeds)",
             )
             if not np.isfinite(high):
-                axis.plot([record.utd], [record.measured], "^", ms=9, mfc="none", color="tab:red")
-        _sigma_axis(axis, sigmas)
+                axis.plot([position], [record.measured], "^", ms=9, mfc="none", color="tab:red")
         _log_scale(axis, "y")
+        shown = [value for value in (*law_values, record.measured, *record.measured_interval, *record.predicted_interval) if np.isfinite(value)]
+        # Resampled laws far from the data (an exponent refitted to 60 on a noisy resample) would squash the plot.
+        axis.set_ylim(min(shown) / VALIDATION_Y_MARGIN, max(shown) * VALIDATION_Y_MARGIN)
         axis.set_ylabel("env steps to J, D_J")
+        size = "" if record.model_size is None else f", N={record.model_size:.4g}"
         axis.set_title(
-            f"{record.env}: σ={record.utd:.3g}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
+            f"{record.env}: σ={record.utd:.3g}{size}, B={record.batch_size}, η={record.learning_rate:.3g}, J={record.threshold:g}",
             fontsize=9,
         )
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=7)
     figure.suptitle("Held-out check: measured vs predicted D_J")
     return figure
+
+
+def _validation_over_sigma(axis, result: FitResult, record, interval) -> list[float]:
+    """The σ-only law of a record over σ; returns the plotted law values and points."""
+    law = result.data_law_for(record.threshold, record.scope)
+    sigmas = [*result.utds, record.utd]
+    sigma = np.geomspace(min(sigmas) / 1.2, max(sigmas) * 1.2, 100)
+    axis.plot(sigma, law.predict(sigma), "-", color="black", label=f"D_J(σ), {record.scope}")
+    if law.alpha_resamples.size:
+        _, low, high = summarize(law.predict_resamples(sigma), axis=0, interval=interval)
+        axis.fill_between(sigma, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+    finite = [point for point in law.points if np.isfinite(point.time)]
+    axis.plot([point.utd for point in finite], [point.time for point in finite], "o", color="tab:blue", ms=4, label="fitted points")
+    _sigma_axis(axis, sigmas)
+    return [*np.atleast_1d(law.predict(sigma)), *(point.time for point in finite)]
+
+
+def _validation_over_model_size(axis, result: FitResult, record, interval) -> list[float]:
+    """The joint law of a record over N at each trained σ and the record's; returns the plotted
+    law values and points."""
+    law = result.sigma_n.data_law_for(record.threshold, record.scope)
+    trained = result.sigma_n.model_sizes_sigma_n
+    sizes = [*trained, record.model_size]
+    size = np.geomspace(min(sizes) / 1.3, max(sizes) * 1.3, 100)
+    utds = sorted({point.utd for point in law.points})
+    colors = colormaps["viridis"]
+    for index, utd in enumerate(utds):
+        color = colors(index / max(1, len(utds) - 1) * 0.85)
+        axis.plot(size, law.predict(utd, size), "-", color=color, lw=1, alpha=0.7)
+        finite = [point for point in law.points if point.utd == utd and np.isfinite(point.value)]
+        axis.plot([point.model_size for point in finite], [point.value for point in finite], "o", color=color, ms=4,
+                  label=f"fitted points, σ={utd:g}")
+    axis.plot(size, law.predict(record.utd, size), "-", color="black", lw=2, label=f"D_J(σ={record.utd:.3g}, N), {record.scope}")
+    if law.resamples.size:
+        _, low, high = summarize(law.predict_resamples(record.utd, size), axis=0, interval=interval)
+        axis.fill_between(size, low, high, color="gray", alpha=0.25, lw=0, label="resampled laws")
+    axis.axvline(max(trained), ls=":", color="gray", label="largest trained N")
+    _plain_log_axis(axis, "x", sizes, "critic parameters N")
+    points = [point.value for point in law.points if np.isfinite(point.value)]
+    return [*np.atleast_1d(law.predict(record.utd, size)), *points]
+
+
+VALIDATION_Y_MARGIN = 2.0
+"""The validation figure's D axis spans the law, points and intervals, this factor wider each way."""
 
 
 FIGURES = {
@@ -261,21 +307,24 @@ FIGURES = {
 
 def learning_curves(table, band: str = "minmax") -> Figure:
     """Learning curves of a long-form table (columns env, utd, batch_size, learning_rate, seed,
-    env_step, return): one panel per (env, σ), one line per (B, η), the mean over seeds with a
-    band of the seeds' min–max (`band="minmax"`) or 5–95th percentiles (`band="percentile"`).
-    Returns are raw (not normalized); only env steps logged by every seed of a config are drawn."""
+    env_step, return): one panel per (env, σ) — per (env, N, σ) for a table of several model sizes
+    (`model_size`) — one line per (B, η), the mean over seeds with a band of the seeds' min–max
+    (`band="minmax"`) or 5–95th percentiles (`band="percentile"`). Returns are raw (not normalized);
+    only env steps logged by every seed of a config are drawn."""
     if band not in ("minmax", "percentile"):
         raise ValueError(f"band must be 'minmax' or 'percentile', got {band!r}")
     envs = sorted(table["env"].unique())
     utds = sorted(table["utd"].unique())
+    sizes = sorted(table["model_size"].dropna().unique()) if "model_size" in table.columns else []
+    rows = [(env, size) for env in envs for size in (sizes if len(sizes) > 1 else [None])]
     combos = sorted({(int(b), float(lr)) for b, lr in zip(table["batch_size"], table["learning_rate"])})
     colors = colormaps["tab10"] if len(combos) <= 10 else colormaps["viridis"]
-    figure = Figure(figsize=(3.6 * len(utds), 3.0 * len(envs) + 0.8), layout="constrained")
-    axes = figure.subplots(len(envs), len(utds), squeeze=False, sharey="row")
-    for row, env in enumerate(envs):
+    figure = Figure(figsize=(3.6 * len(utds), 3.0 * len(rows) + 0.8), layout="constrained")
+    axes = figure.subplots(len(rows), len(utds), squeeze=False, sharey="row")
+    for row, (env, size) in enumerate(rows):
         for column, utd in enumerate(utds):
             axis = axes[row, column]
-            panel = table[(table["env"] == env) & (table["utd"] == utd)]
+            panel = table[(table["env"] == env) & (table["utd"] == utd) & ((table["model_size"] == size) if size is not None else True)]
             for index, (batch_size, learning_rate) in enumerate(combos):
                 config = panel[(panel["batch_size"] == batch_size) & (panel["learning_rate"] == learning_rate)]
                 if config.empty:
@@ -291,7 +340,8 @@ def learning_curves(table, band: str = "minmax") -> Figure:
                 color = colors(index % 10) if len(combos) <= 10 else colors(index / max(1, len(combos) - 1))
                 axis.plot(steps, per_step.mean()[steps], "-", color=color, lw=1.2, label=f"B={batch_size}, η={learning_rate:g}")
                 axis.fill_between(steps, low[steps], high[steps], color=color, alpha=0.12, lw=0)
-            axis.set_title(f"{env}, σ={utd:g}" if len(envs) > 1 else f"σ={utd:g}", fontsize=9)
+            title = ([env] if len(envs) > 1 else []) + ([f"N={plain_number(size)}"] if size is not None else []) + [f"σ={utd:g}"]
+            axis.set_title(", ".join(title), fontsize=9)
             axis.set_xlabel("env steps")
             if column == 0:
                 axis.set_ylabel("evaluation return")

@@ -18,6 +18,12 @@ Pure computation on a `FitResult` (or its fit.json structure) whose `sigma_n` ho
 
 `extrapolated_quantities` names every quantity outside the fitted range: N* above the largest (or
 below the smallest) trained model size, σ* outside the swept UTDs, a budget outside the fitted budgets.
+
+`recommend_at_model_size` answers the other question a bigger model raises — given N, at which σ, B,
+η, and how much data: σ minimises F_J(σ, N) = 10·N·B*(σ, N)·σ·D_J(σ, N) + δ·D_J(σ, N) over the swept
+UTDs at a fitted threshold J (each bootstrap resample's laws their own σ: its interval), B*, η* and
+D_J at (σ, N), and the budget F that config spends (with where the fitted N*(F) path puts that
+budget). It reads only the joint laws at J, not the paths' extrapolation in F.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rlscale.laws.allocation import SearchBox, axis_optimum, budget_flops
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.frontier import compute_flops
 from rlscale.laws.power_laws import round_batch_size
@@ -51,15 +58,17 @@ def _interval(samples: np.ndarray, point: float, interval: tuple[float, float]) 
     return (float(min(low, point)), float(max(high, point)))
 
 
-def _allocation(sigma_n: SigmaNFit, scope: str, notes: list[str]) -> SigmaNAllocation:
+def _allocation(sigma_n: SigmaNFit, scope: str, notes: list[str], paths: bool = True) -> SigmaNAllocation:
+    """The allocation of `scope` (else the pooled one, noted); with `paths`, one with both
+    compute-optimal paths."""
     allocation = sigma_n.allocation_for(scope)
-    if allocation is None or allocation.utd_path is None or allocation.model_size_path is None:
+    if allocation is None or (paths and (allocation.utd_path is None or allocation.model_size_path is None)):
         if scope != POOLED_SCOPE:
             notes.append(f"no (σ, N) allocation for env {scope!r}: N* and σ* from the pooled one")
-            return _allocation(sigma_n, POOLED_SCOPE, notes)
+            return _allocation(sigma_n, POOLED_SCOPE, notes, paths)
         raise FitInputError(
-            "the fit has no (σ, N) allocation with compute-optimal paths (it needs joint data laws at 2 or more thresholds "
-            "and a B*(σ, N) law; see the fit's notes)"
+            f"the fit has no (σ, N) allocation{' with compute-optimal paths' if paths else ''} (it needs joint data laws at "
+            f"{'2 or more thresholds' if paths else 'a threshold'} and a B*(σ, N) law; see the fit's notes)"
         )
     return allocation
 
@@ -165,6 +174,116 @@ def recommend_sigma_n(
         threshold_capped=capped,
         uncapped_threshold=uncapped,
     )
+
+
+SIGMA_GRID_POINTS = 400
+"""Points of the log σ grid on which each bootstrap resample's σ at a given N is found."""
+
+
+def recommend_at_model_size(
+    fit: FitResult | Mapping, model_size: float, threshold: float | None = None, env: str | None = None
+) -> SigmaNRecommendation:
+    """σ, B*, η* and D_J that the joint laws of `fit` recommend for a model of `model_size` critic
+    parameters at threshold J (default: the highest threshold of the scope's joint laws; module
+    docstring); `budget` is what that config spends, F = C + δ·D.
+
+    Raises:
+        FitInputError: bad model size, unknown env, no joint law at J, or a fit without a (σ, N)
+            allocation (its δ) and hyperparameter laws.
+    """
+    if not (isinstance(model_size, (int, float)) and math.isfinite(model_size) and model_size > 0):
+        raise FitInputError(f"model size must be a positive number of critic parameters, got {model_size!r}")
+    result, chosen_env = checked_fit_and_env(fit, 1.0, env)
+    notes: list[str] = []
+    sigma_n = result.sigma_n
+    allocation = _allocation(sigma_n, chosen_env if chosen_env is not None else POOLED_SCOPE, notes, paths=False)
+    scope, hparam_scope = allocation.scope, chosen_env if chosen_env is not None else POOLED_SCOPE
+    if threshold is None:
+        threshold = max(law.threshold for law in sigma_n.data_law_sigma_n if law.scope == scope)
+    law = _joint_law(sigma_n, scope, threshold)
+    batch_laws, rate_law = sigma_n.batch_size_law_sigma_n, sigma_n.learning_rate_law_sigma_n
+    if rate_law is None:
+        raise FitInputError("the fit has no η*(σ, N) law (see the fit's notes)")
+    size = float(model_size)
+    utds = allocation.trained_utds
+    box = SearchBox((min(utds), max(utds)), (size, size))
+    optimum = axis_optimum(law, lambda sigma, n: batch_laws.predict(hparam_scope, sigma, n), allocation.delta, box, model_size=size)
+    if optimum is None:
+        raise FitInputError(f"F_J(σ, N={size:.4g}) is nowhere finite over the swept UTDs {list(utds)}")
+    utd = optimum.sigma
+    resampled_utd = _resampled_utds(law, batch_laws, hparam_scope, allocation.delta, box, size)
+    batch_continuous = float(batch_laws.predict(hparam_scope, utd, size))
+    batch_size = round_batch_size(batch_continuous)
+    paired_utd = np.where(np.isfinite(resampled_utd), resampled_utd, utd)
+    resampled_batch = _paired(batch_laws.predict_resamples(hparam_scope, paired_utd, size))
+    learning_rate = float(rate_law.predict(hparam_scope, utd, size))
+    resampled_rate = _paired(rate_law.predict_resamples(hparam_scope, paired_utd, size))
+    data = float(law.predict(utd, size))
+    compute = float(compute_flops(size, batch_size, utd, data))
+    budget = compute + allocation.delta * data
+    relative_low, relative_high = _data_relative_interval(sigma_n, scope, threshold, utd, size, result.interval)
+    points = sorted(allocation.points, key=lambda point: point.budget)
+    trained_sizes = allocation.trained_model_sizes
+    extrapolated = []
+    if size > max(trained_sizes):
+        extrapolated.append(f"N (above the largest trained model size N={max(trained_sizes):.4g})")
+    elif size < min(trained_sizes):
+        extrapolated.append(f"N (below the smallest trained model size N={min(trained_sizes):.4g})")
+    notes.append(
+        f"σ = {utd:.3g} minimises F_J = C + δ·D at N = {size:.4g} and J = {threshold:g} over the swept UTDs {list(utds)}"
+        + (" (on their edge: a bound)" if optimum.at_grid_edge else "")
+    )
+    if allocation.model_size_path is not None:
+        path = allocation.model_size_path
+        notes.append(
+            f"the compute-optimal path N*(F) = {path.coefficient:.3g}·F^{path.exponent:.3f} (exponent {_span(path.exponent_ci)}), fitted "
+            f"over budgets {points[0].budget:.3g}–{points[-1].budget:.3g}, gives N* = {float(path.predict(budget)):.4g} at this "
+            f"config's F = {budget:.3g}"
+        )
+    return SigmaNRecommendation(
+        budget=float(budget),
+        scope=scope,
+        env=chosen_env,
+        delta=allocation.delta,
+        model_size=size,
+        model_size_interval=(size, size),
+        utd=float(utd),
+        utd_interval=_interval(resampled_utd, utd, result.interval),
+        batch_size=batch_size,
+        batch_size_continuous=batch_continuous,
+        batch_size_interval=_interval(resampled_batch, batch_continuous, result.interval),
+        learning_rate=learning_rate,
+        learning_rate_interval=_interval(resampled_rate, learning_rate, result.interval),
+        threshold=float(threshold),
+        threshold_source="given",
+        data=data,
+        data_interval=(data * relative_low, data * relative_high),
+        compute=compute,
+        compute_interval=(compute * relative_low, compute * relative_high),
+        extrapolated=bool(extrapolated),
+        extrapolated_quantities=tuple(extrapolated),
+        fitted_budget_range=(points[0].budget, points[-1].budget),
+        trained_model_sizes=tuple(trained_sizes),
+        notes=tuple(notes + [f"intervals are {result.interval[0]:g}–{result.interval[1]:g}% (see rlscale/laws/recommend_sigma_n.py)"]),
+    )
+
+
+def _resampled_utds(law, batch_laws, scope: str, delta: float, box: SearchBox, model_size: float) -> np.ndarray:
+    """Shape (R,): each resample's σ minimising F_J at `model_size` on a log grid over the box's σ
+    (its data law with its B* law; NaN where F is nowhere finite)."""
+    sigma = np.geomspace(*box.sigma, SIGMA_GRID_POINTS)
+    data = law.predict_resamples(sigma, model_size)
+    if data.size == 0:
+        return np.zeros(0)
+    batch = batch_laws.predict_resamples(scope, sigma, model_size)
+    flops = budget_flops(sigma[None], model_size, data, batch, delta)
+    flops = np.where(np.isfinite(flops), flops, np.inf)
+    best = np.argmin(flops, axis=1)
+    return np.where(np.isfinite(flops[np.arange(len(best)), best]), sigma[best], np.nan)
+
+
+def _span(values: tuple[float, float]) -> str:
+    return f"[{values[0]:.3g}, {values[1]:.3g}]"
 
 
 def _paired(values: np.ndarray) -> np.ndarray:

@@ -694,6 +694,8 @@ class ConfigValidation(Record):
 
     `predicted_interval` is the spread of the bootstrap-refitted data laws at σ;
     `measured_interval` the seed bootstrap of the config's D_J; both at the fit's percentiles.
+    `data_law` names the law that predicted: "D_J(σ)" (the σ-only law) or "D_J(σ, N)" (the joint
+    law at σ and the runs' `model_size`, which is then `model_size`; None for the σ-only law).
     """
 
     env: str
@@ -714,6 +716,8 @@ class ConfigValidation(Record):
     relative_error: float
     measured_within_predicted: bool
     intervals_overlap: bool
+    data_law: str = "D_J(σ)"
+    model_size: float | None = None
 
 
 @dataclass(frozen=True)

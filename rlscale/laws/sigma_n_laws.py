@@ -22,6 +22,7 @@ means). Bootstrap refits start from the point fit.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -68,6 +69,15 @@ def _log_softplus(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def inverse_softplus(value: float) -> float:
     """The raw value whose softplus is `value` (> 0)."""
     return float(value + math.log(-math.expm1(-value)))
+
+
+def _raw_scale(value: float, rescale: "LogRescale") -> float:
+    """The raw u of a scale `value` = exp(spread · log softplus(u) + shift) (the inverse of how
+    `_joint_from_raw` and `_batch_from_raw` read a and b). A scale that underflowed to 0 (a law the
+    data drove flat, e.g. one batch size at every (σ, N)) is floored at the smallest positive float;
+    a very negative log softplus(u) is u itself (`LOG_SOFTPLUS_LINEAR_BELOW`)."""
+    log_softplus = (math.log(max(value, sys.float_info.min)) - rescale.shift) / rescale.spread
+    return log_softplus if log_softplus < LOG_SOFTPLUS_LINEAR_BELOW else inverse_softplus(math.exp(log_softplus))
 
 
 @dataclass(frozen=True)
@@ -337,9 +347,9 @@ def _joint_to_raw(law: JointDataLawParams, scaled: _Scaled) -> np.ndarray:
     sigma_rescale, size_rescale = scaled.sigma_rescale, scaled.size_rescale
     return np.array(
         [
-            inverse_softplus(math.exp((math.log(law.a) - sigma_rescale.shift) / sigma_rescale.spread)),
+            _raw_scale(law.a, sigma_rescale),
             inverse_softplus(max(law.alpha * sigma_rescale.spread, MIN_RAW_EXPONENT)),
-            inverse_softplus(math.exp((math.log(law.b) - size_rescale.shift) / size_rescale.spread)),
+            _raw_scale(law.b, size_rescale),
             inverse_softplus(max(law.beta * size_rescale.spread, MIN_RAW_EXPONENT)),
             inverse_softplus(law.c / scaled.value_scale),
         ]
@@ -454,7 +464,7 @@ def _batch_to_raw(law: BatchSizeLawParams, scaled: _Scaled) -> np.ndarray:
     return np.array(
         [
             inverse_softplus(a_scaled),
-            inverse_softplus(math.exp((math.log(law.b) - size_rescale.shift) / size_rescale.spread)),
+            _raw_scale(law.b, size_rescale),
             inverse_softplus(max(law.c * size_rescale.spread, MIN_RAW_EXPONENT)),
             inverse_softplus(alpha_scaled),
         ]

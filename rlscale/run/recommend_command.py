@@ -32,6 +32,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     target.add_argument(
         "--utd", type=float, metavar="σ", help="predict at this UTD instead of σ*(F): B*(σ), η*(σ), D_J(σ) and what they cost"
     )
+    target.add_argument(
+        "--model-size", type=float, metavar="N",
+        help="a fit with joint (σ, N) laws: the σ, B*, η* and D_J they recommend for a model of N critic parameters "
+        "(σ minimising F_J over the swept UTDs; J: --threshold, default the joint laws' highest), its width and budget",
+    )
     parser.add_argument("--env", help="env of the fit (default: the only env, or all envs pooled)")
     parser.add_argument(
         "--threshold",
@@ -110,9 +115,10 @@ def format_sigma_n_recommendation(recommendation) -> str:
     return _render("(σ, N) recommendation", r, rows, footer)
 
 
-def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None):
+def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None, layer_norm: bool = False):
     """`recommendation` with the hidden width whose critic count is nearest N* (for the fit's agent
-    and the recommendation's env), or with a note saying why none is given."""
+    and the recommendation's env; at `hidden_depth` with `layer_norm` when the depth is given, else
+    the network inferred from the trained sizes), or with a note saying why none is given."""
     from rlscale.run.critic_width import DEFAULT_NETWORK, infer_network, width_for
 
     algo = algo or fit.sigma_n.algo
@@ -124,7 +130,7 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
         options = json.loads(fit.sigma_n.agent_options) if fit.sigma_n.agent_options else {}
         notes = []
         if hidden_depth is not None:
-            depth, layer_norm = hidden_depth, False
+            depth = hidden_depth
         else:
             inferred = infer_network(algo, env, recommendation.trained_model_sizes, options)
             if inferred is None:
@@ -153,19 +159,25 @@ def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int |
 def run_recommend(args: argparse.Namespace) -> int:
     """The `recommend` subcommand: 0 on success, 2 on bad input (one message on stderr)."""
     from rlscale.laws.recommend import recommend, recommend_at_utd
-    from rlscale.laws.recommend_sigma_n import has_sigma_n_allocation, recommend_sigma_n
+    from rlscale.laws.recommend_sigma_n import has_sigma_n_allocation, recommend_at_model_size, recommend_sigma_n
 
     try:
         if args.budget is not None and not args.budget > 0:
             raise FitInputError(f"--budget must be a positive number of FLOPs, got {args.budget:g}")
         if args.utd is not None and not args.utd > 0:
             raise FitInputError(f"--utd must be a positive UTD ratio, got {args.utd:g}")
+        if args.model_size is not None and not args.model_size > 0:
+            raise FitInputError(f"--model-size must be a positive number of critic parameters, got {args.model_size:g}")
         if args.hidden_depth is not None and args.hidden_depth < 1:
             raise FitInputError(f"--hidden-depth must be an integer >= 1, got {args.hidden_depth}")
         fit = load_fit(args.fit)
         if args.utd is not None:
             recommendation = recommend_at_utd(fit, args.utd, env=args.env, threshold=args.threshold)
             text = format_recommendation(recommendation)
+        elif args.model_size is not None:
+            recommendation = recommend_at_model_size(fit, args.model_size, threshold=args.threshold, env=args.env)
+            recommendation = with_critic_width(recommendation, fit, args.algo, args.hidden_depth)
+            text = format_sigma_n_recommendation(recommendation)
         elif has_sigma_n_allocation(fit):
             recommendation = recommend_sigma_n(fit, args.budget, env=args.env, threshold=args.threshold)
             recommendation = with_critic_width(recommendation, fit, args.algo, args.hidden_depth)

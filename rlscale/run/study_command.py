@@ -2,7 +2,9 @@
 through the Ray executor, each resumable: re-running the same command after a crash or kill -9
 skips the stages recorded as done in `DIR/study_state.json` (replaced atomically after each stage)
 and continues the interrupted one (a sweep from its checkpoints, a fit or a file from scratch).
-`DIR/REPORT.md` is rewritten after every stage with its numbers and figures.
+`DIR/REPORT.md` is rewritten after every stage with its numbers and figures. A study whose grid has
+two or more model sizes runs the (σ, N) stages (`rlscale.study.SIGMA_N_STAGES`): no stage 2; the
+recommendation, held-out run and validation come from the grid fit's joint laws.
 
 Layout of DIR:
 
@@ -14,9 +16,10 @@ Layout of DIR:
     stage2.toml             the proposed stage-2 sweep (and stage2.proposal.json)
     stage2/                 the stage-2 runs and their learning curves
     stage2_fit/             the fit with the grid's hyperparameter laws
-    holdout.toml            the config recommended for the larger budget (and recommendation.json)
+    holdout.toml            the config recommended for the larger budget (and recommendation.json;
+                            a (σ, N) study: at the width whose critic has N* parameters)
     holdout/                its runs
-    validation/             validation.json and the figure
+    validation/             validation.json and the figure (a (σ, N) study: against D_J(σ, N))
     REPORT.md               one section per finished stage
 """
 
@@ -39,12 +42,16 @@ ROUNDS_KEY = "grid_rounds"
 """The state file's list of the grid's extension rounds: round, directory, runs, the extension, done."""
 STOP_KEY = "grid_extension_stop"
 """The state file's record of why the grid's extension stopped."""
+HOLDOUT_CHOICE_KEY = "holdout_choice"
+"""The state file's record of how a (σ, N) study chose its held-out model: the largest trained N, the
+factor and target N, the threshold and where the width's depth came from."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
 DEMO_STUDY = "studies/demo.toml"
 FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap", "n_thresholds": "n_default_thresholds"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
-"""The held-out run may take at most this many times the stage-2 env steps unless [holdout] env_steps says otherwise."""
+"""The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
+unless [holdout] env_steps says otherwise."""
 
 
 def add_parser(subparsers) -> None:
@@ -59,6 +66,10 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("config", help="the study config (TOML with [grid], [fit], [stage2], [holdout])")
     parser.add_argument("--out", required=True, help="the study directory")
+    parser.add_argument(
+        "--until", metavar="STAGE", choices=_stage_names(),
+        help="stop after this stage (e.g. recommend: read holdout.toml before training it); the same command without it continues",
+    )
     parser.add_argument("--dry-run", action="store_true",
                         help="print what each stage will train (runs, env steps, gradient updates), compiling nothing, and exit")
     parser.add_argument("--estimate", action="store_true",
@@ -87,8 +98,15 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
 
 
+def _stage_names() -> list[str]:
+    """Every stage name of either protocol, in order of first appearance."""
+    from rlscale.study import SIGMA_N_STAGE_NAMES, STAGE_NAMES
+
+    return list(dict.fromkeys((*STAGE_NAMES, *SIGMA_N_STAGE_NAMES)))
+
+
 def run_study_command(args: argparse.Namespace) -> int:
-    """The `study` subcommand: 0 when every stage is done, 2 on a bad config or input."""
+    """The `study` subcommand: 0 when every stage (up to --until) is done, 2 on a bad config or input."""
     if args.dry_run or args.estimate:
         return _dry_run(Path(args.config), args.estimate)
     return _run(Path(args.config), Path(args.out), args)
@@ -131,20 +149,29 @@ def _dry_run(config_path: Path, estimate: bool) -> int:
         if extension.max_rounds else "stage 1, extension: none (max_rounds = 0)"
     )
     stage2 = study.stage2
-    roles = 1 + (stage2.baseline_utd is not None)
-    stage2_runs = len(stage2.utd) * roles * len(stage2.seeds)
-    if stage2.env_steps is not None:
-        stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * max(stage2.env_steps - grid.learning_starts, 0))
-        lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds), "
-                     f"{stage2.env_steps} env steps each, {stage2_updates} gradient updates")
-    else:
-        stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * learning_steps)
-        lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds); env steps "
-                     f"sized from the grid fit's data law (at the grid's {grid.env_steps}: {stage2_updates} gradient updates)")
     holdout = study.holdout
-    where = f"σ = {holdout.utd:g}" if holdout.utd is not None else "σ*(F) of the stage-2 fit"
-    lines.append(f"stage 4, held-out run: {len(holdout.seeds)} runs at {where}, env steps "
-                 + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the stage-2 fit's prediction"))
+    stage2_updates = 0
+    if stage2 is None:
+        lines.append("stage 2: none — the (σ, N) laws are fitted on the grid")
+        lines.append(
+            f"stage 3, held-out run: {len(holdout.seeds)} runs at the width whose critic count is nearest {holdout.model_size_factor:g} × "
+            "the largest trained N, at the σ, B*, η* the joint laws recommend for it; env steps "
+            + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the grid fit's prediction")
+        )
+    else:
+        roles = 1 + (stage2.baseline_utd is not None)
+        stage2_runs = len(stage2.utd) * roles * len(stage2.seeds)
+        if stage2.env_steps is not None:
+            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * max(stage2.env_steps - grid.learning_starts, 0))
+            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds), "
+                         f"{stage2.env_steps} env steps each, {stage2_updates} gradient updates")
+        else:
+            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * learning_steps)
+            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds); env steps "
+                         f"sized from the grid fit's data law (at the grid's {grid.env_steps}: {stage2_updates} gradient updates)")
+        where = f"σ = {holdout.utd:g}" if holdout.utd is not None else "σ*(F) of the stage-2 fit"
+        lines.append(f"stage 4, held-out run: {len(holdout.seeds)} runs at {where}, env steps "
+                     + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the stage-2 fit's prediction"))
     print("\n".join(lines), flush=True)
     if not estimate:
         print("wall time: not estimated (--estimate calibrates the grid's groups on this machine's device)")
@@ -155,8 +182,8 @@ def _dry_run(config_path: Path, estimate: bool) -> int:
     if seconds is None:
         return 130
     rate = updates / seconds if seconds else float("nan")
-    print(f"at the grid's rate of {rate:.0f} gradient updates/s: extension ≤ {cap * updates / max(runs, 1) / rate / 3600:.2f} h, "
-          f"stage 2 ≈ {stage2_updates / rate / 3600:.2f} h (at the grid's env steps)", flush=True)
+    print(f"at the grid's rate of {rate:.0f} gradient updates/s: extension ≤ {cap * updates / max(runs, 1) / rate / 3600:.2f} h"
+          + ("" if stage2 is None else f", stage 2 ≈ {stage2_updates / rate / 3600:.2f} h (at the grid's env steps)"), flush=True)
     return 0
 
 
@@ -182,8 +209,11 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     try:
         study = read_study(config_path)
         SweepConfig.from_dict(study.grid if args.tracker is None else {**study.grid, "tracker": args.tracker})
+        until = getattr(args, "until", None)
+        if until is not None and until not in (name for name, _ in study.stages):
+            raise StudyError([f"--until {until}: this study has no such stage; its stages are {', '.join(name for name, _ in study.stages)}"])
         runner = StudyRunner(study, out, args.executor, args.address, args.live, args.tracker)
-        runner.run()
+        runner.run(until)
     except FileNotFoundError as error:
         print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
         return 2
@@ -193,8 +223,30 @@ def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
     except (RunError, KeyboardInterrupt) as error:
         print(f"rlscale study: {failure_message(error, out)}", file=sys.stderr)
         return failure_exit_status(error)
-    print(f"study done: {out / REPORT_FILE}")
+    print(f"study done{f' up to {until}' if until else ''}: {out / REPORT_FILE}")
     return 0
+
+
+def study_fit_options(study, **extra):
+    """The FitOptions of a study's fits: its [fit] table (and stage 2's baseline σ), with `extra`."""
+    from rlscale.laws.fit import FitOptions
+
+    values = {FIT_OPTION_NAMES.get(key, key): value for key, value in study.fit.items()}
+    for key in ("thresholds", "horizon_cuts"):
+        if key in values:
+            values[key] = tuple(values[key])
+    baseline = study.stage2.baseline_utd if study.stage2 is not None else None
+    return FitOptions(baseline_utd=baseline, **values, **extra)
+
+
+def grid_fit_options(study):
+    """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
+    from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
+
+    options = study_fit_options(study)
+    if "horizon_cuts" not in study.fit:
+        options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
+    return options
 
 
 class StudyRunner:
@@ -240,33 +292,36 @@ class StudyRunner:
     def done(self, name: str) -> bool:
         return bool(self.state["stages"].get(name, {}).get("done"))
 
-    def run(self) -> None:
-        """Every stage in order; each recorded as done (atomically) when it finished."""
-        from rlscale.study import STAGES
-
+    def run(self, until: str | None = None) -> None:
+        """Every stage in order (up to and including `until`); each recorded as done (atomically)
+        when it finished."""
         import tomli_w
 
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
-        for number, (name, description) in enumerate(STAGES, start=1):
+        stages = self.study.stages
+        for number, (name, description) in enumerate(stages, start=1):
             if self.done(name):
-                print(f"[{number}/{len(STAGES)}] {name}: done, skipped", flush=True)
-                continue
-            print(f"[{number}/{len(STAGES)}] {name}: {description}", flush=True)
-            started = time.perf_counter()
-            getattr(self, f"_stage_{name}")()
-            self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
-            self._write_state(self.state)
-            self._write_report()
+                print(f"[{number}/{len(stages)}] {name}: done, skipped", flush=True)
+            else:
+                print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
+                started = time.perf_counter()
+                getattr(self, f"_stage_{name}")()
+                self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
+                self._write_state(self.state)
+                self._write_report()
+            if name == until:
+                break
+        self._write_report()
 
     def _study_table(self) -> dict:
         study = self.study
-        return {
-            "grid": study.grid,
-            "grid_extension": study.grid_extension_table(),
-            "fit": study.fit,
-            "stage2": _without_none(study.stage2.__dict__),
-            "holdout": _without_none(study.holdout.__dict__),
-        }
+        table = {"grid": study.grid, "grid_extension": study.grid_extension_table(), "fit": study.fit}
+        if study.stage2 is not None:
+            table["stage2"] = _without_none(study.stage2.__dict__)
+        holdout = _without_none(study.holdout.__dict__)
+        if study.sigma_n:
+            del holdout["budget_factor"]
+        return {**table, "holdout": holdout}
 
     # Stages -----------------------------------------------------------------------------------
 
@@ -283,27 +338,10 @@ class StudyRunner:
         executor.run(config, directory, **extra)
         write_learning_curves(load_runs(_rows(directory)), directory)
 
-    def _fit_options(self, **extra):
-        from rlscale.laws.fit import FitOptions
-
-        values = {FIT_OPTION_NAMES.get(key, key): value for key, value in self.study.fit.items()}
-        if "thresholds" in values:
-            values["thresholds"] = tuple(values["thresholds"])
-        return FitOptions(baseline_utd=self.study.stage2.baseline_utd, **values, **extra)
-
     def _stage_grid_sweep(self) -> None:
         from rlscale.config import SweepConfig
 
         self._sweep(SweepConfig.from_dict(self.study.grid), self.out / "grid")
-
-    def _grid_fit_options(self):
-        """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
-        from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
-
-        options = self._fit_options()
-        if "horizon_cuts" not in self.study.fit:
-            options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
-        return options
 
     def _grid_directories(self) -> list[Path]:
         """The grid's run directories: the grid sweep and every extension round run so far."""
@@ -329,29 +367,36 @@ class StudyRunner:
         before it, which a resumed round does not change."""
         from rlscale.config import SweepConfig
         from rlscale.laws.fit import fit_laws
-        from rlscale.laws.grid_edges import describe, propose_extension
+        from rlscale.laws.grid_edges import describe, fit_edge_report, propose_extension
         from rlscale.run.propose_command import write_sweep_toml
         from rlscale.study import extension_sweep_values
 
         settings = self.study.grid_extension
         rounds = self.state.setdefault(ROUNDS_KEY, [])
-        seeds = len(SweepConfig.from_dict(self.study.grid).seeds)
-        grid_runs = len(SweepConfig.from_dict(self.study.grid).run_configs())
+        if settings.max_rounds == 0:
+            # Nothing can be added: no fit (the grid fit reports the grid's edges).
+            self.state[STOP_KEY] = {"reason": "max_rounds = 0: the grid is kept as given", "inside_share": None, "extension": None}
+            print("grid extension: none (max_rounds = 0)", flush=True)
+            return
+        grid = SweepConfig.from_dict(self.study.grid)
+        # Each new (σ, B, η) runs for every seed and, in a (σ, N) study, at every model size.
+        runs_per_config = len(grid.seeds) * len(grid.model_size_list())
+        grid_runs = len(grid.run_configs())
         while True:
             pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
             if pending is None:
                 table = self._grid_table()
-                fit = fit_laws(table, self._fit_options())
+                edges = fit_edge_report(fit_laws(table, study_fit_options(self.study)))
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
-                extension = propose_extension(fit.grid_edges, configs, settings.limits)
+                extension = propose_extension(edges, configs, settings.limits)
                 number = len(rounds) + 1
                 runs_added = sum(item["runs"] for item in rounds)
-                stop = settings.stop_reason(extension, number, runs_added, grid_runs, seeds)
+                stop = settings.stop_reason(extension, number, runs_added, grid_runs, runs_per_config)
                 lines = describe(extension)
-                print(f"grid edges: {fit.grid_edges.summary()}", flush=True)
+                print(f"grid edges: {edges.summary()}", flush=True)
                 print("\n".join(lines), flush=True)
                 if stop is not None:
-                    self.state[STOP_KEY] = {"reason": stop, "inside_share": fit.grid_edges.inside_share, "extension": extension.to_dict()}
+                    self.state[STOP_KEY] = {"reason": stop, "inside_share": edges.inside_share, "extension": extension.to_dict()}
                     print(f"grid extension stops: {stop}", flush=True)
                     return
                 name = f"grid_round_{number}"
@@ -361,9 +406,9 @@ class StudyRunner:
                 pending = {
                     "round": number,
                     "directory": name,
-                    "inside_share": fit.grid_edges.inside_share,
+                    "inside_share": edges.inside_share,
                     "extension": extension.to_dict(),
-                    "runs": len(extension.configs) * seeds,
+                    "runs": len(extension.configs) * runs_per_config,
                     "done": False,
                 }
                 rounds.append(pending)
@@ -378,7 +423,7 @@ class StudyRunner:
         from rlscale.run.plot_command import write_learning_curves
 
         table = self._grid_table()
-        result = fit_laws(table, self._grid_fit_options())
+        result = fit_laws(table, grid_fit_options(self.study))
         write_fit(result, self.out / "grid_fit")
         write_learning_curves(table, self.out / "grid_fit")
         print(summary(result), flush=True)
@@ -408,7 +453,7 @@ class StudyRunner:
     def _stage_stage2_fit(self) -> None:
         from rlscale.run.fitting import fit_run_directory, load_fit, summary
 
-        options = self._fit_options(hparam_laws=load_fit(self.out / "grid_fit"))
+        options = study_fit_options(self.study, hparam_laws=load_fit(self.out / "grid_fit"))
         print(summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
 
     def _stage_recommend(self) -> None:
@@ -419,6 +464,9 @@ class StudyRunner:
         from rlscale.run.recommend_command import format_recommendation
         from rlscale.study import holdout_sweep_values
 
+        if self.study.sigma_n:
+            self._recommend_sigma_n()
+            return
         fit = load_fit(self.out / "stage2_fit")
         env = fit.envs[0] if len(fit.envs) == 1 else None
         if self.study.holdout.utd is not None:
@@ -436,13 +484,7 @@ class StudyRunner:
             )
         stage2 = SweepConfig.from_toml(self.out / "stage2.toml").to_dict()
         values = holdout_sweep_values(recommendation, stage2, self.study.holdout, int(stage2["eval_interval"]))
-        limit = HOLDOUT_ENV_STEPS_LIMIT * stage2["env_steps"]
-        if self.study.holdout.env_steps is None and values["env_steps"] > limit:
-            raise FitInputError(
-                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
-                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the stage-2 runs' {stage2['env_steps']}: the fit does not support this "
-                "extrapolation (see recommendation notes and stage2_fit/fit.json notes); set [holdout] env_steps to run it anyway"
-            )
+        self._check_holdout_env_steps(recommendation, values, stage2["env_steps"], "stage-2 runs'", "stage2_fit")
         header = [
             "The held-out check of the protocol, written by `rlscale study`: the config the stage-2 laws recommend",
             f"{choice}; predicted D_J = {recommendation.data:.0f} "
@@ -451,6 +493,76 @@ class StudyRunner:
         write_sweep_toml(self.out / "holdout.toml", values, header)
         write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
         print(format_recommendation(recommendation), flush=True)
+
+    def _check_holdout_env_steps(self, recommendation, values: dict, trained_steps: int, trained: str, fit_directory: str) -> None:
+        """FitInputError when the held-out run would need more than HOLDOUT_ENV_STEPS_LIMIT × the
+        trained runs' env steps (unless [holdout] env_steps sets them)."""
+        if self.study.holdout.env_steps is None and values["env_steps"] > HOLDOUT_ENV_STEPS_LIMIT * trained_steps:
+            raise FitInputError(
+                f"the laws predict D = {recommendation.data:.4g} env steps for the recommended config (σ*={recommendation.utd:.3g}), "
+                f"over {HOLDOUT_ENV_STEPS_LIMIT}× the {trained} {trained_steps}: the fit does not support this "
+                f"extrapolation (see recommendation notes and {fit_directory}/fit.json notes); set [holdout] env_steps to run it anyway"
+            )
+
+    def _recommend_sigma_n(self) -> None:
+        """The (σ, N) study's held-out model: the width whose critic count is nearest
+        model_size_factor × the largest trained N (at the grid's depth and layer norm), and at its
+        exact count N the σ, B*, η* and D_J the grid's joint laws recommend at their highest threshold."""
+        from rlscale.config import SweepConfig
+        from rlscale.laws.recommend_sigma_n import recommend_at_model_size
+        from rlscale.run.critic_width import infer_network, width_for
+        from rlscale.run.fitting import load_fit, write_json_atomically
+        from rlscale.run.propose_command import write_sweep_toml
+        from rlscale.run.recommend_command import format_sigma_n_recommendation
+        from rlscale.study import sigma_n_holdout_sweep_values
+
+        fit = load_fit(self.out / "grid_fit")
+        sigma_n = fit.sigma_n
+        if not sigma_n.model_sizes_sigma_n:
+            raise FitInputError("the grid fit has no joint (σ, N) laws (see the (σ, N) notes in grid_fit/fit.json): nothing to predict")
+        env = fit.envs[0]
+        largest = max(sigma_n.model_sizes_sigma_n)
+        factor = self.study.holdout.model_size_factor
+        grid = SweepConfig.from_dict(self.study.grid)
+        options = dict(grid.agent)
+        depths = sorted({depth for _, depth in grid.model_size_list()})
+        if len(depths) == 1:
+            network, depth_source = (depths[0], grid.layer_norm), "the grid's"
+        else:
+            network, depth_source = infer_network(grid.algo, env, sigma_n.model_sizes_sigma_n, options), "inferred from the trained sizes"
+            if network is None:
+                raise FitInputError(f"the grid's model sizes have depths {depths} and none explains every trained N: no width for the held-out model")
+        width = width_for(grid.algo, env, factor * largest, *network, options)
+        recommendation = recommend_at_model_size(fit, float(width.model_size), env=env)
+        threshold = recommendation.threshold
+        recommendation = dataclasses.replace(
+            recommendation,
+            hidden_width=width.hidden_width,
+            hidden_depth=width.hidden_depth,
+            width_model_size=float(width.model_size),
+            notes=recommendation.notes + (
+                f"hidden width {width.hidden_width} at depth {width.hidden_depth}: the {grid.algo} critic on {env} with the critic count "
+                f"nearest {factor:g} × the largest trained N = {factor * largest:.4g}",
+            ),
+        )
+        values = sigma_n_holdout_sweep_values(recommendation, self.study.grid, self.study.holdout, grid.eval_interval)
+        self._check_holdout_env_steps(recommendation, values, grid.env_steps, "grid runs'", "grid_fit")
+        self.state[HOLDOUT_CHOICE_KEY] = {
+            "largest_trained_model_size": largest,
+            "model_size_factor": factor,
+            "target_model_size": factor * largest,
+            "threshold": threshold,
+            "depth_source": depth_source,
+        }
+        header = [
+            "The held-out check of the (σ, N) protocol, written by `rlscale study`: a model bigger than any trained,",
+            f"hidden width {width.hidden_width} × depth {width.hidden_depth} (critic N = {width.model_size}, {factor:g} × the largest trained "
+            f"N = {largest:.4g} rounded to a width), at the σ, B*, η* the grid's joint laws recommend for it at J = {threshold:g};",
+            f"predicted D_J(σ, N) = {recommendation.data:.0f} [{recommendation.data_interval[0]:.0f}, {recommendation.data_interval[1]:.0f}]",
+        ]
+        write_sweep_toml(self.out / "holdout.toml", values, header)
+        write_json_atomically(self.out / "recommendation.json", recommendation.to_dict())
+        print(format_sigma_n_recommendation(recommendation), flush=True)
 
     def _stage_holdout_sweep(self) -> None:
         from rlscale.config import SweepConfig
@@ -462,13 +574,13 @@ class StudyRunner:
         from rlscale.run.validate_command import format_validation, validate_run_directory
 
         threshold = json.loads((self.out / "recommendation.json").read_text())["threshold"]
-        fit = load_fit(self.out / "stage2_fit")
+        fit = load_fit(self.out / ("grid_fit" if self.study.sigma_n else "stage2_fit"))
         print(format_validation(validate_run_directory(fit, _rows(self.out / "holdout"), threshold, self.out / "validation")), flush=True)
 
     # Report -----------------------------------------------------------------------------------
 
     def _write_report(self) -> None:
-        (self.out / REPORT_FILE).write_text(study_report(self.out, self.state))
+        (self.out / REPORT_FILE).write_text(study_report(self.out, self.state, self.study.stages))
 
 
 def _rows(directory: Path) -> Path:
@@ -490,19 +602,18 @@ def _interval(values, spec: str) -> str:
     return "[" + ", ".join(format(value, spec) if value is not None and math.isfinite(value) else "—" for value in values) + "]"
 
 
-def study_report(out: Path, state: dict) -> str:
-    """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative to `out`)."""
+def study_report(out: Path, state: dict, study_stages=None) -> str:
+    """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative
+    to `out`). `study_stages`: the study's (name, description) stages (default: the σ-only protocol's)."""
     from rlscale.run.fitting import load_fit
-    from rlscale.study import STAGES
+    from rlscale.study import SIGMA_N_STAGES, STAGES
 
+    study_stages = study_stages or STAGES
+    if study_stages == SIGMA_N_STAGES:
+        return sigma_n_study_report(out, state)
     stages = state["stages"]
-    lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in STAGES if name in stages)}/{len(STAGES)}.", ""]
-    lines += ["| stage | what | seconds |", "|---|---|---|"]
-    lines += [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in STAGES]
-    if "grid_sweep" in stages:
-        lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
-    if state.get(ROUNDS_KEY) or state.get(STOP_KEY):
-        lines += _extension_section(state)
+    lines = _report_head(out, stages, study_stages)
+    lines += _grid_sections(state)
     if "grid_fit" in stages:
         fit = load_fit(out / "grid_fit")
         batch, rate = fit.batch_size_law, fit.learning_rate_law
@@ -548,20 +659,144 @@ def study_report(out: Path, state: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _report_head(out: Path, stages: dict, study_stages) -> list[str]:
+    """The report's title and its table of stages with their seconds."""
+    lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in study_stages if name in stages)}/{len(study_stages)}.", ""]
+    lines += ["| stage | what | seconds |", "|---|---|---|"]
+    return lines + [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in study_stages]
+
+
+def _grid_sections(state: dict) -> list[str]:
+    """Stage 1: the grid sweep's learning curves and the grid's extension rounds."""
+    lines = []
+    if "grid_sweep" in state["stages"]:
+        lines += ["", "## Stage 1: grid sweep", "", _figure("grid/learning_curves.png", "grid learning curves")]
+    if state.get(ROUNDS_KEY) or state.get(STOP_KEY):
+        lines += _extension_section(state)
+    return lines
+
+
+def sigma_n_study_report(out: Path, state: dict) -> str:
+    """REPORT.md of a (σ, N) study: the grid, the joint laws fitted on it, the recommendation for a
+    model bigger than any trained (and how it was chosen), that run and its check against D_J(σ, N)."""
+    from rlscale.run.fitting import load_fit
+    from rlscale.study import SIGMA_N_STAGES
+
+    stages = state["stages"]
+    lines = _report_head(out, stages, SIGMA_N_STAGES)
+    lines += [
+        "",
+        "The grid has several model sizes, so the study follows the (σ, N) protocol (rlscale/study.py): no stage 2 — the "
+        "joint laws are fitted on the grid, each D_J(σ, N) point from the config nearest B\\*(σ, N), η\\*(σ, N) — and the "
+        "held-out run is a model bigger than any trained, at the σ, B\\*, η\\* the joint laws recommend for it.",
+    ]
+    lines += _grid_sections(state)
+    if "grid_fit" in stages:
+        lines += _sigma_n_fit_section(load_fit(out / "grid_fit"))
+    if "recommend" in stages:
+        lines += _sigma_n_recommendation_section(json.loads((out / "recommendation.json").read_text()), state.get(HOLDOUT_CHOICE_KEY, {}))
+    if "holdout_sweep" in stages:
+        lines += ["", "## Stage 3: the recommended model, trained", "", _figure("holdout/learning_curves.png", "held-out learning curves")]
+    if "validate" in stages:
+        lines += _validation_section(json.loads((out / "validation" / "validation.json").read_text()))
+    return "\n".join(lines) + "\n"
+
+
+def _sigma_n_fit_section(fit) -> list[str]:
+    """The joint laws of the grid fit: D_J(σ, N) per threshold, B*(σ, N), η*(σ, N), the paths."""
+    from rlscale.laws.grid_edges import fit_edge_report
+
+    sigma_n = fit.sigma_n
+    lines = ["", "## Stage 2: the joint (σ, N) laws (grid fit)", ""]
+    lines.append(
+        f"N = critic parameters {', '.join(f'{size:.0f}' for size in sigma_n.model_sizes_sigma_n)}; selection threshold "
+        f"J = {sigma_n.selection_threshold_sigma_n:g}; D_J points: {sigma_n.data_points_sigma_n}; {fit.n_bootstrap} bootstrap resamples."
+    )
+    lines += ["", "D_J(σ, N) = c·(1 + (a/σ)^α + (b/N)^β):", ""]
+    lines += ["| J | scope | c | a | α (interval) | b | β (interval) | RMS log residual |", "|---|---|---|---|---|---|---|---|"]
+    for law in sigma_n.data_law_sigma_n:
+        lines.append(
+            f"| {law.threshold:g} | {law.scope} | {law.c:.4g} | {law.a:.3g} | {law.alpha:.2f} {_interval(law.alpha_ci, '.2f')} | "
+            f"{law.b:.4g} | {law.beta:.2f} {_interval(law.beta_ci, '.2f')} | {law.rms_log_residual:.3f} |"
+        )
+    lines.append("")
+    for law in sigma_n.batch_size_law_sigma_n.laws if sigma_n.batch_size_law_sigma_n is not None else ():
+        lines.append(
+            f"- B\\*(σ, N) = a / (σ^α (1 + (b/N)^c)) ({law.env}): a = {law.a:.3g}, α = {law.alpha:.3f} {_interval(law.alpha_ci, '.3f')}, "
+            f"b = {law.b:.4g}, c = {law.c:.3g}."
+        )
+    rate = sigma_n.learning_rate_law_sigma_n
+    if rate is not None:
+        lines.append(
+            f"- η\\*(σ, N): σ exponent {rate.alpha:.3f} {_interval(rate.alpha_ci, '.3f')}, N exponent {rate.n_exponent:.3f} "
+            f"{_interval(rate.n_exponent_ci, '.3f')}; N {'matters' if rate.n_matters else 'does not matter'} "
+            f"({'the (σ, N) law is used' if rate.n_matters else 'the σ-only law is used'})."
+        )
+    for allocation in sigma_n.allocation_sigma_n:
+        if allocation.utd_path is None or allocation.model_size_path is None:
+            continue
+        size_path, utd_path = allocation.model_size_path, allocation.utd_path
+        lines.append(
+            f"- Compute-optimal paths ({allocation.scope}, δ = {allocation.delta:.3g} FLOPs per env step): "
+            f"N\\*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.3f} {_interval(size_path.exponent_ci, '.3f')}, "
+            f"σ\\*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.3f} {_interval(utd_path.exponent_ci, '.3f')}; "
+            f"at F = {allocation.overhead_budget:.3g} scaling σ only needs {_percent(allocation.utd_only_data_overhead)} data, "
+            f"N only {_percent(allocation.model_size_only_data_overhead)} (— where that strategy never reaches the budget)."
+        )
+    edges = fit_edge_report(fit)
+    if edges is not None and edges.cells:
+        lines.append(f"- Grid edges (every size's (σ, J) cells): {edges.summary()}; where the fastest value sits on an edge it is a bound.")
+    lines += [f"- {note}" for note in fit.notes if note.startswith("(σ, N)")]
+    lines += ["", _figure("grid_fit/sigma_n_data_law.png", "D_J(σ, N) iso-lines"), _figure("grid_fit/sigma_n_batch_size.png", "B*(σ, N)"),
+              _figure("grid_fit/sigma_n_allocation.png", "compute-optimal allocation"), _figure("grid_fit/learning_curves.png", "whole grid")]
+    return lines
+
+
+def _percent(value: float) -> str:
+    return f"{value:+.1%}" if math.isfinite(value) else "—"
+
+
+def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
+    """The (σ, N) held-out model: how it was chosen, its width, σ, B*, η*, predicted D, its budget."""
+    lines = ["", "## Stage 3: a model bigger than any trained (`holdout.toml`)", ""]
+    if choice:
+        lines.append(
+            f"N: the width whose critic count is nearest {choice['model_size_factor']:g} × the largest trained N "
+            f"({choice['largest_trained_model_size']:.0f}) = {choice['target_model_size']:.0f} (depth: {choice['depth_source']}); "
+            f"σ, B\\*, η\\* and D read from the joint laws at their highest threshold, J = {choice['threshold']:g}. The model is chosen by "
+            "its size, not by extrapolating the compute-optimal path N\\*(F) beyond the fitted budgets (see its note below)."
+        )
+    lines += [
+        "",
+        f"Hidden width {item['hidden_width']} × depth {item['hidden_depth']}: N = {item['model_size']:.0f} critic parameters; "
+        f"σ = {item['utd']:.3g} {_interval(item['utd_interval'], '.3g')}, B\\* = {item['batch_size']} "
+        f"{_interval(item['batch_size_interval'], '.1f')}, η\\* = {item['learning_rate']:.3g} {_interval(item['learning_rate_interval'], '.3g')}; "
+        f"predicted D_J = {item['data']:.0f} {_interval(item['data_interval'], '.0f')} env steps; it spends C = {item['compute']:.3g} FLOPs, "
+        f"F = C + δ·D = {item['budget']:.3g} FLOPs (δ = {item['delta']:.3g}).",
+    ]
+    lines += [f"- extrapolated: {quantity}" for quantity in item["extrapolated_quantities"]]
+    lines += [f"- {note}" for note in item["notes"]]
+    return lines
+
+
 def _extension_section(state: dict) -> list[str]:
     """The grid's extension rounds: what each added and why, and why the extension stopped."""
     from rlscale.laws.grid_edges import GridExtension, compact, describe
 
     lines = ["", "## Stage 1: the grid extends itself", ""]
-    lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
-    for item in state.get(ROUNDS_KEY, []):
+    rounds = state.get(ROUNDS_KEY, [])
+    if rounds:
+        lines += ["| round | cells inside before | values added | new configs | runs |", "|---|---|---|---|---|"]
+    for item in rounds:
         extension = GridExtension.from_dict(item["extension"])
         lines.append(
             f"| {item['round']} | {item['inside_share']:.0%} | {compact(extension)} | {len(extension.configs)} "
             f"| {item['runs']}{'' if item.get('done') else ' (running)'} |"
         )
     stop = state.get(STOP_KEY)
-    if stop is not None:
+    if stop is not None and stop["extension"] is None:
+        lines += ["", f"Not extended: {stop['reason']}."]
+    elif stop is not None:
         share = stop["inside_share"]
         lines += ["", f"Stopped: {stop['reason']} (fastest (B, η) inside the grid in {share:.0%} of the (σ, J) cells)."]
         refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line]
@@ -589,15 +824,21 @@ def _stage2_fit_section(fit) -> list[str]:
 
 
 def _validation_section(validation: dict) -> list[str]:
-    lines = ["", f"## Stage 4: held-out check at J = {validation['threshold']:g}", ""]
+    lines = ["", f"## {'Stage 3' if _joint(validation) else 'Stage 4'}: held-out check at J = {validation['threshold']:g}", ""]
     lines += ["| config | predicted D_J | measured D_J | error | within |", "|---|---|---|---|---|"]
     for item in validation["configs"]:
         measured = "never" if item["measured"] is None else f"{item['measured']:.0f}"
         error = "—" if item["relative_error"] is None else f"{item['relative_error']:+.1%}"
+        size = "" if item.get("model_size") is None else f", N={item['model_size']:.0f}"
         lines.append(
-            f"| σ={item['utd']:.3g}, B={item['batch_size']}, η={item['learning_rate']:.3g} ({item['seeds']} seeds) "
-            f"| {item['predicted']:.0f} {_interval(item['predicted_interval'], '.0f')} "
+            f"| σ={item['utd']:.3g}{size}, B={item['batch_size']}, η={item['learning_rate']:.3g} ({item['seeds']} seeds) "
+            f"| {item['predicted']:.0f} {_interval(item['predicted_interval'], '.0f')} ({item.get('data_law', 'D_J(σ)')}) "
             f"| {measured} {_interval(item['measured_interval'], '.0f')} | {error} | {'yes' if item['measured_within_predicted'] else 'no'} |"
         )
     lines += [f"- {note}" for note in validation["notes"]]
     return lines + ["", _figure("validation/validation.png", "held-out check")]
+
+
+def _joint(validation: dict) -> bool:
+    """Whether a validation.json was predicted by the joint (σ, N) law."""
+    return any(item.get("model_size") is not None for item in validation["configs"])

@@ -1,7 +1,8 @@
 """`rlscale validate FIT.json RUN_DIR --threshold J`: the held-out check. Every config of RUN_DIR
 (usually the one `rlscale recommend` chose, trained with a few seeds) is measured, D_J with a
-seed bootstrap, against the fit's predicted D_J and its interval (computation in
-`rlscale.laws.validation`); a table on stdout, `validation.json` and a figure in --out."""
+seed bootstrap, against the fit's predicted D_J and its interval — D_J(σ), or D_J(σ, N) at the runs'
+model size for a fit with joint (σ, N) laws (computation in `rlscale.laws.validation`); a table on
+stdout, `validation.json` and a figure in --out."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=(
             "For every config of RUN_DIR: D_J measured as in the fit (isotonic seed mean, first logged step at or "
             "above J) with a bootstrap over seeds, against the fit's data law at the config's σ and the spread of "
-            "its bootstrap-refitted laws. Prints a table; writes OUT/validation.json and OUT/validation.{png,svg}."
+            "its bootstrap-refitted laws (a fit with joint (σ, N) laws: D_J(σ, N) at the config's σ and model size N, "
+            "any N, e.g. a model bigger than every trained one). Prints a table; writes OUT/validation.json and "
+            "OUT/validation.{png,svg}."
         ),
     )
     parser.add_argument("fit", help="fit.json, or a directory containing one")
@@ -55,9 +58,10 @@ def format_validation(validation) -> str:
     ]
     for record in validation.configs:
         error = "never reached" if not math.isfinite(record.relative_error) else f"{record.relative_error:+.1%}"
+        size = "" if record.model_size is None else f" N={record.model_size:.4g}"
         lines += [
-            f"  {record.env} σ={record.utd:.4g} B={record.batch_size} η={record.learning_rate:.4g} ({record.seeds} seeds)",
-            f"    predicted D_J  {_steps(record.predicted):>10}  {span(*record.predicted_interval)}  ({record.scope} law)",
+            f"  {record.env} σ={record.utd:.4g}{size} B={record.batch_size} η={record.learning_rate:.4g} ({record.seeds} seeds)",
+            f"    predicted D_J  {_steps(record.predicted):>10}  {span(*record.predicted_interval)}  ({record.data_law} of scope {record.scope})",
             f"    measured D_J   {_steps(record.measured):>10}  {span(*record.measured_interval)}  "
             f"({record.resamples_reaching:.0%} of resamples reach J; last step {record.last_env_step})",
             f"    error {error}; measured within the predicted interval: {'yes' if record.measured_within_predicted else 'no'}; "

@@ -75,10 +75,10 @@ def test_grid_extension_settings_are_checked_and_default_to_two_rounds():
 def test_an_extension_round_runs_only_within_its_limits():
     settings = GridExtensionSettings(max_rounds=2, max_new_runs=None)
     extension = GridExtension("extend", configs=(ExtensionConfig("pendulum", 1.0, 16, 1e-3), ExtensionConfig("pendulum", 2.0, 16, 1e-3)))
-    assert settings.stop_reason(extension, round_number=1, runs_added=0, grid_runs=8, seeds=2) is None
-    assert "max_rounds = 2" in settings.stop_reason(extension, round_number=3, runs_added=4, grid_runs=8, seeds=2)
-    assert "budget cap" in settings.stop_reason(extension, round_number=2, runs_added=6, grid_runs=8, seeds=2)
-    assert "budget cap" in GridExtensionSettings(max_new_runs=3).stop_reason(extension, 1, 0, grid_runs=100, seeds=2)
+    assert settings.stop_reason(extension, round_number=1, runs_added=0, grid_runs=8, runs_per_config=2) is None
+    assert "max_rounds = 2" in settings.stop_reason(extension, round_number=3, runs_added=4, grid_runs=8, runs_per_config=2)
+    assert "budget cap" in settings.stop_reason(extension, round_number=2, runs_added=6, grid_runs=8, runs_per_config=2)
+    assert "budget cap" in GridExtensionSettings(max_new_runs=3).stop_reason(extension, 1, 0, grid_runs=100, runs_per_config=2)
     assert settings.stop_reason(GridExtension("bracketed"), 1, 0, 8, 2) == "the optimum is bracketed"
     assert "leaves the limits" in settings.stop_reason(GridExtension("limits"), 1, 0, 8, 2)
     values = extension_sweep_values(extension, {**GRID, "batch_size": [32, 64]})

@@ -5,8 +5,9 @@ repository alone."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
+
+from committed_fits import assert_close
 
 from rlscale.laws import FitOptions, fit_laws
 from rlscale.run.fitting import load_fit
@@ -15,38 +16,17 @@ from rlscale.run.tables import load_runs
 HERE = Path(__file__).resolve().parents[2] / "fits" / "dmc_cartpole"
 SIDE_BY_SIDE_THRESHOLDS = (300.0, 400.0, 500.0, 600.0, 700.0, 800.0)
 SELECTION_THRESHOLD = 700.0
-# The data law's optimizer stops at a tolerance, and BLAS rounding differs between CPUs, so a refit
-# on another machine matches the committed numbers to about 1e-6 (relative), not bit for bit.
-RELATIVE_TOLERANCE = 1e-5
-ABSOLUTE_TOLERANCE = 1e-9
 
 
 def _committed(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _assert_close(fitted, committed, path: str) -> None:
-    """`fitted` equals `committed` in structure, strings and None; numbers to the tolerances."""
-    if isinstance(committed, dict):
-        assert isinstance(fitted, dict) and fitted.keys() == committed.keys(), path
-        for key in committed:
-            _assert_close(fitted[key], committed[key], f"{path}/{key}")
-    elif isinstance(committed, list):
-        assert isinstance(fitted, list) and len(fitted) == len(committed), path
-        for index, (fitted_item, committed_item) in enumerate(zip(fitted, committed)):
-            _assert_close(fitted_item, committed_item, f"{path}[{index}]")
-    elif isinstance(committed, float) and isinstance(fitted, float):
-        same = math.isclose(fitted, committed, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
-        assert same or (math.isnan(fitted) and math.isnan(committed)), f"{path}: {fitted} != {committed}"
-    else:
-        assert fitted == committed, f"{path}: {fitted} != {committed}"
-
-
 def _same_laws(fitted: dict, committed: dict) -> None:
     """The fit is deterministic (seeded bootstrap): every law is the committed one, to rounding."""
     assert committed["data_law"] and committed["best_hparams"]
     for key in ("thresholds", "selection_threshold", "best_hparams", "batch_size_law", "learning_rate_law", "data_law"):
-        _assert_close(fitted[key], committed[key], key)
+        assert_close(fitted[key], committed[key], key)
 
 
 def test_grid_fit_of_the_side_by_side_is_reproduced_from_the_committed_rows():

@@ -15,7 +15,7 @@ from authors_sigma_n import DMC_AVERAGED, DMC_AVERAGED_LAW, DOG_HUMANOID_AVERAGE
 from rlscale.laws import read_fit
 from rlscale.laws.allocation import SearchBox, joint_optimum
 from rlscale.laws.fit import FitOptions, fit_laws
-from rlscale.laws.plots import SIGMA_N_FIGURES, plot_sigma_n_data_law
+from rlscale.laws.plots import SIGMA_N_FIGURES, learning_curves, plot_sigma_n_data_law
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import POOLED_SCOPE, JointDataLaw
 from rlscale.laws.sigma_n import fit_learning_rate_law_sigma_n
@@ -29,6 +29,7 @@ from rlscale.laws.sigma_n_laws import (
 )
 from rlscale.laws.synthetic import SyntheticLaws, SyntheticSigmaNLaws, synthetic_sigma_n_sweep, synthetic_sweep
 from rlscale.laws.table import FitInputError
+from rlscale.laws.validation import validate_runs
 
 SIGMAS = np.repeat([1.0, 2.0, 4.0, 8.0, 16.0], 4)
 SIZES = np.tile([1e5, 3e5, 1e6, 3e6], 5)
@@ -297,3 +298,48 @@ def test_too_few_sigma_n_points_leave_a_note_and_keep_the_per_size_fits(grid_tab
     assert set(result.by_model_size) == {"100000", "3000000"}
     assert result.sigma_n.data_law_sigma_n == () and result.sigma_n.allocation_sigma_n == ()
     assert any("D_J(σ, N) not fitted for env 'env-a'" in note for note in result.notes)
+
+
+def test_a_grid_of_one_batch_size_fits_a_flat_batch_size_law(grid_table):
+    """B*(σ, N) is the same at every (σ, N) when the grid has one B: b underflows to 0 (the law's
+    N term vanishes) and the bootstrap refits start from there instead of failing."""
+    one_batch = grid_table[grid_table["batch_size"] == 384]
+    laws = fit_laws(one_batch, FitOptions(n_bootstrap=4, thresholds=(400.0,))).sigma_n.batch_size_law_sigma_n
+    [law] = laws.laws
+    assert laws.predict("env-a", np.array([1.0, 16.0]), np.array([1e5, 3e6])) == pytest.approx([384.0, 384.0], rel=1e-6)
+    assert np.isfinite(law.resamples).all()
+
+
+def test_a_held_out_model_bigger_than_any_trained_is_checked_against_the_joint_law(direct_fit):
+    """`validate_runs` predicts a fit with joint laws by D_J(σ, N) at the runs' σ and model_size,
+    N beyond the trained sizes included, with the resampled joint laws' interval."""
+    sigma_n = direct_fit.sigma_n
+    size, sigma, threshold = 4 * max(sigma_n.model_sizes_sigma_n), 3.0, max(THRESHOLDS)
+    table = synthetic_sigma_n_sweep(
+        TRUE_LAWS, utds=(sigma,), model_sizes=(size,), batch_sizes=None, learning_rates=None, n_seeds=6, n_evals=600, seed=11
+    )
+    runs = table[table["env"] == "env-a"]
+    validation = validate_runs(direct_fit, runs, threshold)
+    [record] = validation.configs
+    law = sigma_n.data_law_for(threshold, "env-a")
+    assert record.data_law == "D_J(σ, N)" and record.model_size == size and record.scope == "env-a"
+    assert record.predicted == pytest.approx(float(law.predict(sigma, size)), rel=1e-12)
+    assert record.predicted_interval == pytest.approx(law.predict_interval(sigma, size, direct_fit.interval), rel=1e-12)
+    assert record.predicted_interval[0] < record.predicted < record.predicted_interval[1]
+    truth = float(TRUE_LAWS.time_to_threshold("env-a", threshold, sigma, size))
+    assert record.measured == pytest.approx(truth, rel=0.1) and record.measured == pytest.approx(record.predicted, rel=0.15)
+    assert any("above the largest trained model size" in note and "extrapolated in N" in note for note in validation.notes)
+    assert not any("are not the fit's" in note for note in validation.notes)
+    sigma_only = validate_runs(direct_fit, runs.drop(columns="model_size"), threshold)
+    assert sigma_only.configs[0].data_law == "D_J(σ)" and sigma_only.configs[0].model_size is None
+    assert any("carry no model_size" in note for note in sigma_only.notes)
+    with pytest.raises(FitInputError, match=r"no joint \(σ, N\) data law at J=650"):
+        validate_runs(direct_fit, runs, 650.0)
+
+
+def test_learning_curves_of_several_model_sizes_get_one_row_of_panels_per_size(grid_table):
+    figure = learning_curves(grid_table)
+    axes = figure.axes
+    assert len(axes) == 3 * 3
+    assert [axis.get_title() for axis in axes[:3]] == ["N=100k, σ=1", "N=100k, σ=4", "N=100k, σ=16"]
+    assert all(len(axis.get_lines()) == 6 for axis in axes)
