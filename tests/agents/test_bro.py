@@ -22,7 +22,7 @@ from rlscale_testing import jit_update, make_hparams, relative_difference, small
 from rlscale.agents import make_agent
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.options import BRO_REPO_RESET_ENV_STEPS, PAPER_RESET_INTERVAL
-from rlscale.agents.core import Transition
+from rlscale.agents.core import Transition, UpdateBatch
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
 
@@ -97,10 +97,9 @@ def test_losses_match_numpy_reference(quantiles):
         return np.sum(values * np_mask) / BATCH
 
     # Critic: per-quantile target from the pessimistic bound of the target critic.
-    got = losses.critic_loss(
-        state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch,
-        mask, jnp.float32(BATCH), jnp.float32(discount), pessimism, quantiles > 0, rng,
-        agent.actor.apply, agent.critic.apply,
+    padded = UpdateBatch(batch, mask, jnp.float32(BATCH), jnp.float32(discount))
+    got = agent.losses.critic(
+        state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, padded, rng,
     )
     mean, log_std = _numpy_actor(np_state.actor_params, np_batch.next_obs, options)
     next_action, next_log_prob = tanh_gaussian(mean, log_std, noise)
@@ -116,10 +115,7 @@ def test_losses_match_numpy_reference(quantiles):
     np.testing.assert_allclose(float(got), expected, rtol=1e-4)
 
     # Conservative actor: mean over quantiles of the pessimistic bound.
-    got, _ = losses.conservative_actor_loss(
-        state.actor_params, state.critic_params, state.log_alpha, batch, mask, jnp.float32(BATCH),
-        pessimism, rng, agent.actor.apply, agent.critic.apply,
-    )
+    got, _ = agent.losses.conservative_actor(state.actor_params, state.critic_params, state.log_alpha, padded, rng)
     mean, log_std = _numpy_actor(np_state.actor_params, np_batch.obs, options)
     action, log_prob = tanh_gaussian(mean, log_std, noise)
     q = _bound(_numpy_critic(np_state.critic_params, np_batch.obs, action), -pessimism).mean(-1)
@@ -128,10 +124,9 @@ def test_losses_match_numpy_reference(quantiles):
     # Optimistic actor: sees (obs, conservative mean), shifts the mean, narrows the std; upper
     # bound and the KL summed over action dimensions.
     optimism, kl_weight = 0.7, 0.3
-    got, _ = losses.optimistic_actor_loss(
-        state.optimistic_params, state.actor_params, state.critic_params, jnp.float32(optimism),
-        jnp.float32(kl_weight), batch, mask, jnp.float32(BATCH), options.std_multiplier, rng,
-        agent.actor.apply, agent.optimistic_actor.apply, agent.critic.apply,
+    got, _ = agent.losses.optimistic_actor(
+        state.optimistic_params, state.actor_params, state.critic_params,
+        (jnp.float32(optimism), jnp.float32(kl_weight)), padded, rng,
     )
     optimistic = np_state.optimistic_params["params"]
     features = bronet_torso(optimistic["Torso_0"], np.concatenate([np_batch.obs, mean], -1), options.actor_hidden_depth)

@@ -16,8 +16,7 @@ from agents_reference import (
 )
 from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
 from rlscale.agents import make_agent
-from rlscale.agents.core import NStepTransition, Transition
-from rlscale.agents.pql import losses
+from rlscale.agents.core import NStepTransition, Transition, UpdateBatch
 from rlscale.agents.spec import NetworkConfig
 from rlscale.config import SweepConfig
 from rlscale.engine import replay
@@ -126,10 +125,8 @@ def test_losses_match_numpy_reference():
 
     rng = jax.random.PRNGKey(7)
     std, clip = agent.options.target_noise_std, agent.options.target_noise_clip
-    got = losses.critic_loss(
-        state.critic_params, target, state.actor_params, batch, mask, jnp.float32(BATCH), rng,
-        std, clip, agent.actor.apply, agent.critic.apply,
-    )
+    padded = UpdateBatch(batch, mask, jnp.float32(BATCH), jnp.float32(0.99))
+    got = agent.losses.critic(state.critic_params, target, state.actor_params, padded, rng)
     # Target-policy smoothing: clipped Gaussian noise on the next action, then clipped to [-1, 1].
     noise = np.clip(std * np.asarray(jax.random.normal(rng, (MAX_BATCH, 2)), np.float64), -clip, clip)
     assert np.abs(noise).max() == pytest.approx(clip)  # the clip is active at std 0.8
@@ -141,10 +138,7 @@ def test_losses_match_numpy_reference():
     expected = np.sum(np_mask * np.sum((q - y[:, None]) ** 2, -1)) / BATCH
     np.testing.assert_allclose(float(got), expected, rtol=1e-4)
 
-    got = losses.actor_loss(
-        state.actor_params, state.critic_params, batch, mask, jnp.float32(BATCH),
-        agent.actor.apply, agent.critic.apply,
-    )
+    got = agent.losses.actor(state.actor_params, state.critic_params, padded)
     q = _numpy_critic(np_critic, b.obs, _numpy_actor(np_actor, b.obs)).min(-1)
     np.testing.assert_allclose(float(got), np.sum(np_mask * -q) / BATCH, rtol=1e-4)
 

@@ -21,18 +21,17 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
+    CountsParameters,
     HyperParams,
     PerConfigRate,
     Transition,
+    UpdateBatch,
     UpdateContext,
     gradient_step,
-    parameter_count,
     sample_tanh_gaussian,
-    state_shapes,
-    temperature_loss,
 )
-from rlscale.agents.networks import TwinCritic
-from rlscale.agents.sac import losses
+from rlscale.agents.networks import TwinScalarCritic
+from rlscale.agents.sac.losses import SACLosses, make_losses
 from rlscale.agents.sac.networks import Actor
 from rlscale.agents.sac.options import SACOptions
 from rlscale.agents.spec import BatchSpec, NetworkConfig
@@ -51,7 +50,7 @@ class SACState:
 
 
 @dataclasses.dataclass(frozen=True)
-class SACAgent:
+class SACAgent(CountsParameters):
     """Static description of a SAC agent (its fields are part of the compile key)."""
 
     observation_size: int
@@ -67,12 +66,16 @@ class SACAgent:
         return Actor(self.network, self.action_size)
 
     @property
-    def critic(self) -> TwinCritic:
-        return TwinCritic(self.network)
+    def critic(self) -> TwinScalarCritic:
+        return TwinScalarCritic(self.network)
 
     @property
     def target_entropy(self) -> float:
         return self.options.target_entropy_per_action * self.action_size
+
+    @property
+    def losses(self) -> SACLosses:
+        return make_losses(self.actor, self.critic, self.target_entropy)
 
     @property
     def network_optimizer(self) -> PerConfigRate:
@@ -100,17 +103,6 @@ class SACAgent:
             alpha_opt_state=self.alpha_optimizer.init(log_alpha),
         )
 
-    def parameter_count(self) -> int:
-        """Trainable parameters of actor and critic (targets excluded)."""
-        state = state_shapes(self)
-        return parameter_count(state.actor_params, state.critic_params)
-
-    def critic_parameter_count(self) -> int:
-        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
-        compute law C = 10·N·B·σ·D."""
-        state = state_shapes(self)
-        return parameter_count(state.critic_params)
-
     def act(self, state: SACState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1) for observations f32[..., obs]."""
         mean, log_std = self.actor.apply(state.actor_params, obs)
@@ -122,12 +114,12 @@ class SACAgent:
     def td_error(
         self, state: SACState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
     ) -> jax.Array:
-        """f32: the twin-critic TD loss `update` minimises (losses.critic_loss: 0.5 * sum over both
+        """f32: the twin-critic TD loss `update` minimises (`losses.critic`: 0.5 * sum over both
         critics of the masked mean squared TD error), at the current critics, target, actor and
         temperature, with no gradient step; rng draws the next actions."""
-        return losses.critic_loss(
-            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
-            hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self.actor.apply, self.critic.apply,
+        return self.losses.critic(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
+            UpdateBatch.of(batch, mask, hparams), rng,
         )
 
     def due(self, state: SACState, hparams: HyperParams, env_step: jax.Array) -> dict:
@@ -156,20 +148,18 @@ class SACAgent:
         """
         del context
         critic_rng, actor_rng = jax.random.split(rng)
-        batch_size = hparams.batch_size.astype(jnp.float32)
+        batch = UpdateBatch.of(batch, mask, hparams)
+        losses = self.losses
         critic_value, critic_params, critic_opt_state = gradient_step(
-            losses.critic_loss, self.network_optimizer, state.critic_params, state.critic_opt_state,
-            state.target_critic_params, state.actor_params, state.log_alpha, batch, mask, batch_size,
-            hparams.discount, critic_rng, self.actor.apply, self.critic.apply,
+            losses.critic, self.network_optimizer, state.critic_params, state.critic_opt_state,
+            state.target_critic_params, state.actor_params, state.log_alpha, batch, critic_rng,
         )
         (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
-            losses.actor_loss, self.network_optimizer, state.actor_params, state.actor_opt_state,
-            state.critic_params, state.log_alpha, batch, mask, batch_size, actor_rng,
-            self.actor.apply, self.critic.apply, has_aux=True,
+            losses.actor, self.network_optimizer, state.actor_params, state.actor_opt_state,
+            state.critic_params, state.log_alpha, batch, actor_rng, has_aux=True,
         )
         alpha_value, log_alpha, alpha_opt_state = gradient_step(
-            temperature_loss, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state,
-            log_prob, self.target_entropy, mask, batch_size,
+            losses.temperature, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state, log_prob, batch,
         )
         new_state = SACState(
             actor_params=actor_params,
