@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rlscale.agents.spec import BatchSpec
+from rlscale.agents.spec import BatchSpec, NetworkConfig
 
 RESET_METRIC = "reset"
 """Metric an agent that re-initialises itself sets to 1.0 on the update that did it (0.0 otherwise);
@@ -362,6 +362,25 @@ class CountsParameters:
     def _count(self, fields: tuple[str, ...]) -> int:
         state = state_shapes(self)
         return parameter_count(*(getattr(state, field) for field in fields))
+
+
+@dataclasses.dataclass(frozen=True)
+class ActorCriticAgent(CountsParameters):
+    """What an actor-critic agent is built from besides its options: the env's sizes and the
+    critic's network (fields of the compile key). A subclass adds its `options` field and its `actor`
+    and `critic` (Flax modules)."""
+
+    observation_size: int
+    action_size: int
+    network: NetworkConfig = NetworkConfig()
+    """The critic's width and depth: the model-size axis."""
+
+    def init_actor_and_critic(self, rng: jax.Array) -> tuple[Any, Any]:
+        """Fresh parameters of `actor` and `critic`, each from its own half of `rng`."""
+        actor_rng, critic_rng = jax.random.split(rng)
+        obs = jnp.zeros((1, self.observation_size))
+        action = jnp.zeros((1, self.action_size))
+        return self.actor.init(actor_rng, obs), self.critic.init(critic_rng, obs, action)
 
 
 def state_shapes(agent: "Agent") -> Any:

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
-    CountsParameters,
+    ActorCriticAgent,
     HyperParams,
     PerConfigRate,
     Transition,
@@ -79,12 +79,9 @@ def make_losses(actor: DeterministicActor, critic: TwinScalarCritic, options: TD
 
 
 @dataclasses.dataclass(frozen=True)
-class TD3Agent(CountsParameters):
+class TD3Agent(ActorCriticAgent):
     """rlscale's Agent protocol for TD3 (fields: the compile key)."""
 
-    observation_size: int
-    action_size: int
-    network: NetworkConfig = NetworkConfig()
     options: TD3Options = TD3Options()
     batch_spec: BatchSpec = BatchSpec()
 
@@ -105,10 +102,7 @@ class TD3Agent(CountsParameters):
         return PerConfigRate(optax.adam)
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> TD3State:
-        actor_rng, critic_rng = jax.random.split(rng)
-        obs, action = jnp.zeros((1, self.observation_size)), jnp.zeros((1, self.action_size))
-        actor_params = self.actor.init(actor_rng, obs)
-        critic_params = self.critic.init(critic_rng, obs, action)
+        actor_params, critic_params = self.init_actor_and_critic(rng)
         return TD3State(
             actor_params, critic_params, actor_params, critic_params,
             self.optimizer.init(actor_params, hparams.learning_rate),

@@ -51,7 +51,7 @@ from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, Twin
 from rlscale.agents.bro.options import BRONET_WIDTH, RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
 from rlscale.agents.core import (
     RESET_METRIC,
-    CountsParameters,
+    ActorCriticAgent,
     HyperParams,
     PerConfigRate,
     Transition,
@@ -61,6 +61,7 @@ from rlscale.agents.core import (
     run_if_due,
     sample_tanh_gaussian,
 )
+from rlscale.agents.sac.agent import soft_actor_critic_step
 from rlscale.agents.spec import BatchSpec, NetworkConfig
 
 RESET_DUE = "reset"
@@ -92,11 +93,9 @@ class BROState:
 
 
 @dataclasses.dataclass(frozen=True)
-class BROAgent(CountsParameters):
+class BROAgent(ActorCriticAgent):
     """Static description of a BRO agent (its fields are part of the compile key)."""
 
-    observation_size: int
-    action_size: int
     network: NetworkConfig = NetworkConfig(hidden_width=BRONET_WIDTH, hidden_depth=2)
     """Critic: width and number of BroNet residual blocks (the model-size axis; BRO: 512, 2)."""
     options: BROOptions = BROOptions()
@@ -241,7 +240,8 @@ class BROAgent(CountsParameters):
         context: UpdateContext,
     ) -> tuple[BROState, dict]:
         """A reset when due, then one gradient step of every network and adjusted scalar in BRO's
-        order (`_conservative_step`, then `_optimistic_step`), then the Polyak target.
+        order (critic, conservative actor against the updated critic and temperature, as SAC's
+        `soft_actor_critic_step`; then `_optimistic_step`), then the Polyak target.
 
         Args as in the Agent protocol: batch has leading axis B_max, mask f32[B_max]. Returns the
         new state and scalar metrics.
@@ -249,7 +249,9 @@ class BROAgent(CountsParameters):
         state, metrics = self._reset_if_due(state, context)
         batch = UpdateBatch.of(batch, mask, hparams)
         critic_rng, actor_rng, optimistic_rng = jax.random.split(rng, 3)
-        stepped, conservative_metrics = self._conservative_step(state, batch, critic_rng, actor_rng)
+        stepped, conservative_metrics = soft_actor_critic_step(
+            self, state, batch, (critic_rng, actor_rng), self.losses.conservative_actor, actor_sees_updated_critic=True
+        )
         metrics.update(conservative_metrics)
         if self.options.optimistic_exploration:
             stepped, optimistic_metrics = self._optimistic_step(stepped, batch, optimistic_rng)
@@ -269,38 +271,6 @@ class BROAgent(CountsParameters):
             return state, {}
         state = run_if_due(context, RESET_DUE, lambda: self._reset(state), state)
         return state, {RESET_METRIC: context.due[RESET_DUE].astype(jnp.float32)}
-
-    def _conservative_step(
-        self, state: BROState, batch: UpdateBatch, critic_rng: jax.Array, actor_rng: jax.Array
-    ) -> tuple[BROState, dict]:
-        """One gradient step of the critic, of the conservative actor against the updated critic, and
-        of the temperature from that actor's entropy; returns the state with them updated and the
-        metrics {critic_loss, actor_loss, temperature_loss, temperature (before its step)}."""
-        losses, optimizer = self.losses, self.network_optimizer
-        critic_value, critic_params, critic_opt_state = gradient_step(
-            losses.critic, optimizer, state.critic_params, state.critic_opt_state,
-            state.target_critic_params, state.actor_params, state.log_alpha, batch, critic_rng,
-        )
-        (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
-            losses.conservative_actor, optimizer, state.actor_params, state.actor_opt_state,
-            critic_params, state.log_alpha, batch, actor_rng, has_aux=True,
-        )
-        alpha_value, log_alpha, alpha_opt_state = gradient_step(
-            losses.temperature, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state, log_prob, batch,
-        )
-        metrics = dict(
-            critic_loss=critic_value, actor_loss=actor_value, temperature_loss=alpha_value,
-            temperature=jnp.exp(state.log_alpha),
-        )
-        stepped = state.replace(
-            actor_params=actor_params,
-            critic_params=critic_params,
-            log_alpha=log_alpha,
-            actor_opt_state=actor_opt_state,
-            critic_opt_state=critic_opt_state,
-            alpha_opt_state=alpha_opt_state,
-        )
-        return stepped, metrics
 
     def _optimistic_step(self, state: BROState, batch: UpdateBatch, rng: jax.Array) -> tuple[BROState, dict]:
         """One gradient step of the optimistic actor against the (updated) actor and critic of
@@ -322,9 +292,7 @@ class BROAgent(CountsParameters):
             optimism=duals[0], kl_weight=duals[1],
         )
         stepped = state.replace(
-            optimistic_params=optimistic_params,
-            optimistic_opt_state=optimistic_opt_state,
-            raw_duals=new_raw_duals,
-            dual_opt_state=dual_opt_state,
+            optimistic_params=optimistic_params, optimistic_opt_state=optimistic_opt_state,
+            raw_duals=new_raw_duals, dual_opt_state=dual_opt_state,
         )
         return stepped, metrics

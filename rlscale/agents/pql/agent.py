@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
-    CountsParameters,
+    ActorCriticAgent,
     HyperParams,
     NStepTransition,
     PerConfigRate,
@@ -61,13 +61,9 @@ class PQLState:
 
 
 @dataclasses.dataclass(frozen=True)
-class PQLAgent(CountsParameters):
+class PQLAgent(ActorCriticAgent):
     """Static description of a PQL agent (its fields are part of the compile key)."""
 
-    observation_size: int
-    action_size: int
-    network: NetworkConfig = NetworkConfig()
-    """Critic (the model-size axis)."""
     options: PQLOptions = PQLOptions()
 
     @property
@@ -99,11 +95,7 @@ class PQLAgent(CountsParameters):
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> PQLState:
         """Fresh networks, target = online critic, AdamW states carrying hparams.learning_rate."""
-        actor_rng, critic_rng = jax.random.split(rng)
-        obs = jnp.zeros((1, self.observation_size))
-        action = jnp.zeros((1, self.action_size))
-        actor_params = self.actor.init(actor_rng, obs)
-        critic_params = self.critic.init(critic_rng, obs, action)
+        actor_params, critic_params = self.init_actor_and_critic(rng)
         optimizer = self.network_optimizer
         return PQLState(
             actor_params=actor_params,
