@@ -18,13 +18,14 @@ from agents_reference import (
     tanh_gaussian,
     to_numpy,
 )
-from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
+from rlscale_testing import config_of, jit_update, make_hparams, relative_difference, small_spec, trained_alone
 from rlscale.agents import make_agent
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.options import BRO_REPO_RESET_ENV_STEPS, PAPER_RESET_INTERVAL
-from rlscale.agents.core import Transition, UpdateBatch
+from rlscale.agents.core import UpdateBatch
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
+from rlscale.testing.conformance import fixed_batch
 
 CRITIC = NetworkConfig(hidden_width=16, hidden_depth=2)
 ACTOR_OPTIONS = {"actor_hidden_width": 16, "actor_hidden_depth": 1}
@@ -37,14 +38,7 @@ def _agent(**options):
 
 
 def _batch(seed=0):
-    rngs = jax.random.split(jax.random.PRNGKey(seed), 5)
-    return Transition(
-        obs=jax.random.normal(rngs[0], (MAX_BATCH, 3)),
-        action=jax.random.uniform(rngs[1], (MAX_BATCH, 2), minval=-0.9, maxval=0.9),
-        reward=jax.random.normal(rngs[2], (MAX_BATCH,)),
-        next_obs=jax.random.normal(rngs[3], (MAX_BATCH, 3)),
-        termination=(jax.random.uniform(rngs[4], (MAX_BATCH,)) < 0.2).astype(jnp.float32),
-    )
+    return fixed_batch(_agent(), 3, 2, MAX_BATCH, seed)
 
 
 def _numpy_actor(params, obs, options):
@@ -288,13 +282,8 @@ def group_run():
 @pytest.mark.parametrize("index", [1, 3])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats = group_run
-    trainer = get_trainer(_spec(1))
-    state = trainer.init(
-        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
-    )
-    state, stats = trainer.train_chunk(state, ITERATIONS)
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    state, stats = trained_alone(_spec(1), index, (LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS), ITERATIONS)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 20
     assert int(member.grad_step) == int(alone.grad_step) == int(stats.grad_steps[0])
     assert int(member.resets_done) == int(alone.resets_done) >= 1

@@ -14,7 +14,7 @@ from agents_reference import (
     scalar_hparams,
     to_numpy,
 )
-from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
+from rlscale_testing import config_of, jit_update, make_hparams, relative_difference, small_spec, trained_alone
 from rlscale.agents import make_agent
 from rlscale.agents.core import NStepTransition, Transition, UpdateBatch
 from rlscale.agents.spec import NetworkConfig
@@ -217,13 +217,8 @@ def group_run():
 @pytest.mark.parametrize("index", [1, 3])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats = group_run
-    trainer = get_trainer(_spec(1))
-    state = trainer.init(
-        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
-    )
-    state, stats = trainer.train_chunk(state, ITERATIONS)
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    state, stats = trained_alone(_spec(1), index, (LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS), ITERATIONS)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) >= 20
     assert relative_difference(member, alone) <= 1e-5
     # Same env trajectories, up to the last bits of actions from (near-)equal networks.
