@@ -1,4 +1,5 @@
-"""Shared pieces of the `make bench` harness: sizes, the benchmark configs, and a timed rlscale run.
+"""Shared pieces of the `make bench` harness: sizes, the benchmark configs, and a timed rlscale run
+(through the runner's own chunk loop, `rlscale.run.chunks.group_chunks`).
 
 Every benchmark trains SAC configs that differ in learning rate η, batch size B, UTD σ and seed.
 `BenchSize` fixes how big everything is; `SIZES` holds the three presets (`smoke` for the test
@@ -13,15 +14,13 @@ import time
 from collections.abc import Callable
 
 import jax
-import numpy as np
 
 from rlscale.agents.core import HyperParams
 from rlscale.config import RunConfig, SweepConfig
-from rlscale.engine import schedule
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.plan import decide_config_axis, make_plan
-from rlscale.run.chunks import Chunk, train_chunks
+from rlscale.run.chunks import Chunk, TrainerFunctions, fresh_counters, group_chunks, measured_wasted_fraction
 from rlscale.run.estimate import estimate_plan
 
 
@@ -269,10 +268,11 @@ def train_group(
     `on_chunk`, if given, sees every chunk as it finishes (progress reports of long runs, or another
     trainer's work interleaved with this group's chunks: its time is not counted in `wall_s`).
 
-    This is `rlscale.run.runner.run_sweep` without the file output: the same config-axis choice
-    and planner, the same
-    jitted trainer functions and the same chunk loop (`rlscale.run.chunks.train_chunks`: chunks of
-    eval_interval env steps with an evaluation after each).
+    The group trains through the runner's own loop (`rlscale.run.chunks.group_chunks`, which
+    `rlscale.run.runner.run_sweep` writes to files): the same config-axis choice and planner, the
+    same jitted trainer functions (compiled ahead of time here, to time the compile apart) and the
+    same chunks of eval_interval env steps with an evaluation after each. Not measured here: the
+    TD errors the runner evaluates after each chunk (benchmarks/td_error_cost.py measures them).
     """
     start = time.perf_counter()
     sweep = sweep_config(size, configs, env_steps)
@@ -283,34 +283,27 @@ def train_group(
     calibration_s = time.perf_counter() - start
     start = time.perf_counter()
     hparams = group.hparams(sweep.discount, sweep.resolved_tau)
-    iterations = sweep.eval_interval // sweep.num_envs
     (init, train_chunk, evaluate), compile_s, compile_cpu_s = compile_group(group.spec, hparams)
     state = init(hparams)
     state_bytes = tree_bytes(state)
-    grad_steps = np.zeros(len(configs), np.int64)
-    computed_updates = np.zeros(len(configs), np.int64)
-    returns_per_eval = []
+    trainer = TrainerFunctions(train_chunk, evaluate, get_trainer(group.spec).mark_diverged)
     first_steady_chunk = max(1, -(-sweep.learning_starts // sweep.eval_interval))
+    returns_per_eval = []
     steady_s, steady_updates, steady_chunks = 0.0, 0, 0
-    chunks = train_chunks(
-        lambda chunk_state: train_chunk(chunk_state, iterations), evaluate, state,
-        range(env_steps // sweep.eval_interval), get_trainer(group.spec).mark_diverged,
-    )
     on_chunk_s = 0.0
-    for chunk in chunks:
+    for evaluated in group_chunks(trainer, state, fresh_counters(len(configs)), sweep, group.configs):
+        chunk = evaluated.chunk
         if on_chunk is not None:
             on_chunk_start = time.perf_counter()
             on_chunk(chunk)
             on_chunk_s += time.perf_counter() - on_chunk_start
-        grad_steps += chunk.grad_steps
-        computed_updates += chunk.computed_updates
-        returns = chunk.returns
-        returns_per_eval.append(returns.tolist())
+        returns_per_eval.append(chunk.returns.tolist())
         if chunk.eval_index >= first_steady_chunk:
             steady_s += chunk.seconds
             steady_updates += int(chunk.grad_steps.sum())
             steady_chunks += 1
     wall_s = calibration_s + time.perf_counter() - start - on_chunk_s
+    grad_steps = evaluated.grad_steps.tolist()
     return GroupRun(
         num_configs=len(configs),
         env_steps=env_steps,
@@ -324,11 +317,9 @@ def train_group(
             len(configs) * steady_chunks * sweep.eval_interval / steady_s if steady_chunks else float("nan")
         ),
         steady_chunks=steady_chunks,
-        grad_steps=grad_steps.tolist(),
-        measured_wasted_fraction=schedule.measured_wasted_fraction(
-            grad_steps.tolist(), [c.batch_size for c in configs], computed_updates.tolist(), group.computed_batch_sizes
-        ),
-        final_returns=returns.tolist(),
+        grad_steps=grad_steps,
+        measured_wasted_fraction=measured_wasted_fraction(group, grad_steps, evaluated.computed_updates.tolist()),
+        final_returns=returns_per_eval[-1],
         returns_per_eval=returns_per_eval,
         state_bytes=state_bytes,
         compiled_peak_bytes=compiled_peak_bytes(train_chunk),

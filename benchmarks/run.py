@@ -23,6 +23,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import jax
@@ -146,8 +147,18 @@ def _target(name: str, value: float, relation: str, bound: float) -> dict:
 
 
 def markdown(report: dict) -> str:
-    """The results block for benchmarks/README.md."""
-    meta, results = report["meta"], report["results"]
+    """The results block for benchmarks/README.md: the header and targets, then each section run."""
+    results = report["results"]
+    lines = _header_markdown(report)
+    for name, section_markdown in SECTION_MARKDOWN.items():
+        if name in results:
+            lines += section_markdown(results[name])
+    return "\n".join(lines) + "\n"
+
+
+def _header_markdown(report: dict) -> list[str]:
+    """The block's title, the run's sizes and the targets table."""
+    meta = report["meta"]
     size = meta["size"]
     lines = [
         f"### `--size {size['name']}` on {meta['device']}",
@@ -163,204 +174,245 @@ def markdown(report: dict) -> str:
         "|---|---|---|",
     ]
     lines += [f"| {t['target']} | {t['value']:.2f} | {'yes' if t['met'] else 'NO'} |" for t in report["targets"]]
-    if "sweep" in results:
-        sweep = results["sweep"]
-        sequential = sweep["sequential"]
-        lines += [
-            "",
-            "**Sweep vs sequential** (1 run per K; rates over the chunks after learning starts; "
-            f"sequential = first {sequential['measured_configs']} configs as K=1 groups, "
-            "* = extrapolated from them; wall includes the calibration, which the estimate is not of):",
-            "",
-            "| K | wall s | calibration s | estimated s | (wall - calibration) / estimated | compile wall s (CPU s) | updates/s | env steps/s | wasted "
-            "| sequential wall s | wall speedup | updates/s vs sequential |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for row in sweep["groups"]:
-            star = "*" if row["sequential_extrapolated"] else ""
-            lines.append(
-                f"| {row['num_configs']} | {row['wall_s']:.1f} | {row.get('calibration_s', 0.0):.1f} | {row['estimated_wall_s']:.1f} "
-                f"| {_over_estimate(row):.2f} | {row['compile_s']:.1f} ({row['compile_cpu_s']:.1f}) | "
-                f"{row['steady_updates_per_s']:.0f} | {row['steady_env_steps_per_s']:.0f} | "
-                f"{row['measured_wasted_fraction']:.2f} | {row['sequential_wall_s']:.1f}{star} | "
-                f"{row['wall_speedup_vs_sequential']:.2f}× | {row['updates_speedup_vs_sequential']:.2f}× |"
-            )
-        lines.append(
-            f"\nSequential steady state: {sequential['steady_updates_per_s']:.0f} updates/s, "
-            f"{sequential['steady_env_steps_per_s']:.0f} env steps/s."
+    return lines
+
+
+def _table(caption: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A captioned markdown table: a blank line, the caption, a blank line, the header, its rule and
+    one line per row of cells."""
+    return ["", caption, "", _table_row(columns), "|" + "---|" * len(columns), *(_table_row(cells) for cells in rows)]
+
+
+def _table_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _sweep_markdown(sweep: dict) -> list[str]:
+    """The sweep-vs-sequential table and its sequential steady state."""
+    sequential = sweep["sequential"]
+    caption = (
+        "**Sweep vs sequential** (1 run per K; rates over the chunks after learning starts; "
+        f"sequential = first {sequential['measured_configs']} configs as K=1 groups, "
+        "* = extrapolated from them; wall includes the calibration, which the estimate is not of):"
+    )
+    columns = (
+        "K", "wall s", "calibration s", "estimated s", "(wall - calibration) / estimated", "compile wall s (CPU s)",
+        "updates/s", "env steps/s", "wasted", "sequential wall s", "wall speedup", "updates/s vs sequential",
+    )
+    rows = [
+        (
+            f"{row['num_configs']}", f"{row['wall_s']:.1f}", f"{row.get('calibration_s', 0.0):.1f}",
+            f"{row['estimated_wall_s']:.1f}", f"{_over_estimate(row):.2f}",
+            f"{row['compile_s']:.1f} ({row['compile_cpu_s']:.1f})", f"{row['steady_updates_per_s']:.0f}",
+            f"{row['steady_env_steps_per_s']:.0f}", f"{row['measured_wasted_fraction']:.2f}",
+            f"{row['sequential_wall_s']:.1f}" + ("*" if row["sequential_extrapolated"] else ""),
+            f"{row['wall_speedup_vs_sequential']:.2f}×", f"{row['updates_speedup_vs_sequential']:.2f}×",
         )
-    if "brax" in results:
-        brax = results["brax"]
-        lines += [
-            "",
-            f"**vs Brax SAC** (Brax run for the first {len(brax['runs'])} configs, 1 run each; "
-            "* = Brax-sequential wall time extrapolated linearly from them):",
-            "",
-            "| K | rlscale group wall s | Brax sequential wall s | rlscale / Brax |",
-            "|---|---|---|---|",
-        ]
-        for row in brax["comparisons"]:
-            star = "*" if row["brax_extrapolated"] else ""
-            lines.append(
-                f"| {row['num_configs']} | {row['rlscale_wall_s']:.1f} | {row['brax_sequential_wall_s']:.1f}{star} "
-                f"| {row['wall_ratio_rlscale_over_brax']:.2f} |"
+        for row in sweep["groups"]
+    ]
+    return _table(caption, columns, rows) + [
+        f"\nSequential steady state: {sequential['steady_updates_per_s']:.0f} updates/s, "
+        f"{sequential['steady_env_steps_per_s']:.0f} env steps/s."
+    ]
+
+
+def _brax_markdown(brax: dict) -> list[str]:
+    """The wall times and final returns against Brax SAC at the benchmark's width."""
+    walls = _table(
+        f"**vs Brax SAC** (Brax run for the first {len(brax['runs'])} configs, 1 run each; "
+        "* = Brax-sequential wall time extrapolated linearly from them):",
+        ("K", "rlscale group wall s", "Brax sequential wall s", "rlscale / Brax"),
+        [
+            (
+                f"{row['num_configs']}", f"{row['rlscale_wall_s']:.1f}",
+                f"{row['brax_sequential_wall_s']:.1f}" + ("*" if row["brax_extrapolated"] else ""),
+                f"{row['wall_ratio_rlscale_over_brax']:.2f}",
             )
-        lines += [
-            "",
-            f"Final deterministic return (random policy ≈ -1227 on pendulum; rlscale from the K="
-            f"{brax['rlscale_returns_from_k']} group):",
-            "",
-            "| config | Brax return (first eval → last) | rlscale return |",
-            "|---|---|---|",
-        ]
-        for run, ours in zip(brax["runs"], brax["rlscale_final_returns"]):
-            lines.append(
-                f"| {run['config_id']} | {run['returns'][0]:.0f} → {run['final_return']:.0f} | {ours:.0f} |"
+            for row in brax["comparisons"]
+        ],
+    )
+    returns = _table(
+        f"Final deterministic return (random policy ≈ -1227 on pendulum; rlscale from the K="
+        f"{brax['rlscale_returns_from_k']} group):",
+        ("config", "Brax return (first eval → last)", "rlscale return"),
+        [
+            (f"{run['config_id']}", f"{run['returns'][0]:.0f} → {run['final_return']:.0f}", f"{ours:.0f}")
+            for run, ours in zip(brax["runs"], brax["rlscale_final_returns"])
+        ],
+    )
+    return walls + returns
+
+
+def _compile_markdown(compile_result: dict) -> list[str]:
+    """The compile-time table."""
+    return _table(
+        f"**Compile time** (init + train_chunk + evaluate, cold caches, median of {compile_result['repetitions']}):",
+        ("K", "compile wall s", "/ compile(1)", "compile CPU s", "/ compile(1)"),
+        [
+            (
+                f"{row['num_configs']}", f"{row['compile_s']:.1f}", f"{row['ratio_to_k1']:.2f}",
+                f"{row['compile_cpu_s']:.1f}", f"{row['cpu_ratio_to_k1']:.2f}",
             )
-    if "compile" in results:
-        compile_result = results["compile"]
-        lines += [
-            "",
-            f"**Compile time** (init + train_chunk + evaluate, cold caches, median of "
-            f"{compile_result['repetitions']}):",
-            "",
-            "| K | compile wall s | / compile(1) | compile CPU s | / compile(1) |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['num_configs']} | {row['compile_s']:.1f} | {row['ratio_to_k1']:.2f} | "
-            f"{row['compile_cpu_s']:.1f} | {row['cpu_ratio_to_k1']:.2f} |"
             for row in compile_result["rows"]
-        ]
-    if "bare" in results:
-        bare = results["bare"]
-        lines += [
-            "",
-            f"**Distance to the limit** (σ={bare['utd']}, B={bare['batch_size']}, "
-            f"{bare['updates_per_config']} updates per config per timed run; {bare['repetitions']} rounds, each "
-            "timing map, vmap and bare one after the other: rates are medians over rounds, ratios medians "
-            "of each round's ratio; "
-            "FLOPs per update from XLA's cost analysis; GEMM: a chain of [B, width] × [width, width] matmuls):",
-            "",
-            "| width | K | auto | map updates/s | vmap updates/s | bare updates/s | map / bare | vmap / bare "
-            "| GFLOP per update | bare GFLOP/s | GEMM GFLOP/s | map / GEMM | bare / GEMM |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['hidden_width']} | {row['num_configs']} | {row['auto_config_axis']} | {row['map_updates_per_s']:.0f} "
-            f"| {row['vmap_updates_per_s']:.0f} | {row['bare_updates_per_s']:.0f} | {row['map_over_bare']:.2f} "
-            f"| {row['vmap_over_bare']:.2f} | {row['flops_per_update'] / 1e9:.3f} "
-            f"| {row['bare_updates_per_s'] * row['flops_per_update'] / 1e9:.1f} "
-            f"| {row['update_gemm_flops_per_s'] / 1e9:.1f} | {row['map_fraction_of_gemm']:.2f} "
-            f"| {row['bare_fraction_of_gemm']:.2f} |"
-            for row in bare["rows"]
-        ]
-        mixed = bare["mixed"]
-        lines += [
-            "",
-            f"Large {bare['large_matmul_size']}² matmul: {bare['large_matmul_flops_per_s'] / 1e9:.1f} GFLOP/s. "
-            f"**Mixed group** ({bare['mixed_configs']} configs, σ ∈ {bare['mixed_utds']}, B ∈ "
-            f"{bare['mixed_batch_sizes']}, one group; planned waste under vmap "
-            f"{bare['mixed_planned_wasted_fraction']:.3f}): "
-            + "; ".join(
-                f"{axis} {mixed[axis]['updates_per_s']:.0f} useful updates/s, measured waste "
-                f"{mixed[axis]['measured_wasted_fraction']:.3f}"
-                for axis in mixed
+        ],
+    )
+
+
+def _bare_markdown(bare: dict) -> list[str]:
+    """The distance-to-the-limit table and the mixed group."""
+    caption = (
+        f"**Distance to the limit** (σ={bare['utd']}, B={bare['batch_size']}, "
+        f"{bare['updates_per_config']} updates per config per timed run; {bare['repetitions']} rounds, each "
+        "timing map, vmap and bare one after the other: rates are medians over rounds, ratios medians "
+        "of each round's ratio; "
+        "FLOPs per update from XLA's cost analysis; GEMM: a chain of [B, width] × [width, width] matmuls):"
+    )
+    columns = (
+        "width", "K", "auto", "map updates/s", "vmap updates/s", "bare updates/s", "map / bare", "vmap / bare",
+        "GFLOP per update", "bare GFLOP/s", "GEMM GFLOP/s", "map / GEMM", "bare / GEMM",
+    )
+    rows = [
+        (
+            f"{row['hidden_width']}", f"{row['num_configs']}", f"{row['auto_config_axis']}",
+            f"{row['map_updates_per_s']:.0f}", f"{row['vmap_updates_per_s']:.0f}", f"{row['bare_updates_per_s']:.0f}",
+            f"{row['map_over_bare']:.2f}", f"{row['vmap_over_bare']:.2f}", f"{row['flops_per_update'] / 1e9:.3f}",
+            f"{row['bare_updates_per_s'] * row['flops_per_update'] / 1e9:.1f}",
+            f"{row['update_gemm_flops_per_s'] / 1e9:.1f}", f"{row['map_fraction_of_gemm']:.2f}",
+            f"{row['bare_fraction_of_gemm']:.2f}",
+        )
+        for row in bare["rows"]
+    ]
+    mixed = bare["mixed"]
+    mixed_line = (
+        f"Large {bare['large_matmul_size']}² matmul: {bare['large_matmul_flops_per_s'] / 1e9:.1f} GFLOP/s. "
+        f"**Mixed group** ({bare['mixed_configs']} configs, σ ∈ {bare['mixed_utds']}, B ∈ "
+        f"{bare['mixed_batch_sizes']}, one group; planned waste under vmap "
+        f"{bare['mixed_planned_wasted_fraction']:.3f}): "
+        + "; ".join(
+            f"{axis} {mixed[axis]['updates_per_s']:.0f} useful updates/s, measured waste "
+            f"{mixed[axis]['measured_wasted_fraction']:.3f}"
+            for axis in mixed
+        )
+        + "."
+    )
+    return _table(caption, columns, rows) + ["", mixed_line]
+
+
+def _brax_paper_markdown(paper: dict) -> list[str]:
+    """The paper-width comparison with Brax SAC: steps to 600 and 800 per config and their medians."""
+    size = paper["size"]
+    caption = (
+        f"**vs Brax SAC at paper width** (`{size['env']}`, 2×{size['hidden_width']}, B={size['batch_size']}, "
+        f"{size['num_envs']} envs, {size['env_steps']} env steps per config, σ ∈ {list(size['utds'])}; one "
+        "rlscale sweep vs Brax one call after another"
+        + (", Brax's calls interleaved between rlscale's chunks" if paper.get("interleaved") else "")
+        + f"): rlscale {paper['rlscale_wall_s']:.0f} s ("
+        + (f"calibration included: {paper['rlscale_calibration_s']:.0f} s" if "rlscale_calibration_s" in paper
+           else "its start-up calibration not counted")
+        + f"), Brax {paper['brax_sequential_wall_s']:.0f} s "
+        f"(its compiles included), ratio {paper['wall_ratio_rlscale_over_brax']:.2f}."
+    )
+    columns = ("σ", "seed", "rlscale steps to 600", "to 800", "final", "best", "Brax steps to 600", "to 800", "final",
+               "best")
+    rows = [
+        (f"{row['utd']:g}", f"{row['seed']}", *_curve_cells(row["rlscale"]), *_curve_cells(row["brax"]))
+        for row in paper["rows"]
+    ]
+    medians = [
+        f"- σ={utd}, return {threshold}: rlscale {_steps(row['rlscale_median_steps'])}, Brax "
+        f"{_steps(row['brax_median_steps'])}"
+        + (f", ratio {row['ratio']:.2f}" if row["ratio"] is not None else "")
+        for utd, by_threshold in paper["parity"].items()
+        for threshold, row in by_threshold.items()
+    ]
+    return _table(caption, columns, rows) + [
+        "", "Median env steps over the seeds (— : half or more never reached it):", "", *medians
+    ]
+
+
+def _curve_cells(summary: dict) -> tuple[str, str, str, str]:
+    """A learning curve's steps to 600 and to 800, final and best return (brax_paper's table)."""
+    best = max(value for _, value in summary["curve"])
+    return (
+        _steps(summary["steps_to_600"]), _steps(summary["steps_to_800"]), f"{summary['final_return']:.0f}", f"{best:.0f}"
+    )
+
+
+def _memory_markdown(mem: dict) -> list[str]:
+    """Bytes per config and the planner's estimate against XLA's peak."""
+    return _table(
+        f"**Memory**: {mem['state_bytes_per_config'] / 2**20:.2f} MiB of device state per config "
+        f"({mem['agent_bytes_per_config'] / 2**10:.0f} KiB agent, the rest replay of "
+        f"{mem['replay_capacity']} transitions at {mem['replay_bytes_per_transition']:.0f} B each). "
+        f"Device memory {mem['device_memory_bytes'] / 2**30:.1f} GiB fits K ≤ {mem['max_configs_planner']} "
+        f"by the planner's estimate ({mem['planner_bytes_per_config'] / 2**20:.2f} MiB per config), "
+        f"K ≤ {mem['max_configs_planner_paper_replay']} with a {mem['paper_replay_capacity']:,}-transition "
+        "replay. Planner estimate vs XLA's peak for one train_chunk call:",
+        ("K", "state MiB", "planner estimate MiB", "measured peak MiB", "estimate / measured"),
+        [
+            (
+                f"{row['num_configs']}", f"{row['state_bytes'] / 2**20:.2f}",
+                f"{row['planner_estimate_bytes'] / 2**20:.2f}", f"{row['measured_peak_bytes'] / 2**20:.2f}",
+                f"{row['estimate_over_measured']:.2f}",
             )
-            + ".",
-        ]
-    if "brax_paper" in results:
-        paper = results["brax_paper"]
-        size = paper["size"]
-        lines += [
-            "",
-            f"**vs Brax SAC at paper width** (`{size['env']}`, 2×{size['hidden_width']}, B={size['batch_size']}, "
-            f"{size['num_envs']} envs, {size['env_steps']} env steps per config, σ ∈ {list(size['utds'])}; one "
-            "rlscale sweep vs Brax one call after another"
-            + (", Brax's calls interleaved between rlscale's chunks" if paper.get("interleaved") else "")
-            + f"): rlscale {paper['rlscale_wall_s']:.0f} s ("
-            + (f"calibration included: {paper['rlscale_calibration_s']:.0f} s" if "rlscale_calibration_s" in paper
-               else "its start-up calibration not counted")
-            + f"), Brax {paper['brax_sequential_wall_s']:.0f} s "
-            f"(its compiles included), ratio {paper['wall_ratio_rlscale_over_brax']:.2f}.",
-            "",
-            "| σ | seed | rlscale steps to 600 | to 800 | final | best | Brax steps to 600 | to 800 | final | best |",
-            "|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['utd']:g} | {row['seed']} | {_steps(ours['steps_to_600'])} | {_steps(ours['steps_to_800'])} "
-            f"| {ours['final_return']:.0f} | {max(value for _, value in ours['curve']):.0f} "
-            f"| {_steps(theirs['steps_to_600'])} | {_steps(theirs['steps_to_800'])} "
-            f"| {theirs['final_return']:.0f} | {max(value for _, value in theirs['curve']):.0f} |"
-            for row in paper["rows"]
-            for ours, theirs in [(row["rlscale"], row["brax"])]
-        ]
-        lines += ["", "Median env steps over the seeds (— : half or more never reached it):", ""]
-        lines += [
-            f"- σ={utd}, return {threshold}: rlscale {_steps(row['rlscale_median_steps'])}, Brax "
-            f"{_steps(row['brax_median_steps'])}"
-            + (f", ratio {row['ratio']:.2f}" if row["ratio"] is not None else "")
-            for utd, by_threshold in paper["parity"].items()
-            for threshold, row in by_threshold.items()
-        ]
-    if "memory" in results:
-        mem = results["memory"]
-        lines += [
-            "",
-            f"**Memory**: {mem['state_bytes_per_config'] / 2**20:.2f} MiB of device state per config "
-            f"({mem['agent_bytes_per_config'] / 2**10:.0f} KiB agent, the rest replay of "
-            f"{mem['replay_capacity']} transitions at {mem['replay_bytes_per_transition']:.0f} B each). "
-            f"Device memory {mem['device_memory_bytes'] / 2**30:.1f} GiB fits K ≤ {mem['max_configs_planner']} "
-            f"by the planner's estimate ({mem['planner_bytes_per_config'] / 2**20:.2f} MiB per config), "
-            f"K ≤ {mem['max_configs_planner_paper_replay']} with a {mem['paper_replay_capacity']:,}-transition "
-            "replay. Planner estimate vs XLA's peak for one train_chunk call:",
-            "",
-            "| K | state MiB | planner estimate MiB | measured peak MiB | estimate / measured |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['num_configs']} | {row['state_bytes'] / 2**20:.2f} | {row['planner_estimate_bytes'] / 2**20:.2f} "
-            f"| {row['measured_peak_bytes'] / 2**20:.2f} | {row['estimate_over_measured']:.2f} |"
             for row in mem["checks"]
-        ]
-    if "env_throughput" in results:
-        rows = results["env_throughput"]
-        lines += [
-            "",
-            f"**Env throughput** (benchmarks/env_throughput.py, median of {rows[0]['repetitions']}):",
-            "",
-            "| env | options | num_envs | compile s | steps/s |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['env']} | {row['options'] or ''} | {row['num_envs']} | {row['compile_s']:.1f} | "
-            f"{row['steps_per_s']:.0f} |"
+        ],
+    )
+
+
+def _env_throughput_markdown(rows: list) -> list[str]:
+    """The env-throughput table."""
+    return _table(
+        f"**Env throughput** (benchmarks/env_throughput.py, median of {rows[0]['repetitions']}):",
+        ("env", "options", "num_envs", "compile s", "steps/s"),
+        [
+            (f"{row['env']}", f"{row['options'] or ''}", f"{row['num_envs']}", f"{row['compile_s']:.1f}",
+             f"{row['steps_per_s']:.0f}")
             for row in rows
-        ]
-    if "fit_speed" in results:
-        fit = results["fit_speed"]
-        lines += [
-            "",
-            f"**Fit speed** (benchmarks/fit_speed.py, 1 run): {fit['rows']:,} rows, {fit['configs']} configs, "
-            f"{fit['n_bootstrap']} bootstrap resamples fitted in {fit['fit_seconds']:.1f} s "
-            f"(target ≤ {fit['target_seconds']:.0f} s: {'met' if fit['within_target'] else 'NOT met'}).",
-        ]
-    if "agents" in results:
-        lines += [
-            "",
-            "**Agents** (benchmarks/agents_throughput.py, median of timed chunks after warm-up chunks; UTD 1 "
-            "per transition, PQL with 16 envs per config; \"per-config branch\": BRO's resets / PQL's delayed "
-            "actor update decided per config inside the vmap instead of at group level):",
-            "",
-            "| algo | variant | K | num_envs | parameters | updates/s | env steps/s | compile + warm-up s |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| {row['algo']} | {row.get('variant', 'preset')} | {row['num_configs']} | {row['num_envs']} | {row['parameter_count']:,} | "
-            f"{row['updates_per_s']:.0f} | {row['env_steps_per_s']:.0f} | {row['compile_and_warmup_s']:.1f} |"
-            for row in results["agents"]
-        ]
-    return "\n".join(lines) + "\n"
+        ],
+    )
+
+
+def _fit_speed_markdown(fit: dict) -> list[str]:
+    """The fit-speed line."""
+    return [
+        "",
+        f"**Fit speed** (benchmarks/fit_speed.py, 1 run): {fit['rows']:,} rows, {fit['configs']} configs, "
+        f"{fit['n_bootstrap']} bootstrap resamples fitted in {fit['fit_seconds']:.1f} s "
+        f"(target ≤ {fit['target_seconds']:.0f} s: {'met' if fit['within_target'] else 'NOT met'}).",
+    ]
+
+
+def _agents_markdown(rows: list) -> list[str]:
+    """The per-agent throughput table."""
+    return _table(
+        "**Agents** (benchmarks/agents_throughput.py, median of timed chunks after warm-up chunks; UTD 1 "
+        "per transition, PQL with 16 envs per config; \"per-config branch\": BRO's resets / PQL's delayed "
+        "actor update decided per config inside the vmap instead of at group level):",
+        ("algo", "variant", "K", "num_envs", "parameters", "updates/s", "env steps/s", "compile + warm-up s"),
+        [
+            (
+                f"{row['algo']}", f"{row.get('variant', 'preset')}", f"{row['num_configs']}", f"{row['num_envs']}",
+                f"{row['parameter_count']:,}", f"{row['updates_per_s']:.0f}", f"{row['env_steps_per_s']:.0f}",
+                f"{row['compile_and_warmup_s']:.1f}",
+            )
+            for row in rows
+        ],
+    )
+
+
+SECTION_MARKDOWN = {
+    "sweep": _sweep_markdown,
+    "brax": _brax_markdown,
+    "compile": _compile_markdown,
+    "bare": _bare_markdown,
+    "brax_paper": _brax_paper_markdown,
+    "memory": _memory_markdown,
+    "env_throughput": _env_throughput_markdown,
+    "fit_speed": _fit_speed_markdown,
+    "agents": _agents_markdown,
+}
+"""Each section's part of the results block, in the block's order."""
 
 
 def update_readme(path: Path, size_name: str, block: str) -> None:

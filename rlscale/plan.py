@@ -21,7 +21,6 @@ import math
 from collections.abc import Sequence
 
 import jax
-import numpy as np
 
 from rlscale.agents import make_agent
 from rlscale.agents.core import HyperParams, critic_parameter_count
@@ -269,7 +268,7 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
         runs,
         key=lambda c: (
             sizes.index(_size(c)),
-            schedule.update_slots([c.utd], config.num_envs),
+            schedule.slots_per_iteration([c.utd], config.num_envs),
             c.batch_size,
             c.config_id,
         ),
@@ -296,7 +295,7 @@ def make_plan(config: SweepConfig, platform: str | None = None, num_devices: int
                 max_batch_size=max(c.batch_size for c in members),
                 batch_sizes=tuple(sorted({c.batch_size for c in members})) if config_axis == MAP else (),
                 lane_width=lane_width(members, platform) if config_axis == MAP else 1,
-                update_slots=schedule.update_slots([c.utd for c in members], config.num_envs),
+                update_slots=schedule.slots_per_iteration([c.utd for c in members], config.num_envs),
                 learning_starts=config.learning_starts,
                 eval_episodes=config.eval_episodes,
                 validation_interval=config.validation_interval,
@@ -373,15 +372,10 @@ def _fits(members: list[RunConfig], config: SweepConfig, config_axis: str) -> bo
         return False
     if config_axis == MAP:
         return True
-    slots = {schedule.update_slots([c.utd], config.num_envs) for c in members}
+    slots = {schedule.slots_per_iteration([c.utd], config.num_envs) for c in members}
     if len(slots) > 1 and config.max_wasted_fraction < 1.0:
         return False
     waste = schedule.planned_wasted_fraction(
         [c.utd for c in members], [c.batch_size for c in members], config.num_envs
     )
     return waste <= config.max_wasted_fraction + 1e-12
-
-
-def round_batch_size(value: float, multiple: int = 16) -> int:
-    """A fitted (continuous) batch size as an integer: the nearest multiple of `multiple`, >= 1."""
-    return int(max(multiple, np.round(value / multiple) * multiple)) if multiple > 1 else max(1, round(value))

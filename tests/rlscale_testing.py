@@ -3,8 +3,11 @@ sweep of SAC on pendulum shared by the (σ, N) recommend, validate and study tes
 
 import json
 
+import jax
+
 from rlscale.agents.core import HyperParams
 from rlscale.agents.spec import NetworkConfig
+from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
 from rlscale.testing.conformance import jit_update, relative_difference  # noqa: F401 (shared with the tests)
 
@@ -27,6 +30,19 @@ def small_spec(**overrides) -> GroupSpec:
     )
     values.update(overrides)
     return GroupSpec(**values)
+
+
+def config_of(tree, index: int):
+    """Config `index`'s part of a group's pytree (every leaf has leading axis K)."""
+    return jax.tree_util.tree_map(lambda leaf: leaf[index], tree)
+
+
+def trained_alone(spec: GroupSpec, index: int, columns, iterations: int):
+    """Config `index` of a group, given by its hyperparameter `columns` (learning rates, batch
+    sizes, UTDs, seeds), trained alone under `spec` (a group of one) for `iterations`: (state, stats)."""
+    trainer = get_trainer(spec)
+    state = trainer.init(make_hparams(*([column[index]] for column in columns)))
+    return trainer.train_chunk(state, iterations)
 
 
 def toml_value(value) -> str:

@@ -1,16 +1,21 @@
 """The agent core: what every value-based agent shares, and the `Agent` protocol the engine drives.
 
-Model: Brax's training/agents/sac (google/brax: losses closing over networks, one
-`gradient_update_fn`) for the pieces, Optax's `inject_hyperparams` for per-config step sizes.
+Model: Brax's training/agents/sac (google/brax: `make_losses(networks, ...)` returning losses that
+close over the networks and static options, one `gradient_update_fn`) for the pieces, Optax's
+`inject_hyperparams` for per-config step sizes. Each agent's `losses.make_losses` builds its losses
+from its networks and options; a loss takes the parameters it differentiates, the other parameters
+it reads, an `UpdateBatch` and (where it draws noise) a key; `gradient_step` is the one helper that
+turns a loss into an optimizer step, and an agent's `td_error` is its critic loss without the step.
 
 Shapes: an agent's functions act on ONE config; the engine vmaps (or `lax.map`s) them over the
 group's K configs, so inside an agent every `HyperParams` field is a scalar and every batch has
 leading axis B_max (the group's padded batch size).
 
 The mask rule: `update` receives `mask` f32[B_max], 1 for the config's first `hparams.batch_size`
-(B_k) rows and 0 for padding. Every loss is `sum(mask * per_row) / B_k` (`masked_mean`), never a
-mean over B_max, so padding changes neither the gradient nor the effective learning rate; padding
-rows may hold anything (even huge values) and must not change the update.
+(B_k) rows and 0 for padding. Every loss is `sum(mask * per_row) / B_k` (`masked_mean`, or
+`UpdateBatch.mean`), never a mean over B_max, so padding changes neither the gradient nor the
+effective learning rate; padding rows may hold anything (even huge values) and must not change the
+update.
 
 Per-config hyperparameters (`HyperParams`, arrays with a leading K axis in a group): learning rate,
 batch size, UTD, seed, discount, tau. Everything else (network sizes, agent options) is static and
@@ -31,14 +36,14 @@ and selects per config inside the branch.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 import flax.struct
 import jax
 import jax.numpy as jnp
 import optax
 
-from rlscale.agents.spec import BatchSpec
+from rlscale.agents.spec import BatchSpec, NetworkConfig
 
 RESET_METRIC = "reset"
 """Metric an agent that re-initialises itself sets to 1.0 on the update that did it (0.0 otherwise);
@@ -133,6 +138,30 @@ class HyperParams:
             discount=jnp.float32(discount),
             tau=jnp.float32(tau),
         )
+
+
+@flax.struct.dataclass
+class UpdateBatch:
+    """What a loss reads besides parameters: the padded batch of one update, its mask and the
+    config's own batch size and discount (scalars: a loss acts on ONE config)."""
+
+    transitions: Transition | NStepTransition
+    """Fields with leading axis B_max (the group's padded batch size)."""
+    mask: jax.Array
+    """f32[B_max]: 1 for the config's first `batch_size` rows, 0 for padding."""
+    batch_size: jax.Array
+    """f32: B_k, the config's own rows (the denominator of every masked mean)."""
+    discount: jax.Array
+    """f32: the config's γ (an n-step batch also carries its rows' γ^k in `transitions.discount`)."""
+
+    @classmethod
+    def of(cls, transitions: Transition | NStepTransition, mask: jax.Array, hparams: "HyperParams") -> "UpdateBatch":
+        """The batch `update` (or `td_error`) received, with the config's B_k and γ from `hparams`."""
+        return cls(transitions, mask, hparams.batch_size.astype(jnp.float32), hparams.discount)
+
+    def mean(self, per_row: jax.Array) -> jax.Array:
+        """The masked mean of f32[B_max] per-row values over the config's own rows (`masked_mean`)."""
+        return masked_mean(per_row, self.mask, self.batch_size)
 
 
 @flax.struct.dataclass
@@ -253,36 +282,26 @@ def masked_mean(values: jax.Array, mask: jax.Array, batch_size: jax.Array) -> ja
     return jnp.sum(jnp.where(mask > 0, values, 0.0)) / batch_size
 
 
-def twin_td_loss(
-    critic_params,
-    batch,
-    target: jax.Array,
-    mask: jax.Array,
-    batch_size: jax.Array,
-    critic_apply,
-    weight: float = 0.5,
-) -> jax.Array:
-    """weight * sum over both critics of the masked mean squared error to target f32[B_max].
+def twin_td_loss(q: jax.Array, target: jax.Array, batch: UpdateBatch, weight: float = 0.5) -> jax.Array:
+    """weight * sum over both critics of the masked mean squared error of q f32[B_max, 2] (the twin
+    critic's values of the batch's actions) to target f32[B_max] (held fixed).
 
     weight 0.5 is SAC's 1/2 squared error per critic; PQL uses 1 (the sum of two MSE losses),
     which matters under its gradient-norm clip.
     """
-    q = critic_apply(critic_params, batch.obs, batch.action)
     per_row = weight * jnp.sum((q - jax.lax.stop_gradient(target)[:, None]) ** 2, axis=-1)
-    return masked_mean(per_row, mask, batch_size)
+    return batch.mean(per_row)
 
 
-def temperature_loss(
-    log_alpha: jax.Array,
-    log_prob: jax.Array,
-    target_entropy: float,
-    mask: jax.Array,
-    batch_size: jax.Array,
-) -> jax.Array:
-    """Automatic entropy tuning: alpha * (-log pi - target_entropy), log pi f32[B_max] held fixed
-    (SAC and BRO both tune alpha = exp(log_alpha) this way)."""
-    per_row = jnp.exp(log_alpha) * jax.lax.stop_gradient(-log_prob - target_entropy)
-    return masked_mean(per_row, mask, batch_size)
+def make_temperature_loss(target_entropy: float) -> Callable[[jax.Array, jax.Array, UpdateBatch], jax.Array]:
+    """Automatic entropy tuning toward `target_entropy` (SAC and BRO both tune alpha = exp(log_alpha)
+    this way): the loss (log_alpha, log pi f32[B_max] held fixed, batch) -> masked mean of
+    alpha * (-log pi - target_entropy)."""
+
+    def temperature_loss(log_alpha: jax.Array, log_prob: jax.Array, batch: UpdateBatch) -> jax.Array:
+        return batch.mean(jnp.exp(log_alpha) * jax.lax.stop_gradient(-log_prob - target_entropy))
+
+    return temperature_loss
 
 
 @dataclasses.dataclass(frozen=True)
@@ -305,7 +324,8 @@ class PerConfigRate:
 
 
 def gradient_step(loss_fn, optimizer, params, opt_state, *args, has_aux: bool = False):
-    """One optimizer step on `loss_fn(params, *args)`: value_and_grad -> update -> apply_updates.
+    """One optimizer step on `loss_fn(params, *args)`: value_and_grad -> update -> apply_updates (the
+    one helper every agent's update goes through, Brax's `gradient_update_fn`).
 
     `optimizer` is anything with Optax's `update(grads, state, params)` (an Optax
     GradientTransformation or a PerConfigRate). Returns (loss value, or (loss, aux) with has_aux;
@@ -319,6 +339,48 @@ def gradient_step(loss_fn, optimizer, params, opt_state, *args, has_aux: bool = 
 def parameter_count(*trees) -> int:
     """Number of scalar parameters in the given pytrees."""
     return int(sum(optax.tree_utils.tree_size(tree) for tree in trees))
+
+
+class CountsParameters:
+    """`parameter_count` and `critic_parameter_count` of the `Agent` protocol, counted on the shapes
+    of a fresh state (`state_shapes`: nothing is computed or compiled). A subclass names the state
+    fields holding trained parameters (targets excluded) in TRAINED_PARAMETERS, and the critics'
+    among them in CRITIC_PARAMETERS."""
+
+    TRAINED_PARAMETERS: ClassVar[tuple[str, ...]] = ("actor_params", "critic_params")
+    CRITIC_PARAMETERS: ClassVar[tuple[str, ...]] = ("critic_params",)
+
+    def parameter_count(self) -> int:
+        """Trainable parameters of the whole agent, actor(s) and critics (targets excluded)."""
+        return self._count(self.TRAINED_PARAMETERS)
+
+    def critic_parameter_count(self) -> int:
+        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
+        compute law C = 10·N·B·σ·D."""
+        return self._count(self.CRITIC_PARAMETERS)
+
+    def _count(self, fields: tuple[str, ...]) -> int:
+        state = state_shapes(self)
+        return parameter_count(*(getattr(state, field) for field in fields))
+
+
+@dataclasses.dataclass(frozen=True)
+class ActorCriticAgent(CountsParameters):
+    """What an actor-critic agent is built from besides its options: the env's sizes and the
+    critic's network (fields of the compile key). A subclass adds its `options` field and its `actor`
+    and `critic` (Flax modules)."""
+
+    observation_size: int
+    action_size: int
+    network: NetworkConfig = NetworkConfig()
+    """The critic's width and depth: the model-size axis."""
+
+    def init_actor_and_critic(self, rng: jax.Array) -> tuple[Any, Any]:
+        """Fresh parameters of `actor` and `critic`, each from its own half of `rng`."""
+        actor_rng, critic_rng = jax.random.split(rng)
+        obs = jnp.zeros((1, self.observation_size))
+        action = jnp.zeros((1, self.action_size))
+        return self.actor.init(actor_rng, obs), self.critic.init(critic_rng, obs, action)
 
 
 def state_shapes(agent: "Agent") -> Any:

@@ -1,4 +1,5 @@
-"""Flax networks shared by several agents: a plain MLP and twin Q critics built from it."""
+"""Flax networks shared by several agents: a plain MLP and a twin critic of scalar Q values built from
+it (BRO's critic, with a vector of quantiles per critic, is `bro.networks.TwinQuantileCritic`)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,9 @@ def hidden_sizes(config: NetworkConfig) -> tuple[int, ...]:
     return (config.hidden_width,) * config.hidden_depth
 
 
-class TwinCritic(nn.Module):
-    """Two independent Q networks: (obs f32[..., obs], action f32[..., act]) -> f32[..., 2]."""
+class TwinScalarCritic(nn.Module):
+    """Two independent Q networks, one scalar each: (obs f32[..., obs], action f32[..., act]) ->
+    f32[..., 2]."""
 
     config: NetworkConfig
 

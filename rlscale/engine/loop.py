@@ -27,6 +27,21 @@ vectorized over the K configs; how their gradient updates are computed is the sp
 Both draw the same samples and noise for a config (row i of a draw depends only on the key and i),
 so they agree up to float reduction order.
 
+The call structure of one chunk (`GroupTrainer` methods):
+
+    train_chunk_fn                    fori_loop over the chunk's env-clock iterations
+      _iteration                      one env step of every config, then its updates:
+        _collect (+ _validation_step) act, step the envs, insert into the replay buffers
+        schedule.accrue_updates       each config's number of updates this iteration (UTD credit)
+        _updates_by_slot    (vmap)    for each slot j < GroupSpec.update_slots:
+          _run_slot                   slot j of all K configs, where any config has a j-th update
+            _update_configs           (below)
+        _updates_by_lane    (map)     for each lane (`lanes`):
+          _run_lane                   the lane's updates, a while loop at its own batch size
+            _update_configs           one update of the configs updated together (`UpdatedConfigs`):
+                                      their `due` flags reduced over them, then a vmap of
+              _update_one_config      sample a batch, `Agent.update`, the finiteness check
+
 TD-overfitting (the follow-up paper's measurement, Fu, Rybkin et al. 2025, prestonfu/model_scaling
 train_parallel.py): each config also runs `num_envs` validation envs with its exploration policy,
 stepped once every `GroupSpec.validation_interval` iterations (a group-level branch: the configs
@@ -126,6 +141,19 @@ class TDErrors:
     """f32[K]: on batches from the replay (transitions it trains on)."""
     validation: jax.Array
     """f32[K]: on batches from the validation buffer; NaN without one or while it is empty."""
+
+
+@flax.struct.dataclass
+class UpdatedConfigs:
+    """The n configs of a group updated together (a vmap slot's K, a map lane's L) and what their
+    update reads without changing it; every field has leading axis n (scalars in
+    `GroupTrainer._update_one_config`)."""
+
+    index: jax.Array
+    """i32[n]: their positions in the group (which of the group's replay buffers is theirs)."""
+    hparams: HyperParams
+    env_step: jax.Array
+    """i32[n]: transitions each has collected so far, this iteration's included."""
 
 
 @flax.struct.dataclass
@@ -254,7 +282,7 @@ class GroupTrainer:
             update_credit=credit,
         )
 
-        updates = self._lane_updates if self.spec.config_axis == MAP else self._slot_updates
+        updates = self._updates_by_lane if self.spec.config_axis == MAP else self._updates_by_slot
         agent, diverged_iteration, (reset_env_steps, num_resets), stats = updates(
             state, num_updates, update_rng, stats
         )
@@ -316,7 +344,7 @@ class GroupTrainer:
         fresh = jax.vmap(self.env.reset)(jax.random.split(rng, self.spec.num_envs))
         return where_tree(done, fresh, env_state), jnp.where(done, 0, episode_step)
 
-    def _slot_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
+    def _updates_by_slot(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
         """vmap: `update_slots` slots, slot j run for all K configs when any config has a j-th
         update (num_updates: i32[K]). Returns (agent, diverged_iteration, resets, stats), resets =
         (reset_env_steps, num_resets)."""
@@ -327,11 +355,7 @@ class GroupTrainer:
             agent, diverged_iteration, resets, stats = carry
             active = (index < num_updates) & (diverged_iteration < 0)
             return jax.lax.cond(
-                jnp.any(active),
-                lambda: self._update_slot(
-                    agent, diverged_iteration, resets, stats, state, active, update_rng, index
-                ),
-                lambda: carry,
+                jnp.any(active), lambda: self._run_slot(carry, state, active, update_rng, index), lambda: carry
             )
 
         resets = (state.reset_env_steps, state.num_resets)
@@ -339,17 +363,19 @@ class GroupTrainer:
             0, self.spec.update_slots, slot, (state.agent, state.diverged_iteration, resets, stats)
         )
 
-    def _update_slot(self, agent, diverged_iteration, resets, stats, state, active, update_rng, index):
+    def _run_slot(self, carry, state: GroupState, active, update_rng, index):
         """Update slot `index` for every config, applied only where `active` (bool[K]).
 
-        Reads the replay buffers, hyperparameters and iteration from `state`; returns the new
-        (agent, diverged_iteration, resets, stats), resets = (reset_env_steps, num_resets).
+        carry = (agent, diverged_iteration, resets, stats), resets = (reset_env_steps, num_resets):
+        what updates change, returned new. Reads the replay buffers, hyperparameters and iteration
+        from `state`.
         """
+        agent, diverged_iteration, resets, stats = carry
         slot_rng = jax.vmap(jax.random.fold_in, in_axes=(0, None))(update_rng, index)
         env_step = (state.iteration + 1) * self.spec.num_envs
-        configs = jnp.arange(active.shape[0])
-        agent, applied, finite, reset = self._batched_update(
-            agent, state.replay, configs, state.hparams, slot_rng, env_step, active, self.spec.max_batch_size
+        configs = UpdatedConfigs(index=jnp.arange(active.shape[0]), hparams=state.hparams, env_step=env_step)
+        agent, applied, finite, reset = self._update_configs(
+            agent, configs, state.replay, slot_rng, active, self.spec.max_batch_size
         )
         diverged_now = active & ~finite & (diverged_iteration < 0)
         stats = ChunkStats(
@@ -363,14 +389,14 @@ class GroupTrainer:
             stats,
         )
 
-    def _lane_updates(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
+    def _updates_by_lane(self, state: GroupState, num_updates, update_rng, stats: ChunkStats):
         """map: lane after lane, each lane's `lane_width` configs of equal σ and B (`lanes`) running
         their num_updates (i32[K], equal within a lane) updates together at their own batch size; a
-        config stops at its first non-finite update. Same returns as `_slot_updates`."""
+        config stops at its first non-finite update. Same returns as `_updates_by_slot`."""
         env_step = (state.iteration + 1) * self.spec.num_envs
         batch_sizes = self.spec.sampled_batch_sizes
         branch = jnp.searchsorted(jnp.asarray(batch_sizes), state.hparams.batch_size)
-        branches = [functools.partial(self._updates_of_lane, batch_size=size) for size in batch_sizes]
+        branches = [functools.partial(self._run_lane, batch_size=size) for size in batch_sizes]
         # The state's own K: a sharded group's may exceed the spec's (padded configs, sharding.py).
         num_configs = num_updates.shape[0]
 
@@ -380,11 +406,11 @@ class GroupTrainer:
             none of them has an update this iteration (warm-up, σ·num_envs < 1)."""
             agent, diverged_iteration, (reset_env_steps, num_resets), stats = carry
             if members is None:
-                configs = jnp.arange(num_configs)
+                indices = jnp.arange(num_configs)
                 take = lambda tree: tree
                 put = lambda leaf, value: value
             else:
-                configs = members
+                indices = members
                 take = functools.partial(jax.tree_util.tree_map, lambda leaf: leaf[members])
                 put = lambda leaf, value: leaf.at[members].set(value)
             lane_updates = jnp.where(take(diverged_iteration) < 0, take(num_updates), 0)
@@ -393,9 +419,10 @@ class GroupTrainer:
                 # The replay buffers go in whole, with the members' indices: their rows are gathered
                 # straight from them inside the update (sliced buffers would be copied). A lane's
                 # members share one batch size; the largest of their branches is taken regardless.
+                configs = UpdatedConfigs(index=indices, hparams=take(state.hparams), env_step=take(env_step))
                 agent_lane, computed, applied, healthy, resets_lane = jax.lax.switch(
-                    jnp.max(take(branch)), branches, take(agent), state.replay, configs, take(state.hparams),
-                    take(update_rng), lane_updates, take(env_step), (take(reset_env_steps), take(num_resets)),
+                    jnp.max(take(branch)), branches, take(agent), configs, state.replay, take(update_rng),
+                    lane_updates, (take(reset_env_steps), take(num_resets)),
                 )
                 lane_stats = ChunkStats(
                     grad_steps=put(stats.grad_steps, take(stats.grad_steps) + applied),
@@ -417,15 +444,13 @@ class GroupTrainer:
         lane_members = lanes(state.hparams, self.spec.lane_width)
         return jax.lax.fori_loop(0, lane_members.shape[0], lambda index, carry: lane(lane_members[index], carry), carry)
 
-    def _updates_of_lane(
-        self, agent, replay_buffers, configs, hparams, rng, num_updates, env_step, resets, *, batch_size
-    ):
-        """The `num_updates` (i32[L]) updates of the L configs `configs` (i32[L]; agent, hparams,
-        rng, env_step and resets are theirs, leading axis L; replay_buffers: all K configs'), run
-        together at `batch_size` as `_slot_updates` would run them (update j uses fold_in(rng, j));
-        a config stops at its first non-finite update, which is not applied. Returns (agent,
-        computed: i32 scalar, the updates the lane ran (each of its configs computed that many),
-        applied updates i32[L], healthy bool[L]: no non-finite update, resets)."""
+    def _run_lane(self, agent, configs: "UpdatedConfigs", replay_buffers, rng, num_updates, resets, *, batch_size):
+        """The `num_updates` (i32[L]) updates of the L `configs` of a lane (agent, rng and resets are
+        theirs, leading axis L; replay_buffers: all K configs'), run together at `batch_size` as
+        `_updates_by_slot` would run them (update j uses fold_in(rng, j)); a config stops at its first
+        non-finite update, which is not applied. Returns (agent, computed: i32 scalar, the updates
+        the lane ran (each of its configs computed that many), applied updates i32[L], healthy
+        bool[L]: no non-finite update, resets)."""
 
         def running(carry):
             index, _, _, healthy, _ = carry
@@ -435,15 +460,13 @@ class GroupTrainer:
             index, agent, applied_updates, healthy, resets = carry
             active = (index < num_updates) & healthy
             rngs = jax.vmap(jax.random.fold_in, in_axes=(0, None))(rng, index)
-            agent, applied, finite, reset = self._batched_update(
-                agent, replay_buffers, configs, hparams, rngs, env_step, active, batch_size
-            )
+            agent, applied, finite, reset = self._update_configs(agent, configs, replay_buffers, rngs, active, batch_size)
             return (
                 index + 1,
                 agent,
                 applied_updates + applied.astype(jnp.int32),
                 healthy & (finite | ~active),
-                _record_resets(resets, applied & reset, env_step),
+                _record_resets(resets, applied & reset, configs.env_step),
             )
 
         no_updates = jnp.zeros_like(num_updates)
@@ -453,34 +476,36 @@ class GroupTrainer:
         )
         return agent, computed, applied, healthy, resets
 
-    def _batched_update(self, agent, replay_buffers, configs, hparams, rngs, env_step, active, batch_size):
-        """One update of each config `configs` (i32[n]) at once on `batch_size` rows (a vmap over
-        the n configs; agent, hparams, rngs, env_step and active bool[n] are theirs, leading axis n;
-        replay_buffers: the group's), applied only where `active` and finite.
+    def _update_configs(self, agent, configs: "UpdatedConfigs", replay_buffers, rngs, active, batch_size: int):
+        """One update of each of the n `configs` at once on `batch_size` rows (a vmap over them;
+        agent, rngs and active bool[n] are theirs, leading axis n; replay_buffers: the group's),
+        applied only where `active` and finite.
 
         The agent's optional work is decided per config and then for these n configs together,
         outside the vmap, so that the agent's cond on that flag stays a real branch (agents/core.py).
         Returns (agent, applied bool[n], finite bool[n], reset bool[n]).
         """
-        num_configs = configs.shape[0]
-        due = over_configs(self.agent.due, (0, 0, 0), num_configs)(agent, hparams, env_step)
+        num_configs = configs.index.shape[0]
+        due = over_configs(self.agent.due, (0, 0, 0), num_configs)(agent, configs.hparams, configs.env_step)
         group_due = {name: jnp.any(flags & active) for name, flags in due.items()}
-        new_agent, finite, reset = over_configs(
-            lambda *args: self._update_config(*args, group_due, batch_size), (0, None, 0, 0, 0, 0, 0), num_configs
-        )(agent, replay_buffers, configs, hparams, rngs, env_step, due)
+        update = functools.partial(self._update_one_config, group_due=group_due, batch_size=batch_size)
+        new_agent, finite, reset = over_configs(update, (0, 0, None, 0, 0), num_configs)(
+            agent, configs, replay_buffers, rngs, due
+        )
         applied = active & finite
         return _keep_applied(applied, new_agent, agent), applied, finite, reset
 
-    def _update_config(
-        self, agent_state, replay_buffers, config, hparams, rng, env_step, due, group_due, batch_size
-    ):
-        """Config `config`'s (i32) update on a batch of `batch_size` rows from its buffer among the
-        group's `replay_buffers` (the first hparams.batch_size rows count); returns (new agent
-        state, finite: bool, reset: bool)."""
+    def _update_one_config(self, agent_state, config: "UpdatedConfigs", replay_buffers, rng, due, *, group_due,
+                           batch_size: int):
+        """One config's update (`config`'s fields are scalars) on a batch of `batch_size` rows from
+        its buffer among the group's `replay_buffers` (the first hparams.batch_size rows count), its
+        `due` flags and the `group_due` of the configs updated with it; returns (new agent state,
+        finite: bool, reset: bool)."""
+        hparams = config.hparams
         sample_rng, update_rng = jax.random.split(rng)
-        batch = self._sample(replay_buffers, sample_rng, batch_size, hparams.discount, config)
+        batch = self._sample(replay_buffers, sample_rng, batch_size, hparams.discount, config.index)
         mask = schedule.batch_mask(hparams.batch_size, batch_size)
-        context = UpdateContext(env_step=env_step, due=due, group_due=group_due)
+        context = UpdateContext(env_step=config.env_step, due=due, group_due=group_due)
         new_agent, metrics = self.agent.update(agent_state, batch, mask, hparams, update_rng, context)
         finite = _all_finite(metrics) & _all_finite(new_agent)
         reset = metrics.get(RESET_METRIC, jnp.float32(0.0)) > 0

@@ -3,10 +3,11 @@
 Env-clock lockstep: every iteration takes one step in each of a config's `num_envs` envs, for all K
 configs together. Config k earns utd_k * num_envs update credits per iteration (once learning has
 started) and spends them one per gradient update, so fractional UTDs such as 0.25 are exact on
-average. An iteration has `update_slots` = ceil(max_k utd_k * num_envs) update slots; slot j runs,
-for all configs at once (config_axis "vmap"), only if at least one config has more than j credits
-to spend, on batches padded to the group's largest batch size and masked; under "map" each config
-runs only its own updates at its own batch size (engine/loop.py).
+average. An iteration has `GroupSpec.update_slots` = ceil(max_k utd_k * num_envs) update slots
+(`slots_per_iteration`); slot j runs, for all configs at once (config_axis "vmap"), only if at
+least one config has more than j credits to spend, on batches padded to the group's largest batch
+size and masked; under "map" each config runs only its own updates at its own batch size
+(engine/loop.py).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import jax
 import jax.numpy as jnp
 
 
-def update_slots(utds: Sequence[float], num_envs: int) -> int:
-    """Update slots per iteration needed by the largest UTD of a group."""
+def slots_per_iteration(utds: Sequence[float], num_envs: int) -> int:
+    """Update slots per iteration needed by the largest UTD of a group (the planner's
+    `GroupSpec.update_slots`)."""
     return max(1, math.ceil(max(utds) * num_envs - 1e-9))
 
 

@@ -83,46 +83,59 @@ class RowsFileError(ValueError):
     """An eval-rows file holds a complete line that is not a JSON object (the file is damaged)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupRowConstants:
+    """What every row of one group's evaluations shares: the group, its configs and the sweep's
+    columns that do not change from one evaluation to the next."""
+
+    group: int
+    """Index of the compiled group in the plan."""
+    runs: tuple
+    """The group's `RunConfig`s, in the group's config order (one row each per evaluation)."""
+    suite: str
+    env: str
+    algo: str
+    model_size: int
+    """The critics' parameter count N (or a plug-in's whole agent, see EVAL_COLUMNS)."""
+    model_size_total: int
+    """The whole agent's parameter count."""
+    agent_options: str
+    """The JSON text of the sweep's `[agent]` table."""
+    return_bounds: tuple[float, float]
+    """The env spec's (return_low, return_high), so `rlscale fit` normalizes any env's returns, a
+    plug-in's or a reference's too."""
+
+
 def evaluation_rows(
-    group_index: int,
-    runs: Sequence,
-    suite: str,
-    env: str,
-    algo: str,
+    group: GroupRowConstants,
+    *,
     env_step: int,
     grad_steps: Sequence[int],
     returns: Sequence[float],
     wall_time_s: float,
-    model_size: int,
-    model_size_total: int,
     diverged_at_env_step: Sequence[int | None],
-    agent_options: str,
     reset_env_steps: Sequence[Sequence[int]],
-    return_bounds: tuple[float, float],
     temperatures: Sequence[float | None] | None = None,
     td_errors: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> list[dict]:
-    """The rows of one evaluation of a group, one per config, in the group's config order.
+    """The rows of one evaluation of `group`, one per config, in the group's config order.
 
-    `runs` are the group's `RunConfig`s; `grad_steps`, `returns`, `diverged_at_env_step` (None: the
-    config has not diverged) and `reset_env_steps` have one entry per config; a non-finite return is
-    written as null. `model_size` is the group's critic parameter count N, `model_size_total` its
-    whole agent's. `agent_options` is the JSON text of the sweep's `[agent]` table;
-    `return_bounds` the env spec's (return_low, return_high), so `rlscale fit` normalizes any env's
-    returns, a plug-in's or a reference's too. `temperatures` has each config's entropy temperature α
-    (None, or an entry None: the agent has none), `td_errors` = (train, validation) each config's TD
-    errors (None: not measured); a non-finite α or TD error is written as null.
+    `grad_steps`, `returns`, `diverged_at_env_step` (None: the config has not diverged) and
+    `reset_env_steps` have one entry per config; a non-finite return is written as null.
+    `temperatures` has each config's entropy temperature α (None, or an entry None: the agent has
+    none), `td_errors` = (train, validation) each config's TD errors (None: not measured); a
+    non-finite α or TD error is written as null.
     """
-    num_configs = len(runs)
+    num_configs = len(group.runs)
     temperatures = temperatures if temperatures is not None else [None] * num_configs
     train_errors, validation_errors = td_errors if td_errors is not None else ([None] * num_configs,) * 2
     return [
         {
             "config_id": run.config_id,
-            "group": group_index,
-            "suite": suite,
-            "env": env,
-            "algo": algo,
+            "group": group.group,
+            "suite": group.suite,
+            "env": group.env,
+            "algo": group.algo,
             "utd": run.utd,
             "batch_size": run.batch_size,
             "learning_rate": run.learning_rate,
@@ -131,19 +144,20 @@ def evaluation_rows(
             "grad_step": int(steps),
             "return": float(episode_return) if math.isfinite(episode_return) else None,
             "wall_time_s": round(float(wall_time_s), WALL_TIME_DECIMALS),
-            "model_size": int(model_size),
-            "model_size_total": int(model_size_total),
+            "model_size": int(group.model_size),
+            "model_size_total": int(group.model_size_total),
             "diverged_at_env_step": None if diverged is None else int(diverged),
-            "agent_options": agent_options,
+            "agent_options": group.agent_options,
             "reset_env_steps": [int(step) for step in resets],
-            "return_low": float(return_bounds[0]),
-            "return_high": float(return_bounds[1]),
+            "return_low": float(group.return_bounds[0]),
+            "return_high": float(group.return_bounds[1]),
             "temperature": _finite_or_none(temperature),
             "td_error_train": _finite_or_none(train_error),
             "td_error_validation": _finite_or_none(validation_error),
         }
         for run, steps, episode_return, diverged, resets, temperature, train_error, validation_error in zip(
-            runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, temperatures, train_errors, validation_errors
+            group.runs, grad_steps, returns, diverged_at_env_step, reset_env_steps, temperatures, train_errors,
+            validation_errors,
         )
     ]
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
-import math
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jax
@@ -24,7 +23,6 @@ import numpy as np
 from rlscale.agents import build_agent_options
 from rlscale.agents.spec import options_dict
 from rlscale.config import ConfigError, SweepConfig
-from rlscale.engine import schedule
 from rlscale.engine.spec import AUTO_CONFIG_AXIS
 from rlscale.engine.sharding import get_group_trainer
 from rlscale.envs.registry import get_spec
@@ -36,12 +34,12 @@ from rlscale.run.checkpoint import (
     comparable_config,
     fault_point,
 )
-from rlscale.run.chunks import train_chunks
+from rlscale.run.chunks import GroupChunk, fresh_counters, group_chunks, measured_wasted_fraction
 from rlscale.run.estimate import calibration_enabled, estimate_plan
 from rlscale.run.errors import Interrupted, WriteFailed, signal_name
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.progress import PlainProgress
-from rlscale.run.rows import diverged_env_steps, evaluation_rows
+from rlscale.run.rows import GroupRowConstants, evaluation_rows
 from rlscale.run.signals import StopRequests
 from rlscale.run.store import EVALS_FILE, EvalStore, rows_prefix_bytes, truncate_rows, write_parquet
 from rlscale.run.trackers import open_trackers
@@ -131,7 +129,9 @@ def run_sweep(
                     progress.note(note)
             store = EvalStore(out_dir)
             trackers = open_trackers(config, out_dir)
-            sweep_clock = _SweepClock(checkpoints.wall_time_s)
+            outputs = _SweepOutputs(
+                store, trackers, progress, _SweepClock(checkpoints.wall_time_s), checkpoints, stops, after_eval
+            )
             results = []
             estimates = (
                 estimate_plan(
@@ -154,9 +154,7 @@ def run_sweep(
                     if stops.signum is not None:
                         raise Interrupted(stops.signum, _stopped_message(stops.signum, out_dir, "before group", index))
                     progress.start_group(index, len(plan.groups), plan.summary()[index])
-                    result = _run_group(
-                        config, plan, index, group, store, trackers, progress, sweep_clock, after_eval, checkpoints, stops
-                    )
+                    result = _run_group(config, index, group, outputs)
                     if index in estimates:
                         result = dataclasses.replace(result, estimated_wall_s=estimates[index].seconds)
                         _record_estimate(out_dir, estimates[index], result)
@@ -315,110 +313,129 @@ def _done_result(index: int, group: Group, counters: GroupCounters) -> GroupResu
         config_ids=[run.config_id for run in group.configs],
         final_returns=counters.last_returns,
         grad_steps=counters.grad_steps,
-        measured_wasted_fraction=schedule.measured_wasted_fraction(
-            counters.grad_steps, [run.batch_size for run in group.configs], counters.computed_updates,
-            group.computed_batch_sizes,
-        ),
+        measured_wasted_fraction=measured_wasted_fraction(group, counters.grad_steps, counters.computed_updates),
         diverged_config_ids=counters.diverged_config_ids,
         wall_time_s=counters.wall_time_s,
     )
 
 
-def _run_group(
-    config, plan: Plan, index: int, group: Group, store, trackers, progress, sweep_clock, after_eval, checkpoints, stops
-):
-    env_spec = get_spec(config.env, **config.env_options)
+@dataclasses.dataclass(frozen=True)
+class _SweepOutputs:
+    """What every group of a sweep writes to and listens to while it trains."""
+
+    store: EvalStore
+    trackers: object
+    """The open trackers (run/trackers.py): `log(rows)` after each evaluation."""
+    progress: object
+    """The progress view: `update(dict)` after each evaluation."""
+    clock: "_SweepClock"
+    checkpoints: SweepCheckpoints
+    stops: StopRequests
+    after_eval: Callable[[int], None] | None
+    """Called with the number of rows written after each evaluation (streaming fits)."""
+
+
+def _run_group(config: SweepConfig, index: int, group: Group, outputs: _SweepOutputs) -> GroupResult:
+    """Train group `index` from its latest checkpoint (or from scratch) to the end: every evaluation
+    becomes rows (store and trackers), a checkpoint where due (and at the end, or when a stop was
+    requested: then `Interrupted`) and a progress update."""
     trainer = get_group_trainer(group.spec)
     hparams = group.hparams(config.discount, config.resolved_tau)
-    num_configs = len(group.configs)
+    checkpoints = outputs.checkpoints
     if checkpoints.group_entry(index) is None:
-        state = trainer.init(hparams)
-        counters = GroupCounters(
-            next_eval_index=0,
-            grad_steps=[0] * num_configs,
-            computed_updates=[0] * num_configs,
-            best_return=-math.inf,
-            last_returns=[],
-            diverged_config_ids=[],
-            wall_time_s=0.0,
-        )
+        state, counters = trainer.init(hparams), fresh_counters(len(group.configs))
     else:
         state, counters = checkpoints.restore(index, jax.eval_shape(trainer.init, hparams))
-    grad_steps = np.asarray(counters.grad_steps, np.int64)
-    computed_updates = np.asarray(counters.computed_updates, np.int64)
-    best_return = counters.best_return
-    iterations = config.eval_interval // config.num_envs
-    num_evals = config.env_steps // config.eval_interval
-    group_start = time.perf_counter() - counters.wall_time_s
-    checkpoint_env_step = counters.next_eval_index * config.eval_interval
-    checkpoint_time = time.perf_counter()
+    row_constants = _row_constants(config, index, group)
+    last_checkpoint = _CheckpointClock(counters.next_eval_index * config.eval_interval)
     rows_written = checkpoints.rows_written
-    agent_options = json.dumps(config.agent, sort_keys=True)
-    chunks = train_chunks(
-        lambda chunk_state: trainer.train_chunk(chunk_state, iterations),
-        trainer.evaluate,
-        state,
-        range(counters.next_eval_index, num_evals),
-        trainer.mark_diverged,
-        trainer.td_errors,
-    )
-    for chunk in chunks:
-        grad_steps += chunk.grad_steps
-        computed_updates += chunk.computed_updates
-        env_step = (chunk.eval_index + 1) * config.eval_interval
-        diverged = diverged_env_steps(chunk.state.diverged_iteration, config.num_envs)
-        diverged_ids = [run.config_id for run, at in zip(group.configs, diverged) if at is not None]
+    for evaluated in group_chunks(trainer, state, counters, config, group.configs):
+        chunk = evaluated.chunk
         rows = evaluation_rows(
-            index, group.configs, env_spec.suite, config.env, config.algo, env_step, grad_steps,
-            chunk.returns, sweep_clock(), group.critic_parameter_count, group.parameter_count, diverged,
-            agent_options, _reset_env_steps(chunk.state), (env_spec.return_low, env_spec.return_high),
+            row_constants,
+            env_step=evaluated.env_step,
+            grad_steps=evaluated.grad_steps,
+            returns=chunk.returns,
+            wall_time_s=outputs.clock(),
+            diverged_at_env_step=evaluated.diverged_at_env_step,
+            reset_env_steps=_reset_env_steps(chunk.state),
             temperatures=_temperatures(chunk.state),
             td_errors=chunk.td_errors,
         )
-        store.append(rows)
-        trackers.log(rows)
+        outputs.store.append(rows)
+        outputs.trackers.log(rows)
         rows_written += len(rows)
         fault_point("eval_rows_written")
-        best_return = max(best_return, float(np.max(chunk.returns, where=np.isfinite(chunk.returns), initial=-np.inf)))
-        elapsed = time.perf_counter() - group_start
-        done = chunk.eval_index + 1 == num_evals
-        due = (
+        elapsed = evaluated.elapsed_s()
+        stopping = outputs.stops.signum is not None and not evaluated.done
+        if evaluated.done or last_checkpoint.due(config, evaluated.env_step) or stopping:
+            checkpoints.save(
+                index, evaluated.env_step, chunk.state, evaluated.counters(elapsed), rows_written, outputs.clock(),
+                evaluated.done,
+            )
+            last_checkpoint = _CheckpointClock(evaluated.env_step)
+        outputs.progress.update(_progress_report(config, index, evaluated, elapsed))
+        if outputs.after_eval is not None:
+            outputs.after_eval(len(rows))
+        if stopping:
+            raise Interrupted(
+                outputs.stops.signum,
+                _stopped_message(outputs.stops.signum, outputs.store.path.parent, "in group", index, evaluated.env_step),
+            )
+    return _done_result(index, group, checkpoints.counters(index))
+
+
+def _row_constants(config: SweepConfig, index: int, group: Group) -> GroupRowConstants:
+    """What every eval row of group `index` shares."""
+    env_spec = get_spec(config.env, **config.env_options)
+    return GroupRowConstants(
+        group=index,
+        runs=tuple(group.configs),
+        suite=env_spec.suite,
+        env=config.env,
+        algo=config.algo,
+        model_size=group.critic_parameter_count,
+        model_size_total=group.parameter_count,
+        agent_options=json.dumps(config.agent, sort_keys=True),
+        return_bounds=(env_spec.return_low, env_spec.return_high),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _CheckpointClock:
+    """When a group's last checkpoint was written, to decide when the next is due."""
+
+    env_step: int
+    seconds: float = dataclasses.field(default_factory=time.perf_counter)
+    """`time.perf_counter()` at the checkpoint (or at the group's start in this process)."""
+
+    def due(self, config: SweepConfig, env_step: int) -> bool:
+        """Whether `checkpoint_every_env_steps` or `checkpoint_every_seconds` (each 0: off) has
+        passed since this checkpoint, at `env_step`."""
+        return (
             config.checkpoint_every_env_steps > 0
-            and env_step - checkpoint_env_step >= config.checkpoint_every_env_steps
+            and env_step - self.env_step >= config.checkpoint_every_env_steps
         ) or (
             config.checkpoint_every_seconds > 0
-            and time.perf_counter() - checkpoint_time >= config.checkpoint_every_seconds
+            and time.perf_counter() - self.seconds >= config.checkpoint_every_seconds
         )
-        stopping = stops.signum is not None and not done
-        if done or due or stopping:
-            counters = GroupCounters(
-                next_eval_index=chunk.eval_index + 1,
-                grad_steps=[int(steps) for steps in grad_steps],
-                computed_updates=[int(count) for count in computed_updates],
-                best_return=best_return,
-                last_returns=chunk.returns.tolist(),
-                diverged_config_ids=diverged_ids,
-                wall_time_s=elapsed,
-            )
-            checkpoints.save(index, env_step, chunk.state, counters, rows_written, sweep_clock(), done)
-            checkpoint_env_step, checkpoint_time = env_step, time.perf_counter()
-        progress.update(
-            {
-                "group": index,
-                "env_step": env_step,
-                "env_steps": config.env_steps,
-                "env_steps_per_s": num_configs * config.eval_interval / chunk.seconds,
-                "updates_per_s": float(chunk.grad_steps.sum()) / chunk.seconds,
-                "eta_s": elapsed / (chunk.eval_index + 1) * (num_evals - chunk.eval_index - 1),
-                "best_return": best_return,
-                "diverged": diverged_ids,
-            }
-        )
-        if after_eval is not None:
-            after_eval(len(rows))
-        if stopping:
-            raise Interrupted(stops.signum, _stopped_message(stops.signum, store.path.parent, "in group", index, env_step))
-    return _done_result(index, group, checkpoints.counters(index))
+
+
+def _progress_report(config: SweepConfig, index: int, evaluated: GroupChunk, elapsed: float) -> dict:
+    """The progress view's update after an evaluation of group `index` (`elapsed`: the group's
+    seconds so far)."""
+    chunk = evaluated.chunk
+    num_evals = config.env_steps // config.eval_interval
+    return {
+        "group": index,
+        "env_step": evaluated.env_step,
+        "env_steps": config.env_steps,
+        "env_steps_per_s": len(evaluated.grad_steps) * config.eval_interval / chunk.seconds,
+        "updates_per_s": float(chunk.grad_steps.sum()) / chunk.seconds,
+        "eta_s": elapsed / (chunk.eval_index + 1) * (num_evals - chunk.eval_index - 1),
+        "best_return": evaluated.best_return,
+        "diverged": evaluated.diverged_config_ids,
+    }
 
 
 def _record_estimate(out_dir: Path, estimate, result: GroupResult) -> None:

@@ -18,13 +18,14 @@ from agents_reference import (
     tanh_gaussian,
     to_numpy,
 )
-from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
+from rlscale_testing import config_of, jit_update, make_hparams, relative_difference, small_spec, trained_alone
 from rlscale.agents import make_agent
 from rlscale.agents.bro import losses
 from rlscale.agents.bro.options import BRO_REPO_RESET_ENV_STEPS, PAPER_RESET_INTERVAL
-from rlscale.agents.core import Transition
+from rlscale.agents.core import UpdateBatch
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
+from rlscale.testing.conformance import fixed_batch
 
 CRITIC = NetworkConfig(hidden_width=16, hidden_depth=2)
 ACTOR_OPTIONS = {"actor_hidden_width": 16, "actor_hidden_depth": 1}
@@ -37,14 +38,7 @@ def _agent(**options):
 
 
 def _batch(seed=0):
-    rngs = jax.random.split(jax.random.PRNGKey(seed), 5)
-    return Transition(
-        obs=jax.random.normal(rngs[0], (MAX_BATCH, 3)),
-        action=jax.random.uniform(rngs[1], (MAX_BATCH, 2), minval=-0.9, maxval=0.9),
-        reward=jax.random.normal(rngs[2], (MAX_BATCH,)),
-        next_obs=jax.random.normal(rngs[3], (MAX_BATCH, 3)),
-        termination=(jax.random.uniform(rngs[4], (MAX_BATCH,)) < 0.2).astype(jnp.float32),
-    )
+    return fixed_batch(_agent(), 3, 2, MAX_BATCH, seed)
 
 
 def _numpy_actor(params, obs, options):
@@ -97,10 +91,9 @@ def test_losses_match_numpy_reference(quantiles):
         return np.sum(values * np_mask) / BATCH
 
     # Critic: per-quantile target from the pessimistic bound of the target critic.
-    got = losses.critic_loss(
-        state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch,
-        mask, jnp.float32(BATCH), jnp.float32(discount), pessimism, quantiles > 0, rng,
-        agent.actor.apply, agent.critic.apply,
+    padded = UpdateBatch(batch, mask, jnp.float32(BATCH), jnp.float32(discount))
+    got = agent.losses.critic(
+        state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, padded, rng,
     )
     mean, log_std = _numpy_actor(np_state.actor_params, np_batch.next_obs, options)
     next_action, next_log_prob = tanh_gaussian(mean, log_std, noise)
@@ -116,10 +109,7 @@ def test_losses_match_numpy_reference(quantiles):
     np.testing.assert_allclose(float(got), expected, rtol=1e-4)
 
     # Conservative actor: mean over quantiles of the pessimistic bound.
-    got, _ = losses.conservative_actor_loss(
-        state.actor_params, state.critic_params, state.log_alpha, batch, mask, jnp.float32(BATCH),
-        pessimism, rng, agent.actor.apply, agent.critic.apply,
-    )
+    got, _ = agent.losses.conservative_actor(state.actor_params, state.critic_params, state.log_alpha, padded, rng)
     mean, log_std = _numpy_actor(np_state.actor_params, np_batch.obs, options)
     action, log_prob = tanh_gaussian(mean, log_std, noise)
     q = _bound(_numpy_critic(np_state.critic_params, np_batch.obs, action), -pessimism).mean(-1)
@@ -128,10 +118,9 @@ def test_losses_match_numpy_reference(quantiles):
     # Optimistic actor: sees (obs, conservative mean), shifts the mean, narrows the std; upper
     # bound and the KL summed over action dimensions.
     optimism, kl_weight = 0.7, 0.3
-    got, _ = losses.optimistic_actor_loss(
-        state.optimistic_params, state.actor_params, state.critic_params, jnp.float32(optimism),
-        jnp.float32(kl_weight), batch, mask, jnp.float32(BATCH), options.std_multiplier, rng,
-        agent.actor.apply, agent.optimistic_actor.apply, agent.critic.apply,
+    got, _ = agent.losses.optimistic_actor(
+        state.optimistic_params, state.actor_params, state.critic_params,
+        (jnp.float32(optimism), jnp.float32(kl_weight)), padded, rng,
     )
     optimistic = np_state.optimistic_params["params"]
     features = bronet_torso(optimistic["Torso_0"], np.concatenate([np_batch.obs, mean], -1), options.actor_hidden_depth)
@@ -293,13 +282,8 @@ def group_run():
 @pytest.mark.parametrize("index", [1, 3])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats = group_run
-    trainer = get_trainer(_spec(1))
-    state = trainer.init(
-        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
-    )
-    state, stats = trainer.train_chunk(state, ITERATIONS)
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    state, stats = trained_alone(_spec(1), index, (LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS), ITERATIONS)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 20
     assert int(member.grad_step) == int(alone.grad_step) == int(stats.grad_steps[0])
     assert int(member.resets_done) == int(alone.resets_done) >= 1

@@ -14,10 +14,9 @@ from agents_reference import (
     scalar_hparams,
     to_numpy,
 )
-from rlscale_testing import jit_update, make_hparams, relative_difference, small_spec
+from rlscale_testing import config_of, jit_update, make_hparams, relative_difference, small_spec, trained_alone
 from rlscale.agents import make_agent
-from rlscale.agents.core import NStepTransition, Transition
-from rlscale.agents.pql import losses
+from rlscale.agents.core import NStepTransition, Transition, UpdateBatch
 from rlscale.agents.spec import NetworkConfig
 from rlscale.config import SweepConfig
 from rlscale.engine import replay
@@ -126,10 +125,8 @@ def test_losses_match_numpy_reference():
 
     rng = jax.random.PRNGKey(7)
     std, clip = agent.options.target_noise_std, agent.options.target_noise_clip
-    got = losses.critic_loss(
-        state.critic_params, target, state.actor_params, batch, mask, jnp.float32(BATCH), rng,
-        std, clip, agent.actor.apply, agent.critic.apply,
-    )
+    padded = UpdateBatch(batch, mask, jnp.float32(BATCH), jnp.float32(0.99))
+    got = agent.losses.critic(state.critic_params, target, state.actor_params, padded, rng)
     # Target-policy smoothing: clipped Gaussian noise on the next action, then clipped to [-1, 1].
     noise = np.clip(std * np.asarray(jax.random.normal(rng, (MAX_BATCH, 2)), np.float64), -clip, clip)
     assert np.abs(noise).max() == pytest.approx(clip)  # the clip is active at std 0.8
@@ -141,10 +138,7 @@ def test_losses_match_numpy_reference():
     expected = np.sum(np_mask * np.sum((q - y[:, None]) ** 2, -1)) / BATCH
     np.testing.assert_allclose(float(got), expected, rtol=1e-4)
 
-    got = losses.actor_loss(
-        state.actor_params, state.critic_params, batch, mask, jnp.float32(BATCH),
-        agent.actor.apply, agent.critic.apply,
-    )
+    got = agent.losses.actor(state.actor_params, state.critic_params, padded)
     q = _numpy_critic(np_critic, b.obs, _numpy_actor(np_actor, b.obs)).min(-1)
     np.testing.assert_allclose(float(got), np.sum(np_mask * -q) / BATCH, rtol=1e-4)
 
@@ -223,13 +217,8 @@ def group_run():
 @pytest.mark.parametrize("index", [1, 3])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats = group_run
-    trainer = get_trainer(_spec(1))
-    state = trainer.init(
-        make_hparams([LEARNING_RATES[index]], [BATCH_SIZES[index]], [UTDS[index]], [SEEDS[index]])
-    )
-    state, stats = trainer.train_chunk(state, ITERATIONS)
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    state, stats = trained_alone(_spec(1), index, (LEARNING_RATES, BATCH_SIZES, UTDS, SEEDS), ITERATIONS)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) >= 20
     assert relative_difference(member, alone) <= 1e-5
     # Same env trajectories, up to the last bits of actions from (near-)equal networks.

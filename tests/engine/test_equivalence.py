@@ -11,7 +11,7 @@ import pytest
 
 from rlscale.engine.loop import get_trainer, lanes
 from rlscale.engine.spec import CONFIG_AXES, MAP
-from rlscale_testing import make_hparams, relative_difference, small_spec
+from rlscale_testing import config_of, make_hparams, relative_difference, small_spec
 
 # Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed.
 LEARNING_RATES = [3e-4, 1e-3, 3e-4, 3e-4, 1e-4, 2e-3, 5e-4, 3e-4]
@@ -50,16 +50,15 @@ def test_config_in_group_matches_config_alone(group_run, index):
         LEARNING_RATES[index], BATCH_SIZES[index], UTDS[index], SEEDS[index]
     )
 
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
     assert relative_difference(member, alone) <= 1e-5
     np.testing.assert_allclose(group_returns[index], alone_returns[0], rtol=1e-5)
     # The replay and validation buffers hold the same trajectories, and the TD errors on them
     # (batches of the config's own B, padded to the group's largest in the group) agree.
     assert relative_difference(group_state.replay.data.obs[index], state.replay.data.obs[0]) <= 1e-5
-    member_validation = jax.tree_util.tree_map(lambda x: x[index], group_state.validation.replay.data)
-    alone_validation = jax.tree_util.tree_map(lambda x: x[0], state.validation.replay.data)
+    member_validation = config_of(group_state.validation.replay.data, index)
+    alone_validation = config_of(state.validation.replay.data, 0)
     assert relative_difference(member_validation, alone_validation) <= 1e-5
     for in_group, alone_error in zip(jax.tree_util.tree_leaves(group_td_errors), jax.tree_util.tree_leaves(alone_td_errors)):
         np.testing.assert_allclose(float(in_group[index]), float(alone_error[0]), rtol=1e-5)
@@ -128,8 +127,7 @@ def test_config_in_a_lane_matches_config_alone(lanes_run, index):
     state, stats, _ = train_alone(
         layout["learning_rates"][index], layout["batch_sizes"][index], layout["utds"][index], layout["seeds"][index]
     )
-    member = jax.tree_util.tree_map(lambda x: x[index], group_state.agent)
-    alone = jax.tree_util.tree_map(lambda x: x[0], state.agent)
+    member, alone = config_of(group_state.agent, index), config_of(state.agent, 0)
     assert int(group_stats.grad_steps[index]) == int(stats.grad_steps[0]) > 0
     assert np.asarray(group_stats.computed_updates).tolist() == np.asarray(group_stats.grad_steps).tolist()
     assert relative_difference(member, alone) <= 1e-5

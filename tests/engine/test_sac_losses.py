@@ -5,8 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rlscale.agents.core import Transition, temperature_loss
-from rlscale.agents.sac import losses
+from rlscale.agents.core import Transition, UpdateBatch
 from rlscale.agents.sac.agent import SACAgent
 from rlscale.agents.sac.networks import LOG_STD_MAX, LOG_STD_MIN
 from rlscale.agents.spec import NetworkConfig
@@ -85,9 +84,9 @@ def _numpy_critic_loss(state, nb, to64, rng, discount=0.99, alpha=0.3) -> float:
 def test_critic_loss_and_target_match_numpy(setup):
     agent, state, batch, mask, nb, to64 = setup
     rng = jax.random.PRNGKey(3)
-    loss = losses.critic_loss(
+    loss = agent.losses.critic(
         state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
-        batch, mask, jnp.float32(B), jnp.float32(0.99), rng, agent.actor.apply, agent.critic.apply,
+        UpdateBatch(batch, mask, jnp.float32(B), jnp.float32(0.99)), rng,
     )
     np.testing.assert_allclose(float(loss), _numpy_critic_loss(state, nb, to64, rng), rtol=1e-5)
 
@@ -113,17 +112,15 @@ def test_padding_rows_do_not_change_the_loss(setup):
     rng = jax.random.PRNGKey(3)
     garbage = batch.replace(reward=batch.reward.at[B:].set(1e6))
     args = (state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha)
-    tail = (mask, jnp.float32(B), jnp.float32(0.99), rng, agent.actor.apply, agent.critic.apply)
-    assert float(losses.critic_loss(*args, batch, *tail)) == float(losses.critic_loss(*args, garbage, *tail))
+    padded = lambda transitions: UpdateBatch(transitions, mask, jnp.float32(B), jnp.float32(0.99))
+    assert float(agent.losses.critic(*args, padded(batch), rng)) == float(agent.losses.critic(*args, padded(garbage), rng))
 
 
 def test_actor_and_temperature_losses_match_numpy(setup):
     agent, state, batch, mask, nb, to64 = setup
     rng = jax.random.PRNGKey(4)
-    loss, log_prob = losses.actor_loss(
-        state.actor_params, state.critic_params, state.log_alpha, batch, mask, jnp.float32(B),
-        rng, agent.actor.apply, agent.critic.apply,
-    )
+    padded = UpdateBatch(batch, mask, jnp.float32(B), jnp.float32(0.99))
+    loss, log_prob = agent.losses.actor(state.actor_params, state.critic_params, state.log_alpha, padded, rng)
     noise = np.asarray(jax.random.normal(rng, (B_MAX, ACT)), np.float64)
     mean, log_std = _actor(to64(state.actor_params), nb.obs)
     action, expected_log_prob = _sample(mean, log_std, noise)
@@ -132,7 +129,7 @@ def test_actor_and_temperature_losses_match_numpy(setup):
     np.testing.assert_allclose(float(loss), expected, rtol=1e-4)
     np.testing.assert_allclose(np.asarray(log_prob), expected_log_prob, rtol=1e-4, atol=1e-4)
 
-    temperature = temperature_loss(state.log_alpha, log_prob, agent.target_entropy, mask, jnp.float32(B))
+    temperature = agent.losses.temperature(state.log_alpha, log_prob, padded)
     expected_temperature = np.sum((0.3 * (-expected_log_prob - agent.target_entropy))[:B]) / B
     np.testing.assert_allclose(float(temperature), expected_temperature, rtol=1e-4)
 

@@ -17,7 +17,7 @@ from rlscale.agents.sac.agent import SACAgent
 from rlscale.agents.sac.options import SACOptions
 from rlscale.config import RunConfig, SweepConfig
 from rlscale.engine.loop import GroupTrainer, get_trainer
-from rlscale.run.rows import evaluation_rows
+from rlscale.run.rows import GroupRowConstants, evaluation_rows
 from rlscale.run.runner import run_sweep
 from rlscale.run.store import read_evals
 from rlscale_testing import make_hparams, small_spec
@@ -143,12 +143,15 @@ def test_an_agent_without_td_error_trains_and_its_rows_carry_null(agent_without_
 
 def test_rows_write_unmeasured_and_non_finite_td_errors_as_null():
     runs = [RunConfig(0, 1.0, 32, 1e-3, 0), RunConfig(1, 2.0, 64, 3e-4, 1)]
-    common = dict(
-        group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500, grad_steps=[400, 800],
-        returns=[-900.5, -800.0], wall_time_s=1.0, model_size=1234, model_size_total=2345, diverged_at_env_step=[None, None],
-        agent_options="{}", reset_env_steps=[[], []], return_bounds=(-1226.7, -150.0),
+    group = GroupRowConstants(
+        group=0, runs=tuple(runs), suite="jax", env="pendulum", algo="sac", model_size=1234, model_size_total=2345,
+        agent_options="{}", return_bounds=(-1226.7, -150.0),
     )
-    measured = evaluation_rows(**common, td_errors=(np.array([1.5, np.inf]), np.array([np.nan, 2.5])))
+    common = dict(
+        env_step=500, grad_steps=[400, 800], returns=[-900.5, -800.0], wall_time_s=1.0,
+        diverged_at_env_step=[None, None], reset_env_steps=[[], []],
+    )
+    measured = evaluation_rows(group, **common, td_errors=(np.array([1.5, np.inf]), np.array([np.nan, 2.5])))
     assert [(row["td_error_train"], row["td_error_validation"]) for row in measured] == [(1.5, None), (None, 2.5)]
-    unmeasured = evaluation_rows(**common)
+    unmeasured = evaluation_rows(group, **common)
     assert all(row["td_error_train"] is None and row["td_error_validation"] is None for row in unmeasured)

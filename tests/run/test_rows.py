@@ -11,7 +11,7 @@ import pytest
 
 from rlscale.config import RunConfig
 from rlscale.laws.table import FitInputError
-from rlscale.run.rows import COLUMN_NAMES, EVAL_COLUMNS, RowsFileError, evaluation_rows, read_rows
+from rlscale.run.rows import COLUMN_NAMES, EVAL_COLUMNS, GroupRowConstants, RowsFileError, evaluation_rows, read_rows
 from rlscale.run.store import read_evals
 from rlscale.run.tables import load_runs
 
@@ -20,12 +20,13 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def _rows() -> list[dict]:
     runs = [RunConfig(0, 1.0, 32, 1e-3, 0), RunConfig(1, 2.0, 64, 3e-4, 1)]
+    group = GroupRowConstants(
+        group=0, runs=tuple(runs), suite="jax", env="pendulum", algo="sac", model_size=1234, model_size_total=2345,
+        agent_options='{"reset_interval": 1000}', return_bounds=(-1226.7, -150.0),
+    )
     return evaluation_rows(
-        group_index=0, runs=runs, suite="jax", env="pendulum", algo="sac", env_step=500,
-        grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456, model_size=1234,
-        model_size_total=2345, diverged_at_env_step=[None, 300], agent_options='{"reset_interval": 1000}',
-        reset_env_steps=[[], [250]],
-        return_bounds=(-1226.7, -150.0),
+        group, env_step=500, grad_steps=[400, 800], returns=[-900.5, float("nan")], wall_time_s=1.23456,
+        diverged_at_env_step=[None, 300], reset_env_steps=[[], [250]],
     )
 
 

@@ -10,6 +10,7 @@ networks, at the config's swept learning rate (`PerConfigRate`).
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable, NamedTuple
 
 import flax.struct
 import jax
@@ -17,18 +18,18 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
+    ActorCriticAgent,
     HyperParams,
     PerConfigRate,
     Transition,
+    UpdateBatch,
     UpdateContext,
     gradient_step,
-    masked_mean,
-    parameter_count,
     run_if_due,
-    state_shapes,
     twin_td_loss,
 )
-from rlscale.agents.networks import TwinCritic
+from rlscale.agents.networks import TwinScalarCritic
+from rlscale.agents.pql.losses import smoothed_target_action
 from rlscale.agents.pql.networks import DeterministicActor
 from rlscale.agents.spec import BatchSpec, NetworkConfig
 from rlscale_td3.plugin import TD3Options
@@ -48,31 +49,39 @@ class TD3State:
     """i32: critic updates so far (the actor updates on every policy_delay-th)."""
 
 
-def critic_loss(critic_params, target_critic_params, target_actor_params, batch, mask, batch_size, discount,
-                rng, agent: "TD3Agent"):
-    """Clipped double-Q TD loss to r + gamma (1 - termination) min_i Q'_i(s', pi'(s') + clipped noise)."""
-    o = agent.options
-    next_action = agent.actor.apply(target_actor_params, batch.next_obs)
-    noise = jnp.clip(o.target_noise * jax.random.normal(rng, next_action.shape), -o.target_noise_clip, o.target_noise_clip)
-    next_action = jnp.clip(next_action + noise, -1.0, 1.0)
-    next_q = jnp.min(agent.critic.apply(target_critic_params, batch.next_obs, next_action), axis=-1)
-    target = batch.reward + discount * (1.0 - batch.termination) * next_q
-    return twin_td_loss(critic_params, batch, target, mask, batch_size, agent.critic.apply)
+class TD3Losses(NamedTuple):
+    critic: Callable[..., jax.Array]
+    """(critic_params, target_critic_params, target_actor_params, batch, rng) -> f32."""
+    actor: Callable[..., jax.Array]
+    """(actor_params, critic_params, batch) -> f32."""
 
 
-def actor_loss(actor_params, critic_params, batch, mask, batch_size, agent: "TD3Agent"):
-    """Deterministic policy gradient through the first critic: -Q_1(s, pi(s)), masked mean."""
-    q = agent.critic.apply(critic_params, batch.obs, agent.actor.apply(actor_params, batch.obs))
-    return masked_mean(-q[:, 0], mask, batch_size)
+def make_losses(actor: DeterministicActor, critic: TwinScalarCritic, options: TD3Options) -> TD3Losses:
+    """TD3's losses, closing over its networks and options (as rlscale's agents build theirs)."""
+
+    def critic_loss(critic_params, target_critic_params, target_actor_params, batch: UpdateBatch, rng):
+        """Clipped double-Q TD loss to r + gamma (1 - termination) min_i Q'_i(s', pi'(s') + clipped noise)."""
+        data = batch.transitions
+        next_action = smoothed_target_action(
+            actor.apply(target_actor_params, data.next_obs), rng, options.target_noise, options.target_noise_clip
+        )
+        next_q = jnp.min(critic.apply(target_critic_params, data.next_obs, next_action), axis=-1)
+        target = data.reward + batch.discount * (1.0 - data.termination) * next_q
+        return twin_td_loss(critic.apply(critic_params, data.obs, data.action), target, batch)
+
+    def actor_loss(actor_params, critic_params, batch: UpdateBatch):
+        """Deterministic policy gradient through the first critic: -Q_1(s, pi(s)), masked mean."""
+        obs = batch.transitions.obs
+        q = critic.apply(critic_params, obs, actor.apply(actor_params, obs))
+        return batch.mean(-q[:, 0])
+
+    return TD3Losses(critic_loss, actor_loss)
 
 
 @dataclasses.dataclass(frozen=True)
-class TD3Agent:
+class TD3Agent(ActorCriticAgent):
     """rlscale's Agent protocol for TD3 (fields: the compile key)."""
 
-    observation_size: int
-    action_size: int
-    network: NetworkConfig = NetworkConfig()
     options: TD3Options = TD3Options()
     batch_spec: BatchSpec = BatchSpec()
 
@@ -81,34 +90,25 @@ class TD3Agent:
         return DeterministicActor(NetworkConfig(self.options.actor_hidden_width, self.options.actor_hidden_depth), self.action_size)
 
     @property
-    def critic(self) -> TwinCritic:
-        return TwinCritic(self.network)
+    def critic(self) -> TwinScalarCritic:
+        return TwinScalarCritic(self.network)
+
+    @property
+    def losses(self) -> TD3Losses:
+        return make_losses(self.actor, self.critic, self.options)
 
     @property
     def optimizer(self) -> PerConfigRate:
         return PerConfigRate(optax.adam)
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> TD3State:
-        actor_rng, critic_rng = jax.random.split(rng)
-        obs, action = jnp.zeros((1, self.observation_size)), jnp.zeros((1, self.action_size))
-        actor_params = self.actor.init(actor_rng, obs)
-        critic_params = self.critic.init(critic_rng, obs, action)
+        actor_params, critic_params = self.init_actor_and_critic(rng)
         return TD3State(
             actor_params, critic_params, actor_params, critic_params,
             self.optimizer.init(actor_params, hparams.learning_rate),
             self.optimizer.init(critic_params, hparams.learning_rate),
             jnp.int32(0),
         )
-
-    def parameter_count(self) -> int:
-        state = state_shapes(self)
-        return parameter_count(state.actor_params, state.critic_params)
-
-    def critic_parameter_count(self) -> int:
-        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
-        compute law C = 10·N·B·σ·D."""
-        state = state_shapes(self)
-        return parameter_count(state.critic_params)
 
     def act(self, state: TD3State, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         action = self.actor.apply(state.actor_params, obs)
@@ -120,8 +120,8 @@ class TD3Agent:
     def td_error(self, state: TD3State, batch: Transition, mask: jax.Array, hparams: HyperParams,
                  rng: jax.Array) -> jax.Array:
         """The critic loss `update` minimises, with no gradient step (rlscale's TD-overfitting rows)."""
-        return critic_loss(state.critic_params, state.target_critic_params, state.target_actor_params, batch, mask,
-                           hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self)
+        return self.losses.critic(state.critic_params, state.target_critic_params, state.target_actor_params,
+                                  UpdateBatch.of(batch, mask, hparams), rng)
 
     def due(self, state: TD3State, hparams: HyperParams, env_step: jax.Array) -> dict:
         if self.options.policy_delay == 1:
@@ -131,16 +131,16 @@ class TD3Agent:
     def update(self, state: TD3State, batch: Transition, mask: jax.Array, hparams: HyperParams,
                rng: jax.Array, context: UpdateContext) -> tuple[TD3State, dict]:
         """One critic update; where due, an actor update and the targets' Polyak step (rate tau)."""
-        batch_size = hparams.batch_size.astype(jnp.float32)
+        batch = UpdateBatch.of(batch, mask, hparams)
+        losses = self.losses
         critic_value, critic_params, critic_opt_state = gradient_step(
-            critic_loss, self.optimizer, state.critic_params, state.critic_opt_state, state.target_critic_params,
-            state.target_actor_params, batch, mask, batch_size, hparams.discount, rng, self,
+            losses.critic, self.optimizer, state.critic_params, state.critic_opt_state, state.target_critic_params,
+            state.target_actor_params, batch, rng,
         )
 
         def delayed():
             value, actor_params, actor_opt_state = gradient_step(
-                actor_loss, self.optimizer, state.actor_params, state.actor_opt_state,
-                state.critic_params, batch, mask, batch_size, self,
+                losses.actor, self.optimizer, state.actor_params, state.actor_opt_state, state.critic_params, batch,
             )
             targets = optax.incremental_update(
                 (actor_params, critic_params), (state.target_actor_params, state.target_critic_params), hparams.tau

@@ -46,23 +46,22 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from rlscale.agents.bro import losses
-from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinCritic
+from rlscale.agents.bro.losses import BROLosses, bounded_dual, make_losses, optimistic_policy, raw_dual
+from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinQuantileCritic
 from rlscale.agents.bro.options import BRONET_WIDTH, RESET_ENV_STEPS, RESET_GRADIENT_STEPS, BROOptions
 from rlscale.agents.core import (
     RESET_METRIC,
+    ActorCriticAgent,
     HyperParams,
     PerConfigRate,
     Transition,
+    UpdateBatch,
     UpdateContext,
     gradient_step,
-    masked_mean,
-    parameter_count,
     run_if_due,
     sample_tanh_gaussian,
-    state_shapes,
-    temperature_loss,
 )
+from rlscale.agents.sac.agent import soft_actor_critic_step
 from rlscale.agents.spec import BatchSpec, NetworkConfig
 
 RESET_DUE = "reset"
@@ -78,7 +77,7 @@ class BROState:
     target_critic_params: dict
     log_alpha: jax.Array
     raw_duals: tuple
-    """(raw optimism, raw KL weight): see losses.bounded_dual; () without optimistic exploration."""
+    """(raw optimism, raw KL weight): see bro.losses.bounded_dual; () without optimistic exploration."""
     actor_opt_state: optax.OptState
     optimistic_opt_state: optax.OptState
     critic_opt_state: optax.OptState
@@ -94,16 +93,15 @@ class BROState:
 
 
 @dataclasses.dataclass(frozen=True)
-class BROAgent:
+class BROAgent(ActorCriticAgent):
     """Static description of a BRO agent (its fields are part of the compile key)."""
 
-    observation_size: int
-    action_size: int
     network: NetworkConfig = NetworkConfig(hidden_width=BRONET_WIDTH, hidden_depth=2)
     """Critic: width and number of BroNet residual blocks (the model-size axis; BRO: 512, 2)."""
     options: BROOptions = BROOptions()
 
     batch_spec: ClassVar[BatchSpec] = BatchSpec()
+    TRAINED_PARAMETERS: ClassVar[tuple[str, ...]] = ("actor_params", "optimistic_params", "critic_params")
 
     @property
     def actor_network(self) -> NetworkConfig:
@@ -119,12 +117,16 @@ class BROAgent:
         return OptimisticActor(self.actor_network, self.action_size, self.options.bronet)
 
     @property
-    def critic(self) -> TwinCritic:
-        return TwinCritic(self.network, self.options.bronet, max(self.options.critic_quantiles, 1))
+    def critic(self) -> TwinQuantileCritic:
+        return TwinQuantileCritic(self.network, self.options.bronet, max(self.options.critic_quantiles, 1))
 
     @property
     def target_entropy(self) -> float:
         return self.options.target_entropy_per_action * self.action_size
+
+    @property
+    def losses(self) -> BROLosses:
+        return make_losses(self.actor, self.optimistic_actor, self.critic, self.options, self.target_entropy)
 
     @property
     def network_optimizer(self) -> PerConfigRate:
@@ -154,7 +156,7 @@ class BROAgent:
         if o.optimistic_exploration:
             optimistic_params = self.optimistic_actor.init(optimistic_rng, obs, action)
             raw_duals = tuple(
-                jnp.float32(losses.raw_dual(value, o.log_dual_min, o.log_dual_max))
+                jnp.float32(raw_dual(value, o.log_dual_min, o.log_dual_max))
                 for value in (o.initial_optimism, o.initial_kl_weight)
             )
         else:
@@ -178,20 +180,9 @@ class BROAgent:
             reset_rng=reset_rng,
         )
 
-    def parameter_count(self) -> int:
-        """Trainable parameters of the actor(s) and critic (targets excluded)."""
-        state = state_shapes(self)
-        return parameter_count(state.actor_params, state.optimistic_params, state.critic_params)
-
-    def critic_parameter_count(self) -> int:
-        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
-        compute law C = 10·N·B·σ·D."""
-        state = state_shapes(self)
-        return parameter_count(state.critic_params)
-
     def _optimistic_policy(self, state: BROState, obs: jax.Array, mean: jax.Array, log_std: jax.Array):
         shift = self.optimistic_actor.apply(state.optimistic_params, obs, mean)
-        return losses.optimistic_policy(mean, log_std, shift, self.options.std_multiplier)
+        return optimistic_policy(mean, log_std, shift, self.options.std_multiplier)
 
     def act(self, state: BROState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1): conservative mean if deterministic, else a sample of the
@@ -207,15 +198,13 @@ class BROAgent:
     def td_error(
         self, state: BROState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
     ) -> jax.Array:
-        """f32: the critic loss `update` minimises (losses.critic_loss: the quantile Huber loss, or
-        the squared TD error of a scalar critic), at the current critic, target, conservative actor
-        and temperature, with no gradient step; rng draws the next actions. As the follow-up paper's
+        """f32: the critic loss `update` minimises (`losses.critic`: the quantile Huber loss, or the
+        squared TD error of a scalar critic), at the current critic, target, conservative actor and
+        temperature, with no gradient step; rng draws the next actions. As the follow-up paper's
         validation loss for its distributional BRO (prestonfu/model_scaling, compute_quantile_loss)."""
-        o = self.options
-        return losses.critic_loss(
-            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
-            hparams.batch_size.astype(jnp.float32), hparams.discount, o.pessimism, o.critic_quantiles > 0, rng,
-            self.actor.apply, self.critic.apply,
+        return self.losses.critic(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
+            UpdateBatch.of(batch, mask, hparams), rng,
         )
 
     def due(self, state: BROState, hparams: HyperParams, env_step: jax.Array) -> dict:
@@ -251,78 +240,59 @@ class BROAgent:
         context: UpdateContext,
     ) -> tuple[BROState, dict]:
         """A reset when due, then one gradient step of every network and adjusted scalar in BRO's
-        order, then the Polyak target.
+        order (critic, conservative actor against the updated critic and temperature, as SAC's
+        `soft_actor_critic_step`; then `_optimistic_step`), then the Polyak target.
 
         Args as in the Agent protocol: batch has leading axis B_max, mask f32[B_max]. Returns the
         new state and scalar metrics.
         """
-        metrics = {}
-        if RESET_DUE in context.due:
-            state = run_if_due(context, RESET_DUE, lambda: self._reset(state), state)
-            metrics[RESET_METRIC] = context.due[RESET_DUE].astype(jnp.float32)
-        o = self.options
+        state, metrics = self._reset_if_due(state, context)
+        batch = UpdateBatch.of(batch, mask, hparams)
         critic_rng, actor_rng, optimistic_rng = jax.random.split(rng, 3)
-        batch_size = hparams.batch_size.astype(jnp.float32)
-        optimizer = self.network_optimizer
-
-        critic_value, critic_params, critic_opt_state = gradient_step(
-            losses.critic_loss, optimizer, state.critic_params, state.critic_opt_state,
-            state.target_critic_params, state.actor_params, state.log_alpha, batch, mask, batch_size,
-            hparams.discount, o.pessimism, o.critic_quantiles > 0, critic_rng,
-            self.actor.apply, self.critic.apply,
+        stepped, conservative_metrics = soft_actor_critic_step(
+            self, state, batch, (critic_rng, actor_rng), self.losses.conservative_actor, actor_sees_updated_critic=True
         )
-        (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
-            losses.conservative_actor_loss, optimizer, state.actor_params, state.actor_opt_state,
-            critic_params, state.log_alpha, batch, mask, batch_size, o.pessimism, actor_rng,
-            self.actor.apply, self.critic.apply, has_aux=True,
-        )
-        alpha_value, log_alpha, alpha_opt_state = gradient_step(
-            temperature_loss, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state,
-            log_prob, self.target_entropy, mask, batch_size,
-        )
-        metrics.update(
-            critic_loss=critic_value, actor_loss=actor_value, temperature_loss=alpha_value,
-            temperature=jnp.exp(state.log_alpha),
-        )
-
-        optimistic_params, optimistic_opt_state = state.optimistic_params, state.optimistic_opt_state
-        raw_duals, dual_opt_state = state.raw_duals, state.dual_opt_state
-        if o.optimistic_exploration:
-            optimism, kl_weight = (
-                losses.bounded_dual(raw, o.log_dual_min, o.log_dual_max) for raw in state.raw_duals
-            )
-            (optimistic_value, kl), optimistic_params, optimistic_opt_state = gradient_step(
-                losses.optimistic_actor_loss, optimizer, state.optimistic_params,
-                state.optimistic_opt_state, actor_params, critic_params, optimism, kl_weight, batch,
-                mask, batch_size, o.std_multiplier, optimistic_rng,
-                self.actor.apply, self.optimistic_actor.apply, self.critic.apply, has_aux=True,
-            )
-            kl_per_action = masked_mean(kl, mask, batch_size) / self.action_size
-            dual_value, raw_duals, dual_opt_state = gradient_step(
-                losses.dual_loss, self.dual_optimizer, state.raw_duals, state.dual_opt_state,
-                kl_per_action, o.target_kl, o.log_dual_min, o.log_dual_max,
-            )
-            metrics.update(
-                optimistic_actor_loss=optimistic_value, dual_loss=dual_value, kl=kl_per_action,
-                optimism=optimism, kl_weight=kl_weight,
-            )
-
-        new_state = BROState(
-            actor_params=actor_params,
-            optimistic_params=optimistic_params,
-            critic_params=critic_params,
+        metrics.update(conservative_metrics)
+        if self.options.optimistic_exploration:
+            stepped, optimistic_metrics = self._optimistic_step(stepped, batch, optimistic_rng)
+            metrics.update(optimistic_metrics)
+        new_state = stepped.replace(
             target_critic_params=optax.incremental_update(
-                critic_params, state.target_critic_params, hparams.tau
+                stepped.critic_params, state.target_critic_params, hparams.tau
             ),
-            log_alpha=log_alpha,
-            raw_duals=raw_duals,
-            actor_opt_state=actor_opt_state,
-            optimistic_opt_state=optimistic_opt_state,
-            critic_opt_state=critic_opt_state,
-            alpha_opt_state=alpha_opt_state,
-            dual_opt_state=dual_opt_state,
             grad_step=state.grad_step + 1,
-            resets_done=state.resets_done,
-            reset_rng=state.reset_rng,
         )
         return new_state, metrics
+
+    def _reset_if_due(self, state: BROState, context: UpdateContext) -> tuple[BROState, dict]:
+        """The state re-initialised where this config's reset is due (`run_if_due`), and the metrics
+        {RESET_METRIC: 1.0 where it reset} ({} without resets)."""
+        if RESET_DUE not in context.due:
+            return state, {}
+        state = run_if_due(context, RESET_DUE, lambda: self._reset(state), state)
+        return state, {RESET_METRIC: context.due[RESET_DUE].astype(jnp.float32)}
+
+    def _optimistic_step(self, state: BROState, batch: UpdateBatch, rng: jax.Array) -> tuple[BROState, dict]:
+        """One gradient step of the optimistic actor against the (updated) actor and critic of
+        `state` at its duals, then of the duals from its KL; returns the state with them updated and
+        the metrics {optimistic_actor_loss, dual_loss, kl (per action dimension), optimism,
+        kl_weight}."""
+        o, losses = self.options, self.losses
+        duals = tuple(bounded_dual(raw, o.log_dual_min, o.log_dual_max) for raw in state.raw_duals)
+        (optimistic_value, kl), optimistic_params, optimistic_opt_state = gradient_step(
+            losses.optimistic_actor, self.network_optimizer, state.optimistic_params, state.optimistic_opt_state,
+            state.actor_params, state.critic_params, duals, batch, rng, has_aux=True,
+        )
+        kl_per_action = batch.mean(kl) / self.action_size
+        dual_value, new_raw_duals, dual_opt_state = gradient_step(
+            losses.duals, self.dual_optimizer, state.raw_duals, state.dual_opt_state, kl_per_action,
+        )
+        metrics = dict(
+            optimistic_actor_loss=optimistic_value, dual_loss=dual_value, kl=kl_per_action,
+            optimism=duals[0], kl_weight=duals[1],
+        )
+        stepped = state.replace(
+            optimistic_params=optimistic_params, optimistic_opt_state=optimistic_opt_state,
+            raw_duals=new_raw_duals, dual_opt_state=dual_opt_state,
+        )
+        return stepped, metrics

@@ -1,4 +1,5 @@
-"""BRO losses over a padded batch (masked means over the config's own rows, see agents/core.py).
+"""BRO's losses, built by `make_losses` over its networks and options: masked means over the config's
+own rows of an `UpdateBatch` (see agents/core.py).
 
 Follows naumix/BiggerRegularizedOptimistic (jaxrl/bro/critic.py, actor.py, temperature.py).
 Critic outputs are f32[..., 2, Q]: two critics, Q quantiles each (Q = 1 for a scalar critic). A
@@ -10,11 +11,14 @@ over quantiles.
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from rlscale.agents.core import Transition, masked_mean, sample_tanh_gaussian, squash_to_range
+from rlscale.agents.bro.networks import ConservativeActor, OptimisticActor, TwinQuantileCritic
+from rlscale.agents.bro.options import BROOptions
+from rlscale.agents.core import UpdateBatch, make_temperature_loss, sample_tanh_gaussian, squash_to_range
 
 HUBER_KAPPA = 1.0
 """Threshold of the quantile Huber loss (BRO: kappa 1)."""
@@ -32,8 +36,9 @@ def quantile_midpoints(num_quantiles: int) -> jax.Array:
     return (jnp.arange(num_quantiles, dtype=jnp.float32) + 0.5) / num_quantiles
 
 
-def td_loss(q: jax.Array, target: jax.Array, mask: jax.Array, batch_size: jax.Array, quantile: bool) -> jax.Array:
-    """Loss of both critics' q f32[B, 2, Q] against target f32[B, Q] (held fixed), masked mean over rows.
+def td_loss(q: jax.Array, target: jax.Array, batch: UpdateBatch, quantile: bool) -> jax.Array:
+    """Loss of both critics' q f32[B, 2, Q] against target f32[B, Q] (held fixed), masked mean over
+    the batch's rows.
 
     Scalar critic (Q = 1): 0.5 * sum over critics of (q - target)^2. Quantile critic: BRO's
     quantile Huber loss, for each critic the sum over its quantiles i of the mean over target
@@ -42,64 +47,14 @@ def td_loss(q: jax.Array, target: jax.Array, mask: jax.Array, batch_size: jax.Ar
     target = jax.lax.stop_gradient(target)
     if not quantile:
         per_row = SCALAR_TD_WEIGHT * jnp.sum((q[..., 0] - target[:, None, 0]) ** 2, axis=-1)
-        return masked_mean(per_row, mask, batch_size)
+        return batch.mean(per_row)
     errors = target[:, None, None, :] - q[..., :, None]  # [B, 2, Q_i, Q_j]
     absolute = jnp.abs(errors)
     huber = jnp.where(absolute <= HUBER_KAPPA, 0.5 * errors**2, HUBER_KAPPA * (absolute - 0.5 * HUBER_KAPPA))
     taus = quantile_midpoints(q.shape[-1])[:, None]
     weight = jnp.abs(taus - jax.lax.stop_gradient((errors < 0).astype(jnp.float32)))
     per_row = jnp.sum(jnp.mean(weight * huber / HUBER_KAPPA, axis=-1), axis=(-2, -1))
-    return masked_mean(per_row, mask, batch_size)
-
-
-def critic_loss(
-    critic_params,
-    target_critic_params,
-    actor_params,
-    log_alpha: jax.Array,
-    batch: Transition,
-    mask: jax.Array,
-    batch_size: jax.Array,
-    discount: jax.Array,
-    pessimism: float,
-    quantile: bool,
-    rng: jax.Array,
-    actor_apply,
-    critic_apply,
-) -> jax.Array:
-    """TD loss of the twin critic (see td_loss) against, per quantile,
-
-    target = r + discount * (1 - termination) * (bound_{-pessimism} Q_target(s', a') - alpha log pi(a'|s')),
-    a' ~ conservative pi(.|s').
-    """
-    next_mean, next_log_std = actor_apply(actor_params, batch.next_obs)
-    next_action, next_log_prob = sample_tanh_gaussian(next_mean, next_log_std, rng)
-    next_q = twin_bound(critic_apply(target_critic_params, batch.next_obs, next_action), -pessimism)
-    next_value = next_q - jnp.exp(log_alpha) * next_log_prob[:, None]
-    target = batch.reward[:, None] + (discount * (1.0 - batch.termination))[:, None] * next_value
-    q = critic_apply(critic_params, batch.obs, batch.action)
-    return td_loss(q, target, mask, batch_size, quantile)
-
-
-def conservative_actor_loss(
-    actor_params,
-    critic_params,
-    log_alpha: jax.Array,
-    batch: Transition,
-    mask: jax.Array,
-    batch_size: jax.Array,
-    pessimism: float,
-    rng: jax.Array,
-    actor_apply,
-    critic_apply,
-) -> tuple[jax.Array, jax.Array]:
-    """alpha log pi(a|s) - mean over quantiles of bound_{-pessimism} Q(s, a), a ~ pi(.|s); also
-    returns f32[B_max] log pi."""
-    mean, log_std = actor_apply(actor_params, batch.obs)
-    action, log_prob = sample_tanh_gaussian(mean, log_std, rng)
-    q = jnp.mean(twin_bound(critic_apply(critic_params, batch.obs, action), -pessimism), axis=-1)
-    per_row = jax.lax.stop_gradient(jnp.exp(log_alpha)) * log_prob - q
-    return masked_mean(per_row, mask, batch_size), log_prob
+    return batch.mean(per_row)
 
 
 def optimistic_policy(
@@ -118,33 +73,6 @@ def shift_kl(shift: jax.Array, conservative_log_std: jax.Array) -> jax.Array:
     return jnp.sum(0.5 * (shift / jnp.exp(conservative_log_std)) ** 2, axis=-1)
 
 
-def optimistic_actor_loss(
-    optimistic_params,
-    actor_params,
-    critic_params,
-    optimism: jax.Array,
-    kl_weight: jax.Array,
-    batch: Transition,
-    mask: jax.Array,
-    batch_size: jax.Array,
-    std_multiplier: float,
-    rng: jax.Array,
-    actor_apply,
-    optimistic_apply,
-    critic_apply,
-) -> tuple[jax.Array, jax.Array]:
-    """-mean over quantiles of bound_{+optimism} Q(s, a) + kl_weight * KL, a ~ optimistic pi(.|s);
-    also returns the KL f32[B_max] (summed over action dims). The conservative actor, optimism and
-    kl_weight are held fixed."""
-    mean, log_std = jax.lax.stop_gradient(actor_apply(actor_params, batch.obs))
-    shift = optimistic_apply(optimistic_params, batch.obs, mean)
-    optimistic_mean, optimistic_log_std = optimistic_policy(mean, log_std, shift, std_multiplier)
-    action, _ = sample_tanh_gaussian(optimistic_mean, optimistic_log_std, rng)
-    q = jnp.mean(twin_bound(critic_apply(critic_params, batch.obs, action), optimism), axis=-1)
-    kl = shift_kl(shift, log_std)
-    return masked_mean(-q + kl_weight * kl, mask, batch_size), kl
-
-
 def bounded_dual(raw: jax.Array, log_min: float, log_max: float) -> jax.Array:
     """exp of raw squashed into [log_min, log_max]: BRO's `Adjustment` parametrisation."""
     return jnp.exp(squash_to_range(raw, log_min, log_max))
@@ -155,12 +83,82 @@ def raw_dual(value: float, log_min: float, log_max: float) -> float:
     return math.atanh(2.0 * (math.log(value) - log_min) / (log_max - log_min) - 1.0)
 
 
-def dual_loss(
-    raw_duals: tuple[jax.Array, jax.Array], kl_per_action: jax.Array, target_kl: float, log_min: float, log_max: float
-) -> jax.Array:
-    """Dual steps on (optimism, KL weight), each bounded_dual of its raw parameter: the optimism
-    shrinks and the KL weight grows while the mean KL per action dimension (a scalar, held fixed)
-    exceeds target_kl."""
-    optimism, kl_weight = (bounded_dual(raw, log_min, log_max) for raw in raw_duals)
-    gap = jax.lax.stop_gradient(kl_per_action - target_kl)
-    return optimism * gap - kl_weight * gap
+class BROLosses(NamedTuple):
+    """BRO's losses, each closing over the networks and options (signatures below)."""
+
+    critic: Callable[..., jax.Array]
+    """(critic_params, target_critic_params, actor_params, log_alpha, batch, rng) -> f32."""
+    conservative_actor: Callable[..., tuple[jax.Array, jax.Array]]
+    """(actor_params, critic_params, log_alpha, batch, rng) -> (f32, log pi f32[B_max])."""
+    optimistic_actor: Callable[..., tuple[jax.Array, jax.Array]]
+    """(optimistic_params, actor_params, critic_params, (optimism, kl_weight), batch, rng) -> (f32,
+    KL f32[B_max])."""
+    temperature: Callable[..., jax.Array]
+    """(log_alpha, log pi f32[B_max], batch) -> f32 (core.make_temperature_loss)."""
+    duals: Callable[..., jax.Array]
+    """(raw_duals, KL per action dimension f32) -> f32."""
+
+
+def make_losses(
+    actor: ConservativeActor,
+    optimistic_actor: OptimisticActor,
+    critic: TwinQuantileCritic,
+    options: BROOptions,
+    target_entropy: float,
+) -> BROLosses:
+    """BRO's losses over its networks, with `options`' pessimism, quantiles, std multiplier and dual
+    settings, tuning the temperature toward `target_entropy`."""
+    quantile = options.critic_quantiles > 0
+
+    def critic_loss(critic_params, target_critic_params, actor_params, log_alpha: jax.Array, batch: UpdateBatch,
+                    rng: jax.Array) -> jax.Array:
+        """TD loss of the twin critic (see td_loss) against, per quantile,
+
+        target = r + discount * (1 - termination) * (bound_{-pessimism} Q_target(s', a') - alpha log pi(a'|s')),
+        a' ~ conservative pi(.|s').
+        """
+        data = batch.transitions
+        next_mean, next_log_std = actor.apply(actor_params, data.next_obs)
+        next_action, next_log_prob = sample_tanh_gaussian(next_mean, next_log_std, rng)
+        next_q = twin_bound(critic.apply(target_critic_params, data.next_obs, next_action), -options.pessimism)
+        next_value = next_q - jnp.exp(log_alpha) * next_log_prob[:, None]
+        target = data.reward[:, None] + (batch.discount * (1.0 - data.termination))[:, None] * next_value
+        q = critic.apply(critic_params, data.obs, data.action)
+        return td_loss(q, target, batch, quantile)
+
+    def conservative_actor_loss(actor_params, critic_params, log_alpha: jax.Array, batch: UpdateBatch,
+                                rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """alpha log pi(a|s) - mean over quantiles of bound_{-pessimism} Q(s, a), a ~ pi(.|s); also
+        returns f32[B_max] log pi."""
+        obs = batch.transitions.obs
+        mean, log_std = actor.apply(actor_params, obs)
+        action, log_prob = sample_tanh_gaussian(mean, log_std, rng)
+        q = jnp.mean(twin_bound(critic.apply(critic_params, obs, action), -options.pessimism), axis=-1)
+        return batch.mean(jax.lax.stop_gradient(jnp.exp(log_alpha)) * log_prob - q), log_prob
+
+    def optimistic_actor_loss(optimistic_params, actor_params, critic_params, duals: tuple[jax.Array, jax.Array],
+                              batch: UpdateBatch, rng: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """-mean over quantiles of bound_{+optimism} Q(s, a) + kl_weight * KL, a ~ optimistic
+        pi(.|s), duals = (optimism, kl_weight); also returns the KL f32[B_max] (summed over action
+        dims). The conservative actor and the duals are held fixed."""
+        optimism, kl_weight = duals
+        obs = batch.transitions.obs
+        mean, log_std = jax.lax.stop_gradient(actor.apply(actor_params, obs))
+        shift = optimistic_actor.apply(optimistic_params, obs, mean)
+        optimistic_mean, optimistic_log_std = optimistic_policy(mean, log_std, shift, options.std_multiplier)
+        action, _ = sample_tanh_gaussian(optimistic_mean, optimistic_log_std, rng)
+        q = jnp.mean(twin_bound(critic.apply(critic_params, obs, action), optimism), axis=-1)
+        kl = shift_kl(shift, log_std)
+        return batch.mean(-q + kl_weight * kl), kl
+
+    def dual_loss(raw_duals: tuple[jax.Array, jax.Array], kl_per_action: jax.Array) -> jax.Array:
+        """Dual steps on (optimism, KL weight), each bounded_dual of its raw parameter: the optimism
+        shrinks and the KL weight grows while the mean KL per action dimension (a scalar, held fixed)
+        exceeds target_kl."""
+        optimism, kl_weight = (bounded_dual(raw, options.log_dual_min, options.log_dual_max) for raw in raw_duals)
+        gap = jax.lax.stop_gradient(kl_per_action - options.target_kl)
+        return optimism * gap - kl_weight * gap
+
+    return BROLosses(
+        critic_loss, conservative_actor_loss, optimistic_actor_loss, make_temperature_loss(target_entropy), dual_loss
+    )

@@ -115,9 +115,9 @@ class OptimisticActor(nn.Module):
         return _dense(self.action_size, SHIFT_INIT_SCALE, use_bias=False, name="shift")(features)
 
 
-class TwinCritic(nn.Module):
-    """Two independent Q networks: (obs f32[..., obs], action f32[..., act]) -> f32[..., 2, Q],
-    Q = `outputs` values per critic (quantiles, or 1 for a scalar critic)."""
+class TwinQuantileCritic(nn.Module):
+    """Two independent Q networks, Q quantiles each: (obs f32[..., obs], action f32[..., act]) ->
+    f32[..., 2, Q], Q = `outputs` (1 for a scalar critic)."""
 
     config: NetworkConfig
     bronet: bool

@@ -29,17 +29,17 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
+    ActorCriticAgent,
     HyperParams,
     NStepTransition,
     PerConfigRate,
+    UpdateBatch,
     UpdateContext,
     gradient_step,
-    parameter_count,
     run_if_due,
-    state_shapes,
 )
-from rlscale.agents.networks import TwinCritic
-from rlscale.agents.pql import losses
+from rlscale.agents.networks import TwinScalarCritic
+from rlscale.agents.pql.losses import PQLLosses, make_losses
 from rlscale.agents.pql.networks import DeterministicActor, exploration_scales
 from rlscale.agents.pql.options import PQLOptions
 from rlscale.agents.spec import N_STEP_BATCH, BatchSpec, NetworkConfig
@@ -61,13 +61,9 @@ class PQLState:
 
 
 @dataclasses.dataclass(frozen=True)
-class PQLAgent:
+class PQLAgent(ActorCriticAgent):
     """Static description of a PQL agent (its fields are part of the compile key)."""
 
-    observation_size: int
-    action_size: int
-    network: NetworkConfig = NetworkConfig()
-    """Critic (the model-size axis)."""
     options: PQLOptions = PQLOptions()
 
     @property
@@ -80,8 +76,12 @@ class PQLAgent:
         return DeterministicActor(network, self.action_size)
 
     @property
-    def critic(self) -> TwinCritic:
-        return TwinCritic(self.network)
+    def critic(self) -> TwinScalarCritic:
+        return TwinScalarCritic(self.network)
+
+    @property
+    def losses(self) -> PQLLosses:
+        return make_losses(self.actor, self.critic, self.options.target_noise_std, self.options.target_noise_clip)
 
     @property
     def network_optimizer(self) -> PerConfigRate:
@@ -95,11 +95,7 @@ class PQLAgent:
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> PQLState:
         """Fresh networks, target = online critic, AdamW states carrying hparams.learning_rate."""
-        actor_rng, critic_rng = jax.random.split(rng)
-        obs = jnp.zeros((1, self.observation_size))
-        action = jnp.zeros((1, self.action_size))
-        actor_params = self.actor.init(actor_rng, obs)
-        critic_params = self.critic.init(critic_rng, obs, action)
+        actor_params, critic_params = self.init_actor_and_critic(rng)
         optimizer = self.network_optimizer
         return PQLState(
             actor_params=actor_params,
@@ -109,17 +105,6 @@ class PQLAgent:
             critic_opt_state=optimizer.init(critic_params, hparams.learning_rate),
             critic_step=jnp.int32(0),
         )
-
-    def parameter_count(self) -> int:
-        """Trainable parameters of actor and critic (targets excluded)."""
-        state = state_shapes(self)
-        return parameter_count(state.actor_params, state.critic_params)
-
-    def critic_parameter_count(self) -> int:
-        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
-        compute law C = 10·N·B·σ·D."""
-        state = state_shapes(self)
-        return parameter_count(state.critic_params)
 
     def act(self, state: PQLState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[num_envs, act] for observations f32[num_envs, obs] (or f32[obs] -> f32[act]).
@@ -139,14 +124,11 @@ class PQLAgent:
     def td_error(
         self, state: PQLState, batch: NStepTransition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
     ) -> jax.Array:
-        """f32: the n-step clipped double-Q loss `update` minimises (losses.critic_loss), at the
+        """f32: the n-step clipped double-Q loss `update` minimises (`losses.critic`), at the
         current critic, target and actor, with no gradient step; rng draws the target-policy
         smoothing noise."""
-        o = self.options
-        return losses.critic_loss(
-            state.critic_params, state.target_critic_params, state.actor_params, batch, mask,
-            hparams.batch_size.astype(jnp.float32), rng, o.target_noise_std, o.target_noise_clip,
-            self.actor.apply, self.critic.apply,
+        return self.losses.critic(
+            state.critic_params, state.target_critic_params, state.actor_params, UpdateBatch.of(batch, mask, hparams), rng
         )
 
     def due(self, state: PQLState, hparams: HyperParams, env_step: jax.Array) -> dict:
@@ -177,19 +159,16 @@ class PQLAgent:
           the new state and scalar metrics {critic_loss, actor_loss (0 without an actor update),
           actor_updated}.
         """
-        batch_size = hparams.batch_size.astype(jnp.float32)
-        optimizer = self.network_optimizer
-        o = self.options
+        batch = UpdateBatch.of(batch, mask, hparams)
+        optimizer, losses = self.network_optimizer, self.losses
         critic_value, critic_params, critic_opt_state = gradient_step(
-            losses.critic_loss, optimizer, state.critic_params, state.critic_opt_state,
-            state.target_critic_params, state.actor_params, batch, mask, batch_size, rng,
-            o.target_noise_std, o.target_noise_clip, self.actor.apply, self.critic.apply,
+            losses.critic, optimizer, state.critic_params, state.critic_opt_state,
+            state.target_critic_params, state.actor_params, batch, rng,
         )
 
         def actor_update():
             value, params, opt_state = gradient_step(
-                losses.actor_loss, optimizer, state.actor_params, state.actor_opt_state,
-                state.critic_params, batch, mask, batch_size, self.actor.apply, self.critic.apply,
+                losses.actor, optimizer, state.actor_params, state.actor_opt_state, state.critic_params, batch,
             )
             return params, opt_state, value
 

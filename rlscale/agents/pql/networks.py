@@ -1,6 +1,6 @@
 """PQL networks: a deterministic tanh actor and its per-env exploration noise scales.
 
-The critic is `rlscale.agents.networks.TwinCritic`.
+The critic is `rlscale.agents.networks.TwinScalarCritic`.
 """
 
 from __future__ import annotations

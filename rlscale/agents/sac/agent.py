@@ -21,21 +21,20 @@ import jax.numpy as jnp
 import optax
 
 from rlscale.agents.core import (
+    ActorCriticAgent,
     HyperParams,
     PerConfigRate,
     Transition,
+    UpdateBatch,
     UpdateContext,
     gradient_step,
-    parameter_count,
     sample_tanh_gaussian,
-    state_shapes,
-    temperature_loss,
 )
-from rlscale.agents.networks import TwinCritic
-from rlscale.agents.sac import losses
+from rlscale.agents.networks import TwinScalarCritic
+from rlscale.agents.sac.losses import SACLosses, make_losses
 from rlscale.agents.sac.networks import Actor
 from rlscale.agents.sac.options import SACOptions
-from rlscale.agents.spec import BatchSpec, NetworkConfig
+from rlscale.agents.spec import BatchSpec
 
 
 @flax.struct.dataclass
@@ -51,13 +50,10 @@ class SACState:
 
 
 @dataclasses.dataclass(frozen=True)
-class SACAgent:
-    """Static description of a SAC agent (its fields are part of the compile key)."""
+class SACAgent(ActorCriticAgent):
+    """Static description of a SAC agent (its fields are part of the compile key); `network` sizes
+    the actor and the critic."""
 
-    observation_size: int
-    action_size: int
-    network: NetworkConfig = NetworkConfig()
-    """Actor and critic size."""
     options: SACOptions = SACOptions()
 
     batch_spec: ClassVar[BatchSpec] = BatchSpec()
@@ -67,12 +63,16 @@ class SACAgent:
         return Actor(self.network, self.action_size)
 
     @property
-    def critic(self) -> TwinCritic:
-        return TwinCritic(self.network)
+    def critic(self) -> TwinScalarCritic:
+        return TwinScalarCritic(self.network)
 
     @property
     def target_entropy(self) -> float:
         return self.options.target_entropy_per_action * self.action_size
+
+    @property
+    def losses(self) -> SACLosses:
+        return make_losses(self.actor, self.critic, self.target_entropy)
 
     @property
     def network_optimizer(self) -> PerConfigRate:
@@ -84,11 +84,7 @@ class SACAgent:
 
     def init(self, rng: jax.Array, hparams: HyperParams) -> SACState:
         """Fresh networks, target = online critic, Adam states carrying hparams.learning_rate."""
-        actor_rng, critic_rng = jax.random.split(rng)
-        obs = jnp.zeros((1, self.observation_size))
-        action = jnp.zeros((1, self.action_size))
-        actor_params = self.actor.init(actor_rng, obs)
-        critic_params = self.critic.init(critic_rng, obs, action)
+        actor_params, critic_params = self.init_actor_and_critic(rng)
         log_alpha = jnp.log(jnp.asarray(self.options.initial_temperature, jnp.float32))
         return SACState(
             actor_params=actor_params,
@@ -99,17 +95,6 @@ class SACAgent:
             critic_opt_state=self.network_optimizer.init(critic_params, hparams.learning_rate),
             alpha_opt_state=self.alpha_optimizer.init(log_alpha),
         )
-
-    def parameter_count(self) -> int:
-        """Trainable parameters of actor and critic (targets excluded)."""
-        state = state_shapes(self)
-        return parameter_count(state.actor_params, state.critic_params)
-
-    def critic_parameter_count(self) -> int:
-        """Trainable parameters of the critics (targets excluded): the model size N of the paper's
-        compute law C = 10·N·B·σ·D."""
-        state = state_shapes(self)
-        return parameter_count(state.critic_params)
 
     def act(self, state: SACState, obs: jax.Array, rng: jax.Array, deterministic: bool) -> jax.Array:
         """Actions f32[..., act] in (-1, 1) for observations f32[..., obs]."""
@@ -122,12 +107,12 @@ class SACAgent:
     def td_error(
         self, state: SACState, batch: Transition, mask: jax.Array, hparams: HyperParams, rng: jax.Array
     ) -> jax.Array:
-        """f32: the twin-critic TD loss `update` minimises (losses.critic_loss: 0.5 * sum over both
+        """f32: the twin-critic TD loss `update` minimises (`losses.critic`: 0.5 * sum over both
         critics of the masked mean squared TD error), at the current critics, target, actor and
         temperature, with no gradient step; rng draws the next actions."""
-        return losses.critic_loss(
-            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha, batch, mask,
-            hparams.batch_size.astype(jnp.float32), hparams.discount, rng, self.actor.apply, self.critic.apply,
+        return self.losses.critic(
+            state.critic_params, state.target_critic_params, state.actor_params, state.log_alpha,
+            UpdateBatch.of(batch, mask, hparams), rng,
         )
 
     def due(self, state: SACState, hparams: HyperParams, env_step: jax.Array) -> dict:
@@ -156,36 +141,49 @@ class SACAgent:
         """
         del context
         critic_rng, actor_rng = jax.random.split(rng)
-        batch_size = hparams.batch_size.astype(jnp.float32)
-        critic_value, critic_params, critic_opt_state = gradient_step(
-            losses.critic_loss, self.network_optimizer, state.critic_params, state.critic_opt_state,
-            state.target_critic_params, state.actor_params, state.log_alpha, batch, mask, batch_size,
-            hparams.discount, critic_rng, self.actor.apply, self.critic.apply,
+        stepped, metrics = soft_actor_critic_step(
+            self, state, UpdateBatch.of(batch, mask, hparams), (critic_rng, actor_rng), self.losses.actor,
+            actor_sees_updated_critic=False,
         )
-        (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
-            losses.actor_loss, self.network_optimizer, state.actor_params, state.actor_opt_state,
-            state.critic_params, state.log_alpha, batch, mask, batch_size, actor_rng,
-            self.actor.apply, self.critic.apply, has_aux=True,
-        )
-        alpha_value, log_alpha, alpha_opt_state = gradient_step(
-            temperature_loss, self.alpha_optimizer, state.log_alpha, state.alpha_opt_state,
-            log_prob, self.target_entropy, mask, batch_size,
-        )
-        new_state = SACState(
-            actor_params=actor_params,
-            critic_params=critic_params,
-            target_critic_params=optax.incremental_update(
-                critic_params, state.target_critic_params, hparams.tau
-            ),
-            log_alpha=log_alpha,
-            actor_opt_state=actor_opt_state,
-            critic_opt_state=critic_opt_state,
-            alpha_opt_state=alpha_opt_state,
-        )
-        metrics = {
-            "critic_loss": critic_value,
-            "actor_loss": actor_value,
-            "temperature_loss": alpha_value,
-            "temperature": jnp.exp(state.log_alpha),
-        }
-        return new_state, metrics
+        target = optax.incremental_update(stepped.critic_params, state.target_critic_params, hparams.tau)
+        return stepped.replace(target_critic_params=target), metrics
+
+
+def soft_actor_critic_step(agent, state, batch: UpdateBatch, rngs: tuple, actor_loss, *, actor_sees_updated_critic: bool):
+    """One gradient step of the critic, the actor and the temperature, as SAC takes them (BRO's
+    conservative step too): `state` (any state with SACState's fields) with them updated, the target
+    critic untouched, and the metrics {critic_loss, actor_loss, temperature_loss, temperature (before
+    its step)}.
+
+    `agent` gives `losses.critic`, `losses.temperature`, `network_optimizer` and `alpha_optimizer`;
+    `actor_loss` is (actor_params, critic_params, log_alpha, batch, rng) -> (loss, log pi f32[B_max]);
+    rngs = (critic key, actor key). The actor's loss reads the critic before its step (SAC's and
+    Brax's order: all losses from the pre-update state), or after it where `actor_sees_updated_critic`
+    (BRO's order).
+    """
+    critic_rng, actor_rng = rngs
+    losses = agent.losses
+    critic_value, critic_params, critic_opt_state = gradient_step(
+        losses.critic, agent.network_optimizer, state.critic_params, state.critic_opt_state,
+        state.target_critic_params, state.actor_params, state.log_alpha, batch, critic_rng,
+    )
+    actor_critic_params = critic_params if actor_sees_updated_critic else state.critic_params
+    (actor_value, log_prob), actor_params, actor_opt_state = gradient_step(
+        actor_loss, agent.network_optimizer, state.actor_params, state.actor_opt_state,
+        actor_critic_params, state.log_alpha, batch, actor_rng, has_aux=True,
+    )
+    alpha_value, log_alpha, alpha_opt_state = gradient_step(
+        losses.temperature, agent.alpha_optimizer, state.log_alpha, state.alpha_opt_state, log_prob, batch,
+    )
+    metrics = {
+        "critic_loss": critic_value,
+        "actor_loss": actor_value,
+        "temperature_loss": alpha_value,
+        "temperature": jnp.exp(state.log_alpha),
+    }
+    stepped = state.replace(
+        critic_params=critic_params, critic_opt_state=critic_opt_state,
+        actor_params=actor_params, actor_opt_state=actor_opt_state,
+        log_alpha=log_alpha, alpha_opt_state=alpha_opt_state,
+    )
+    return stepped, metrics

@@ -1,4 +1,4 @@
-"""SAC's tanh-Gaussian actor (the twin critic is `rlscale.agents.networks.TwinCritic`)."""
+"""SAC's tanh-Gaussian actor (the twin critic is `rlscale.agents.networks.TwinScalarCritic`)."""
 
 from __future__ import annotations
 
