@@ -17,6 +17,7 @@ from typing import Any
 from rlscale.agents import registry
 from rlscale.agents.spec import INT32_MAX
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, VALIDATION_INTERVAL
+from rlscale.typed import Reading, read
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
@@ -26,6 +27,8 @@ AXES = ("utd", "batch_size", "learning_rate", "seed")
 TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
+SWEEP_READING = Reading(scalars_as_lists=True)
+"""How a sweep file is read: a single value where a list is expected (`utd = 2`) is a one-element list."""
 PAPER_REPLAY_CAPACITY = 1_000_000
 """Replay capacity per config of the paper's runs and of BRO (naumix/BiggerRegularizedOptimistic,
 train_parallel.py: `replay_buffer_size` 1e6); an unset buffer_capacity follows it
@@ -153,24 +156,7 @@ class SweepConfig:
         unknown keys, values of the wrong type, and every range or consistency error of the rest
         (checks that involve a field of the wrong type are left out, so no message is about a
         default the user did not write)."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        errors = [
-            f"unknown field {key!r}; known fields: {', '.join(fields)}"
-            for key in values
-            if key not in fields
-        ]
-        known, mistyped = {}, set()
-        for key, value in values.items():
-            if key not in fields:
-                continue
-            coerced, error = _coerce(key, value, fields[key].type)
-            if error:
-                errors.append(error)
-                mistyped.add(key)
-            else:
-                known[key] = coerced
-        config = cls(**known)
-        errors += config.errors(skip=frozenset(mistyped))
+        config, errors = read(cls, values, SWEEP_READING, check=lambda config, mistyped: config.errors(skip=mistyped))
         if errors:
             raise ConfigError(errors)
         return config
@@ -519,35 +505,6 @@ def parse_overrides(overrides: list[str]) -> dict[str, Any]:
         else:
             values[table] = value
     return values
-
-
-def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
-    """Check a raw value against a field's annotation; scalars become one-element lists for axes."""
-    kind = str(annotation)
-    if kind.startswith("list[") and not isinstance(value, list):
-        value = [value]
-    if kind == "list[float]":
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        return ([float(v) for v in value], None) if ok else (None, f"{key} must be a list of numbers, got {value!r}")
-    if kind == "list[int]":
-        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        return (value, None) if ok else (None, f"{key} must be a list of integers, got {value!r}")
-    if kind in ("int", "int | None"):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (None, f"{key} must be an integer, got {value!r}")
-    if kind in ("float", "float | None"):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return (float(value), None) if ok else (None, f"{key} must be a number, got {value!r}")
-    if kind == "bool":
-        return (value, None) if isinstance(value, bool) else (None, f"{key} must be true or false, got {value!r}")
-    if kind == "str":
-        return (value, None) if isinstance(value, str) else (None, f"{key} must be a string, got {value!r}")
-    if kind.startswith("dict"):
-        return (value, None) if isinstance(value, dict) else (None, f"{key} must be a table, got {value!r}")
-    if kind.startswith("list[dict"):
-        ok = all(isinstance(v, dict) for v in value)
-        return (value, None) if ok else (None, f"{key} must be a list of tables, got {value!r}")
-    return value, None
 
 
 def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:

@@ -14,8 +14,8 @@ from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import SigmaNFit
 from rlscale.laws.synthetic import SyntheticSigmaNLaws, synthetic_sigma_n_sweep
 from rlscale.run.critic_width import critic_parameter_count
-from rlscale.run.fitting import load_fit
-from rlscale.run.recommend_command import with_critic_width
+from rlscale.run.fit_files import load_fit
+from rlscale.run.critic_width import with_critic_width
 
 WIDTHS = (16, 32, 64, 128)
 DELTA = 1e9

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 
 from rlscale.laws import FitOptions, fit_laws
-from rlscale.run.fitting import load_fit
+from rlscale.run.fit_files import load_fit
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parents[2] / "fits" / "dmc_cartpole"
