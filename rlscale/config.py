@@ -194,7 +194,7 @@ class SweepConfig:
             if not ok and not skip.intersection(involved):
                 errors.append(message)
 
-        from rlscale.envs.reference_suite import EnvReferenceError
+        from rlscale.envs.references import EnvReferenceError
         from rlscale.envs.registry import UnknownEnvError, get_spec
 
         if "env" not in skip:

@@ -35,7 +35,7 @@ def run_envs(args: argparse.Namespace) -> int:
     """Prints one row per env (name, suite, sizes, episode length, normalization), measured if asked."""
     from rlscale.envs import env_names, get_spec
 
-    from rlscale.envs.reference_suite import is_reference
+    from rlscale.envs.references import is_reference
 
     names = args.env or env_names()
     unknown = [name for name in names if name not in env_names() and not is_reference(name)]

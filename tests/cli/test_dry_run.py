@@ -53,7 +53,9 @@ def td3_plugin(monkeypatch):
     monkeypatch.syspath_prepend(str(TD3_PACKAGE))
     from rlscale_td3.plugin import AGENT
 
-    monkeypatch.setitem(registry._REGISTRY, AGENT.name, AGENT)
+    with registry.PLUGINS.restored():
+        registry.PLUGINS.add(AGENT)
+        yield
 
 
 def test_every_kind_of_shipped_sweep_file_is_covered():
