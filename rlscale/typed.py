@@ -27,6 +27,8 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+FLOAT_MAX_INTEGER = 2**1023
+"""Integers up to this size are numbers (a float holds them, if rounded); larger ones overflow."""
 ALLOWED = "allowed"
 """A field's metadata key for the values it allows, in words ("an integer >= 0"): `read` names it
 when a value has the wrong type, and `out_of_range` when it is out of range."""
@@ -54,12 +56,10 @@ class Reading:
     """The message for a key that names no field."""
     mistyped: str = "{key} must be {expected}, got {value!r}"
     """The message for a value of the wrong type (`expected`: the field's `allowed` text, else its type's)."""
-    missing: str = "{key} is missing"
-    """The message for a field without a default that the mapping lacks."""
     aliases: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """Keys that name a field otherwise (key -> field name)."""
     keys: tuple[str, ...] | None = None
-    """The keys allowed (after aliasing, names of fields); None: every field."""
+    """The keys allowed, as written (a field's name or its alias); None: every field's."""
     integers: tuple[int, int] | None = None
     """(low, high): an integer out of this range is of the wrong type (the engine's 32-bit ints)."""
     scalars_as_lists: bool = False
@@ -77,9 +77,8 @@ def read(
 
     `check(instance, mistyped)` returns the range problems of the instance built from the well-typed
     values; `mistyped` names the fields whose value was refused (checks involving them should be
-    left out: those fields still hold their defaults). A field without a default that `values`
-    lacks is a problem too (the instance is then not built), and so is a `ValueError` that `cls`
-    raises while it is built (a dataclass that checks itself)."""
+    left out: those fields still hold their defaults, so every field needs one). A `ValueError` that
+    `cls` raises while it is built (a dataclass that checks itself) is one more problem."""
     fields = {field.name: field for field in dataclasses.fields(cls)}
     allowed_keys = list(reading.keys or [_key_of(name, reading.aliases) for name in fields])
     hints = typing.get_type_hints(cls)
@@ -90,17 +89,13 @@ def read(
     typed, mistyped = {}, set()
     for key in known:
         name, value = reading.aliases.get(key, key), values[key]
-        converted, expected = convert(value, hints[name], reading)
+        converted, expected = _convert(value, hints[name], reading)
         if expected is None:
             typed[name] = converted
         else:
             expected = fields[name].metadata.get(ALLOWED, expected)
             errors.append(reading.mistyped.format(where=where, key=key, expected=expected, value=value))
             mistyped.add(name)
-    missing = [name for name, field in fields.items() if name not in typed and name not in mistyped and _required(field)]
-    errors += [reading.missing.format(where=where, key=_key_of(name, reading.aliases)) for name in missing]
-    if missing or (mistyped & {name for name, field in fields.items() if _required(field)}):
-        return None, errors
     try:
         instance = cls(**typed)
     except ValueError as error:
@@ -125,23 +120,19 @@ def shown(value: Any) -> str:
     return repr(list(value)) if isinstance(value, tuple) else repr(value)
 
 
-def _required(field: dataclasses.Field) -> bool:
-    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-
-
 def _key_of(name: str, aliases: Mapping[str, str]) -> str:
     """The key that names field `name` (its alias, if it has one)."""
     return next((key for key, field in aliases.items() if field == name), name)
 
 
-def convert(value: Any, hint: Any, reading: Reading = Reading()) -> tuple[Any, str | None]:
+def _convert(value: Any, hint: Any, reading: Reading) -> tuple[Any, str | None]:
     """(`value` converted to `hint`, None), or (None, what `hint` expects, e.g. "an integer")."""
     origin, arguments = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in arguments:
             return None, None
         (inner,) = [argument for argument in arguments if argument is not type(None)]
-        return convert(value, inner, reading)
+        return _convert(value, inner, reading)
     if origin in (list, tuple):
         return _convert_sequence(value, origin, arguments, reading)
     if origin in (dict, Mapping) or hint in (dict, Mapping):
@@ -149,7 +140,7 @@ def convert(value: Any, hint: Any, reading: Reading = Reading()) -> tuple[Any, s
     if hint is Any:
         return value, None
     if not _is_a(value, hint, reading):
-        return None, describe(hint, reading)
+        return None, _describe(hint, reading)
     return (float(value) if hint is float else value), None
 
 
@@ -161,7 +152,7 @@ def _convert_sequence(value: Any, origin: type, arguments: tuple, reading: Readi
     expected = f"a list of {f'{length} ' if length else ''}{_plural(arguments[0], reading)}"
     if not isinstance(value, (list, tuple)) or (length is not None and len(value) != length):
         return None, expected
-    items = [convert(item, arguments[0] if length is None else arguments[index], reading) for index, item in enumerate(value)]
+    items = [_convert(item, arguments[0] if length is None else arguments[index], reading) for index, item in enumerate(value)]
     if any(error is not None for _, error in items):
         return None, expected
     return origin(item for item, _ in items), None
@@ -177,13 +168,13 @@ def _is_a(value: Any, hint: Any, reading: Reading) -> bool:
         low, high = reading.integers or (value, value)
         return isinstance(value, int) and low <= value <= high
     if hint is float:
-        return isinstance(value, (int, float))
+        return isinstance(value, float) or (isinstance(value, int) and abs(value) <= FLOAT_MAX_INTEGER)
     if isinstance(hint, type):
         return isinstance(value, hint)
     raise TypeError(f"fields of type {hint!r} cannot be read from a mapping")
 
 
-def describe(hint: Any, reading: Reading = Reading()) -> str:
+def _describe(hint: Any, reading: Reading) -> str:
     """What a value of `hint` is, for messages: "an integer", "true or false", "a table", ..."""
     if hint is bool:
         return "true or false"
@@ -197,7 +188,7 @@ def describe(hint: Any, reading: Reading = Reading()) -> str:
 
 
 def _plural(hint: Any, reading: Reading) -> str:
-    """`describe` for the items of a list: "numbers", "integers in [...]", "tables", ..."""
+    """`_describe` for the items of a list: "numbers", "integers in [...]", "tables", ..."""
     if typing.get_origin(hint) in (dict, Mapping) or hint in (dict, Mapping):
         return "tables"
     words = {int: "integers" + _range_text(reading), float: "numbers", str: "strings", bool: "booleans"}
