@@ -54,7 +54,7 @@ def td3_plugin(monkeypatch):
     from rlscale_td3.plugin import AGENT
 
     with registry.PLUGINS.restored():
-        registry.PLUGINS.add(AGENT)
+        registry.PLUGINS.add(AGENT, replace=True)
         yield
 
 
