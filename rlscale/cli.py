@@ -1,4 +1,5 @@
-"""The `rlscale` command line: thin; parses arguments and calls the library."""
+"""The `rlscale` command line: thin; each subcommand (a module of `rlscale.commands`) parses its
+arguments and calls the library."""
 
 from __future__ import annotations
 
@@ -6,21 +7,20 @@ import argparse
 import importlib
 import sys
 
-# Each subcommand lives in a module exposing `add_parser(subparsers)`, which registers the
-# subcommand and sets `func(args) -> int` on it. Modules are imported lazily so that `rlscale fit`
-# never pays for importing JAX.
+# Each module exposes `COMMANDS`, its `rlscale.commands.Command`s. Modules are imported lazily, so
+# that `rlscale fit` never pays for importing JAX.
 COMMANDS = {
-    "sweep": "rlscale.run.sweep_command",
-    "demo": "rlscale.run.study_command",
-    "fit": "rlscale.run.fitting",
-    "envs": "rlscale.run.envs_command",
-    "recommend": "rlscale.run.recommend_command",
-    "plot": "rlscale.run.plot_command",
-    "propose": "rlscale.run.propose_command",
-    "validate": "rlscale.run.validate_command",
-    "study": "rlscale.run.study_command",
-    "check-agent": "rlscale.run.check_command",
-    "check-env": "rlscale.run.check_command",
+    "sweep": "rlscale.commands.sweep",
+    "demo": "rlscale.commands.study",
+    "fit": "rlscale.commands.fit",
+    "envs": "rlscale.commands.envs",
+    "recommend": "rlscale.commands.recommend",
+    "plot": "rlscale.commands.plot",
+    "propose": "rlscale.commands.propose",
+    "validate": "rlscale.commands.validate",
+    "study": "rlscale.commands.study",
+    "check-agent": "rlscale.commands.check",
+    "check-env": "rlscale.commands.check",
 }
 
 
@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
     modules = [COMMANDS[wanted]] if wanted else list(dict.fromkeys(COMMANDS.values()))
     for module in modules:
-        importlib.import_module(module).add_parser(subparsers)
+        for command in importlib.import_module(module).COMMANDS:
+            command.add_to(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -17,6 +17,7 @@ from typing import Any
 from rlscale.agents import registry
 from rlscale.agents.spec import INT32_MAX
 from rlscale.engine.spec import AUTO_CONFIG_AXIS, CONFIG_AXES, VALIDATION_INTERVAL
+from rlscale.typed import Reading, read
 
 CONFIG_AXIS_CHOICES = (AUTO_CONFIG_AXIS, *CONFIG_AXES)
 
@@ -26,10 +27,24 @@ AXES = ("utd", "batch_size", "learning_rate", "seed")
 TRACKERS = {"tensorboard": "tensorboard", "wandb": "wandb"}
 """Trackers a sweep can feed (`tracker`), each with the module it needs (`pip install 'rlscale[<name>]'`)."""
 EXPLICIT_KEYS = (*AXES, "hidden_width", "hidden_depth")
+SWEEP_READING = Reading(scalars_as_lists=True)
+"""How a sweep file is read: a single value where a list is expected (`utd = 2`) is a one-element list."""
 PAPER_REPLAY_CAPACITY = 1_000_000
 """Replay capacity per config of the paper's runs and of BRO (naumix/BiggerRegularizedOptimistic,
 train_parallel.py: `replay_buffer_size` 1e6); an unset buffer_capacity follows it
 (`SweepConfig.resolved_buffer_capacity`)."""
+
+
+class _Checks:
+    """The messages of a config's failed checks, leaving out those of checks that involve a field in
+    `skip` (fields of the wrong type still hold their defaults)."""
+
+    def __init__(self, skip: frozenset[str]):
+        self.skip, self.messages = skip, []
+
+    def check(self, ok: bool, message: str, *involved: str) -> None:
+        if not ok and not self.skip.intersection(involved):
+            self.messages.append(message)
 
 
 class ConfigError(ValueError):
@@ -153,24 +168,7 @@ class SweepConfig:
         unknown keys, values of the wrong type, and every range or consistency error of the rest
         (checks that involve a field of the wrong type are left out, so no message is about a
         default the user did not write)."""
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        errors = [
-            f"unknown field {key!r}; known fields: {', '.join(fields)}"
-            for key in values
-            if key not in fields
-        ]
-        known, mistyped = {}, set()
-        for key, value in values.items():
-            if key not in fields:
-                continue
-            coerced, error = _coerce(key, value, fields[key].type)
-            if error:
-                errors.append(error)
-                mistyped.add(key)
-            else:
-                known[key] = coerced
-        config = cls(**known)
-        errors += config.errors(skip=frozenset(mistyped))
+        config, errors = read(cls, values, SWEEP_READING, check=lambda config, mistyped: config.errors(skip=mistyped))
         if errors:
             raise ConfigError(errors)
         return config
@@ -202,68 +200,88 @@ class SweepConfig:
     def errors(self, skip: frozenset[str] = frozenset()) -> list[str]:
         """Every range and consistency problem of the config, except those of checks that involve a
         field in `skip`."""
-        errors = []
+        checks = _Checks(skip)
+        self._check_env(checks)
+        self._check_agent(checks)
+        self._check_int32(checks)
+        self._check_axes(checks)
+        self._check_explicit_configs_and_model_sizes(checks)
+        self._check_steps_and_replay(checks)
+        self._check_network_and_targets(checks)
+        self._check_planning_and_logging(checks)
+        return checks.messages
 
-        def check(ok: bool, message: str, *involved: str):
-            if not ok and not skip.intersection(involved):
-                errors.append(message)
-
-        from rlscale.envs.reference_suite import EnvReferenceError
+    def _check_env(self, checks: "_Checks") -> None:
+        """The env exists (a registered name, a plug-in or a loadable reference) and takes the options."""
+        from rlscale.envs.references import EnvReferenceError
         from rlscale.envs.registry import UnknownEnvError, get_spec
 
-        if "env" not in skip:
-            try:
-                get_spec(self.env, **({} if "env_options" in skip else self.env_options))
-            except UnknownEnvError as error:
-                errors.append(error.short)
-            except EnvReferenceError as error:
-                errors.append(str(error))
-            except ValueError as error:
-                errors.append(f"env_options: {error}")
+        if "env" in checks.skip:
+            return
+        try:
+            get_spec(self.env, **({} if "env_options" in checks.skip else self.env_options))
+        except UnknownEnvError as error:
+            checks.messages.append(error.short)
+        except EnvReferenceError as error:
+            checks.messages.append(str(error))
+        except ValueError as error:
+            checks.messages.append(f"env_options: {error}")
+
+    def _check_agent(self, checks: "_Checks") -> None:
+        """The algo exists, its `[agent]` options are valid, and they allow `num_envs`."""
         algo_error = registry.algo_error(self.algo)
-        check(algo_error is None, algo_error or "", "algo")
-        if "algo" not in skip and "agent" not in skip:
-            option_errors = registry.option_errors(self.algo, self.agent)
-            errors.extend(option_errors)
-            if algo_error is None and not option_errors and "num_envs" not in skip and self.num_envs >= 1:
-                errors.extend(registry.num_envs_errors(self.algo, self.agent, self.num_envs))
+        checks.check(algo_error is None, algo_error or "", "algo")
+        if checks.skip.intersection(("algo", "agent")):
+            return
+        option_errors = registry.option_errors(self.algo, self.agent)
+        checks.messages.extend(option_errors)
+        if algo_error is None and not option_errors and "num_envs" not in checks.skip and self.num_envs >= 1:
+            checks.messages.extend(registry.num_envs_errors(self.algo, self.agent, self.num_envs))
+
+    def _check_int32(self, checks: "_Checks") -> None:
+        """Every integer field (and integer list) fits the engine's 32-bit integers."""
         for name in INT_FIELDS:
             value = getattr(self, name)
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                check(
+            for item in value if isinstance(value, list) else [value]:
+                checks.check(
                     item is None or item <= INT32_MAX,
                     f"{name} must be at most {INT32_MAX} (the engine holds it as a 32-bit integer), got {item}",
                     name,
                 )
+
+    def _check_axes(self, checks: "_Checks") -> None:
+        """The grid axes: each non-empty, each value in range, the seeds distinct."""
         for name in ("utd", "batch_size", "learning_rate", "seeds"):
-            check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
+            checks.check(len(getattr(self, name)) > 0, f"{name} must list at least one value", name)
         for value in self.utd:
-            check(0 < value <= MAX_UTD, f"utd must be in (0, {MAX_UTD}], got {value}", "utd")
+            checks.check(0 < value <= MAX_UTD, f"utd must be in (0, {MAX_UTD}], got {value}", "utd")
         for value in self.batch_size:
-            check(value >= 1, f"batch_size must be an integer >= 1, got {value}", "batch_size")
+            checks.check(value >= 1, f"batch_size must be an integer >= 1, got {value}", "batch_size")
         for value in self.learning_rate:
-            check(
-                0 < value < 1 and math.isfinite(value),
-                f"learning_rate must be in (0, 1), got {value}",
-                "learning_rate",
-            )
+            checks.check(0 < value < 1 and math.isfinite(value), f"learning_rate must be in (0, 1), got {value}", "learning_rate")
         for value in self.seeds:
-            check(value >= 0, f"seeds must be integers >= 0, got {value}", "seeds")
-        check(len(set(self.seeds)) == len(self.seeds), f"seeds must be distinct, got {self.seeds}", "seeds")
-        if "configs" not in skip:
+            checks.check(value >= 0, f"seeds must be integers >= 0, got {value}", "seeds")
+        checks.check(len(set(self.seeds)) == len(self.seeds), f"seeds must be distinct, got {self.seeds}", "seeds")
+
+    def _check_explicit_configs_and_model_sizes(self, checks: "_Checks") -> None:
+        """Each explicit config and each model size, and that sizes come from one of the two."""
+        if "configs" not in checks.skip:
             for index, entry in enumerate(self.configs):
-                errors.extend(_explicit_config_errors(index, entry))
-        if "model_sizes" not in skip and not skip.intersection(MODEL_SIZE_KEYS):
-            errors.extend(_model_size_errors(self.model_sizes, self.resolved_hidden_width, self.hidden_depth))
-        if self.model_sizes and not skip.intersection(("model_sizes", "configs")):
-            for index, entry in enumerate(self.configs):
-                for key in MODEL_SIZE_KEYS:
-                    if key in entry:
-                        errors.append(
-                            f"configs[{index}].{key} ({entry[key]!r}) cannot be combined with model_sizes: "
-                            "give sizes either per explicit config or as the model_sizes axis"
-                        )
+                checks.messages.extend(_explicit_config_errors(index, entry))
+        if "model_sizes" not in checks.skip and not checks.skip.intersection(MODEL_SIZE_KEYS):
+            checks.messages.extend(_model_size_errors(self.model_sizes, self.resolved_hidden_width, self.hidden_depth))
+        if self.model_sizes and not checks.skip.intersection(("model_sizes", "configs")):
+            checks.messages.extend(
+                f"configs[{index}].{key} ({entry[key]!r}) cannot be combined with model_sizes: "
+                "give sizes either per explicit config or as the model_sizes axis"
+                for index, entry in enumerate(self.configs)
+                for key in MODEL_SIZE_KEYS
+                if key in entry
+            )
+
+    def _check_steps_and_replay(self, checks: "_Checks") -> None:
+        """Env counts, evaluation and run lengths, and the replay's capacity against them."""
+        check = checks.check
         check(self.num_envs >= 1, f"num_envs must be >= 1, got {self.num_envs}", "num_envs")
         check(self.eval_interval >= 1, f"eval_interval must be >= 1, got {self.eval_interval}", "eval_interval")
         check(
@@ -274,22 +292,16 @@ class SweepConfig:
         )
         check(
             self.env_steps >= self.eval_interval and self.env_steps % max(self.eval_interval, 1) == 0,
-            f"env_steps ({self.env_steps}) must be a positive multiple of eval_interval "
-            f"({self.eval_interval})",
+            f"env_steps ({self.env_steps}) must be a positive multiple of eval_interval ({self.eval_interval})",
             "env_steps",
             "eval_interval",
         )
         check(self.eval_episodes >= 1, f"eval_episodes must be >= 1, got {self.eval_episodes}", "eval_episodes")
-        check(
-            self.learning_starts >= 0,
-            f"learning_starts must be >= 0, got {self.learning_starts}",
-            "learning_starts",
-        )
+        check(self.learning_starts >= 0, f"learning_starts must be >= 0, got {self.learning_starts}", "learning_starts")
         largest_batch = self._largest_batch_size()
         check(
             self.buffer_capacity is None or self.buffer_capacity >= max(largest_batch, 1),
-            f"buffer_capacity ({self.buffer_capacity}) must be >= the largest batch_size "
-            f"({largest_batch})",
+            f"buffer_capacity ({self.buffer_capacity}) must be >= the largest batch_size ({largest_batch})",
             "buffer_capacity",
             "batch_size",
             "configs",
@@ -305,19 +317,19 @@ class SweepConfig:
             f"validation_interval must be an integer >= 0 (0: no validation buffer), got {self.validation_interval}",
             "validation_interval",
         )
-        check(
-            self.hidden_width is None or self.hidden_width >= 1,
-            f"hidden_width must be >= 1, got {self.hidden_width}",
-            "hidden_width",
-        )
+
+    def _check_network_and_targets(self, checks: "_Checks") -> None:
+        """The network's size, the discount and the target critic's Polyak rate."""
+        check = checks.check
+        check(self.hidden_width is None or self.hidden_width >= 1, f"hidden_width must be >= 1, got {self.hidden_width}", "hidden_width")
         check(self.hidden_depth >= 1, f"hidden_depth must be >= 1, got {self.hidden_depth}", "hidden_depth")
         check(0 < self.discount <= 1, f"discount must be in (0, 1], got {self.discount}", "discount")
         check(self.tau is None or 0 < self.tau <= 1, f"tau must be in (0, 1], got {self.tau}", "tau")
-        check(
-            self.max_group_size >= 1,
-            f"max_group_size must be >= 1, got {self.max_group_size}",
-            "max_group_size",
-        )
+
+    def _check_planning_and_logging(self, checks: "_Checks") -> None:
+        """The planner's limits, the config axis, checkpoint intervals and trackers."""
+        check = checks.check
+        check(self.max_group_size >= 1, f"max_group_size must be >= 1, got {self.max_group_size}", "max_group_size")
         check(
             0 <= self.max_wasted_fraction <= 1,
             f"max_wasted_fraction must be in [0, 1], got {self.max_wasted_fraction}",
@@ -338,9 +350,8 @@ class SweepConfig:
             f"config_axis must be one of {CONFIG_AXIS_CHOICES}, got {self.config_axis!r}",
             "config_axis",
         )
-        if "tracker" not in skip:
-            errors.extend(_tracker_errors(self.tracker))
-        return errors
+        if "tracker" not in checks.skip:
+            checks.messages.extend(_tracker_errors(self.tracker))
 
     @property
     def resolved_tau(self) -> float:
@@ -519,35 +530,6 @@ def parse_overrides(overrides: list[str]) -> dict[str, Any]:
         else:
             values[table] = value
     return values
-
-
-def _coerce(key: str, value: Any, annotation: str) -> tuple[Any, str | None]:
-    """Check a raw value against a field's annotation; scalars become one-element lists for axes."""
-    kind = str(annotation)
-    if kind.startswith("list[") and not isinstance(value, list):
-        value = [value]
-    if kind == "list[float]":
-        ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        return ([float(v) for v in value], None) if ok else (None, f"{key} must be a list of numbers, got {value!r}")
-    if kind == "list[int]":
-        ok = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        return (value, None) if ok else (None, f"{key} must be a list of integers, got {value!r}")
-    if kind in ("int", "int | None"):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return (value, None) if ok else (None, f"{key} must be an integer, got {value!r}")
-    if kind in ("float", "float | None"):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return (float(value), None) if ok else (None, f"{key} must be a number, got {value!r}")
-    if kind == "bool":
-        return (value, None) if isinstance(value, bool) else (None, f"{key} must be true or false, got {value!r}")
-    if kind == "str":
-        return (value, None) if isinstance(value, str) else (None, f"{key} must be a string, got {value!r}")
-    if kind.startswith("dict"):
-        return (value, None) if isinstance(value, dict) else (None, f"{key} must be a table, got {value!r}")
-    if kind.startswith("list[dict"):
-        ok = all(isinstance(v, dict) for v in value)
-        return (value, None) if ok else (None, f"{key} must be a list of tables, got {value!r}")
-    return value, None
 
 
 def _explicit_config_errors(index: int, entry: dict[str, Any]) -> list[str]:

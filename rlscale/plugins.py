@@ -1,4 +1,5 @@
-"""Plug-ins found through installed packages' entry points, without importing JAX.
+"""Plug-ins (your own agents and envs), registered in Python or found through installed packages'
+entry points, without importing JAX: one `Plugins` registry per kind.
 
 A package makes an agent or env available by declaring an entry point in its pyproject.toml:
 
@@ -12,12 +13,16 @@ The entry point's name is the `algo` / `env` value of a sweep file. The object i
 in a module that does not import JAX (the agent's options dataclass, a lazily imported
 "module:attribute" factory), so that a sweep file is validated before anything heavy loads.
 Entry points are read once per process, on the first lookup of a name that is not built in.
+A Python registration (`rlscale.agents.register`, `rlscale.envs.register`) made before wins over an
+entry point of the same name; a broken plug-in is one message naming its entry point and the fault.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Any
 
@@ -107,3 +112,63 @@ def checked_entry_points(group: str, kind: str, entry_type: type, type_name: str
         else:
             objects[name] = entry
     return LoadedPlugins(objects, errors)
+
+
+class Plugins:
+    """The plug-ins of one kind ("agent" or "env"): entries (objects with `.name` and `.errors()`)
+    registered in this process with `add`, and those the entry points of `group` declare, read once,
+    on the first lookup that needs them. Built-in names (`is_built_in`) are the caller's; no plug-in
+    may take one."""
+
+    def __init__(self, group: str, kind: str, entry_type: type, type_name: str, is_built_in: Callable[[str], bool]):
+        self.group, self.kind, self.entry_type, self.type_name = group, kind, entry_type, type_name
+        self.is_built_in = is_built_in
+        self._entries: dict[str, Any] = {}
+        self._broken: dict[str, str] = {}
+        """Entry-point name -> why that plug-in is unusable (failed import, not an entry, ...)."""
+        self._entry_points_read = False
+
+    def entries(self) -> dict[str, Any]:
+        """Every usable plug-in by name, reading the entry points on the first call."""
+        if not self._entry_points_read:
+            self._entry_points_read = True
+            loaded = checked_entry_points(self.group, self.kind, self.entry_type, self.type_name, self.is_built_in)
+            self._broken.update(loaded.errors)
+            for name, entry in loaded.objects.items():
+                self._entries.setdefault(name, entry)  # a Python registration made earlier wins
+        return self._entries
+
+    def get(self, name: str) -> Any | None:
+        """The usable plug-in `name`, or None (entry points are read only when it is not registered)."""
+        return self._entries.get(name) or self.entries().get(name)
+
+    def broken_reason(self, name: str) -> str | None:
+        """Why plug-in `name` is unusable, when an installed package declares it but it is broken."""
+        self.entries()
+        return self._broken.get(name)
+
+    def add(self, entry: Any, replace: bool = False) -> Any:
+        """Register `entry` in this process and return it; ValueError listing every problem with it,
+        or when its name is built in or taken (and not `replace`)."""
+        errors = entry.errors()
+        if self.is_built_in(entry.name):
+            errors.append(f"{self.kind} {entry.name!r} is built in and cannot be replaced; choose another name")
+        elif not replace and entry.name in self.entries():
+            errors.append(f"{self.kind} {entry.name!r} is already registered; pass replace=True to replace it")
+        if errors:
+            raise ValueError("; ".join(errors))
+        self._entries[entry.name] = entry
+        self._broken.pop(entry.name, None)
+        return entry
+
+    @contextlib.contextmanager
+    def restored(self, reread: bool = False) -> Iterator[None]:
+        """Undo, on leaving, every registration made inside (for tests); with `reread`, the entry
+        points are read again inside (packages installed meanwhile are found)."""
+        saved = (dict(self._entries), dict(self._broken), self._entry_points_read)
+        if reread:
+            self._broken, self._entry_points_read = {}, False
+        try:
+            yield
+        finally:
+            self._entries, self._broken, self._entry_points_read = saved

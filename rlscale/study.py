@@ -18,7 +18,7 @@ fits/sigma_n_pendulum).
 This module is pure: the study config (`StudyConfig`, read from a STUDY.toml's tables), the stage
 order (`STAGES`), and the sweep configs each stage derives from the previous stages' results.
 Running the stages, the stage-state file that makes a study resumable, and the report live in
-`rlscale/run/study_command.py`.
+`rlscale/run/study_runner.py`.
 
 A STUDY.toml:
 
@@ -51,8 +51,10 @@ from typing import Any
 
 from rlscale.config import MAX_UTD
 from rlscale.laws.grid_edges import GridExtension, GridLimits
+from rlscale.laws.options import OPTION_ALIASES, FitOptions, read_fit_options
 from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
 from rlscale.laws.results import Proposal, Recommendation, SigmaNRecommendation
+from rlscale.typed import Reading, allowed, out_of_range, read, shown
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("grid_sweep", "stage 1: the grid sweep over (σ, B, η) × seeds"),
@@ -85,26 +87,26 @@ GRID_AXES = ("utd", "batch_size", "learning_rate", "configs", "seeds", "env_step
 SIZE_FIELDS = ("model_sizes", "hidden_width", "hidden_depth")
 """Sweep fields the (σ, N) held-out run replaces by the recommended width."""
 
-FIT_KEYS = {
-    "thresholds": list,
-    "selection_threshold": (int, float),
-    "bootstrap": int,
-    "seed": int,
-    "delta": (int, float),
-    "model_size": (int, float),
-    "data_points": str,
-    "data_law_loss": str,
-    "unreached_cells": str,
-    "n_thresholds": int,
-    "lowest_threshold": (int, float),
-    "sigma_grid_extension": (int, float),
-    "budget_grid_points": int,
-    "horizon_cuts": list,
-    "sigma_n_shared_exponents": bool,
-}
+FIT_KEYS = (
+    "thresholds", "selection_threshold", "bootstrap", "seed", "delta", "model_size", "data_points", "data_law_loss",
+    "unreached_cells", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points", "horizon_cuts",
+    "sigma_n_shared_exponents",
+)
+"""The keys of [fit]: options of both fits (`FitOptions`, two of them named as `rlscale fit`'s flags)."""
 TABLES = ("grid", "grid_extension", "fit", "stage2", "holdout")
 DEFAULT_MAX_ROUNDS = 2
 """[grid_extension] max_rounds unless set: at most this many extension rounds."""
+MIN_SEEDS = 2
+"""Seeds a stage needs at least: the bootstrap resamples them."""
+TABLE_READING = Reading(unknown="{where} unknown key {key!r}; allowed: {known}", mistyped="{where} {key} must be {expected}, got {value!r}")
+"""How the study's tables are read (`rlscale.typed`); each field states what it allows."""
+FIT_READING = dataclasses.replace(
+    TABLE_READING, mistyped="{where} {key} has the wrong type: must be {expected}, got {value!r}", aliases=OPTION_ALIASES, keys=FIT_KEYS
+)
+LIMIT_KEYS = tuple(item.name for item in dataclasses.fields(GridLimits))
+"""[grid_extension] keys of its `GridLimits`."""
+OWN_EXTENSION_KEYS = ("max_rounds", "max_new_runs")
+"""[grid_extension] keys of `GridExtensionSettings` itself."""
 
 
 class StudyError(ValueError):
@@ -121,12 +123,25 @@ class Stage2Settings:
     baseline), env steps (None: sized from the grid fit's data law with `env_steps_margin`), and
     sweep fields to change for stage 2 (`set`)."""
 
-    utd: tuple[float, ...]
-    seeds: tuple[int, ...]
-    baseline_utd: float | None = None
-    env_steps: int | None = None
-    env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
-    set: dict[str, Any] = field(default_factory=dict)
+    utd: tuple[float, ...] = field(default=(), metadata=allowed(f"a list of σ in (0, {MAX_UTD}]"))
+    seeds: tuple[int, ...] = field(default=(), metadata=allowed("a list of distinct integers >= 0 (at least 2 for the bootstrap)"))
+    baseline_utd: float | None = field(default=None, metadata=allowed("a positive σ of the grid"))
+    env_steps: int | None = field(default=None, metadata=allowed("a positive integer"))
+    env_steps_margin: float = field(default=DEFAULT_ENV_STEPS_MARGIN, metadata=allowed("a positive number"))
+    set: dict[str, Any] = field(default_factory=dict, metadata=allowed("a table of sweep fields"))
+
+    def errors(self, mistyped: frozenset[str] = frozenset()) -> list[str]:
+        """The settings out of their range (those in `mistyped` left out)."""
+        seeds_valid = _distinct_naturals(self.seeds)
+        errors = out_of_range(self, {
+            "utd": bool(self.utd) and all(0 < utd <= MAX_UTD for utd in self.utd),
+            "seeds": bool(self.seeds) and seeds_valid,
+            "baseline_utd": self.baseline_utd is None or self.baseline_utd > 0,
+            **_env_steps_ok(self),
+        }, mistyped)
+        if seeds_valid and 0 < len(self.seeds) < MIN_SEEDS and "seeds" not in mistyped:
+            errors.append(f"seeds needs at least {MIN_SEEDS} seeds for the bootstrap, got {shown(self.seeds)}")
+        return errors
 
 
 @dataclass(frozen=True)
@@ -143,12 +158,22 @@ class HoldoutSettings:
     trained N, at the σ, B*, η* the joint laws recommend for it, and D is predicted by D_J(σ, N) at
     the highest threshold of the joint laws."""
 
-    budget_factor: float = 1.0
-    seeds: tuple[int, ...] = (0, 1, 2, 3)
-    env_steps: int | None = None
-    env_steps_margin: float = DEFAULT_ENV_STEPS_MARGIN
-    utd: float | None = None
-    model_size_factor: float | None = None
+    budget_factor: float = field(default=1.0, metadata=allowed("a positive number"))
+    seeds: tuple[int, ...] = field(default=(0, 1, 2, 3), metadata=allowed("at least 2 distinct integers >= 0"))
+    env_steps: int | None = field(default=None, metadata=allowed("a positive integer"))
+    env_steps_margin: float = field(default=DEFAULT_ENV_STEPS_MARGIN, metadata=allowed("a positive number"))
+    utd: float | None = field(default=None, metadata=allowed(f"a σ in (0, {MAX_UTD:g}]"))
+    model_size_factor: float | None = field(default=None, metadata=allowed("a number > 1 (a model bigger than any trained)"))
+
+    def errors(self, mistyped: frozenset[str] = frozenset()) -> list[str]:
+        """The settings out of their range (those in `mistyped` left out)."""
+        return out_of_range(self, {
+            "utd": self.utd is None or 0 < self.utd <= MAX_UTD,
+            "budget_factor": 0 < self.budget_factor < math.inf,
+            "model_size_factor": self.model_size_factor is None or 1 < self.model_size_factor < math.inf,
+            "seeds": len(self.seeds) >= MIN_SEEDS and _distinct_naturals(self.seeds),
+            **_env_steps_ok(self),
+        }, mistyped)
 
 
 @dataclass(frozen=True)
@@ -159,11 +184,17 @@ class GridExtensionSettings:
     value beyond that edge is added at that σ and only the new configs run, for every seed of the grid
     (and every model size); repeated until the optimum is bracketed, every value
     beyond an edge leaves the limits, `max_rounds` rounds ran, or the next round would take the
-    runs added so far past `max_new_runs` (default: as many runs as the grid itself)."""
+    runs added so far past `max_new_runs` (default: as many runs as the grid itself). The limits'
+    keys (`LIMIT_KEYS`) stand in the same table."""
 
-    max_rounds: int = DEFAULT_MAX_ROUNDS
-    max_new_runs: int | None = None
+    max_rounds: int = field(default=DEFAULT_MAX_ROUNDS, metadata=allowed("an integer >= 0 (0: no extension)"))
+    max_new_runs: int | None = field(default=None, metadata=allowed("an integer >= 0"))
     limits: GridLimits = GridLimits()
+
+    def errors(self, mistyped: frozenset[str] = frozenset()) -> list[str]:
+        """The settings out of their range (those in `mistyped` left out; the limits check themselves)."""
+        ok = {"max_rounds": self.max_rounds >= 0, "max_new_runs": self.max_new_runs is None or self.max_new_runs >= 0}
+        return out_of_range(self, ok, mistyped)
 
     def stop_reason(
         self, extension: GridExtension, round_number: int, runs_added: int, grid_runs: int, runs_per_config: int
@@ -191,6 +222,7 @@ class StudyConfig:
     grid: dict[str, Any]
     stage2: Stage2Settings | None
     fit: dict[str, Any] = field(default_factory=dict)
+    """[fit] as written (it is part of the fingerprint); `fit_options` reads it."""
     holdout: HoldoutSettings = HoldoutSettings()
     grid_extension: GridExtensionSettings = GridExtensionSettings()
 
@@ -217,12 +249,7 @@ class StudyConfig:
             grid = {}
         sigma_n = is_sigma_n_grid(grid)
         fit = _table(values, "fit", errors)
-        for key, value in fit.items():
-            kind = FIT_KEYS.get(key)
-            if kind is None:
-                errors.append(f"[fit] unknown key {key!r}; allowed: {', '.join(FIT_KEYS)}")
-            elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-                errors.append(f"[fit] {key} has the wrong type: {value!r}")
+        errors += read(FitOptions, fit, FIT_READING, "[fit]")[1]
         if sigma_n and "model_size" in fit:
             errors.append("[fit] model_size cannot be set in a study whose grid has model_sizes: N is each run's model_size column")
         if sigma_n:
@@ -233,12 +260,17 @@ class StudyConfig:
                     "(grid → joint laws → a bigger model held out), which fits D_J(σ, N) from the grid; remove [stage2]"
                 )
         else:
-            stage2 = _stage2(_table(values, "stage2", errors), errors)
+            stage2 = _settings(Stage2Settings, _table(values, "stage2", errors), "stage2", errors)
         holdout = _holdout(_table(values, "holdout", errors), sigma_n, errors)
         extension = _grid_extension(_table(values, "grid_extension", errors), errors)
         if errors:
             raise StudyError(errors)
         return cls(grid=grid, stage2=stage2, fit=fit, holdout=holdout, grid_extension=extension)
+
+    def fit_options(self, **extra: Any) -> FitOptions:
+        """The options of the study's fits: [fit], the baseline σ of [stage2], and `extra`."""
+        baseline = None if self.stage2 is None else self.stage2.baseline_utd
+        return dataclasses.replace(read_fit_options(self.fit, FIT_READING, "[fit]"), baseline_utd=baseline, **extra)
 
     def fingerprint(self) -> str:
         """A hash of the whole study config: a run directory holds one study."""
@@ -276,112 +308,54 @@ def _table(values: dict, name: str, errors: list[str]) -> dict:
     return table
 
 
-def _numbers(value, kind) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(item, kind) and not isinstance(item, bool) for item in value)
-
-
-def _stage2(table: dict, errors: list[str]) -> Stage2Settings:
-    allowed = ("utd", "seeds", "baseline_utd", "env_steps", "env_steps_margin", "set")
-    errors += [f"[stage2] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
-    utd, seeds = table.get("utd"), table.get("seeds")
-    if not (_numbers(utd, (int, float)) and all(0 < value <= MAX_UTD for value in utd)):
-        errors.append(f"[stage2] utd must be a list of σ in (0, {MAX_UTD}], got {utd!r}")
-        utd = [1.0]
-    if not (_numbers(seeds, int) and all(value >= 0 for value in seeds) and len(set(seeds)) == len(seeds)):
-        errors.append(f"[stage2] seeds must be a list of distinct integers >= 0 (at least 2 for the bootstrap), got {seeds!r}")
-        seeds = [0, 1]
-    elif len(seeds) < 2:
-        errors.append(f"[stage2] seeds needs at least 2 seeds for the bootstrap, got {seeds!r}")
-    baseline = table.get("baseline_utd")
-    if baseline is not None and not (isinstance(baseline, (int, float)) and baseline > 0):
-        errors.append(f"[stage2] baseline_utd must be a positive σ of the grid, got {baseline!r}")
-    _check_env_steps("stage2", table, errors)
-    overrides = table.get("set", {})
-    if not isinstance(overrides, dict):
-        errors.append(f"[stage2] set must be a table of sweep fields, got {overrides!r}")
-        overrides = {}
-    return Stage2Settings(
-        utd=tuple(float(value) for value in utd),
-        seeds=tuple(seeds),
-        baseline_utd=None if baseline is None else float(baseline),
-        env_steps=table.get("env_steps"),
-        env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
-        set=overrides,
-    )
+def _settings(cls: type, table: dict, name: str, errors: list[str], reading: Reading = TABLE_READING):
+    """The `cls` settings of table [name] (read with `rlscale.typed`; their defaults when invalid),
+    each problem added to `errors`."""
+    where = f"[{name}]"
+    settings, problems = read(cls, table, reading, where, check=lambda settings, mistyped: [
+        f"{where} {error}" for error in settings.errors(mistyped)
+    ])
+    errors += problems
+    return settings if settings is not None else cls()
 
 
 def _holdout(table: dict, sigma_n: bool, errors: list[str]) -> HoldoutSettings:
-    allowed = ("model_size_factor" if sigma_n else "budget_factor", "seeds", "env_steps", "env_steps_margin", *(() if sigma_n else ("utd",)))
+    """[holdout]: a σ-only study's keys budget_factor and utd, a (σ, N) study's model_size_factor
+    (default `DEFAULT_MODEL_SIZE_FACTOR`), each refused in the other kind of study."""
     for key in table:
         if key in ("budget_factor", "utd") and sigma_n:
             errors.append(
-                f"[holdout] {key} does not apply to a study whose grid has model_sizes: its held-out config is the one the "
-                "joint laws recommend for the budget whose N*(F) is model_size_factor × the largest trained N; set model_size_factor"
+                f"[holdout] {key} does not apply to a study whose grid has model_sizes: its held-out model is the width "
+                "nearest model_size_factor × the largest trained N; set model_size_factor"
             )
         elif key == "model_size_factor" and not sigma_n:
             errors.append("[holdout] model_size_factor applies only to a study whose grid has two or more model_sizes")
-        elif key not in allowed:
-            errors.append(f"[holdout] unknown key {key!r}; allowed: {', '.join(allowed)}")
-    utd = table.get("utd")
-    if utd is not None and not (isinstance(utd, (int, float)) and not isinstance(utd, bool) and 0 < utd <= MAX_UTD):
-        errors.append(f"[holdout] utd must be a σ in (0, {MAX_UTD:g}], got {utd!r}")
-        utd = None
-    factor = table.get("budget_factor", 1.0)
-    if not _positive(factor):
-        errors.append(f"[holdout] budget_factor must be a positive number, got {factor!r}")
-        factor = 1.0
-    size_factor = table.get("model_size_factor", DEFAULT_MODEL_SIZE_FACTOR) if sigma_n else None
-    if sigma_n and not (_positive(size_factor) and size_factor > 1):
-        errors.append(f"[holdout] model_size_factor must be a number > 1 (a model bigger than any trained), got {size_factor!r}")
-        size_factor = DEFAULT_MODEL_SIZE_FACTOR
-    seeds = table.get("seeds", list(HoldoutSettings.seeds))
-    if not (_numbers(seeds, int) and len(seeds) >= 2 and len(set(seeds)) == len(seeds) and min(seeds) >= 0):
-        errors.append(f"[holdout] seeds must be at least 2 distinct integers >= 0, got {seeds!r}")
-        seeds = list(HoldoutSettings.seeds)
-    _check_env_steps("holdout", table, errors)
-    return HoldoutSettings(
-        budget_factor=float(factor),
-        seeds=tuple(seeds),
-        env_steps=table.get("env_steps"),
-        env_steps_margin=float(table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)),
-        utd=None if utd is None else float(utd),
-        model_size_factor=None if size_factor is None else float(size_factor),
-    )
-
-
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 and math.isfinite(value)
+    settings = _settings(HoldoutSettings, table, "holdout", errors)
+    if sigma_n and settings.model_size_factor is None:
+        settings = dataclasses.replace(settings, model_size_factor=DEFAULT_MODEL_SIZE_FACTOR)
+    return settings
 
 
 def _grid_extension(table: dict, errors: list[str]) -> GridExtensionSettings:
-    limit_names = tuple(field.name for field in dataclasses.fields(GridLimits))
-    allowed = ("max_rounds", "max_new_runs", *limit_names)
-    errors += [f"[grid_extension] unknown key {key!r}; allowed: {', '.join(allowed)}" for key in table if key not in allowed]
-    rounds = table.get("max_rounds", DEFAULT_MAX_ROUNDS)
-    if not (isinstance(rounds, int) and not isinstance(rounds, bool) and rounds >= 0):
-        errors.append(f"[grid_extension] max_rounds must be an integer >= 0 (0: no extension), got {rounds!r}")
-        rounds = DEFAULT_MAX_ROUNDS
-    cap = table.get("max_new_runs")
-    if cap is not None and not (isinstance(cap, int) and not isinstance(cap, bool) and cap >= 0):
-        errors.append(f"[grid_extension] max_new_runs must be an integer >= 0, got {cap!r}")
-        cap = None
-    given = {key: tuple(value) if isinstance(value, list) else value for key, value in table.items() if key in limit_names}
-    try:
-        limits = GridLimits(**given)
-        limit_errors = limits.errors()
-    except TypeError as error:
-        limits, limit_errors = GridLimits(), [str(error)]
+    """[grid_extension]: its own keys read typed; its `GridLimits` keys as written, lists as tuples
+    (`GridLimits.errors` checks their types; the fingerprint holds them as written)."""
+    limits = GridLimits(**{key: tuple(value) if isinstance(value, list) else value for key, value in table.items() if key in LIMIT_KEYS})
+    limit_errors = limits.errors()
+    own = {key: value for key, value in table.items() if key not in LIMIT_KEYS}
+    reading = dataclasses.replace(TABLE_READING, keys=OWN_EXTENSION_KEYS, unknown=TABLE_READING.unknown + ", " + ", ".join(LIMIT_KEYS))
+    settings = _settings(GridExtensionSettings, own, "grid_extension", errors, reading)
     errors += [f"[grid_extension] {error}" for error in limit_errors]
-    return GridExtensionSettings(max_rounds=rounds, max_new_runs=cap, limits=limits if not limit_errors else GridLimits())
+    return dataclasses.replace(settings, limits=GridLimits() if limit_errors else limits)
 
 
-def _check_env_steps(name: str, table: dict, errors: list[str]) -> None:
-    steps = table.get("env_steps")
-    if steps is not None and not (isinstance(steps, int) and not isinstance(steps, bool) and steps > 0):
-        errors.append(f"[{name}] env_steps must be a positive integer, got {steps!r}")
-    margin = table.get("env_steps_margin", DEFAULT_ENV_STEPS_MARGIN)
-    if not (isinstance(margin, (int, float)) and not isinstance(margin, bool) and margin > 0):
-        errors.append(f"[{name}] env_steps_margin must be a positive number, got {margin!r}")
+def _distinct_naturals(values: tuple[int, ...]) -> bool:
+    """Whether `values` are distinct integers >= 0."""
+    return all(value >= 0 for value in values) and len(set(values)) == len(values)
+
+
+def _env_steps_ok(settings) -> dict[str, bool]:
+    """Whether the settings' `env_steps` and `env_steps_margin` are in range."""
+    return {"env_steps": settings.env_steps is None or settings.env_steps > 0, "env_steps_margin": settings.env_steps_margin > 0}
 
 
 def rounded_env_steps(needed: float, eval_interval: int) -> int:

@@ -35,7 +35,8 @@ import numpy as np
 from rlscale.laws import FitOptions, build_config_curves, fit_laws, normalize_returns, times_to_threshold, validate_table
 from rlscale.laws.recommend import recommend
 from rlscale.laws.validation import validate_runs
-from rlscale.run.fitting import load_fit, write_json_atomically
+from rlscale.run.fit_files import load_fit
+from rlscale.run.files import write_json_atomically
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parent

@@ -22,7 +22,7 @@ from rlscale.laws.allocation import SearchBox, joint_optimum
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import JointDataLaw
 from rlscale.laws.synthetic import SyntheticSigmaNLaws, synthetic_sigma_n_sweep
-from rlscale.run.fitting import fit_run_directory
+from rlscale.run.fit_files import fit_run_directory
 
 HERE = Path(__file__).parent
 LAWS = SyntheticSigmaNLaws()

@@ -18,7 +18,7 @@ from rlscale.agents.bro.options import BRONET_WIDTH, BROOptions
 from rlscale.agents.pql.options import PQL_TAU, PQLOptions
 from rlscale.agents.sac.options import SACOptions
 from rlscale.agents.spec import NetworkConfig, build_options
-from rlscale.plugins import AGENT_GROUP, checked_entry_points, name_and_factory_errors, resolve_factory
+from rlscale.plugins import AGENT_GROUP, Plugins, name_and_factory_errors, resolve_factory
 
 DEFAULT_TAU = 0.005
 """Polyak rate of the target critic used by SAC and BRO (and by both reference repos)."""
@@ -83,10 +83,8 @@ _BUILT_IN: dict[str, AgentEntry] = {
         ),
     )
 }
-_REGISTRY: dict[str, AgentEntry] = dict(_BUILT_IN)
-_BROKEN_PLUGINS: dict[str, str] = {}
-"""Entry-point name -> why that plug-in is unusable (failed import, not an AgentEntry, ...)."""
-_plugins_loaded = False
+PLUGINS = Plugins(AGENT_GROUP, "agent", AgentEntry, "rlscale.agents.AgentEntry", _BUILT_IN.__contains__)
+"""The agents registered in this process or installed as plug-ins."""
 
 
 def register(
@@ -103,44 +101,28 @@ def register(
     factory: `factory(observation_size, action_size, network, options) -> Agent`, or
     "package.module:attribute" naming it (imported when an agent is built). options: the frozen
     dataclass of the agent's static options, in a JAX-free module (see rlscale.agents.spec).
-    ValueError listing every problem with the entry, or when `name` is taken and not `replace`.
+    ValueError listing every problem with the entry, or when `name` is built in or taken and not `replace`.
     """
-    entry = AgentEntry(name, factory, options, tau=tau, hidden_width=hidden_width, summary=summary)
-    errors = entry.errors()
-    if not replace and name in _all_entries():
-        errors.append(f"agent {name!r} is already registered; pass replace=True to replace it")
-    if name in _BUILT_IN:
-        errors.append(f"agent {name!r} is built in and cannot be replaced; choose another name")
-    if errors:
-        raise ValueError("; ".join(errors))
-    _REGISTRY[name] = entry
-    _BROKEN_PLUGINS.pop(name, None)
-    return entry
+    return PLUGINS.add(AgentEntry(name, factory, options, tau=tau, hidden_width=hidden_width, summary=summary), replace)
 
 
-def _all_entries() -> dict[str, AgentEntry]:
-    """Every usable entry, reading the entry-point plug-ins on the first call."""
-    global _plugins_loaded
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        loaded = checked_entry_points(AGENT_GROUP, "agent", AgentEntry, "rlscale.agents.AgentEntry", _BUILT_IN.__contains__)
-        _BROKEN_PLUGINS.update(loaded.errors)
-        for name, entry in loaded.objects.items():
-            _REGISTRY.setdefault(name, entry)  # a Python registration made earlier wins
-    return _REGISTRY
+def _entry(name: str) -> AgentEntry | None:
+    """The usable agent `name` (built in, registered or installed), or None."""
+    return _BUILT_IN.get(name) or PLUGINS.get(name)
 
 
 def agent_names() -> tuple[str, ...]:
     """Usable agent names: built-in ones first, then registered and installed plug-ins."""
-    return tuple(_all_entries())
+    return (*_BUILT_IN, *(name for name in PLUGINS.entries() if name not in _BUILT_IN))
 
 
 def algo_error(name: str) -> str | None:
     """Why `name` is not a usable `algo` (unknown, or a broken plug-in); None when it is."""
-    if name in _REGISTRY or name in _all_entries():
+    if _entry(name) is not None:
         return None
-    if name in _BROKEN_PLUGINS:
-        return f"algo {name!r}: {_BROKEN_PLUGINS[name]}"
+    broken = PLUGINS.broken_reason(name)
+    if broken:
+        return f"algo {name!r}: {broken}"
     return (
         f"algo must be one of {agent_names()}, got {name!r} (an agent of an installed package is "
         f"found through its {AGENT_GROUP!r} entry point; see README, 'Your own agent / env')"
@@ -152,7 +134,7 @@ def get_entry(name: str) -> AgentEntry:
     error = algo_error(name)
     if error:
         raise ValueError(error)
-    return _REGISTRY[name]
+    return _entry(name)
 
 
 def option_errors(algo: str, values: Mapping[str, Any]) -> list[str]:
@@ -160,7 +142,7 @@ def option_errors(algo: str, values: Mapping[str, Any]) -> list[str]:
     unusable: that is reported on its own, by `algo_error`)."""
     if algo_error(algo):
         return []
-    return build_options(_REGISTRY[algo].options, values)[1]
+    return build_options(_entry(algo).options, values)[1]
 
 
 def num_envs_errors(algo: str, values: Mapping[str, Any], num_envs: int) -> list[str]:

@@ -15,8 +15,9 @@ collecting every unknown name, bad type and bad value at once.
 from __future__ import annotations
 
 import dataclasses
-import typing
 from typing import Any, Mapping
+
+from rlscale.typed import Reading, read
 
 INT32_MAX = 2**31 - 1
 """The largest integer an option (or a sweep field) may hold: the engine and agents count in 32-bit
@@ -25,6 +26,12 @@ N_STEP_BATCH = "n_step"
 """`BatchSpec.kind` of agents that learn from `NStepTransition` batches."""
 TRANSITION_BATCH = "transition"
 """`BatchSpec.kind` of agents that learn from one-step `Transition` batches."""
+OPTIONS_READING = Reading(
+    unknown="{where}: unknown option {key!r}; known options: {known}",
+    mistyped="{where}.{key} must be {expected}, got {value!r}",
+    integers=(-INT32_MAX - 1, INT32_MAX),
+)
+"""How an `[agent]` table is read (`build_options`): every integer must fit the engine's 32 bits."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,29 +71,13 @@ def build_options(options_class: type, values: Mapping[str, Any], prefix: str = 
     """An `options_class` instance from `values`, and every problem found (then the instance is None).
 
     Unknown names, values of the wrong type (a TOML list where a tuple of ints is expected is
-    accepted; an int where a float is expected is converted) and the `validate()` errors of the
-    well-typed values are all reported, each prefixed with `prefix.<option>`.
+    accepted; an int where a float is expected is converted; an integer must fit 32 bits) and the
+    `validate()` errors of the well-typed values (the others keep their presets meanwhile) are all
+    reported, each prefixed with `prefix.<option>` (`rlscale.typed.read`).
     """
-    fields = {f.name: f for f in dataclasses.fields(options_class)}
-    hints = typing.get_type_hints(options_class)
-    errors = [
-        f"{prefix}: unknown option {name!r}; known options: {', '.join(fields)}"
-        for name in values
-        if name not in fields
-    ]
-    coerced = {}
-    for name, value in values.items():
-        if name in fields:
-            converted, error = _coerce(value, hints[name])
-            if error:
-                errors.append(f"{prefix}.{name} must be {error}, got {value!r}")
-            else:
-                coerced[name] = converted
-    # The well-typed options are range-checked too (the others keep their presets meanwhile), so
-    # every problem is reported at once.
-    options = options_class(**coerced)
-    errors += [f"{prefix}.{message}" for message in options.validate()]
-    return (None, errors) if errors else (options, [])
+    return read(
+        options_class, values, OPTIONS_READING, prefix, check=lambda options, _: [f"{prefix}.{message}" for message in options.validate()]
+    )
 
 
 def options_dict(options) -> dict[str, Any]:
@@ -95,26 +86,3 @@ def options_dict(options) -> dict[str, Any]:
         name: list(value) if isinstance(value, tuple) else value
         for name, value in dataclasses.asdict(options).items()
     }
-
-
-def _coerce(value: Any, annotation: Any) -> tuple[Any, str | None]:
-    """(converted value, None), or (None, a description of the expected type)."""
-    if annotation is bool:
-        return (value, None) if isinstance(value, bool) else (None, "true or false")
-    if annotation is int:
-        ok = _is_int32(value)
-        return (value, None) if ok else (None, f"an integer in [{-INT32_MAX - 1}, {INT32_MAX}]")
-    if annotation is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        return (float(value), None) if ok else (None, "a number")
-    if annotation is str:
-        return (value, None) if isinstance(value, str) else (None, "a string")
-    if typing.get_origin(annotation) is tuple:
-        ok = isinstance(value, (list, tuple)) and all(_is_int32(v) for v in value)
-        return (tuple(value), None) if ok else (None, f"a list of integers in [{-INT32_MAX - 1}, {INT32_MAX}]")
-    raise TypeError(f"agent options of type {annotation!r} are not supported")
-
-
-def _is_int32(value: Any) -> bool:
-    """Whether `value` is an integer (not a bool) that fits 32 bits."""
-    return isinstance(value, int) and not isinstance(value, bool) and -INT32_MAX - 1 <= value <= INT32_MAX

@@ -3,7 +3,7 @@
 named by reference ('brax-class:...', 'playground:...', 'gymnax:...')."""
 
 from rlscale.envs.plugin_suite import EnvEntry, register
-from rlscale.envs.reference_suite import EnvReferenceError
+from rlscale.envs.references import EnvReferenceError
 from rlscale.envs.registry import Env, EnvSpec, UnknownEnvError, env_names, get_spec, make_env
 
 __all__ = [

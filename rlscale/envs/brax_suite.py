@@ -1,4 +1,5 @@
-"""Registry entries for Brax's locomotion envs (suite 'brax'), named 'brax/<brax env name>'.
+"""Registry entries for Brax's locomotion envs (suite 'brax'), named 'brax/<brax env name>': a
+static table (no JAX until an env is built; the adapter is `rlscale.envs.brax_env.BraxEnv`).
 
 The env is Brax's raw env (no EpisodeWrapper / AutoResetWrapper), so `done` is 1.0 only when the
 env terminates (hopper, walker2d, ant, humanoid: unhealthy; inverted_pendulum: pole angle > 0.2
@@ -13,10 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import jax
-import jax.numpy as jnp
-
-from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
+from rlscale.envs.options import check_action_repeat, check_options
 
 BACKENDS = ("mjx", "generalized", "positional", "spring")
 DEFAULT_BACKEND = "mjx"
@@ -113,47 +111,13 @@ def terminates(name: str) -> bool:
     return _ENTRIES[name.removeprefix("brax/")].terminates
 
 
-class BraxEnv:
-    """Adapts a raw Brax env to the registry contract.
-
-    Actions f32[action_size] in [-1, 1] are mapped onto the actuators' ctrl_range (passed
-    unchanged by an env without a `sys`, i.e. not a PipelineEnv); reward and done are returned as
-    f32 scalars (some Brax envs return a Python float done).
-    """
-
-    def __init__(self, env: Any):
-        self.env = env
-        self.action_size = int(env.action_size)
-        if hasattr(env, "sys"):
-            low, high = jnp.asarray(env.sys.actuator.ctrl_range, jnp.float32).T
-        else:
-            low, high = -jnp.ones(self.action_size), jnp.ones(self.action_size)
-        self._ctrl_center = (high + low) / 2.0
-        self._ctrl_half_range = (high - low) / 2.0
-
-    def reset(self, rng: jax.Array) -> Any:
-        """PRNG key -> brax State (obs f32[observation_size])."""
-        return self._cast(self.env.reset(rng))
-
-    def step(self, state: Any, action: jax.Array) -> Any:
-        """brax State, f32[action_size] in [-1, 1] -> next brax State."""
-        ctrl = self._ctrl_center + self._ctrl_half_range * jnp.clip(action, -1.0, 1.0)
-        return self._cast(self.env.step(state, ctrl))
-
-    @staticmethod
-    def _cast(state: Any) -> Any:
-        return state.replace(
-            obs=jnp.asarray(state.obs, jnp.float32),
-            reward=jnp.asarray(state.reward, jnp.float32),
-            done=jnp.asarray(state.done, jnp.float32),
-        )
-
-
 def build(name: str, backend: str = DEFAULT_BACKEND, action_repeat: int = 1, **options: Any):
     """The raw Brax env `name` on `backend`, adapted, and wrapped in ActionRepeat when > 1."""
     check_options(name, options, _OPTIONS)
     _check_backend(name, backend)
     from brax import envs as brax_envs
 
-    env = BraxEnv(brax_envs.get_environment(name.removeprefix("brax/"), backend=backend))
-    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)
+    from rlscale.envs.brax_env import BraxEnv
+    from rlscale.envs.wrappers import with_action_repeat
+
+    return with_action_repeat(BraxEnv(brax_envs.get_environment(name.removeprefix("brax/"), backend=backend)), action_repeat)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
+from rlscale.envs.options import check_action_repeat, check_options
 
 EPISODE_PHYSICS_STEPS = 1000
 
@@ -88,5 +88,6 @@ def build(name: str, action_repeat: int = 1, **options: Any):
     check_options(name, options, _OPTIONS)
     from mujoco_playground import registry as playground_registry
 
-    env = playground_registry.load(playground_name(name), config_overrides={"impl": "jax"})
-    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)
+    from rlscale.envs.wrappers import with_action_repeat
+
+    return with_action_repeat(playground_registry.load(playground_name(name), config_overrides={"impl": "jax"}), action_repeat)

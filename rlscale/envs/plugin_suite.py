@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
-from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
-from rlscale.plugins import ENV_GROUP, checked_entry_points, name_and_factory_errors, resolve_factory
+from rlscale.envs.options import check_action_repeat, check_options
+from rlscale.envs.suites import is_built_in
+from rlscale.plugins import ENV_GROUP, Plugins, name_and_factory_errors, resolve_factory
 
 SUITE = "plugin"
 ACTION_REPEAT_OPTION = "int >= 1 dividing the episode's steps (default 1; added by rlscale)"
@@ -64,9 +65,8 @@ class EnvEntry:
         return resolve_factory(self.factory, f"env {self.name!r}")
 
 
-_REGISTERED: dict[str, EnvEntry] = {}
-_BROKEN: dict[str, str] = {}
-_plugins_loaded = False
+PLUGINS = Plugins(ENV_GROUP, "env", EnvEntry, "rlscale.envs.EnvEntry", is_built_in)
+"""The envs registered in this process or installed as plug-ins."""
 
 
 def register(
@@ -79,44 +79,12 @@ def register(
 ) -> EnvEntry:
     """Makes env `name` available as `env = name` (in this process) and returns its entry; see
     `EnvEntry` for the arguments. ValueError listing every problem, or when `name` is taken."""
-    from rlscale.envs.registry import is_built_in
-
-    entry = EnvEntry(name, factory, dict(spec), dict(options or {}), summary)
-    errors = entry.errors()
-    if is_built_in(name):
-        errors.append(f"env {name!r} is built in; choose another name")
-    elif not replace and name in _entries():
-        errors.append(f"env {name!r} is already registered; pass replace=True to replace it")
-    if errors:
-        raise ValueError("; ".join(errors))
-    _REGISTERED[name] = entry
-    _BROKEN.pop(name, None)
-    return entry
-
-
-def _entries() -> dict[str, EnvEntry]:
-    """Every usable plug-in env, reading the entry points on the first call."""
-    global _plugins_loaded
-    if not _plugins_loaded:
-        _plugins_loaded = True
-        from rlscale.envs.registry import is_built_in
-
-        loaded = checked_entry_points(ENV_GROUP, "env", EnvEntry, "rlscale.envs.EnvEntry", is_built_in)
-        _BROKEN.update(loaded.errors)
-        for name, entry in loaded.objects.items():
-            _REGISTERED.setdefault(name, entry)  # a Python registration made earlier wins
-    return _REGISTERED
+    return PLUGINS.add(EnvEntry(name, factory, dict(spec), dict(options or {}), summary), replace)
 
 
 def names() -> list[str]:
     """Registered and installed plug-in env names."""
-    return list(_entries())
-
-
-def broken_reason(name: str) -> str | None:
-    """Why plug-in `name` is unusable, when an installed package declares it but it is broken."""
-    _entries()
-    return _BROKEN.get(name)
+    return list(PLUGINS.entries())
 
 
 def _allowed_options(entry: EnvEntry) -> dict[str, str]:
@@ -125,7 +93,7 @@ def _allowed_options(entry: EnvEntry) -> dict[str, str]:
 
 def spec_fields(name: str, action_repeat: int = 1, **options: Any) -> dict[str, Any]:
     """EnvSpec fields of plug-in env `name` (from its entry; nothing is built)."""
-    entry = _entries()[name]
+    entry = PLUGINS.get(name)
     check_options(name, {**options, "action_repeat": action_repeat}, _allowed_options(entry))
     return dict(
         name=name,
@@ -142,7 +110,8 @@ def spec_fields(name: str, action_repeat: int = 1, **options: Any) -> dict[str, 
 
 def build(name: str, action_repeat: int = 1, **options: Any):
     """`factory(**options)` of plug-in env `name`, wrapped in ActionRepeat when action_repeat > 1."""
-    entry = _entries()[name]
+    from rlscale.envs.wrappers import with_action_repeat
+
+    entry = PLUGINS.get(name)
     check_options(name, {**options, "action_repeat": action_repeat}, _allowed_options(entry))
-    env = entry.resolve_factory()(**options)
-    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)
+    return with_action_repeat(entry.resolve_factory()(**options), action_repeat)

@@ -1,17 +1,19 @@
-"""Registry entries for the tiny pure-JAX envs (suite 'jax')."""
+"""Registry entries for the tiny pure-JAX envs (suite 'jax'): a static table (the env classes of
+`rlscale.envs.pure_jax`, by name, and their sizes), so nothing here imports JAX until an env is built."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from rlscale.envs import pure_jax
-from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
+from rlscale.envs.options import check_action_repeat, check_options
 
 
 @dataclasses.dataclass(frozen=True)
 class _Entry:
-    env_class: type
+    env_class: str  # the class of rlscale.envs.pure_jax
+    observation_size: int  # its observation_size and action_size (tests/envs/test_pure_jax.py checks them)
+    action_size: int
     horizon: int  # physics steps per episode at action_repeat 1
     return_low: float
     return_high: float
@@ -22,7 +24,9 @@ class _Entry:
 # (random policy: actions ~ U[-1, 1]^action_size each step); see ENVS.md.
 _ENTRIES = {
     "pendulum": _Entry(
-        pure_jax.Pendulum,
+        "Pendulum",
+        observation_size=3,
+        action_size=1,
         horizon=200,
         return_low=-1226.7,
         return_high=-150.0,
@@ -32,7 +36,9 @@ _ENTRIES = {
         ),
     ),
     "cartpole-balance": _Entry(
-        pure_jax.CartpoleBalance,
+        "CartpoleBalance",
+        observation_size=4,
+        action_size=1,
         horizon=500,
         return_low=27.8,
         return_high=500.0,
@@ -42,7 +48,9 @@ _ENTRIES = {
         ),
     ),
     "pointmass": _Entry(
-        pure_jax.PointMass,
+        "PointMass",
+        observation_size=6,
+        action_size=2,
         horizon=200,
         return_low=-217.3,
         return_high=-23.3,
@@ -68,8 +76,8 @@ def spec_fields(name: str, action_repeat: int = 1, **options: Any) -> dict[str, 
     return dict(
         name=name,
         suite="jax",
-        observation_size=entry.env_class.observation_size,
-        action_size=entry.env_class.action_size,
+        observation_size=entry.observation_size,
+        action_size=entry.action_size,
         episode_length=check_action_repeat(action_repeat, entry.horizon),
         action_repeat=action_repeat,
         return_low=entry.return_low,
@@ -81,5 +89,7 @@ def spec_fields(name: str, action_repeat: int = 1, **options: Any) -> dict[str, 
 def build(name: str, action_repeat: int = 1, **options: Any):
     """The pure-JAX env `name`, wrapped in ActionRepeat when action_repeat > 1."""
     check_options(name, options, _OPTIONS)
-    env = _ENTRIES[name].env_class()
-    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)
+    from rlscale.envs import pure_jax
+    from rlscale.envs.wrappers import with_action_repeat
+
+    return with_action_repeat(getattr(pure_jax, _ENTRIES[name].env_class)(), action_repeat)

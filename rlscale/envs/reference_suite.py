@@ -1,4 +1,5 @@
-"""Envs named by reference in a sweep file, adapted to the registry's Env contract.
+"""Envs named by reference in a sweep file (`rlscale.envs.references`), loaded and adapted to the
+registry's Env contract.
 
 - `brax-class:package.module:ClassName`: any Brax `Env` subclass, built as `ClassName(**options)`
   (options other than the four below are its constructor's, e.g. backend = "generalized").
@@ -32,12 +33,10 @@ import flax.struct
 import jax
 import jax.numpy as jnp
 
-from rlscale.envs.wrappers import ActionRepeat, check_action_repeat, check_options
+from rlscale.envs.options import check_action_repeat, check_options
+from rlscale.envs.references import BRAX_CLASS, GYMNAX, PLAYGROUND, EnvReferenceError
+from rlscale.envs.wrappers import with_action_repeat
 
-BRAX_CLASS = "brax-class:"
-PLAYGROUND = "playground:"
-GYMNAX = "gymnax:"
-PREFIXES = (BRAX_CLASS, PLAYGROUND, GYMNAX)
 SUITE = "reference"
 BRAX_EPISODE_STEPS = 1000
 """Brax training's default episode length, for Brax classes that state none."""
@@ -53,10 +52,6 @@ REFERENCE_OPTIONS = {
 }
 
 
-class EnvReferenceError(ValueError):
-    """An env reference that cannot be used; the message names it and what was expected."""
-
-
 @dataclasses.dataclass(frozen=True)
 class _Loaded:
     env: Any
@@ -64,11 +59,6 @@ class _Loaded:
     action_size: int
     episode_length: int
     normalization_source: str
-
-
-def is_reference(name: str) -> bool:
-    """Whether `name` is an env reference (starts with one of PREFIXES)."""
-    return isinstance(name, str) and name.startswith(PREFIXES)
 
 
 def _fail(name: str, problem: str) -> EnvReferenceError:
@@ -113,8 +103,7 @@ def build(name: str, **options: Any):
     """The adapted env of reference `name` (loaded once per process), with ActionRepeat when > 1."""
     own, constructor_options = _split_options(name, options)
     env = _load(name, tuple(sorted(constructor_options.items()))).env
-    action_repeat = own.get("action_repeat", 1)
-    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)
+    return with_action_repeat(env, own.get("action_repeat", 1))
 
 
 @functools.lru_cache(maxsize=None)
@@ -158,7 +147,7 @@ def _placeholder_source(name: str) -> str:
 def _load_brax_class(name: str, constructor_options: dict[str, Any]):
     from brax.envs.base import Env as BraxBaseEnv
 
-    from rlscale.envs.brax_suite import BraxEnv
+    from rlscale.envs.brax_env import BraxEnv
 
     expected = "expected 'brax-class:package.module:ClassName' naming a subclass of brax.envs.base.Env"
     module_name, colon, class_name = name.removeprefix(BRAX_CLASS).rpartition(":")

@@ -1,4 +1,5 @@
-"""The environment registry: stable names -> (EnvSpec, Env).
+"""The environment registry: stable names -> (EnvSpec, Env). Asking for a spec imports no JAX (the
+built-in suites are static tables); building an env, or loading a reference, does.
 
 Names:
   - 'pendulum', 'cartpole-balance', 'pointmass': tiny pure-JAX envs (suite 'jax').
@@ -25,11 +26,14 @@ Beyond the built-in suites: plug-in envs (suite 'plugin', `rlscale.envs.plugin_s
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jax
+from rlscale.envs import plugin_suite
+from rlscale.envs.references import PREFIXES, is_reference
+from rlscale.envs.suites import BUILT_IN_SUITES
 
-from rlscale.envs import brax_suite, dmc_suite, plugin_suite, pure_jax_suite, reference_suite
+if TYPE_CHECKING:
+    import jax
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,9 +61,6 @@ class Env(Protocol):
         """State, f32[action_size] in [-1, 1] -> next State (done = 1.0 only on termination)."""
 
 
-_SUITES = (pure_jax_suite, brax_suite, dmc_suite)
-
-
 class UnknownEnvError(ValueError):
     """An env name that is neither registered, nor a plug-in, nor a reference; `short` is the
     message without the listing of every registered name."""
@@ -69,29 +70,27 @@ class UnknownEnvError(ValueError):
         self.short = short or message
 
 
-def is_built_in(name: str) -> bool:
-    """Whether `name` belongs to a built-in suite."""
-    return any(name in suite.names() for suite in _SUITES)
-
-
 def env_names() -> list[str]:
     """Every registered name: pure-JAX envs first, then 'brax/...', 'dmc/...', then plug-ins.
     References ('brax-class:...', 'playground:...', 'gymnax:...') are open-ended and not listed."""
-    return [name for suite in _SUITES for name in suite.names()] + plugin_suite.names()
+    return [name for suite in BUILT_IN_SUITES for name in suite.names()] + plugin_suite.names()
 
 
 def _suite_for(name: str):
-    for suite in _SUITES:
+    """The suite module of `name` (a reference loads its suite, and JAX, only now)."""
+    for suite in BUILT_IN_SUITES:
         if name in suite.names():
             return suite
-    if reference_suite.is_reference(name):
+    if is_reference(name):
+        from rlscale.envs import reference_suite
+
         return reference_suite
-    if name in plugin_suite.names():
+    if plugin_suite.PLUGINS.get(name) is not None:
         return plugin_suite
-    broken = plugin_suite.broken_reason(name)
+    broken = plugin_suite.PLUGINS.broken_reason(name)
     if broken:
         raise UnknownEnvError(broken)
-    references = ", ".join(repr(prefix + "...") for prefix in reference_suite.PREFIXES)
+    references = ", ".join(repr(prefix + "...") for prefix in PREFIXES)
     raise UnknownEnvError(
         f"unknown env name {name!r}; available: {', '.join(env_names())}; or name one by reference: {references}",
         short=f"env {name!r} is unknown; `rlscale envs` lists them (or name one by reference: {references})",

@@ -7,6 +7,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from rlscale.envs.options import require_positive_int
+
 
 class ActionRepeat:
     """Applies each agent action `action_repeat` times to the wrapped env.
@@ -17,7 +19,7 @@ class ActionRepeat:
     """
 
     def __init__(self, env: Any, action_repeat: int):
-        _require_positive_int(action_repeat)
+        require_positive_int(action_repeat)
         self.env = env
         self.action_repeat = action_repeat
 
@@ -41,24 +43,6 @@ class ActionRepeat:
         return state.replace(reward=reward.astype(jnp.float32), done=done.astype(jnp.float32))
 
 
-def check_options(name: str, options: dict[str, Any], allowed: dict[str, str]) -> None:
-    """Raises ValueError naming the env, the unknown option and the allowed ones (with meanings)."""
-    for key in options:
-        if key not in allowed:
-            listing = "; ".join(f"{option}: {meaning}" for option, meaning in allowed.items())
-            raise ValueError(f"unknown option {key!r} for env {name!r}; allowed options: {listing}")
-
-
-def _require_positive_int(action_repeat: Any) -> None:
-    if not isinstance(action_repeat, int) or isinstance(action_repeat, bool) or action_repeat < 1:
-        raise ValueError(f"action_repeat must be an int >= 1; got {action_repeat!r}")
-
-
-def check_action_repeat(action_repeat: Any, horizon: int) -> int:
-    """Validates `action_repeat` against a physics-step horizon; returns the agent-step horizon."""
-    _require_positive_int(action_repeat)
-    if horizon % action_repeat:
-        raise ValueError(
-            f"action_repeat must divide the episode's {horizon} physics steps; got {action_repeat}"
-        )
-    return horizon // action_repeat
+def with_action_repeat(env: Any, action_repeat: int) -> Any:
+    """`env` itself for action_repeat 1, else wrapped in `ActionRepeat`."""
+    return env if action_repeat == 1 else ActionRepeat(env, action_repeat)

@@ -7,7 +7,8 @@ fit.json structure documented in `rlscale/laws/SCHEMA.md`, and `read_fit(dict)` 
 from rlscale.laws.budget import budget_optima, fit_budget_law
 from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import DataLawParams, fit_data_law, fit_data_law_resamples
-from rlscale.laws.fit import FitOptions, fit_laws
+from rlscale.laws.fit import fit_laws
+from rlscale.laws.options import FitOptions
 from rlscale.laws.frontier import compute_flops, pareto_mask
 from rlscale.laws.pooling import PooledTimes, pool_env_times
 from rlscale.laws.power_laws import fit_shared_slope, round_batch_size

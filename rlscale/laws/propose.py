@@ -19,7 +19,6 @@ from rlscale.laws.table import FitInputError
 
 DEFAULT_ENV_STEPS_MARGIN = 1.5
 LEARNING_RATE_DIGITS = 4
-MAX_UTD = 64.0
 
 
 def propose_stage2(
@@ -33,7 +32,8 @@ def propose_stage2(
     """The stage-2 configs for `env` of `fit` at every σ of `utds` (see the module docstring).
 
     Raises:
-        FitInputError: no or unknown env for a multi-env fit, a σ outside (0, 64], a margin <= 0,
+        FitInputError: no or unknown env for a multi-env fit, no σ or one <= 0 (the sweep's upper
+            bound, `rlscale.config.MAX_UTD`, is its callers' to check), a margin <= 0,
             a baseline σ where no grid config reaches the selection threshold, or no data law to
             size the env steps with.
     """
@@ -44,9 +44,8 @@ def propose_stage2(
         env = envs[0]
     if env not in envs or env not in fit.learning_rate_law.intercept:
         raise FitInputError(f"env {env!r} has no B*(σ)/η*(σ) law in the fit; its envs are {envs}")
-    bad = [utd for utd in utds if not 0 < utd <= MAX_UTD]
-    if not utds or bad:
-        raise FitInputError(f"--utd needs values in (0, {MAX_UTD:g}], got {list(utds)}")
+    if not utds or not all(utd > 0 for utd in utds):
+        raise FitInputError(f"stage 2 needs positive σ, got {list(utds)}")
     if not margin > 0:
         raise FitInputError(f"the env-steps margin must be positive, got {margin}")
     scope, law = _sizing_law(fit, env, threshold)

@@ -37,8 +37,10 @@ Intervals (5–95% unless the fit used other percentiles):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -67,97 +69,36 @@ def recommend(
     result, chosen_env = checked_fit_and_env(fit, budget, env)
     notes: list[str] = []
     law = _budget_law(result, chosen_env, notes)
-    scope = law.scope
-    hparam_scope = chosen_env if chosen_env is not None else POOLED_SCOPE
-    model_size, delta = law.model_size, law.delta
-
     points = sorted(law.points, key=lambda point: point.budget)
-    if exponent_determined(law):
-        fitted = [point for point in law.points if not point.held_out]
-        log_budget_center = float(np.mean([math.log10(point.budget) for point in fitted]))
-        log_sigma_center = float(np.mean([math.log10(point.sigma) for point in fitted]))
-        utd = float(law.predict(budget))
-        utd_interval = _pivoted_interval(math.log10(budget), log_budget_center, log_sigma_center, law.exponent_ci, utd)
-    else:
-        log_budgets = np.log10([point.budget for point in points])
-        utd = float(10.0 ** np.interp(math.log10(budget), log_budgets, np.log10([point.sigma for point in points])))
-        utd_interval = (min(point.sigma for point in points), max(point.sigma for point in points))
-        notes.append(
-            f"σ*(F)'s exponent is not determined (its fitted budgets span less than ×{NARROW_BUDGET_SPAN:g}): σ* is "
-            "interpolated between the budget points' optima, its interval is their range"
-        )
-    low, high = _sigma_grid(result, scope, utd)
-    if not low <= utd <= high:
-        notes.append(f"σ*={utd:.3g} is outside the σ grid [{low:.3g}, {high:.3g}] the optima were searched on: clamped to it")
-        utd = float(np.clip(utd, low, high))
-        utd_interval = (float(np.clip(utd_interval[0], low, high)), float(np.clip(utd_interval[1], low, high)))
-
-    batch_law, rate_law = result.batch_size_law, result.learning_rate_law
-    batch_continuous = float(batch_law.predict(hparam_scope, utd))
-    batch_ends = _hparam_interval(batch_law, hparam_scope, utd_interval)
-    learning_rate = float(rate_law.predict(hparam_scope, utd))
-    learning_rate_interval = _hparam_interval(rate_law, hparam_scope, utd_interval)
-    batch_size = round_batch_size(batch_continuous)
-
+    utd, utd_interval = _within_sigma_grid(result, law.scope, *_optimal_utd(law, points, budget, notes), notes)
+    hyperparameters = hyperparameter_fields(result, chosen_env if chosen_env is not None else POOLED_SCOPE, utd, utd_interval)
     fitted_budget_range = (points[0].budget, points[-1].budget)
     extrapolated_quantities = []
-    capped, uncapped = False, None
     if not fitted_budget_range[0] <= budget <= fitted_budget_range[1]:
         extrapolated_quantities.append("σ* (budget law beyond the fitted budgets)")
     if threshold is None:
-        chosen_threshold, data, compute, uncapped = interpolate_budget_points(points, budget)
-        threshold_source = "interpolated between the budget law's points in log F"
-        if uncapped is not None:
-            capped = True
-            chosen_threshold = points[-1].threshold
-            data = float(_data_law(result, chosen_threshold, scope).predict(utd))
-            compute = float(compute_flops(model_size, batch_size, utd, data))
-            threshold_source = "capped at the highest fitted threshold"
-            notes.append(
-                f"F={budget:.3g} is above the fitted budgets (up to {points[-1].budget:.3g}): the laws say nothing "
-                f"above J={chosen_threshold:g}, so J is capped there (extrapolating J in log F would give "
-                f"{uncapped:.1f}); D and C are what reaching J={chosen_threshold:g} at σ* takes, "
-                f"{compute + delta * data:.3g} FLOPs of the budget"
-            )
-        elif budget < points[0].budget:
-            extrapolated_quantities.append("J, D and C (below the fitted budgets, along the two smallest points)")
-            notes.append(
-                f"F={budget:.3g} is below the fitted budgets (from {points[0].budget:.3g}): threshold, data and "
-                "compute are extrapolated along the two smallest points"
-            )
+        reached = _reached_by_budget(result, law, points, budget, utd, hyperparameters["batch_size"], notes, extrapolated_quantities)
     else:
-        chosen_threshold = float(threshold)
-        data = float(_data_law(result, chosen_threshold, scope).predict(utd))
-        compute = float(compute_flops(model_size, batch_size, utd, data))
-        threshold_source = "given"
+        reached = _reached_at(result, law.scope, float(threshold), utd, law.model_size, hyperparameters["batch_size"], "given")
     if not (min(result.utds) <= utd <= max(result.utds)):
         extrapolated_quantities.append("B*, η* and D (σ* outside the swept UTDs)")
         notes.append(f"σ*={utd:.3g} is outside the swept UTDs {list(result.utds)}: B*, η* and D are extrapolated in σ")
-    relative_low, relative_high = _data_relative_interval(result, scope, chosen_threshold, utd, notes)
+    relative = _data_relative_interval(result, law.scope, reached.threshold, utd, notes)
     return Recommendation(
         budget=float(budget),
-        scope=scope,
+        scope=law.scope,
         env=chosen_env,
-        delta=delta,
-        model_size=model_size,
+        delta=law.delta,
+        model_size=law.model_size,
         utd=utd,
         utd_interval=utd_interval,
-        batch_size=batch_size,
-        batch_size_continuous=batch_continuous,
-        batch_size_interval=(round_batch_size(batch_ends[0]), round_batch_size(batch_ends[1])),
-        learning_rate=learning_rate,
-        learning_rate_interval=learning_rate_interval,
-        threshold=float(chosen_threshold),
-        threshold_source=threshold_source,
-        data=float(data),
-        data_interval=(float(data * relative_low), float(data * relative_high)),
-        compute=float(compute),
-        compute_interval=(float(compute * relative_low), float(compute * relative_high)),
+        **hyperparameters,
+        **reached.fields(relative),
         extrapolated=bool(extrapolated_quantities),
         fitted_budget_range=fitted_budget_range,
-        notes=tuple(notes + [f"intervals are {result.interval[0]:g}–{result.interval[1]:g}% (see rlscale/laws/recommend.py)"]),
-        threshold_capped=capped,
-        uncapped_threshold=uncapped,
+        notes=tuple(notes + [_intervals_note(result)]),
+        threshold_capped=reached.uncapped_threshold is not None,
+        uncapped_threshold=reached.uncapped_threshold,
         extrapolated_quantities=tuple(extrapolated_quantities),
     )
 
@@ -184,42 +125,132 @@ def recommend_at_utd(fit: FitResult | Mapping, utd: float, env: str | None = Non
         if not fitted:
             raise FitInputError(f"the fit has no data law for scope {scope!r}")
         threshold = fitted[-1]
-    data = float(_data_law(result, float(threshold), scope).predict(utd))
-    batch_law, rate_law = result.batch_size_law, result.learning_rate_law
-    batch_continuous = float(batch_law.predict(scope, utd))
-    batch_ends = _hparam_interval(batch_law, scope, (utd, utd))
-    batch_size = round_batch_size(batch_continuous)
+    hyperparameters = hyperparameter_fields(result, scope, utd, (utd, utd))
     model_size = result.model_size if result.model_size is not None else math.nan
     delta = result.delta if result.delta is not None else math.nan
-    compute = float(compute_flops(model_size, batch_size, utd, data))
+    reached = _reached_at(result, scope, float(threshold), utd, model_size, hyperparameters["batch_size"], threshold_source)
     extrapolated_quantities = []
     if not min(result.utds) <= utd <= max(result.utds):
         extrapolated_quantities.append("B*, η* and D (σ outside the swept UTDs)")
-    relative_low, relative_high = _data_relative_interval(result, scope, float(threshold), utd, notes)
+    relative = _data_relative_interval(result, scope, reached.threshold, utd, notes)
     return Recommendation(
-        budget=float(compute + delta * data),
+        budget=float(reached.compute + delta * reached.data),
         scope=scope,
         env=chosen_env,
         delta=float(delta),
         model_size=float(model_size),
         utd=float(utd),
         utd_interval=(float(utd), float(utd)),
-        batch_size=batch_size,
-        batch_size_continuous=batch_continuous,
-        batch_size_interval=(round_batch_size(batch_ends[0]), round_batch_size(batch_ends[1])),
-        learning_rate=float(rate_law.predict(scope, utd)),
-        learning_rate_interval=_hparam_interval(rate_law, scope, (utd, utd)),
-        threshold=float(threshold),
-        threshold_source=threshold_source,
-        data=data,
-        data_interval=(data * relative_low, data * relative_high),
-        compute=compute,
-        compute_interval=(compute * relative_low, compute * relative_high),
+        **hyperparameters,
+        **reached.fields(relative),
         extrapolated=bool(extrapolated_quantities),
         fitted_budget_range=(math.nan, math.nan),
-        notes=tuple(notes + [f"intervals are {result.interval[0]:g}–{result.interval[1]:g}% (see rlscale/laws/recommend.py)"]),
+        notes=tuple(notes + [_intervals_note(result)]),
         extrapolated_quantities=tuple(extrapolated_quantities),
     )
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The threshold J a recommendation reaches, why that one, and the data D and compute C it takes;
+    `uncapped_threshold` is set when J was capped at the highest fitted threshold."""
+
+    threshold: float
+    source: str
+    data: float
+    compute: float
+    uncapped_threshold: float | None = None
+
+    def fields(self, relative: tuple[float, float]) -> dict:
+        """The recommendation's threshold, D and C fields, D and C with the relative interval `relative`."""
+        low, high = relative
+        return dict(
+            threshold=float(self.threshold),
+            threshold_source=self.source,
+            data=float(self.data),
+            data_interval=(float(self.data * low), float(self.data * high)),
+            compute=float(self.compute),
+            compute_interval=(float(self.compute * low), float(self.compute * high)),
+        )
+
+
+def hyperparameter_fields(fit: FitResult, scope: str, utd: float, utd_interval: tuple[float, float]) -> dict:
+    """The recommendation's B*(σ), η*(σ) fields at `utd` (B* rounded), each interval its law with the
+    exponent over its interval, over σ in `utd_interval`."""
+    batch_law, rate_law = fit.batch_size_law, fit.learning_rate_law
+    batch_continuous = float(batch_law.predict(scope, utd))
+    batch_low, batch_high = _hparam_interval(batch_law, scope, utd_interval)
+    return dict(
+        batch_size=round_batch_size(batch_continuous),
+        batch_size_continuous=batch_continuous,
+        batch_size_interval=(round_batch_size(batch_low), round_batch_size(batch_high)),
+        learning_rate=float(rate_law.predict(scope, utd)),
+        learning_rate_interval=_hparam_interval(rate_law, scope, utd_interval),
+    )
+
+
+def _optimal_utd(law: BudgetLaw, points: list[BudgetPoint], budget: float, notes: list[str]) -> tuple[float, tuple[float, float]]:
+    """σ*(F) and its interval: the budget law's (pivoting at the fitted points' centroid), or, when its
+    exponent is not determined, interpolated between the points' optima (their range as interval)."""
+    if exponent_determined(law):
+        fitted = [point for point in law.points if not point.held_out]
+        log_budget_center = float(np.mean([math.log10(point.budget) for point in fitted]))
+        log_sigma_center = float(np.mean([math.log10(point.sigma) for point in fitted]))
+        utd = float(law.predict(budget))
+        return utd, _pivoted_interval(math.log10(budget), log_budget_center, log_sigma_center, law.exponent_ci, utd)
+    log_budgets = np.log10([point.budget for point in points])
+    utd = float(10.0 ** np.interp(math.log10(budget), log_budgets, np.log10([point.sigma for point in points])))
+    notes.append(
+        f"σ*(F)'s exponent is not determined (its fitted budgets span less than ×{NARROW_BUDGET_SPAN:g}): σ* is "
+        "interpolated between the budget points' optima, its interval is their range"
+    )
+    return utd, (min(point.sigma for point in points), max(point.sigma for point in points))
+
+
+def _within_sigma_grid(
+    fit: FitResult, scope: str, utd: float, utd_interval: tuple[float, float], notes: list[str]
+) -> tuple[float, tuple[float, float]]:
+    """σ* and its interval clamped to the σ grid the scope's optima were searched on (with a note)."""
+    low, high = _sigma_grid(fit, scope, utd)
+    if low <= utd <= high:
+        return utd, utd_interval
+    notes.append(f"σ*={utd:.3g} is outside the σ grid [{low:.3g}, {high:.3g}] the optima were searched on: clamped to it")
+    return float(np.clip(utd, low, high)), (float(np.clip(utd_interval[0], low, high)), float(np.clip(utd_interval[1], low, high)))
+
+
+def _reached_by_budget(
+    fit: FitResult, law: BudgetLaw, points: list[BudgetPoint], budget: float, utd: float, batch_size: int, notes: list[str],
+    extrapolated_quantities: list[str],
+) -> Reached:
+    """J, D and C interpolated between the budget points in log F; above them J is capped at the
+    highest fitted threshold (D and C then those of reaching it at σ*), below them extrapolated."""
+    threshold, data, compute, uncapped = interpolate_budget_points(points, budget)
+    if uncapped is not None:
+        reached = _reached_at(fit, law.scope, points[-1].threshold, utd, law.model_size, batch_size, "capped at the highest fitted threshold")
+        notes.append(
+            f"F={budget:.3g} is above the fitted budgets (up to {points[-1].budget:.3g}): the laws say nothing "
+            f"above J={reached.threshold:g}, so J is capped there (extrapolating J in log F would give "
+            f"{uncapped:.1f}); D and C are what reaching J={reached.threshold:g} at σ* takes, "
+            f"{reached.compute + law.delta * reached.data:.3g} FLOPs of the budget"
+        )
+        return dataclasses.replace(reached, uncapped_threshold=uncapped)
+    if budget < points[0].budget:
+        extrapolated_quantities.append("J, D and C (below the fitted budgets, along the two smallest points)")
+        notes.append(
+            f"F={budget:.3g} is below the fitted budgets (from {points[0].budget:.3g}): threshold, data and "
+            "compute are extrapolated along the two smallest points"
+        )
+    return Reached(threshold, "interpolated between the budget law's points in log F", data, compute)
+
+
+def _reached_at(fit: FitResult, scope: str, threshold: float, utd: float, model_size: float, batch_size: int, source: str) -> Reached:
+    """J given: D = D_J(σ) from the scope's data law, C = 10·N·B·σ·D."""
+    data = float(_data_law(fit, threshold, scope).predict(utd))
+    return Reached(threshold, source, data, float(compute_flops(model_size, batch_size, utd, data)))
+
+
+def _intervals_note(fit: FitResult) -> str:
+    return f"intervals are {fit.interval[0]:g}–{fit.interval[1]:g}% (see rlscale/laws/recommend.py)"
 
 
 def checked_fit_and_env(fit: FitResult | Mapping, budget: float, env: str | None) -> tuple[FitResult, str | None]:

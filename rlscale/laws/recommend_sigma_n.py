@@ -37,7 +37,7 @@ from rlscale.laws.allocation import SearchBox, axis_optimum, budget_flops
 from rlscale.laws.bootstrap import summarize
 from rlscale.laws.frontier import compute_flops
 from rlscale.laws.power_laws import round_batch_size
-from rlscale.laws.recommend import checked_fit_and_env, interpolate_budget_points
+from rlscale.laws.recommend import Reached, checked_fit_and_env, interpolate_budget_points
 from rlscale.laws.results import POOLED_SCOPE, FitResult, SigmaNAllocation, SigmaNFit, SigmaNRecommendation
 from rlscale.laws.table import FitInputError
 
@@ -145,7 +145,7 @@ def recommend_sigma_n(
         data = float(_joint_law(sigma_n, scope, chosen_threshold).predict(utd, model_size))
         compute = float(compute_flops(model_size, batch_size, utd, data))
         threshold_source = "given"
-    relative_low, relative_high = _data_relative_interval(sigma_n, scope, chosen_threshold, utd, model_size, interval)
+    relative = _data_relative_interval(sigma_n, scope, chosen_threshold, utd, model_size, interval)
     return SigmaNRecommendation(
         budget=float(budget),
         scope=scope,
@@ -160,12 +160,7 @@ def recommend_sigma_n(
         batch_size_interval=_interval(resampled_batch, batch_continuous, interval),
         learning_rate=learning_rate,
         learning_rate_interval=_interval(resampled_rate, learning_rate, interval),
-        threshold=float(chosen_threshold),
-        threshold_source=threshold_source,
-        data=float(data),
-        data_interval=(float(data * relative_low), float(data * relative_high)),
-        compute=float(compute),
-        compute_interval=(float(compute * relative_low), float(compute * relative_high)),
+        **Reached(chosen_threshold, threshold_source, data, compute).fields(relative),
         extrapolated=bool(extrapolated),
         extrapolated_quantities=tuple(extrapolated),
         fitted_budget_range=fitted_budget_range,

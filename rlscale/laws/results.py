@@ -7,6 +7,10 @@ the fields' type hints (`read_fit` does it for a whole fit.json). A field's meta
 key (`JSON_KEY`), keep it out of the JSON (`NOT_IN_JSON`), or write a nested record's keys at its
 own level (`FLATTENED`); `json_properties` names read-only properties written next to the fields
 (and ignored when decoding). A key missing from older fit.json files takes the field's default.
+
+This decoder reads back what `encode` wrote, trusted and lenient (renamed and flattened keys, null
+for a non-finite float, arrays); what a person writes (a sweep file, a study's tables, fit options)
+is read strictly, with every problem named, by `rlscale.typed`.
 """
 
 from __future__ import annotations

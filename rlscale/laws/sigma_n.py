@@ -53,7 +53,7 @@ from rlscale.laws.sigma_n_laws import (
 from rlscale.laws.table import FitInputError
 
 if TYPE_CHECKING:
-    from rlscale.laws.fit import FitOptions
+    from rlscale.laws.options import FitOptions
 
 GROUP_KEYS = ("env", "utd", "model_size")
 """A (σ, N) point of one env."""

@@ -84,6 +84,18 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
             fewer than `min_utds` distinct σ overall (fitting laws in σ needs two; checking one
             config against a fit needs one).
     """
+    _check_columns(table)
+    table = _without_returns_after_divergence(table)
+    clean = _numeric_columns(table)
+    _check_one_algorithm(table)
+    keys = list(CONFIG_KEYS) + (["model_size"] if "model_size" in clean.columns and clean["model_size"].notna().all() else [])
+    clean = _without_repeated_evaluations(clean, keys)
+    _check_seeds_and_utds(clean, keys, min_utds)
+    return clean
+
+
+def _check_columns(table: pd.DataFrame) -> None:
+    """A DataFrame with every required column and at least one row."""
     if not isinstance(table, pd.DataFrame):
         raise FitInputError(f"expected a pandas DataFrame, got {type(table).__name__}")
     missing = [column for column in REQUIRED_COLUMNS if column not in table.columns]
@@ -94,12 +106,21 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
         )
     if len(table) == 0:
         raise FitInputError("the table has no rows")
-    if "diverged_at_env_step" in table.columns:
-        # An evaluation of a diverged config may have no return (it was not finite); its curves
-        # stop at the divergence anyway (crossings.build_config_curves), so such rows are dropped.
-        diverged_at = pd.to_numeric(table["diverged_at_env_step"], errors="coerce")
-        env_step = pd.to_numeric(table["env_step"], errors="coerce")
-        table = table[~(table["return"].isna() & (env_step >= diverged_at))]
+
+
+def _without_returns_after_divergence(table: pd.DataFrame) -> pd.DataFrame:
+    """`table` without the rows of a diverged config that have no return at or after its divergence
+    (its return was not finite; its curves stop at the divergence anyway, crossings.build_config_curves)."""
+    if "diverged_at_env_step" not in table.columns:
+        return table
+    diverged_at = pd.to_numeric(table["diverged_at_env_step"], errors="coerce")
+    env_step = pd.to_numeric(table["env_step"], errors="coerce")
+    return table[~(table["return"].isna() & (env_step >= diverged_at))]
+
+
+def _numeric_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The required and known optional columns, `suite` and `env` as strings, the numeric ones
+    converted (FitInputError for a non-numeric, missing or infinite value, or a non-positive σ/B/η)."""
     optional = [
         column for column in ("model_size", "diverged_at_env_step", *BOUND_COLUMNS, RESET_COLUMN) if column in table.columns
     ]
@@ -126,31 +147,41 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
     for column in POSITIVE_COLUMNS:
         if (clean[column] <= 0).any():
             raise FitInputError(f"column '{column}' must be positive; found {clean.loc[clean[column] <= 0, column].iloc[0]}")
-    clean["utd"] = clean["utd"].astype(float)
-    clean["learning_rate"] = clean["learning_rate"].astype(float)
-    clean["return"] = clean["return"].astype(float)
+    for column in ("utd", "learning_rate", "return"):
+        clean[column] = clean[column].astype(float)
     for column in ("batch_size", "seed", "env_step"):
         clean[column] = clean[column].round().astype(np.int64)
-    if "model_size" in clean.columns:
-        clean["model_size"] = pd.to_numeric(clean["model_size"], errors="coerce")
-    if "diverged_at_env_step" in clean.columns:
-        clean["diverged_at_env_step"] = pd.to_numeric(clean["diverged_at_env_step"], errors="coerce")
+    for column in ("model_size", "diverged_at_env_step"):
+        if column in clean.columns:
+            clean[column] = pd.to_numeric(clean[column], errors="coerce")
     if RESET_COLUMN in clean.columns:
         clean[RESET_COLUMN] = _reset_steps_column(clean)
+    return clean
 
-    keys = list(CONFIG_KEYS) + (["model_size"] if "model_size" in clean.columns and clean["model_size"].notna().all() else [])
+
+def _check_one_algorithm(table: pd.DataFrame) -> None:
     if "algo" in table.columns and table["algo"].nunique(dropna=False) > 1:
         algos = ", ".join(sorted(map(str, table["algo"].unique())))
         raise FitInputError(f"the table mixes algorithms ({algos}); fit each algorithm's rows separately")
-    repeated = clean.duplicated(keys + ["seed", "env_step"], keep=False)
-    if repeated.any():
-        conflicting = clean[repeated].groupby(keys + ["seed", "env_step"], observed=True)["return"].nunique() > 1
-        if conflicting.any():
-            raise FitInputError(
-                f"{int(conflicting.sum())} (config, seed, env_step) triples have different returns in different rows, "
-                f"e.g. in configs {_describe_configs(clean[repeated])}; each evaluation must appear once"
-            )
-        clean = clean.drop_duplicates(keys + ["seed", "env_step"])
+
+
+def _without_repeated_evaluations(clean: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`clean` with identical repeats of an evaluation dropped; FitInputError when repeats differ."""
+    evaluation = keys + ["seed", "env_step"]
+    repeated = clean.duplicated(evaluation, keep=False)
+    if not repeated.any():
+        return clean
+    conflicting = clean[repeated].groupby(evaluation, observed=True)["return"].nunique() > 1
+    if conflicting.any():
+        raise FitInputError(
+            f"{int(conflicting.sum())} (config, seed, env_step) triples have different returns in different rows, "
+            f"e.g. in configs {_describe_configs(clean[repeated])}; each evaluation must appear once"
+        )
+    return clean.drop_duplicates(evaluation)
+
+
+def _check_seeds_and_utds(clean: pd.DataFrame, keys: list[str], min_utds: int) -> None:
+    """At least two seeds per config, and `min_utds` distinct σ overall."""
     seeds_per_config = clean.groupby(keys, sort=False, observed=True)["seed"].nunique()
     one_seed = seeds_per_config[seeds_per_config < 2]
     if len(one_seed):
@@ -166,7 +197,6 @@ def validate_table(table: pd.DataFrame, min_utds: int = 2) -> pd.DataFrame:
         raise FitInputError(
             f"the table has a single UTD ratio σ={clean['utd'].iloc[0]}; fitting laws in σ needs at least two distinct σ"
         )
-    return clean
 
 
 def _reset_steps_column(table: pd.DataFrame) -> list[tuple[int, ...]]:

@@ -51,6 +51,7 @@ import orbax.checkpoint as ocp
 
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.run.errors import WriteFailed
+from rlscale.run.files import fsync_directory, write_atomically
 
 CHECKPOINT_DIR = "checkpoints"
 MANIFEST_FILE = "state.json"
@@ -249,7 +250,7 @@ class SweepCheckpoints:
         manifest["rows_written"] = rows_written
         manifest["wall_time_s"] = wall_time_s
         try:
-            _write_synced(self.manifest_path, json.dumps(manifest, indent=1))
+            write_atomically(self.manifest_path, json.dumps(manifest, indent=1))
         except OSError as error:
             shutil.rmtree(path, ignore_errors=True)
             raise WriteFailed("the checkpoint manifest", self.manifest_path, error) from None
@@ -266,9 +267,9 @@ class SweepCheckpoints:
         path.mkdir(parents=True)
         save_state(path, state)
         fault_point("checkpoint_state_written")
-        _write_synced(path / COUNTERS_FILE, json.dumps(dataclasses.asdict(counters)))
+        write_atomically(path / COUNTERS_FILE, json.dumps(dataclasses.asdict(counters)))
         checksum = directory_sha256(path, sync=True)
-        _fsync_directory(path.parent)
+        fsync_directory(path.parent)
         return checksum
 
     def restore(self, group: int, abstract_state) -> tuple[object, GroupCounters]:
@@ -282,7 +283,7 @@ class SweepCheckpoints:
         return GroupCounters(**json.loads(path.read_text()))
 
     def _replace_manifest(self) -> None:
-        _write_synced(self.manifest_path, json.dumps(self.manifest, indent=1))
+        write_atomically(self.manifest_path, json.dumps(self.manifest, indent=1))
 
 
 def state_layout(tree) -> list[dict]:
@@ -356,7 +357,7 @@ def save_state(directory: Path, state) -> None:
     arrays = {_leaf_key(index): leaf for index, leaf in enumerate(leaves) if leaf.size}
     with _library_logs_silenced():
         ocp.PyTreeCheckpointer().save(directory / STATE_DIR, arrays)
-    _write_synced(directory / LAYOUT_FILE, json.dumps(state_layout(leaves)))
+    write_atomically(directory / LAYOUT_FILE, json.dumps(state_layout(leaves)))
 
 
 def restore_state(directory: Path, abstract_state):
@@ -413,22 +414,3 @@ def directory_sha256(path: Path, sync: bool = False) -> str:
             if sync:
                 os.fsync(handle.fileno())
     return digest.hexdigest()
-
-
-def _write_synced(path: Path, text: str) -> None:
-    """Replace `path` atomically: write a temporary file, fsync it, rename, fsync the directory."""
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -14,6 +14,7 @@ model size is the count of an integer width; when none is, depth 2 without layer
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -96,3 +97,42 @@ def infer_network(algo: str, env: str, trained_sizes: Sequence[float], options: 
             ):
                 return depth, layer_norm
     return None
+
+
+def with_critic_width(recommendation, fit, algo: str | None, hidden_depth: int | None, layer_norm: bool = False):
+    """`recommendation` with the hidden width whose critic count is nearest N* (for the fit's agent
+    and the recommendation's env; at `hidden_depth` with `layer_norm` when the depth is given, else
+    the network inferred from the trained sizes), or with a note saying why none is given."""
+    algo = algo or fit.sigma_n.algo
+    env = recommendation.env
+    if algo is None or env is None:
+        missing = "the agent (pass --algo)" if algo is None else "one env (pass --env)"
+        return dataclasses.replace(recommendation, notes=recommendation.notes + (f"no hidden width: {missing} is unknown",))
+    try:
+        options = json.loads(fit.sigma_n.agent_options) if fit.sigma_n.agent_options else {}
+        notes = []
+        if hidden_depth is not None:
+            depth = hidden_depth
+        else:
+            inferred = infer_network(algo, env, recommendation.trained_model_sizes, options)
+            if inferred is None:
+                notes.append(
+                    f"the trained model sizes are not critic counts of {algo} on {env} at depths 1-6: depth 2 assumed "
+                    "(pass --hidden-depth)"
+                )
+            depth, layer_norm = inferred or DEFAULT_NETWORK
+        chosen = width_for(algo, env, recommendation.model_size, depth, layer_norm, options)
+    except ValueError as error:
+        reason = getattr(error, "short", str(error))
+        return dataclasses.replace(recommendation, notes=recommendation.notes + (f"no hidden width: {reason}",))
+    notes.append(
+        f"hidden width {chosen.hidden_width} at depth {depth}{' with layer norm' if layer_norm else ''}: its {algo} critic on {env} "
+        f"has {chosen.model_size} parameters (N* = {recommendation.model_size:.4g})"
+    )
+    return dataclasses.replace(
+        recommendation,
+        hidden_width=chosen.hidden_width,
+        hidden_depth=depth,
+        width_model_size=float(chosen.model_size),
+        notes=recommendation.notes + tuple(notes),
+    )

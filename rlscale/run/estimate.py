@@ -54,6 +54,7 @@ from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import MAP
 from rlscale.envs.throughput import device_name
 from rlscale.plan import Group, Plan
+from rlscale.run.files import write_json_atomically
 
 CACHE_ENV = "RLSCALE_CACHE_DIR"
 CALIBRATE_ENV = "RLSCALE_CALIBRATE"
@@ -130,6 +131,36 @@ def estimate_plan(
         cache.save()
 
 
+def estimated_seconds(plan: Plan, config) -> float | None:
+    """Calibrate the plan's groups one after another on this machine's device, printing each as it
+    starts and ends, and return the estimated wall seconds of the whole plan; Ctrl-C stops it (the
+    group in flight is not estimated), prints the estimate of the groups before and returns None."""
+    device = device_name()
+    num_groups = len(plan.groups)
+    print(f"estimating the wall time on {device} (this machine's device; on another device, e.g. a GPU, "
+          f"the time differs: estimate there), group by group; calibrations cached in {cache_path()}", flush=True)
+    estimates = []
+    try:
+        for index, group in enumerate(plan.groups):
+            what = "cached calibration" if calibration_cached(group) else "compiling and timing its program"
+            print(f"group {index + 1}/{num_groups} ({len(group.configs)} configs, width "
+                  f"{group.spec.network.hidden_width}): {what} ...", flush=True)
+            (estimate,) = estimate_plan(plan, config.env_steps, config.eval_interval, groups=[index]).values()
+            estimates.append(estimate)
+            print(f"group {index + 1}/{num_groups}: estimated {estimate.seconds:.0f} s (compile "
+                  f"{estimate.compile_s:.0f}, env {estimate.env_s:.0f}, updates {estimate.update_s:.0f}, "
+                  f"evaluation {estimate.eval_s:.0f})", flush=True)
+    except KeyboardInterrupt:
+        total = sum(estimate.seconds for estimate in estimates)
+        print(f"estimate stopped (Ctrl-C) after {len(estimates)} of {num_groups} group(s): {total:.0f} s for "
+              f"those on {device}; the finished calibrations are cached", flush=True)
+        return None
+    total = sum(estimate.seconds for estimate in estimates)
+    print(f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device}, one group after another "
+          "(each group calibrated with its own program)", flush=True)
+    return total
+
+
 def calibration_cached(group: Group) -> bool:
     """Whether `group`'s calibration on this device is cached (its estimate then compiles nothing)."""
     return _Cache(cache_path()).has(_key(group))
@@ -203,9 +234,7 @@ class _Cache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_text(json.dumps(self.values, indent=1))
-            temporary.replace(self.path)
+            write_json_atomically(self.path, self.values)
         except OSError:
             pass
 

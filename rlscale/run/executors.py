@@ -37,6 +37,7 @@ from pathlib import Path
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.plan import AxisDecision, decide_config_axis, make_plan
 from rlscale.run.checkpoint import FAULT_ENV, RunDirectoryError, SweepCheckpoints, comparable_config
+from rlscale.run.files import write_atomically
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.runner import MANIFEST_FILE, GroupResult, run_sweep, stored_axis_decision, write_manifest
 from rlscale.run.store import EVALS_FILE, write_parquet
@@ -202,9 +203,7 @@ def merge_group_rows(out_dir: Path, indices: list[int], config: SweepConfig) -> 
             )
         lines.extend(group_lines)
     merged = out_dir / EVALS_FILE
-    partial = merged.with_name(merged.name + ".partial")
-    partial.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    partial.replace(merged)
+    write_atomically(merged, "".join(line + "\n" for line in lines))
     return len(lines)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from rlscale.laws import FitOptions
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
-from rlscale.run.fitting import fit_run_directory
+from rlscale.run.fit_files import fit_run_directory
 
 
 def _rlscale(*args: str) -> subprocess.CompletedProcess:

@@ -14,9 +14,8 @@ from rlscale_testing import PENDULUM_WIDTHS, pendulum_sigma_n_laws, pendulum_sig
 
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import SigmaNFit
-from rlscale.run.critic_width import critic_parameter_count
-from rlscale.run.fitting import load_fit
-from rlscale.run.recommend_command import with_critic_width
+from rlscale.run.critic_width import critic_parameter_count, with_critic_width
+from rlscale.run.fit_files import load_fit
 
 DELTA = 1e9
 """FLOPs per env step that puts the true optima (σ* 3–8, N* 5k–9k) inside the trained range."""

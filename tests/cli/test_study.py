@@ -196,7 +196,7 @@ def test_every_shipped_study_reads_and_its_grid_is_a_valid_sweep():
     from pathlib import Path
 
     from rlscale.config import SweepConfig
-    from rlscale.run.study_command import read_study
+    from rlscale.run.study_runner import read_study
 
     repository = Path(__file__).resolve().parents[2]
     studies = sorted([*repository.glob("rlscale/configs/studies/*.toml"), *repository.glob("fits/**/studies/*.toml")])

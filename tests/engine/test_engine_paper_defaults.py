@@ -73,7 +73,7 @@ class _AgentWithoutCriticCount:
         return self.agent.parameter_count()
 
 
-def test_a_plug_in_without_a_critic_count_has_its_whole_agent_as_model_size(monkeypatch, tmp_path):
+def test_a_plug_in_without_a_critic_count_has_its_whole_agent_as_model_size(tmp_path):
     entry = AgentEntry(
         "sac-without-critic-count",
         lambda observation_size, action_size, network, options: _AgentWithoutCriticCount(
@@ -81,13 +81,14 @@ def test_a_plug_in_without_a_critic_count_has_its_whole_agent_as_model_size(monk
         ),
         SACOptions,
     )
-    monkeypatch.setitem(registry._REGISTRY, entry.name, entry)
-    config = SweepConfig(algo=entry.name, hidden_width=16, env_steps=1000)
-    plan = make_plan(config)
-    (group,) = plan.groups
-    assert group.critic_parameter_count == group.parameter_count and plan.critic_counts_are_whole_agent
-    write_manifest(tmp_path, config, plan, decide_config_axis(config))
-    assert json.loads((tmp_path / "manifest.json").read_text())["model_size"] == MODEL_SIZE_WHOLE_AGENT
+    with registry.PLUGINS.restored():
+        registry.PLUGINS.add(entry)
+        config = SweepConfig(algo=entry.name, hidden_width=16, env_steps=1000)
+        plan = make_plan(config)
+        (group,) = plan.groups
+        assert group.critic_parameter_count == group.parameter_count and plan.critic_counts_are_whole_agent
+        write_manifest(tmp_path, config, plan, decide_config_axis(config))
+        assert json.loads((tmp_path / "manifest.json").read_text())["model_size"] == MODEL_SIZE_WHOLE_AGENT
 
 
 @pytest.mark.parametrize("algo, width", [("sac", 256), ("bro", 512), ("pql", 256)])

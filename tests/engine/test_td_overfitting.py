@@ -120,11 +120,9 @@ class SACWithoutTDError(SACAgent):
 
 @pytest.fixture
 def agent_without_td_error():
-    saved = dict(registry._REGISTRY)
-    registry.register("sac-no-td", SACWithoutTDError, SACOptions)
-    yield "sac-no-td"
-    registry._REGISTRY.clear()
-    registry._REGISTRY.update(saved)
+    with registry.PLUGINS.restored():
+        registry.register("sac-no-td", SACWithoutTDError, SACOptions)
+        yield "sac-no-td"
 
 
 def test_an_agent_without_td_error_trains_and_its_rows_carry_null(agent_without_td_error, tmp_path):

@@ -1,16 +1,11 @@
 """`rlscale envs`: lists every env; --measure reports compile time and steps/s."""
 
-import argparse
-
+from rlscale.cli import main
 from rlscale.envs import env_names
-from rlscale.run import envs_command
 
 
 def _run(argv):
-    parser = argparse.ArgumentParser(prog="rlscale")
-    envs_command.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return main(argv)
 
 
 def test_lists_every_registered_env(capsys):

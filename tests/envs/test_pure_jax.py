@@ -15,6 +15,8 @@ PURE_JAX_NAMES = ["pendulum", "cartpole-balance", "pointmass"]
 def test_reset_and_step_under_jit_and_vmap(name):
     spec, env = make_env(name)
     assert isinstance(spec, EnvSpec) and spec.suite == "jax" and spec.name == name
+    # The registry's static sizes (a JAX-free table) are the env class's own.
+    assert (spec.observation_size, spec.action_size) == (env.observation_size, env.action_size)
     check_reset_and_step_under_jit_and_vmap(spec, env, num_envs=8)
 
 

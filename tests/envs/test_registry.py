@@ -1,5 +1,7 @@
 """The registry: names, cheap specs for every env, option validation."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -72,3 +74,29 @@ def test_backend_is_an_option_not_a_spec_field():
         assert get_spec("brax/halfcheetah", backend=backend) == get_spec("brax/halfcheetah")
     with pytest.raises(ValueError, match="hashable"):
         get_spec("brax/halfcheetah", backend=["mjx"])
+
+
+def test_validating_a_sweep_file_imports_no_jax(tmp_path):
+    """The built-in suites are static tables: a sweep file on any of them is validated (its env and
+    options included) before JAX is imported; only building an env, or loading a reference, needs it."""
+    paths = []
+    for index, (env, options) in enumerate((("pendulum", "{action_repeat = 2}"), ("brax/ant", '{backend = "generalized"}'),
+                                            ("dmc/cartpole-swingup", "{action_repeat = 2}"))):
+        path = tmp_path / f"sweep{index}.toml"
+        path.write_text(f'env = "{env}"\nenv_options = {options}\nutd = [1, 2]\n')
+        paths.append(str(path))
+    code = (
+        "import sys\n"
+        "from rlscale.config import ConfigError, SweepConfig\n"
+        f"for path in {paths!r}:\n"
+        "    SweepConfig.from_toml(path)\n"
+        "try:\n"
+        "    SweepConfig.from_dict({'env': 'dmc/cheetah-run', 'env_options': {'backend': 'mjx'}})\n"
+        "except ConfigError as error:\n"
+        "    assert \"unknown option 'backend' for env 'dmc/cheetah-run'\" in str(error), error\n"
+        "else:\n"
+        "    raise AssertionError('a bad env option was accepted')\n"
+        "assert 'jax' not in sys.modules, 'validating a sweep file imported JAX'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr

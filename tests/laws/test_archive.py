@@ -3,7 +3,6 @@ on small archives the tests write (a directory and a zip, with and without a ste
 
 from __future__ import annotations
 
-import argparse
 import json
 import zipfile
 
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 from rlscale.laws import FitInputError
-from rlscale.run import fitting
+from rlscale.cli import main
 from rlscale.run.archive import ArchiveOptions, is_archive, read_archive
 from rlscale.run.tables import load_runs
 
@@ -84,15 +83,12 @@ def test_nan_entries_are_left_out_and_metrics_are_chosen(tmp_path):
 
 def test_rlscale_fit_reads_the_archive(tmp_path, capsys):
     _write(tmp_path / "archive", with_steps=False)
-    parser = argparse.ArgumentParser(prog="rlscale")
-    fitting.add_parser(parser.add_subparsers(dest="command", required=True))
     arguments = [
         "fit", str(tmp_path / "archive"), "--out", str(tmp_path / "fit"), "--archive-step-start", "5000",
         "--archive-step-every", "1000", "--archive-suite", "dmc", "--thresholds", "500", "700", "800", "900",
         "--bootstrap", "5",
     ]
-    parsed = parser.parse_args(arguments)
-    assert parsed.func(parsed) == 0, capsys.readouterr().err
+    assert main(arguments) == 0, capsys.readouterr().err
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert fit["envs"] == ["cartpole-swingup"] and fit["utds"] == [1.0, 2.0, 4.0] and fit["n_configs"] == 18
     # η*(σ): the curves are fastest at η = 3e-4 at every σ.

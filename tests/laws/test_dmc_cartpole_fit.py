@@ -10,7 +10,7 @@ from pathlib import Path
 from committed_fits import assert_close
 
 from rlscale.laws import FitOptions, fit_laws
-from rlscale.run.fitting import load_fit
+from rlscale.run.fit_files import load_fit
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parents[2] / "fits" / "dmc_cartpole"

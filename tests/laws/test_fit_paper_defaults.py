@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from rlscale.laws import FitInputError, FitOptions, ResetSchedule, fit_laws
-from rlscale.run.study_command import FIT_OPTION_NAMES
+from rlscale.laws.options import OPTION_ALIASES as FIT_OPTION_NAMES
 from rlscale.study import FIT_KEYS
 
 

@@ -16,8 +16,8 @@ from committed_fits import assert_close
 from rlscale.laws import fit_laws
 from rlscale.laws.sigma_n_laws import fit_joint_data_laws
 from rlscale.laws.validation import validate_runs
-from rlscale.run.fitting import load_fit
-from rlscale.run.study_command import grid_fit_options, read_study
+from rlscale.run.fit_files import load_fit
+from rlscale.run.study_runner import grid_fit_options, read_study
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parents[2] / "fits" / "sigma_n_pendulum"

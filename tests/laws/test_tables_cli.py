@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from rlscale.laws import FitInputError
-from rlscale.run import fitting
+from rlscale.cli import main
 from rlscale.run.tables import load_runs
 
 
@@ -24,12 +24,7 @@ def _write_jsonl(table: pd.DataFrame, path, torn_tail: bool = False) -> None:
 
 
 def _run_cli(*args: str) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="rlscale")
-    fitting.add_parser(parser.add_subparsers(dest="command", required=True))
-    parsed = parser.parse_args(["fit", *args])
-    return parsed.func(parsed)
+    return main(["fit", *args])
 
 
 def test_run_directory_with_subdirectories_and_torn_line(tmp_path, small_sweep):
@@ -137,7 +132,7 @@ def test_watch_refits_when_the_table_grows(tmp_path, small_sweep):
 
 
 def test_laws_and_fit_command_never_import_jax():
-    code = "import sys, rlscale.laws, rlscale.laws.plots, rlscale.run.fitting, rlscale.run.tables; print('jax' in sys.modules)"
+    code = "import sys, rlscale.laws, rlscale.laws.plots, rlscale.commands.fit, rlscale.run.fit_files, rlscale.run.tables; print('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 

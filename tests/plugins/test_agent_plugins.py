@@ -34,10 +34,8 @@ class TinyOptions:
 
 @pytest.fixture
 def restore_registry():
-    saved = dict(registry._REGISTRY)
-    yield
-    registry._REGISTRY.clear()
-    registry._REGISTRY.update(saved)
+    with registry.PLUGINS.restored():
+        yield
 
 
 def test_a_registered_agent_is_validated_like_a_built_in(restore_registry):
@@ -98,9 +96,8 @@ def installed(tmp_path, monkeypatch, restore_registry):
     site = tmp_path / "installed"
     monkeypatch.syspath_prepend(str(TD3_PACKAGE))
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(registry, "_plugins_loaded", False)
-    monkeypatch.setattr(registry, "_BROKEN_PLUGINS", {})
-    return lambda name, entry_points: write_dist_info(site, name, entry_points)
+    with registry.PLUGINS.restored(reread=True):
+        yield lambda name, entry_points: write_dist_info(site, name, entry_points)
 
 
 def test_broken_plugins_are_one_message_naming_the_entry_point(installed):

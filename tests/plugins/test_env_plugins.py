@@ -15,10 +15,9 @@ PENDULUM_SPEC = {"observation_size": 3, "action_size": 1, "episode_length": 200,
 
 
 @pytest.fixture
-def restore_plugins(monkeypatch):
-    monkeypatch.setattr(plugin_suite, "_REGISTERED", {})
-    monkeypatch.setattr(plugin_suite, "_BROKEN", {})
-    monkeypatch.setattr(plugin_suite, "_plugins_loaded", False)
+def restore_plugins():
+    with plugin_suite.PLUGINS.restored(reread=True):
+        yield
 
 
 def test_a_registered_env_is_a_sweep_env_with_action_repeat(restore_plugins):
@@ -62,7 +61,7 @@ def test_an_installed_env_plugin_is_found_and_a_broken_one_named(tmp_path, monke
         "plug-in 'my/broken' (entry point 'my_envs:NOTHING' of package 'my-envs', group 'rlscale.envs') could "
         "not be loaded: AttributeError: module 'my_envs' has no attribute 'NOTHING'"
     ]
-    assert isinstance(plugin_suite._entries()["my/pendulum"], EnvEntry)
+    assert isinstance(plugin_suite.PLUGINS.entries()["my/pendulum"], EnvEntry)
 
 
 @pytest.mark.parametrize(

@@ -60,15 +60,13 @@ class _Broken:
 
 @pytest.fixture
 def broken_agents():
-    saved = dict(agent_registry._REGISTRY)
-    for fault in ("reads_padding", "mean_over_b_max", "nan"):
-        agent_registry.register(
-            fault, lambda obs, act, network, options, fault=fault: _Broken(SACAgent(obs, act, network, options), fault),
-            SACOptions,
-        )
-    yield
-    agent_registry._REGISTRY.clear()
-    agent_registry._REGISTRY.update(saved)
+    with agent_registry.PLUGINS.restored():
+        for fault in ("reads_padding", "mean_over_b_max", "nan"):
+            agent_registry.register(
+                fault, lambda obs, act, network, options, fault=fault: _Broken(SACAgent(obs, act, network, options), fault),
+                SACOptions,
+            )
+        yield
 
 
 @pytest.mark.parametrize(
@@ -152,11 +150,10 @@ PENDULUM_SPEC = {"observation_size": 3, "action_size": 1, "episode_length": 200,
 
 @pytest.fixture
 def broken_envs():
-    plugin_suite.register("test/time-limited", _TimeLimitedPendulum, PENDULUM_SPEC, replace=True)
-    plugin_suite.register("test/nondeterministic", _Nondeterministic, PENDULUM_SPEC, replace=True)
-    yield
-    for name in ("test/time-limited", "test/nondeterministic"):
-        plugin_suite._REGISTERED.pop(name)
+    with plugin_suite.PLUGINS.restored():
+        plugin_suite.register("test/time-limited", _TimeLimitedPendulum, PENDULUM_SPEC, replace=True)
+        plugin_suite.register("test/nondeterministic", _Nondeterministic, PENDULUM_SPEC, replace=True)
+        yield
 
 
 def test_the_kit_names_what_an_env_breaks(broken_envs, capsys):

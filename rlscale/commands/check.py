@@ -8,8 +8,10 @@ import argparse
 import sys
 import time
 
+from rlscale.commands import Command
 from rlscale.config import ConfigError, parse_overrides
 from rlscale.run.errors import EXIT_BAD_INPUT
+from rlscale.testing.checks import AGENT_CHECKS, CHECK_ENV, CHECK_NETWORK, ENV_CHECKS
 
 EXIT_CHECK_FAILED = 1
 
@@ -87,38 +89,41 @@ def run_check_env(args: argparse.Namespace) -> int:
     )
 
 
-def add_parser(subparsers) -> None:
-    """Register the `check-agent` and `check-env` subcommands."""
-    from rlscale.testing.checks import AGENT_CHECKS, CHECK_ENV, CHECK_NETWORK, ENV_CHECKS
+def add_agent_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `check-agent` flags."""
+    parser.add_argument("name", help="the agent's algo name")
+    parser.add_argument("--set", action="append", metavar="OPTION=VALUE", help="an agent option over its preset (repeatable)")
+    parser.add_argument("--env", default=CHECK_ENV, help=f"env to check on (default {CHECK_ENV})")
+    parser.add_argument("--env-set", action="append", metavar="OPTION=VALUE", help="an option of --env (repeatable)")
+    parser.add_argument("--hidden-width", type=int, default=CHECK_NETWORK.hidden_width, help=f"network width (default {CHECK_NETWORK.hidden_width})")
+    parser.add_argument("--hidden-depth", type=int, default=CHECK_NETWORK.hidden_depth, help=f"network depth (default {CHECK_NETWORK.hidden_depth})")
+    parser.add_argument("--check", action="append", choices=AGENT_CHECKS, help="run only this check (repeatable)")
 
-    agent = subparsers.add_parser(
+
+def add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `check-env` flags."""
+    parser.add_argument("name", help="the env's name or reference")
+    parser.add_argument("--set", action="append", metavar="OPTION=VALUE", help="an env option (repeatable)")
+    parser.add_argument("--check", action="append", choices=ENV_CHECKS, help="run only this check (repeatable)")
+    parser.add_argument("--rollout-steps", type=int, help="steps of the termination rollouts (default: the episode length)")
+
+
+COMMANDS = (
+    Command(
         "check-agent",
-        help="run the conformance checks the built-in agents pass on an agent (yours: a plug-in)",
-        description=(
-            "Run the agent conformance checks on agent NAME (built in, registered, or a plug-in of an installed "
-            f"package): {', '.join(AGENT_CHECKS)}. See rlscale/testing/conformance.py for what each checks. "
-            "Exit status 1 when a check fails."
-        ),
-    )
-    agent.add_argument("name", help="the agent's algo name")
-    agent.add_argument("--set", action="append", metavar="OPTION=VALUE", help="an agent option over its preset (repeatable)")
-    agent.add_argument("--env", default=CHECK_ENV, help=f"env to check on (default {CHECK_ENV})")
-    agent.add_argument("--env-set", action="append", metavar="OPTION=VALUE", help="an option of --env (repeatable)")
-    agent.add_argument("--hidden-width", type=int, default=CHECK_NETWORK.hidden_width, help=f"network width (default {CHECK_NETWORK.hidden_width})")
-    agent.add_argument("--hidden-depth", type=int, default=CHECK_NETWORK.hidden_depth, help=f"network depth (default {CHECK_NETWORK.hidden_depth})")
-    agent.add_argument("--check", action="append", choices=AGENT_CHECKS, help="run only this check (repeatable)")
-    agent.set_defaults(func=run_check_agent)
-
-    env = subparsers.add_parser(
+        "run the conformance checks the built-in agents pass on an agent (yours: a plug-in)",
+        "Run the agent conformance checks on agent NAME (built in, registered, or a plug-in of an installed "
+        f"package): {', '.join(AGENT_CHECKS)}. See rlscale/testing/conformance.py for what each checks. "
+        "Exit status 1 when a check fails.",
+        add_agent_arguments,
+        run_check_agent,
+    ),
+    Command(
         "check-env",
-        help="run the conformance checks the built-in env suites pass on an env (a plug-in or a reference)",
-        description=(
-            "Run the env conformance checks on env NAME (registered, a plug-in, or a reference such as "
-            f"'brax-class:package.module:ClassName'): {', '.join(ENV_CHECKS)}. Exit status 1 when a check fails."
-        ),
-    )
-    env.add_argument("name", help="the env's name or reference")
-    env.add_argument("--set", action="append", metavar="OPTION=VALUE", help="an env option (repeatable)")
-    env.add_argument("--check", action="append", choices=ENV_CHECKS, help="run only this check (repeatable)")
-    env.add_argument("--rollout-steps", type=int, help="steps of the termination rollouts (default: the episode length)")
-    env.set_defaults(func=run_check_env)
+        "run the conformance checks the built-in env suites pass on an env (a plug-in or a reference)",
+        "Run the env conformance checks on env NAME (registered, a plug-in, or a reference such as "
+        f"'brax-class:package.module:ClassName'): {', '.join(ENV_CHECKS)}. Exit status 1 when a check fails.",
+        add_env_arguments,
+        run_check_env,
+    ),
+)

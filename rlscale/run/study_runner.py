@@ -1,5 +1,5 @@
-"""`rlscale study STUDY.toml --out DIR`: the protocol's stages in order (rlscale/study.py), locally or
-through the Ray executor, each resumable: re-running the same command after a crash or kill -9
+"""Running a study (`rlscale study STUDY.toml --out DIR`): the protocol's stages in order
+(rlscale/study.py), locally or through the Ray executor, each resumable: re-running the same command after a crash or kill -9
 skips the stages recorded as done in `DIR/study_state.json` (replaced atomically after each stage)
 and continues the interrupted one (a sweep from its checkpoints, a fit or a file from scratch).
 `DIR/REPORT.md` is rewritten after every stage with its numbers and figures. A study whose grid has
@@ -25,17 +25,53 @@ Layout of DIR:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
-import sys
 import time
-from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+import tomli_w
+
+from rlscale.config import ConfigError, SweepConfig, read_toml
+from rlscale.laws.fit import fit_laws
+from rlscale.laws.grid_edges import GridExtension, compact, describe, fit_edge_report, propose_extension
+from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
+from rlscale.laws.propose import propose_stage2
+from rlscale.laws.recommend import recommend, recommend_at_utd
+from rlscale.laws.recommend_sigma_n import recommend_at_model_size
+from rlscale.laws.summaries import (
+    budget_summary,
+    fit_summary,
+    format_recommendation,
+    format_sigma_n_recommendation,
+    format_validation,
+    proposal_header,
+)
 from rlscale.laws.table import FitInputError
-from rlscale.run.errors import RunError, failure_exit_status, failure_message
+from rlscale.run.critic_width import infer_network, width_for
+from rlscale.run.fit_files import (
+    PROPOSAL_SUFFIX,
+    fit_run_directory,
+    load_fit,
+    validate_run_directory,
+    write_fit,
+    write_learning_curves,
+)
+from rlscale.run.files import write_json_atomically, write_sweep_toml
+from rlscale.run.store import EVALS_FILE
+from rlscale.run.tables import load_runs
+from rlscale.study import (
+    SIGMA_N_STAGES,
+    STAGES,
+    StudyConfig,
+    StudyError,
+    extension_sweep_values,
+    holdout_sweep_values,
+    sigma_n_holdout_sweep_values,
+    stage2_sweep_values,
+)
 
 STATE_FILE = "study_state.json"
 ROUNDS_KEY = "grid_rounds"
@@ -47,152 +83,22 @@ HOLDOUT_CHOICE_KEY = "holdout_choice"
 factor and target N, the threshold and where the width's depth came from."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
-DEMO_STUDY = "studies/demo.toml"
-FIT_OPTION_NAMES = {"bootstrap": "n_bootstrap", "n_thresholds": "n_default_thresholds"}
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
 unless [holdout] env_steps says otherwise."""
 
 
-def add_parser(subparsers) -> None:
-    """Register the `study` subcommand."""
-    parser = subparsers.add_parser(
-        "study",
-        help="run the paper's protocol: grid → fit → propose → stage 2 → fit → recommend → held-out run → validate",
-        description=(
-            "Run every stage of STUDY.toml (see rlscale/study.py) into DIR, writing DIR/REPORT.md after each. "
-            "Re-running the same command continues an interrupted study: finished stages are skipped."
-        ),
-    )
-    parser.add_argument("config", help="the study config (TOML with [grid], [fit], [stage2], [holdout])")
-    parser.add_argument("--out", required=True, help="the study directory")
-    parser.add_argument(
-        "--until", metavar="STAGE", choices=_stage_names(),
-        help="stop after this stage (e.g. recommend: read holdout.toml before training it); the same command without it continues",
-    )
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print what each stage will train (runs, env steps, gradient updates), compiling nothing, and exit")
-    parser.add_argument("--estimate", action="store_true",
-                        help="a dry run that also calibrates the grid's groups on this machine's device and scales "
-                        "the later stages by its measured update rate")
-    add_study_arguments(parser)
-    parser.set_defaults(func=run_study_command)
-    demo = subparsers.add_parser(
-        "demo", help="the README demo: a small study (every stage of the protocol) on the embedded pendulum"
-    )
-    demo.add_argument("--out", help="the study directory (default runs/demo)")
-    add_study_arguments(demo)
-    demo.set_defaults(func=run_demo_command)
-
-
-def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """--executor, --address, --tracker and the progress view (shared with `rlscale demo`)."""
-    from rlscale.run.sweep_command import add_tracker_argument
-
-    parser.add_argument("--executor", choices=("local", "ray"), default="local",
-                        help="where the sweeps run: this process (default) or one Ray task per group")
-    parser.add_argument("--address", help="Ray cluster address for --executor ray")
-    add_tracker_argument(parser, "every sweep of the study")
-    view = parser.add_mutually_exclusive_group()
-    view.add_argument("--live", dest="live", action="store_true", default=None, help="live progress table of the sweeps")
-    view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
-
-
-def _stage_names() -> list[str]:
-    """Every stage name of either protocol, in order of first appearance."""
-    from rlscale.study import SIGMA_N_STAGE_NAMES, STAGE_NAMES
-
-    return list(dict.fromkeys((*STAGE_NAMES, *SIGMA_N_STAGE_NAMES)))
-
-
-def run_study_command(args: argparse.Namespace) -> int:
-    """The `study` subcommand: 0 when every stage (up to --until) is done, 2 on a bad config or input."""
-    if args.dry_run or args.estimate:
-        return _dry_run(Path(args.config), args.estimate)
-    return _run(Path(args.config), Path(args.out), args)
-
-
-def run_demo_command(args: argparse.Namespace) -> int:
-    """`rlscale demo`: the embedded small study on the pure-JAX pendulum (rlscale/configs/studies/demo.toml,
-    whose grid is the sweep rlscale/configs/demo.toml), run into OUT (default runs/demo)."""
-    with resources.as_file(resources.files("rlscale.configs").joinpath(DEMO_STUDY)) as study:
-        return _run(study, Path(args.out or "runs/demo"), args)
-
-
-def _dry_run(config_path: Path, estimate: bool) -> int:
-    """Print, stage by stage, what the study will train, from its config alone (stage 2's and the
-    held-out run's env steps are sized from the grid fit unless the config sets them); with
-    `estimate`, calibrate the grid's groups and scale the other stages by the grid's update rate."""
-    from rlscale.config import ConfigError, SweepConfig
-    from rlscale.plan import make_plan
-    from rlscale.study import StudyError
-
-    try:
-        study = read_study(config_path)
-        grid = SweepConfig.from_dict(study.grid)
-        plan = make_plan(grid)
-    except (StudyError, ConfigError) as error:
-        print(f"rlscale study: error: {error}", file=sys.stderr)
-        return 2
-    runs = len(grid.run_configs())
-    updates = sum(group.grad_updates for group in plan.groups)
-    learning_steps = max(grid.env_steps - grid.learning_starts, 0)
-    lines = [
-        f"stage 1, grid: {runs} runs ({runs // len(grid.seeds)} configs × {len(grid.seeds)} seeds, {len(plan.groups)} compiled "
-        f"group(s)), {runs * grid.env_steps} env steps, {updates} gradient updates",
-    ]
-    extension = study.grid_extension
-    cap = runs if extension.max_new_runs is None else extension.max_new_runs
-    lines.append(
-        f"stage 1, extension: at most {extension.max_rounds} round(s) and {cap} runs more (about {cap * updates // max(runs, 1)} "
-        "updates at the grid's mean run), only where the optimum sits on an edge"
-        if extension.max_rounds else "stage 1, extension: none (max_rounds = 0)"
-    )
-    stage2 = study.stage2
-    holdout = study.holdout
-    stage2_updates = 0
-    if stage2 is None:
-        lines.append("stage 2: none — the (σ, N) laws are fitted on the grid")
-        lines.append(
-            f"stage 3, held-out run: {len(holdout.seeds)} runs at the width whose critic count is nearest {holdout.model_size_factor:g} × "
-            "the largest trained N, at the σ, B*, η* the joint laws recommend for it; env steps "
-            + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the grid fit's prediction")
-        )
-    else:
-        roles = 1 + (stage2.baseline_utd is not None)
-        stage2_runs = len(stage2.utd) * roles * len(stage2.seeds)
-        if stage2.env_steps is not None:
-            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * max(stage2.env_steps - grid.learning_starts, 0))
-            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds), "
-                         f"{stage2.env_steps} env steps each, {stage2_updates} gradient updates")
-        else:
-            stage2_updates = int(sum(stage2.utd) * roles * len(stage2.seeds) * learning_steps)
-            lines.append(f"stage 2: {stage2_runs} runs (σ {list(stage2.utd)} × {roles} role(s) × {len(stage2.seeds)} seeds); env steps "
-                         f"sized from the grid fit's data law (at the grid's {grid.env_steps}: {stage2_updates} gradient updates)")
-        where = f"σ = {holdout.utd:g}" if holdout.utd is not None else "σ*(F) of the stage-2 fit"
-        lines.append(f"stage 4, held-out run: {len(holdout.seeds)} runs at {where}, env steps "
-                     + (f"{holdout.env_steps}" if holdout.env_steps else "sized from the stage-2 fit's prediction"))
-    print("\n".join(lines), flush=True)
-    if not estimate:
-        print("wall time: not estimated (--estimate calibrates the grid's groups on this machine's device)")
-        return 0
-    from rlscale.run.sweep_command import estimated_seconds
-
-    seconds = estimated_seconds(plan, grid)
-    if seconds is None:
-        return 130
-    rate = updates / seconds if seconds else float("nan")
-    print(f"at the grid's rate of {rate:.0f} gradient updates/s: extension ≤ {cap * updates / max(runs, 1) / rate / 3600:.2f} h"
-          + ("" if stage2 is None else f", stage 2 ≈ {stage2_updates / rate / 3600:.2f} h (at the grid's env steps)"), flush=True)
-    return 0
+def grid_fit_options(study: StudyConfig):
+    """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
+    options = study.fit_options()
+    if "horizon_cuts" not in study.fit:
+        options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
+    return options
 
 
 def read_study(path: Path):
     """The StudyConfig of a STUDY.toml; `grid = "sweep.toml"` (relative to the study file) reads the
     grid sweep from that file instead of a [grid] table."""
-    from rlscale.config import ConfigError, read_toml
-    from rlscale.study import StudyConfig, StudyError
-
     try:
         values = read_toml(path, str(path))
         if isinstance(values.get("grid"), str):
@@ -200,53 +106,6 @@ def read_study(path: Path):
     except ConfigError as error:
         raise StudyError(error.errors) from None
     return StudyConfig.from_dict(values)
-
-
-def _run(config_path: Path, out: Path, args: argparse.Namespace) -> int:
-    from rlscale.config import ConfigError, SweepConfig
-    from rlscale.study import StudyError
-
-    try:
-        study = read_study(config_path)
-        SweepConfig.from_dict(study.grid if args.tracker is None else {**study.grid, "tracker": args.tracker})
-        until = getattr(args, "until", None)
-        if until is not None and until not in (name for name, _ in study.stages):
-            raise StudyError([f"--until {until}: this study has no such stage; its stages are {', '.join(name for name, _ in study.stages)}"])
-        runner = StudyRunner(study, out, args.executor, args.address, args.live, args.tracker)
-        runner.run(until)
-    except FileNotFoundError as error:
-        print(f"rlscale study: error: {error.filename} does not exist", file=sys.stderr)
-        return 2
-    except (StudyError, ConfigError, FitInputError) as error:
-        print(f"rlscale study: error: {error}", file=sys.stderr)
-        return 2
-    except (RunError, KeyboardInterrupt) as error:
-        print(f"rlscale study: {failure_message(error, out)}", file=sys.stderr)
-        return failure_exit_status(error)
-    print(f"study done{f' up to {until}' if until else ''}: {out / REPORT_FILE}")
-    return 0
-
-
-def study_fit_options(study, **extra):
-    """The FitOptions of a study's fits: its [fit] table (and stage 2's baseline σ), with `extra`."""
-    from rlscale.laws.fit import FitOptions
-
-    values = {FIT_OPTION_NAMES.get(key, key): value for key, value in study.fit.items()}
-    for key in ("thresholds", "horizon_cuts"):
-        if key in values:
-            values[key] = tuple(values[key])
-    baseline = study.stage2.baseline_utd if study.stage2 is not None else None
-    return FitOptions(baseline_utd=baseline, **values, **extra)
-
-
-def grid_fit_options(study):
-    """The grid fit's options: the study's, with the horizon cuts of DEFAULT_HORIZON_CUTS unless [fit] sets them."""
-    from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
-
-    options = study_fit_options(study)
-    if "horizon_cuts" not in study.fit:
-        options = dataclasses.replace(options, horizon_cuts=DEFAULT_HORIZON_CUTS)
-    return options
 
 
 class StudyRunner:
@@ -265,8 +124,6 @@ class StudyRunner:
     # State and report -------------------------------------------------------------------------
 
     def _open_state(self) -> dict:
-        from rlscale.study import StudyError
-
         path = self.out / STATE_FILE
         fingerprint = self.study.fingerprint()
         if path.exists():
@@ -285,8 +142,6 @@ class StudyRunner:
         return state
 
     def _write_state(self, state: dict) -> None:
-        from rlscale.run.fitting import write_json_atomically
-
         write_json_atomically(self.out / STATE_FILE, state)
 
     def done(self, name: str) -> bool:
@@ -295,8 +150,6 @@ class StudyRunner:
     def run(self, until: str | None = None) -> None:
         """Every stage in order (up to and including `until`); each recorded as done (atomically)
         when it finished."""
-        import tomli_w
-
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
         stages = self.study.stages
         for number, (name, description) in enumerate(stages, start=1):
@@ -327,9 +180,7 @@ class StudyRunner:
 
     def _sweep(self, config, directory: Path) -> None:
         from rlscale.run.executors import make_executor
-        from rlscale.run.plot_command import write_learning_curves
         from rlscale.run.progress import make_progress
-        from rlscale.run.tables import load_runs
 
         executor = make_executor(self.executor_name, self.address)
         extra = {"progress": make_progress(self.live)} if self.executor_name == "local" else {}
@@ -339,8 +190,6 @@ class StudyRunner:
         write_learning_curves(load_runs(_rows(directory)), directory)
 
     def _stage_grid_sweep(self) -> None:
-        from rlscale.config import SweepConfig
-
         self._sweep(SweepConfig.from_dict(self.study.grid), self.out / "grid")
 
     def _grid_directories(self) -> list[Path]:
@@ -350,10 +199,6 @@ class StudyRunner:
 
     def _grid_table(self):
         """Every row of the grid and of its extension rounds, as one table."""
-        import pandas as pd
-
-        from rlscale.run.tables import load_runs
-
         tables = [load_runs(_rows(directory)) for directory in self._grid_directories()]
         table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
         for column in ("env", "suite"):
@@ -365,12 +210,6 @@ class StudyRunner:
         GridExtensionSettings). Each round is recorded in the state file before its sweep starts, so
         a re-run resumes that round's sweep; the round's proposal comes from the rows of the rounds
         before it, which a resumed round does not change."""
-        from rlscale.config import SweepConfig
-        from rlscale.laws.fit import fit_laws
-        from rlscale.laws.grid_edges import describe, fit_edge_report, propose_extension
-        from rlscale.run.propose_command import write_sweep_toml
-        from rlscale.study import extension_sweep_values
-
         settings = self.study.grid_extension
         rounds = self.state.setdefault(ROUNDS_KEY, [])
         if settings.max_rounds == 0:
@@ -386,7 +225,7 @@ class StudyRunner:
             pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
             if pending is None:
                 table = self._grid_table()
-                edges = fit_edge_report(fit_laws(table, study_fit_options(self.study)))
+                edges = fit_edge_report(fit_laws(table, self.study.fit_options()))
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
                 extension = propose_extension(edges, configs, settings.limits)
                 number = len(rounds) + 1
@@ -418,22 +257,13 @@ class StudyRunner:
             self._write_state(self.state)
 
     def _stage_grid_fit(self) -> None:
-        from rlscale.laws.fit import fit_laws
-        from rlscale.run.fitting import summary, write_fit
-        from rlscale.run.plot_command import write_learning_curves
-
         table = self._grid_table()
         result = fit_laws(table, grid_fit_options(self.study))
         write_fit(result, self.out / "grid_fit")
         write_learning_curves(table, self.out / "grid_fit")
-        print(summary(result), flush=True)
+        print(fit_summary(result), flush=True)
 
     def _stage_propose(self) -> None:
-        from rlscale.laws.propose import propose_stage2
-        from rlscale.run.fitting import load_fit, write_json_atomically
-        from rlscale.run.propose_command import PROPOSAL_SUFFIX, proposal_header, write_sweep_toml
-        from rlscale.study import stage2_sweep_values
-
         settings = self.study.stage2
         proposal = propose_stage2(
             load_fit(self.out / "grid_fit"), list(settings.utd), None, settings.baseline_utd, None, settings.env_steps_margin
@@ -446,24 +276,13 @@ class StudyRunner:
         print("\n".join(header), flush=True)
 
     def _stage_stage2_sweep(self) -> None:
-        from rlscale.config import SweepConfig
-
         self._sweep(SweepConfig.from_toml(self.out / "stage2.toml"), self.out / "stage2")
 
     def _stage_stage2_fit(self) -> None:
-        from rlscale.run.fitting import fit_run_directory, load_fit, summary
-
-        options = study_fit_options(self.study, hparam_laws=load_fit(self.out / "grid_fit"))
-        print(summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
+        options = self.study.fit_options(hparam_laws=load_fit(self.out / "grid_fit"))
+        print(fit_summary(fit_run_directory(_rows(self.out / "stage2"), self.out / "stage2_fit", options)), flush=True)
 
     def _stage_recommend(self) -> None:
-        from rlscale.config import SweepConfig
-        from rlscale.laws.recommend import recommend, recommend_at_utd
-        from rlscale.run.fitting import load_fit, write_json_atomically
-        from rlscale.run.propose_command import write_sweep_toml
-        from rlscale.run.recommend_command import format_recommendation
-        from rlscale.study import holdout_sweep_values
-
         if self.study.sigma_n:
             self._recommend_sigma_n()
             return
@@ -508,14 +327,6 @@ class StudyRunner:
         """The (σ, N) study's held-out model: the width whose critic count is nearest
         model_size_factor × the largest trained N (at the grid's depth and layer norm), and at its
         exact count N the σ, B*, η* and D_J the grid's joint laws recommend at their highest threshold."""
-        from rlscale.config import SweepConfig
-        from rlscale.laws.recommend_sigma_n import recommend_at_model_size
-        from rlscale.run.critic_width import infer_network, width_for
-        from rlscale.run.fitting import load_fit, write_json_atomically
-        from rlscale.run.propose_command import write_sweep_toml
-        from rlscale.run.recommend_command import format_sigma_n_recommendation
-        from rlscale.study import sigma_n_holdout_sweep_values
-
         fit = load_fit(self.out / "grid_fit")
         sigma_n = fit.sigma_n
         if not sigma_n.model_sizes_sigma_n:
@@ -565,14 +376,9 @@ class StudyRunner:
         print(format_sigma_n_recommendation(recommendation), flush=True)
 
     def _stage_holdout_sweep(self) -> None:
-        from rlscale.config import SweepConfig
-
         self._sweep(SweepConfig.from_toml(self.out / "holdout.toml"), self.out / "holdout")
 
     def _stage_validate(self) -> None:
-        from rlscale.run.fitting import load_fit
-        from rlscale.run.validate_command import format_validation, validate_run_directory
-
         threshold = json.loads((self.out / "recommendation.json").read_text())["threshold"]
         fit = load_fit(self.out / ("grid_fit" if self.study.sigma_n else "stage2_fit"))
         print(format_validation(validate_run_directory(fit, _rows(self.out / "holdout"), threshold, self.out / "validation")), flush=True)
@@ -585,8 +391,6 @@ class StudyRunner:
 
 def _rows(directory: Path) -> Path:
     """A sweep's one table, `<dir>/evals.jsonl` (the Ray executor also keeps per-group copies below it)."""
-    from rlscale.run.store import EVALS_FILE
-
     return directory / EVALS_FILE
 
 
@@ -605,9 +409,6 @@ def _interval(values, spec: str) -> str:
 def study_report(out: Path, state: dict, study_stages=None) -> str:
     """REPORT.md: one short section per finished stage, with its numbers and figures (paths relative
     to `out`). `study_stages`: the study's (name, description) stages (default: the σ-only protocol's)."""
-    from rlscale.run.fitting import load_fit
-    from rlscale.study import SIGMA_N_STAGES, STAGES
-
     study_stages = study_stages or STAGES
     if study_stages == SIGMA_N_STAGES:
         return sigma_n_study_report(out, state)
@@ -679,9 +480,6 @@ def _grid_sections(state: dict) -> list[str]:
 def sigma_n_study_report(out: Path, state: dict) -> str:
     """REPORT.md of a (σ, N) study: the grid, the joint laws fitted on it, the recommendation for a
     model bigger than any trained (and how it was chosen), that run and its check against D_J(σ, N)."""
-    from rlscale.run.fitting import load_fit
-    from rlscale.study import SIGMA_N_STAGES
-
     stages = state["stages"]
     lines = _report_head(out, stages, SIGMA_N_STAGES)
     lines += [
@@ -704,8 +502,6 @@ def sigma_n_study_report(out: Path, state: dict) -> str:
 
 def _sigma_n_fit_section(fit) -> list[str]:
     """The joint laws of the grid fit: D_J(σ, N) per threshold, B*(σ, N), η*(σ, N), the paths."""
-    from rlscale.laws.grid_edges import fit_edge_report
-
     sigma_n = fit.sigma_n
     lines = ["", "## Stage 2: the joint (σ, N) laws (grid fit)", ""]
     lines.append(
@@ -781,8 +577,6 @@ def _sigma_n_recommendation_section(item: dict, choice: dict) -> list[str]:
 
 def _extension_section(state: dict) -> list[str]:
     """The grid's extension rounds: what each added and why, and why the extension stopped."""
-    from rlscale.laws.grid_edges import GridExtension, compact, describe
-
     lines = ["", "## Stage 1: the grid extends itself", ""]
     rounds = state.get(ROUNDS_KEY, [])
     if rounds:
@@ -814,8 +608,6 @@ def _stage2_fit_section(fit) -> list[str]:
             f"| {f'{baseline.alpha:.2f}' if baseline else '—'} |"
         )
     if fit.budget_law is not None:
-        from rlscale.run.fitting import budget_summary
-
         lines += ["", budget_summary(fit.budget_law).replace("*", "\\*") + "."]
     lines += [f"- {note}" for note in fit.notes]
     lines += ["", _figure("stage2_fit/data_efficiency.png", "data efficiency"), _figure("stage2_fit/pareto_frontier.png", "frontier"),

@@ -1,9 +1,30 @@
-"""`rlscale envs`: list the registered envs; with --measure, their compile time and steps/s here."""
+"""List the registered environments: size, episode length, action repeat and return normalization.
+With --measure, also jit reset+step of --num-envs vmapped envs and report the compile time and
+environment steps per second on the default JAX device (MJX envs compile for 15-60 s each on CPU;
+use --env to pick a few)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from rlscale.commands import Command
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `envs` flags."""
+    parser.add_argument("--measure", action="store_true", help="measure compile time and steps/s")
+    parser.add_argument("--num-envs", type=int, default=16, help="vmapped envs when measuring (default 16)")
+    parser.add_argument("--num-steps", type=int, default=100, help="steps per timed run when measuring (default 100)")
+    parser.add_argument(
+        "--env", action="append", metavar="NAME",
+        help="only this env, a registered name or a reference such as playground:<Name> (repeatable; default: every registered env)"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("mjx", "generalized", "positional", "spring"),
+        help="Brax physics backend for brax/* envs (default: the registry's, mjx)",
+    )
 
 
 def _format_row(cells: list[str], widths: list[int]) -> str:
@@ -14,7 +35,7 @@ def run_envs(args: argparse.Namespace) -> int:
     """Prints one row per env (name, suite, sizes, episode length, normalization), measured if asked."""
     from rlscale.envs import env_names, get_spec
 
-    from rlscale.envs.reference_suite import is_reference
+    from rlscale.envs.references import is_reference
 
     names = args.env or env_names()
     unknown = [name for name in names if name not in env_names() and not is_reference(name)]
@@ -59,29 +80,9 @@ def run_envs(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register the `envs` subcommand."""
-    parser = subparsers.add_parser(
-        "envs",
-        help="list the registered environments (with --measure: compile time and steps/s on this machine)",
-        description=(
-            "List the registered environments: size, episode length, action repeat and return "
-            "normalization. With --measure, also jit reset+step of --num-envs vmapped envs and "
-            "report the compile time and environment steps per second on the default JAX device "
-            "(MJX envs compile for 15-60 s each on CPU; use --env to pick a few)."
-        ),
-    )
-    parser.add_argument("--measure", action="store_true", help="measure compile time and steps/s")
-    parser.add_argument("--num-envs", type=int, default=16, help="vmapped envs when measuring (default 16)")
-    parser.add_argument("--num-steps", type=int, default=100, help="steps per timed run when measuring (default 100)")
-    parser.add_argument(
-        "--env", action="append", metavar="NAME",
-        help="only this env, a registered name or a reference such as playground:<Name> (repeatable; default: every registered env)"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=("mjx", "generalized", "positional", "spring"),
-        help="Brax physics backend for brax/* envs (default: the registry's, mjx)",
-    )
-    parser.set_defaults(func=run_envs)
-    return parser
+COMMANDS = (
+    Command(
+        "envs", "list the registered environments (with --measure: compile time and steps/s on this machine)", __doc__,
+        add_arguments, run_envs,
+    ),
+)

@@ -1,4 +1,5 @@
-"""`rlscale sweep`: run a sweep from a TOML config, stream rows, fit, summarise."""
+"""Train a grid of configs (a sweep TOML) in compiled groups, streaming every evaluation into
+OUT/evals.jsonl; then fit the laws into OUT/fit and print a per-config summary."""
 
 from __future__ import annotations
 
@@ -7,44 +8,26 @@ import json
 import sys
 from pathlib import Path
 
+from rlscale.commands import Command
+from rlscale.commands.arguments import add_executor_arguments, add_progress_view_arguments, add_tracker_argument
 from rlscale.config import ConfigError, SweepConfig
+from rlscale.laws.table import FitInputError
 from rlscale.run.errors import EXIT_BAD_INPUT, RunError, failure_exit_status, failure_message
+from rlscale.run.fit_files import fit_run_directory, write_learning_curves
+from rlscale.run.tables import load_runs
 
-def add_parser(subparsers) -> None:
-    sweep = subparsers.add_parser("sweep", help="train a grid of configs, streaming evals.jsonl")
-    sweep.add_argument("config", help="sweep config (TOML)")
-    _add_run_arguments(sweep)
-    sweep.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config field (TOML value syntax), repeatable")
-    sweep.add_argument("--dry-run", action="store_true",
-                       help="print the plan at once, compiling nothing (groups, config axis, waste, "
-                       "memory, env steps, updates, FLOPs and their split over 1, 8 and 64 devices) and exit")
-    sweep.add_argument("--estimate", action="store_true",
-                       help="a dry run that also estimates the wall time on this machine's device: each "
-                       "group's program is compiled and timed, group by group (Ctrl-C stops it and prints "
-                       "what was estimated)")
-    sweep.add_argument("--platform", choices=PLATFORMS,
-                       help="with --dry-run: plan for one device of this platform instead of this "
-                       "machine's devices (e.g. gpu: the config axis and lanes a GPU run would use)")
-    sweep.add_argument("--executor", choices=("local", "ray"), default="local",
-                       help="where the groups run: this process (default), or one Ray task per group "
-                       "(pip install 'rlscale[ray]'; OUT must be on a file system all nodes share)")
-    sweep.add_argument("--address", help="Ray cluster address for --executor ray (default: RAY_ADDRESS, "
-                       "else a local cluster)")
-    add_tracker_argument(sweep, "the sweep file's `tracker`")
-    sweep.set_defaults(func=run_sweep_command)
+PLATFORMS = ("cpu", "gpu", "tpu")
+"""JAX platforms a dry run can plan for (`--platform`)."""
+CONFIG_AXIS_NOTES = {
+    "map": "each config computes only its own updates at its own batch size, configs of equal σ and B "
+           "batched in lanes of lane_width: nothing wasted",
+    "vmap": "configs updated together on batches padded to the group's largest",
+}
 
 
-def add_tracker_argument(parser: argparse.ArgumentParser, replaces: str) -> None:
-    """--tracker NAME [NAME ...]: TensorBoard and/or W&B runs of every config (run/trackers.py)."""
-    from rlscale.config import TRACKERS
-
-    parser.add_argument("--tracker", nargs="+", choices=tuple(TRACKERS), metavar="{" + ",".join(TRACKERS) + "}",
-                        help="also log every config as a TensorBoard run (OUT/tensorboard) and/or a W&B run "
-                        f"(OUT/wandb; WANDB_MODE=offline works without network); replaces {replaces}")
-
-
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `sweep` flags."""
+    parser.add_argument("config", help="sweep config (TOML)")
     parser.add_argument("--out", help="run directory (default: runs/<config name>)")
     parser.add_argument("--fit-every", type=int, default=0, metavar="N",
                         help="refit laws and plots into OUT/fit every N evaluations (0: at the end only)")
@@ -52,10 +35,21 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue OUT from its latest checkpoints (an error if it has none); "
                         "running the same sweep again on OUT also resumes")
-    view = parser.add_mutually_exclusive_group()
-    view.add_argument("--live", dest="live", action="store_true", default=None,
-                      help="live progress table (default when stdout is a terminal)")
-    view.add_argument("--plain", dest="live", action="store_false", help="one line per evaluation")
+    add_progress_view_arguments(parser)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config field (TOML value syntax), repeatable")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan at once, compiling nothing (groups, config axis, waste, "
+                        "memory, env steps, updates, FLOPs and their split over 1, 8 and 64 devices) and exit")
+    parser.add_argument("--estimate", action="store_true",
+                        help="a dry run that also estimates the wall time on this machine's device: each "
+                        "group's program is compiled and timed, group by group (Ctrl-C stops it and prints "
+                        "what was estimated)")
+    parser.add_argument("--platform", choices=PLATFORMS,
+                        help="with --dry-run: plan for one device of this platform instead of this "
+                        "machine's devices (e.g. gpu: the config axis and lanes a GPU run would use)")
+    add_executor_arguments(parser)
+    add_tracker_argument(parser, "the sweep file's `tracker`")
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -110,7 +104,6 @@ def _dry_run(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
 
 def _sweep(config: SweepConfig, out: Path, args: argparse.Namespace) -> int:
     from rlscale.run.executors import make_executor
-
     from rlscale.run.progress import make_progress
 
     fitter = _StreamingFit(out, args.fit_every)
@@ -143,9 +136,7 @@ class _StreamingFit:
             self.fit(final=False)
 
     def fit(self, final: bool) -> None:
-        from rlscale.laws.fit import FitOptions
-        from rlscale.laws.table import FitInputError
-        from rlscale.run.fitting import fit_run_directory
+        from rlscale.laws.options import FitOptions
 
         try:
             fit_run_directory(self.out, self.out / "fit", FitOptions())
@@ -153,21 +144,9 @@ class _StreamingFit:
             print(f"fit {'skipped' if final else 'not ready yet'}: {error}", flush=True)
             return
         if final:
-            from rlscale.run.plot_command import write_learning_curves
-            from rlscale.run.tables import load_runs
-
             write_learning_curves(load_runs(self.out), self.out / "fit")
             print(f"fit: {self.out / 'fit' / 'fit.json'}; figures (fit and learning curves): "
                   f"{self.out / 'fit'}/*.png, *.svg")
-
-
-PLATFORMS = ("cpu", "gpu", "tpu")
-"""JAX platforms a dry run can plan for (`--platform`)."""
-CONFIG_AXIS_NOTES = {
-    "map": "each config computes only its own updates at its own batch size, configs of equal σ and B "
-           "batched in lanes of lane_width: nothing wasted",
-    "vmap": "configs updated together on batches padded to the group's largest",
-}
 
 
 def _print_plan(plan, decision, config: SweepConfig) -> None:
@@ -201,40 +180,9 @@ def _print_plan(plan, decision, config: SweepConfig) -> None:
 
 def _print_estimate(plan, config: SweepConfig) -> int:
     """Calibrate the plan's groups one after another (`estimated_seconds`); 0, or 130 when stopped."""
+    from rlscale.run.estimate import estimated_seconds
+
     return 0 if estimated_seconds(plan, config) is not None else 130
-
-
-def estimated_seconds(plan, config: SweepConfig) -> float | None:
-    """Calibrate the plan's groups one after another on this machine's device, printing each as it
-    starts and ends, and return the estimated wall seconds of the whole plan; Ctrl-C stops it (the
-    group in flight is not estimated), prints the estimate of the groups before and returns None."""
-    from rlscale.envs.throughput import device_name
-    from rlscale.run.estimate import cache_path, calibration_cached, estimate_plan
-
-    device = device_name()
-    num_groups = len(plan.groups)
-    print(f"estimating the wall time on {device} (this machine's device; on another device, e.g. a GPU, "
-          f"the time differs: estimate there), group by group; calibrations cached in {cache_path()}", flush=True)
-    estimates = []
-    try:
-        for index, group in enumerate(plan.groups):
-            what = "cached calibration" if calibration_cached(group) else "compiling and timing its program"
-            print(f"group {index + 1}/{num_groups} ({len(group.configs)} configs, width "
-                  f"{group.spec.network.hidden_width}): {what} ...", flush=True)
-            (estimate,) = estimate_plan(plan, config.env_steps, config.eval_interval, groups=[index]).values()
-            estimates.append(estimate)
-            print(f"group {index + 1}/{num_groups}: estimated {estimate.seconds:.0f} s (compile "
-                  f"{estimate.compile_s:.0f}, env {estimate.env_s:.0f}, updates {estimate.update_s:.0f}, "
-                  f"evaluation {estimate.eval_s:.0f})", flush=True)
-    except KeyboardInterrupt:
-        total = sum(estimate.seconds for estimate in estimates)
-        print(f"estimate stopped (Ctrl-C) after {len(estimates)} of {num_groups} group(s): {total:.0f} s for "
-              f"those on {device}; the finished calibrations are cached", flush=True)
-        return None
-    total = sum(estimate.seconds for estimate in estimates)
-    print(f"estimated wall time: {total:.0f} s ({total / 3600:.2f} h) on {device}, one group after another "
-          "(each group calibrated with its own program)", flush=True)
-    return total
 
 
 def _print_summary(out: Path, results) -> None:
@@ -268,3 +216,6 @@ def _print_summary(out: Path, results) -> None:
             + f", measured wasted work {result.measured_wasted_fraction:.2f}"
             + (f", diverged configs {result.diverged_config_ids}" if result.diverged_config_ids else "")
         )
+
+
+COMMANDS = (Command("sweep", "train a grid of configs, streaming evals.jsonl", None, add_arguments, run_sweep_command),)
