@@ -1,6 +1,6 @@
 """`python -m benchmarks.run --size smoke`: the harness runs end to end and its JSON is complete.
 
-Checks structure and sanity only, never timings. The child process inherits the suite's XLA flags
+Checks structure and sanity only, never timings; `make test-slow` (two minutes of compiles). The child process inherits the suite's XLA flags
 (tests/conftest.py: backend optimizations off): the smoke run is dominated by compiles.
 """
 
@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 # The agents section (BRO's compile is long on CPU) runs in `make bench`, not here.
 SECTIONS = ("sweep", "brax", "compile", "bare", "memory", "env_throughput", "fit_speed")
@@ -21,6 +23,7 @@ def _positive(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
 
 
+@pytest.mark.slow
 def test_smoke_harness_writes_every_section(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--size", "smoke", "--out", str(tmp_path), "--no-readme",

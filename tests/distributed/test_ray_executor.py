@@ -20,6 +20,7 @@ from rlscale_testing import toml_text
 pytestmark = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")
 
 
+@pytest.mark.slow
 def test_ray_sweep_gives_the_local_rows(ray_cluster, local_run, compile_cache, tmp_path):
     executor = RayExecutor(compilation_cache_dir=str(compile_cache))
     results = executor.run(SweepConfig.from_dict(TWO_GROUP_SWEEP), tmp_path, log=lambda line: None)

@@ -43,7 +43,7 @@ def train_alone(learning_rate: float, batch_size: int, utd: float, seed: int):
     return state, stats, (np.asarray(trainer.evaluate(state, 0)), trainer.td_errors(state, 0))
 
 
-@pytest.mark.parametrize("index", [1, 3, 5, 6])
+@pytest.mark.parametrize("index", [1, pytest.param(3, marks=pytest.mark.slow), pytest.param(5, marks=pytest.mark.slow), 6])
 def test_config_in_group_matches_config_alone(group_run, index):
     group_state, group_stats, (group_returns, group_td_errors), _ = group_run
     state, stats, (alone_returns, alone_td_errors) = train_alone(

@@ -172,7 +172,9 @@ def test_second_writer_is_refused_and_a_killed_writers_lock_is_taken_over(refere
     assert eval_rows(out) == eval_rows(reference_run)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize(
+    "signum", [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGINT, id="SIGINT", marks=pytest.mark.slow)]
+)
 def test_stop_signal_checkpoints_at_the_chunk_boundary_and_resumes(signum, reference_run, tmp_path, compile_cache):
     out = tmp_path / "run"
     process = start_stopped_sweep(TINY_SWEEP, out, compile_cache, BETWEEN_CHECKPOINTS)

@@ -33,8 +33,8 @@ SUITE_SWEEP = {
 }
 SUITES = [
     pytest.param({"env": "pendulum"}, id="jax"),  # config_axis auto: map on this CPU
-    pytest.param({"env": "pendulum", "config_axis": "vmap"}, id="jax-vmap"),
-    pytest.param({"env": "dmc/cartpole-swingup"}, id="dmc-mjx"),
+    pytest.param({"env": "pendulum", "config_axis": "vmap"}, id="jax-vmap", marks=pytest.mark.slow),
+    pytest.param({"env": "dmc/cartpole-swingup"}, id="dmc-mjx", marks=pytest.mark.slow),
     pytest.param(
         {"env": "brax/inverted_pendulum", "env_options": {"backend": "generalized"}},
         id="brax-generalized",

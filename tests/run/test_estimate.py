@@ -33,8 +33,10 @@ def _sweep(config_axis: str, learning_starts: int = 100) -> SweepConfig:
 
 
 # 100 env steps of warm-up are 50 iterations, more than a calibration chunk; 4 are 2, fewer.
-@pytest.mark.parametrize("learning_starts", [100, 4])
-@pytest.mark.parametrize("config_axis", ["map", "vmap"])
+@pytest.mark.parametrize(
+    "config_axis, learning_starts",
+    [("map", 4), ("vmap", 100), pytest.param("map", 100, marks=pytest.mark.slow), pytest.param("vmap", 4, marks=pytest.mark.slow)],
+)
 def test_calibration_times_the_groups_own_learning_iterations(config_axis, learning_starts, tmp_path, monkeypatch):
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
     plan = make_plan(_sweep(config_axis, learning_starts))
