@@ -35,6 +35,7 @@ def test_ray_sweep_gives_the_local_rows(ray_cluster, local_run, compile_cache, t
     assert executor.resumed_from_env_step == {}
 
 
+@pytest.mark.slow
 def test_killed_task_is_retried_and_resumes(ray_cluster, local_run, compile_cache, tmp_path, monkeypatch):
     # Group 1's worker SIGKILLs itself once its third evaluation's rows are written, before that
     # evaluation's checkpoint: the retry resumes from env step 500 and rewrites those rows.

@@ -164,6 +164,7 @@ def test_the_example_plugin_trains_in_a_sweep_and_is_fitted(tmp_path):
     assert "PASS finite_update" in result.stdout and "PASS masked_batch" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_example_plugin_passes_the_conformance_kit(installed):
     """What examples/rlscale-td3/tests does, through the registry's entry-point path."""
     installed("rlscale-td3", {"rlscale.agents": {"td3": "rlscale_td3.plugin:AGENT"}})

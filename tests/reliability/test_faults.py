@@ -51,6 +51,7 @@ def _resume_and_compare(out, reference_run, compile_cache) -> None:
     assert eval_rows(out) == eval_rows(reference_run)
 
 
+@pytest.mark.slow
 def test_library_error_while_saving_a_checkpoint(reference_run, tmp_path, compile_cache):
     """A file-size limit makes orbax's write of the first checkpoint fail inside its I/O library."""
     out = tmp_path / "run"
@@ -126,6 +127,7 @@ def test_disk_full(reference_run, tmp_path, compile_cache):
     _resume_and_compare(saved, reference_run, compile_cache)
 
 
+@pytest.mark.slow
 @needs_mount_namespace
 def test_directory_made_read_only_mid_run(reference_run, tmp_path, compile_cache):
     # Once the first checkpoint is complete, the run directory is replaced by a read-only bind mount

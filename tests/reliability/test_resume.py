@@ -35,6 +35,7 @@ KILL_SEQUENCE = (
 TORN_ROW = '{"config_id": 0, "group": 0, "suite": "jax", "env": "pend'
 
 
+@pytest.mark.slow
 def test_killed_and_resumed_sweep_matches_uninterrupted_run(reference_run, tmp_path, compile_cache):
     out = tmp_path / "run"
     for kill_at in KILL_SEQUENCE:
