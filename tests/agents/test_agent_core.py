@@ -192,6 +192,7 @@ def test_a_per_config_flag_under_vmap_would_compute_both_branches():
     assert _count_conds(group.jaxpr) == 1
 
 
+@pytest.mark.slow
 def test_group_flags_give_the_same_training_with_map_and_vmap():
     """With config_axis = "map" configs run in lanes (config by config, or two of one σ and B
     together) inside the program; PQL's group-level actor flag must not change what a config

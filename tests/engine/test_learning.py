@@ -1,6 +1,7 @@
-"""Learning: a default-style SAC config solves pendulum swing-up within a couple of CPU minutes."""
+"""Learning: a default-style SAC config solves pendulum swing-up within a couple of CPU minutes (make test-slow)."""
 
 import numpy as np
+import pytest
 
 from rlscale.config import SweepConfig
 from rlscale.run.runner import run_sweep
@@ -10,6 +11,7 @@ from rlscale.run.store import read_evals
 SOLVED_RETURN = -300.0
 
 
+@pytest.mark.slow
 def test_sac_solves_pendulum(tmp_path):
     config = SweepConfig(
         env="pendulum",
