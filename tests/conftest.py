@@ -52,8 +52,8 @@ HEAVY_FIRST = ("reliability", "distributed", "plugins", "cli", "run", "engine", 
 
 def pytest_collection_modifyitems(session, config, items):
     """Collect the long test files first: `make test` hands whole files to its workers in collection
-    order, so a long file collected last would leave one core idle while the other finishes it. The
-    order is a stable sort by directory, the same in every worker."""
+    order (`--no-loadscope-reorder`), so a long file collected last would leave one core idle while
+    the other finishes it. The order is a stable sort by directory, the same in every worker."""
 
     def rank(item) -> int:
         parts = Path(str(item.fspath)).relative_to(config.rootpath).parts

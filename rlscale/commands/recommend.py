@@ -63,16 +63,13 @@ def run_recommend(args: argparse.Namespace) -> int:
         if args.utd is not None:
             recommendation = recommend_at_utd(fit, args.utd, env=args.env, threshold=args.threshold)
             text = format_recommendation(recommendation)
-        elif args.model_size is not None:
+        elif args.model_size is not None or has_sigma_n_allocation(fit):
             from rlscale.run.critic_width import with_critic_width
 
-            recommendation = recommend_at_model_size(fit, args.model_size, threshold=args.threshold, env=args.env)
-            recommendation = with_critic_width(recommendation, fit, args.algo, args.hidden_depth)
-            text = format_sigma_n_recommendation(recommendation)
-        elif has_sigma_n_allocation(fit):
-            from rlscale.run.critic_width import with_critic_width
-
-            recommendation = recommend_sigma_n(fit, args.budget, env=args.env, threshold=args.threshold)
+            if args.model_size is not None:
+                recommendation = recommend_at_model_size(fit, args.model_size, threshold=args.threshold, env=args.env)
+            else:
+                recommendation = recommend_sigma_n(fit, args.budget, env=args.env, threshold=args.threshold)
             recommendation = with_critic_width(recommendation, fit, args.algo, args.hidden_depth)
             text = format_sigma_n_recommendation(recommendation)
         else:
