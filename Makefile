@@ -20,12 +20,10 @@ demo: $(STAMP)
 	$(BIN)/rlscale demo --out $(OUT)
 
 # One pytest-xdist worker per core (TEST_WORKERS=0: in this process), a whole test file per worker
-# (a file's module fixtures are built once), files handed out in collection order (tests/conftest.py
-# collects the long ones first; xdist's default would hand out the files with most tests first and
-# leave the long one-test files for the end). pytest exits 5 when it collects no test; that is not a
+# (a file's module fixtures are built once). pytest exits 5 when it collects no test; that is not a
 # failure of the suite's code.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: $(STAMP)
 	$(PYTEST); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc

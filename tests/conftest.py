@@ -46,23 +46,6 @@ def compile_cache() -> Path:
     return SESSION_CACHE
 
 
-HEAVY_FIRST = ("reliability", "distributed", "plugins", "cli", "run", "engine", "envs", "agents", "benchmarks", "testing", "laws")
-"""Test directories from the one whose files run longest (subprocess sweeps) to the quickest (NumPy fits)."""
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Collect the long test files first: `make test` hands whole files to its workers in collection
-    order (`--no-loadscope-reorder`), so a long file collected last would leave one core idle while
-    the other finishes it. The order is a stable sort by directory, the same in every worker."""
-
-    def rank(item) -> int:
-        parts = Path(str(item.fspath)).relative_to(config.rootpath).parts
-        directory = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
-        return HEAVY_FIRST.index(directory) if directory in HEAVY_FIRST else len(HEAVY_FIRST)
-
-    items.sort(key=rank)
-
-
 def pytest_sessionfinish(session, exitstatus):
     if _OWNS_CACHE:
         shutil.rmtree(SESSION_CACHE, ignore_errors=True)
