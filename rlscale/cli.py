@@ -18,6 +18,7 @@ COMMANDS = {
     "plot": "rlscale.commands.plot",
     "propose": "rlscale.commands.propose",
     "validate": "rlscale.commands.validate",
+    "compare": "rlscale.commands.compare",
     "study": "rlscale.commands.study",
     "check-agent": "rlscale.commands.check",
     "check-env": "rlscale.commands.check",

@@ -63,14 +63,16 @@ def fit_run_directory(
     return result
 
 
-def load_fit(path: str | Path):
-    """The fit.json at `path` (or `path/fit.json`) as a typed `FitResult`; FitInputError when
-    missing, unreadable or not a fit written by `rlscale fit`."""
-    from rlscale.laws.results import read_fit
-
+def fit_path(path: str | Path) -> Path:
+    """The fit.json a user named: `path` itself, or `path/fit.json` for a directory."""
     path = Path(path)
-    if path.is_dir():
-        path = path / FIT_FILE
+    return path / FIT_FILE if path.is_dir() else path
+
+
+def load_fit_dict(path: str | Path) -> dict:
+    """The fit.json at `path` (or `path/fit.json`) as written; FitInputError when missing, unreadable
+    or not a fit written by `rlscale fit`."""
+    path = fit_path(path)
     try:
         fit = json.loads(path.read_text())
     except FileNotFoundError:
@@ -81,10 +83,19 @@ def load_fit(path: str | Path):
     missing = [key for key in required if not isinstance(fit, dict) or key not in fit]
     if missing:
         raise FitInputError(f"{path} is not a fit.json written by `rlscale fit` (missing {missing})")
+    return fit
+
+
+def load_fit(path: str | Path):
+    """The fit.json at `path` (or `path/fit.json`) as a typed `FitResult`; FitInputError when
+    missing, unreadable or not a fit written by `rlscale fit`."""
+    from rlscale.laws.results import read_fit
+
+    fit = load_fit_dict(path)
     try:
         return read_fit(fit)
     except (FitInputError, TypeError, ValueError, KeyError) as error:
-        raise FitInputError(f"{path} is not a fit.json written by `rlscale fit`: {error}") from None
+        raise FitInputError(f"{fit_path(path)} is not a fit.json written by `rlscale fit`: {error}") from None
 
 
 def write_learning_curves(table, out: Path, band: str = "minmax") -> None:
