@@ -24,7 +24,7 @@ from rlscale.run.tables import table_signature
 
 OPTION_FLAGS = (
     "thresholds", "selection_threshold", "bootstrap", "seed", "delta", "model_size", "data_points", "baseline_utd", "envs",
-    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "n_thresholds", "lowest_threshold",
+    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "tied_votes", "n_thresholds", "lowest_threshold",
     "sigma_grid_extension", "budget_grid_points",
 )
 """The flags (their `dest`) that set a FitOptions field of the same name, or of its alias (`OPTION_ALIASES`)."""
@@ -170,6 +170,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("smallest", "drop"),
         help="(env, σ) where no config reaches the selection threshold: their votes go to the smallest B and η (default, "
         "qscaled's) or they are left out of the hyperparameter laws (drop)",
+    )
+    parser.add_argument(
+        "--tied-votes",
+        choices=("smallest", "split"),
+        help="a vote for the best B (η) that several values tie for (same logged step): to the smallest of them "
+        "(default, qscaled's argmin) or shared equally (split)",
     )
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples over seeds (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")

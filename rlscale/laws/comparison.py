@@ -131,7 +131,10 @@ def options_table(fits: Mapping[str, Mapping]) -> list[str]:
 def edge_table(fits: Mapping[str, Mapping]) -> list[str]:
     """Per grid fit: the share of (env, σ, J) cells whose fastest (B, η) is inside the grid, and how
     often each hyperparameter sits at each edge."""
-    lines = ["| fit | cells | fastest (B, η) inside the grid | B low / high | η low / high |", "|---|---|---|---|---|"]
+    lines = [
+        "| fit | cells | fastest (B, η) inside the grid | B low / high | η low / high | tied votes B / η (rule) |",
+        "|---|---|---|---|---|---|",
+    ]
     for label, fit in fits.items():
         edges = fit.get("grid_edges")
         if fit.get("stage") != GRID_STAGE or not edges:
@@ -140,9 +143,21 @@ def edge_table(fits: Mapping[str, Mapping]) -> list[str]:
         lines.append(
             f"| {label} | {len(edges['cells'])} | {edges['inside_share']:.0%} | "
             f"{counts['batch_size']['low']} / {counts['batch_size']['high']} | "
-            f"{counts['learning_rate']['low']} / {counts['learning_rate']['high']} |"
+            f"{counts['learning_rate']['low']} / {counts['learning_rate']['high']} | {_tie_shares(fit)} |"
         )
     return lines
+
+
+def _tie_shares(fit: Mapping) -> str:
+    """'B share / η share (rule)' of the votes for B*, η* that were ties (fits before `vote_ties`: —)."""
+    shares = []
+    for hyperparameter in ("batch_size", "learning_rate"):
+        counts = [ties for ties in fit.get("vote_ties", []) if ties["hyperparameter"] == hyperparameter]
+        reached = sum(ties["reached_votes"] for ties in counts)
+        if not reached:
+            return MISSING
+        shares.append(f"{sum(ties['tied_votes'] for ties in counts) / reached:.0%}")
+    return " / ".join(shares) + f" ({fit.get('tied_votes', 'smallest')})"
 
 
 def _time_cell(entry: Mapping | None) -> str:

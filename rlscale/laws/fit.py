@@ -54,6 +54,7 @@ from rlscale.laws.results import (
     HorizonSensitivity,
     PowerLaw,
     ResetSchedule,
+    VoteTies,
     fastest_config,
 )
 from rlscale.laws.options import LOWEST_THRESHOLD_FRACTION, RETURN_SCALE, FitOptions
@@ -69,6 +70,8 @@ PAPER_GRID_THRESHOLDS = (100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0)
 PAPER_LOWEST_THRESHOLDS: dict[str, float] = {"dmc": 200.0, "gym": 300.0}
 """The lowest of the paper's fitted-stage thresholds per suite (qscaled `experiments/2_fitted/*_explore.ipynb`:
 `1000 − logspace(log10(1000 − J_low), log10(1000 − 800), 10)`)."""
+TIE_NOTE_SHARE = 0.1
+"""A grid fit notes its tied votes when at least this share of B* or η* votes were ties."""
 HPARAM_MATCH_FACTOR = 1.25
 """A stage-2 run whose B or η is off its law's value by more than this factor gets a note."""
 
@@ -254,8 +257,8 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     if options.hparam_laws is None:
         if not np.isfinite(times.point[:, selection_index]).any():
             raise FitInputError(f"no config reaches the selection threshold {selection}")
-        batch_size_law, learning_rate_law, law_notes = _grid_laws(
-            configs, times.bootstrap[:, :, selection_index], selection, options.unreached_cells
+        batch_size_law, learning_rate_law, law_notes, vote_ties = _grid_laws(
+            configs, times.bootstrap[:, :, selection_index], selection, options
         )
         stage, data_points, baseline_source = "grid", options.data_points, (best_hparams, selection)
         grid_edges = edge_report(configs, times)
@@ -267,7 +270,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             )
     else:
         batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
-        stage, data_points, grid_edges = "hparam_laws", "law", None
+        stage, data_points, grid_edges, vote_ties = "hparam_laws", "law", None, ()
         baseline_source = (options.hparam_laws.best_hparams, options.hparam_laws.selection_threshold)
     notes += law_notes
     chosen, point_notes = (
@@ -324,6 +327,8 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         sigma_grid_extension=options.sigma_grid_extension,
         budget_grid_points=options.budget_grid_points,
         grid_edges=grid_edges,
+        tied_votes=options.tied_votes,
+        vote_ties=vote_ties,
         horizon=_horizon(clean, curves, times.point[:, selection_index], selection, thresholds, stage, options),
     )
 
@@ -377,17 +382,41 @@ _MINIMUM_NOTE = (
 
 
 def _grid_laws(
-    configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str
-) -> tuple[PowerLaw, PowerLaw, list[str]]:
-    """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with a note on the (env, σ) where
-    no config reaches the selection threshold (`unreached`: see `FitOptions.unreached_cells`)."""
-    batch_size_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", unreached=unreached), "batch_size"
+    configs: pd.DataFrame, selection_times: np.ndarray, selection: float, options: FitOptions
+) -> tuple[PowerLaw, PowerLaw, list[str], tuple[VoteTies, ...]]:
+    """B*(σ) and η*(σ) fitted to the table's own grid (stage 1), with notes on the (env, σ) where no
+    config reaches the selection threshold (see `FitOptions.unreached_cells`) and on tied votes, and
+    the tie counts per (env, σ)."""
+    laws, vote_ties = [], []
+    for chosen, other in (("batch_size", "learning_rate"), ("learning_rate", "batch_size")):
+        best = bootstrap_best_values(configs, selection_times, chosen, other, unreached=options.unreached_cells, tied_votes=options.tied_votes)
+        laws.append(fit_hparam_law(best, chosen))
+        vote_ties += [
+            VoteTies(str(row.env), float(row.utd), chosen, int(row.reached_votes), int(row.tied_votes)) for row in best.itertuples()
+        ]
+    notes = _unreached_cell_notes(configs, selection_times, selection, options.unreached_cells)
+    return laws[0], laws[1], notes + _tie_notes(vote_ties, selection, options.tied_votes), tuple(vote_ties)
+
+
+def _tie_notes(vote_ties: list[VoteTies], selection: float, rule: str) -> list[str]:
+    """A note when at least TIE_NOTE_SHARE of either law's reached votes were ties; [] otherwise."""
+    shares = {}
+    for hyperparameter, symbol in (("batch_size", "B*"), ("learning_rate", "η*")):
+        counts = [(ties.tied_votes, ties.reached_votes) for ties in vote_ties if ties.hyperparameter == hyperparameter]
+        reached = sum(count for _, count in counts)
+        shares[symbol] = sum(tied for tied, _ in counts) / reached if reached else 0.0
+    if max(shares.values()) < TIE_NOTE_SHARE:
+        return []
+    rule_text = (
+        "each went to the smallest tied value (qscaled's argmin; tied_votes='split' shares them), which pulls the "
+        "best values down where ties are common"
+        if rule == "smallest"
+        else "each was shared equally among the tied values (tied_votes='split'; qscaled gives it to the smallest)"
     )
-    learning_rate_law = fit_hparam_law(
-        bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", unreached=unreached), "learning_rate"
-    )
-    return batch_size_law, learning_rate_law, _unreached_cell_notes(configs, selection_times, selection, unreached)
+    return [
+        f"tied votes at J={selection:g}: " + ", ".join(f"{share:.0%} of the {symbol} votes" for symbol, share in shares.items())
+        + " had several values reach J at the same logged step (per σ: fit.json vote_ties); " + rule_text
+    ]
 
 
 def _unreached_cell_notes(configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from rlscale.laws.budget import DENSE_GRID_POINTS
 from rlscale.laws.data_law import LOSSES
-from rlscale.laws.power_laws import UNREACHED_CELL_RULES
+from rlscale.laws.power_laws import TIED_VOTE_RULES, UNREACHED_CELL_RULES
 from rlscale.laws.results import FitResult, ResetSchedule
 from rlscale.laws.table import FitInputError
 from rlscale.typed import Reading, read
@@ -127,6 +127,14 @@ class FitOptions:
             "all for the smallest B and η present (qscaled's), 'drop' leaves them out of B*(σ), η*(σ)."
         ),
     )
+    tied_votes: str = field(
+        default="smallest",
+        metadata=_doc(
+            "A vote for the best B (η) whose fastest time several values share (they reach the selection threshold at "
+            "the same logged step): 'smallest' gives it to the smallest of them (qscaled's argmin), 'split' shares it "
+            "equally. fit.json's `vote_ties` says how many votes were ties."
+        ),
+    )
     envs: tuple[str, ...] | None = field(
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
@@ -175,7 +183,10 @@ class FitOptions:
                 errors.append(f"{name} must be positive, got {value}")
         if not all(0 < fraction < 1 for fraction in self.horizon_cuts):
             errors.append(f"horizon cuts must be fractions in (0, 1), got {list(self.horizon_cuts)}")
-        for name, allowed in {"data_points": DATA_POINT_RULES, "data_law_loss": LOSSES, "unreached_cells": UNREACHED_CELL_RULES}.items():
+        for name, allowed in {
+            "data_points": DATA_POINT_RULES, "data_law_loss": LOSSES, "unreached_cells": UNREACHED_CELL_RULES,
+            "tied_votes": TIED_VOTE_RULES,
+        }.items():
             if getattr(self, name) not in allowed:
                 errors.append(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         return errors

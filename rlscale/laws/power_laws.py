@@ -10,6 +10,12 @@ the selection threshold, never reached counting as +inf (ties, and a resample wh
 reaches, go to the smaller value); the best value is the arithmetic mean of those choices. An
 (env, σ) where no config ever reaches the threshold keeps those votes for its smallest value, as in
 qscaled (`unreached="smallest"`), or is left out of the laws (`unreached="drop"`).
+
+Times are logged on an evaluation grid, so two values often reach the threshold at the same logged
+step: a tie. qscaled's argmin gives a tied vote to the smaller value (`tied_votes="smallest"`), which
+pulls B* and η* down wherever ties are common (fast crossings on a coarse evaluation grid: high σ);
+`tied_votes="split"` shares the vote equally among the tied values. Each group reports the share of
+its reached votes that were ties, so a fit can say how much the rule could matter.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ UNREACHED = np.finfo(float).max
 UNREACHED_CELL_RULES = ("smallest", "drop")
 """What an (env, σ) where no config reaches the selection threshold in any resample contributes:
 "smallest": its votes, every one for the smallest value present (qscaled); "drop": nothing."""
+TIED_VOTE_RULES = ("smallest", "split")
+"""A vote whose fastest time several values share: "smallest" gives it to the smallest of them
+(qscaled's argmin), "split" gives each an equal share (the vote counts as their mean)."""
 # A fitted slope smaller than this is rounding error of a flat law (the same best value at every σ)
 # and is returned as exactly 0; real exponents are above 1e-3.
 FLAT_SLOPE_TOLERANCE = 1e-10
@@ -38,6 +47,7 @@ def bootstrap_best_values(
     other: str,
     group_keys: tuple[str, ...] = ("env", "utd"),
     unreached: str = "smallest",
+    tied_votes: str = "smallest",
 ) -> pd.DataFrame:
     """The bootstrap-averaged best `chosen` hyperparameter per (env, utd), as qscaled computes it
     (per `group_keys`: with ("env", "utd", "model_size"), per (env, σ, N) as the (σ, N) laws need).
@@ -59,11 +69,14 @@ def bootstrap_best_values(
         unreached: one of `UNREACHED_CELL_RULES`, for groups where no config reaches the
             threshold in any resample: "smallest" keeps their votes (all for the smallest value,
             as qscaled's argmin gives), "drop" leaves them out.
+        tied_votes: one of `TIED_VOTE_RULES`, for a vote whose fastest reached time several values
+            share (a vote where nothing reaches goes to the smallest value under both).
 
     Returns:
         One row per group (columns `group_keys`, numeric keys as floats) with `value` (mean of the
-        votes over all `other` values and resamples) and `per_resample` (shape (R,) array: the mean
-        of each resample's votes).
+        votes over all `other` values and resamples), `per_resample` (shape (R,) array: the mean
+        of each resample's votes), `reached_votes` (votes whose fastest time was reached) and
+        `tied_votes` (those of them shared by several values).
     """
     rows = []
     n_resamples = bootstrap_times.shape[0]
@@ -82,10 +95,23 @@ def bootstrap_best_values(
         keys[:, chosen_index, other_index] = np.where(np.isfinite(group_times), group_times, UNREACHED)
         present = np.zeros((len(chosen_values), len(other_values)), dtype=bool)
         present[chosen_index, other_index] = True
-        votes = chosen_values[np.argmin(keys, axis=1)][:, present.any(axis=0)]
+        keys = keys[:, :, present.any(axis=0)]
+        fastest = keys.min(axis=1, keepdims=True)
+        at_fastest = keys == fastest
+        reached = fastest[:, 0, :] < UNREACHED
+        tied = reached & (at_fastest.sum(axis=1) > 1)
+        votes = chosen_values[np.argmin(keys, axis=1)]
+        if tied_votes == "split":
+            shared = (chosen_values[None, :, None] * at_fastest).sum(axis=1) / at_fastest.sum(axis=1)
+            votes = np.where(tied, shared, votes)
         labels = {key: value if key == "env" else float(value) for key, value in zip(group_keys, group_labels)}
-        rows.append({**labels, "value": float(votes.mean()), "per_resample": votes.mean(axis=1)})
-    return pd.DataFrame(rows, columns=[*group_keys, "value", "per_resample"])
+        rows.append(
+            {
+                **labels, "value": float(votes.mean()), "per_resample": votes.mean(axis=1),
+                "reached_votes": int(reached.sum()), "tied_votes": int(tied.sum()),
+            }
+        )
+    return pd.DataFrame(rows, columns=[*group_keys, "value", "per_resample", "reached_votes", "tied_votes"])
 
 
 def fit_shared_slope(envs: np.ndarray, sigmas: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -524,6 +524,20 @@ class GridEdgeReport(Record):
 
 
 @dataclass(frozen=True)
+class VoteTies(Record):
+    """At one (env, σ), the votes for the best `hyperparameter` ("batch_size" or "learning_rate") at
+    the selection threshold: how many had a reached fastest time (`reached_votes`, one per resample
+    and value of the other hyperparameter) and how many of those several values shared (`tied_votes`:
+    they reached the threshold at the same logged step)."""
+
+    env: str
+    utd: float
+    hyperparameter: str
+    reached_votes: int
+    tied_votes: int
+
+
+@dataclass(frozen=True)
 class CrossingDependence(Record):
     """At threshold J: configs whose seed-mean curve reaches J (`n_reached`), how many have an
     isotonic crossing later than their raw first crossing (`n_moved`), and the median and 90th
@@ -628,6 +642,10 @@ class FitResult(Record):
     field defaults, and `data_law_loss`'s, are what fits written before the keys existed used)."""
     grid_edges: GridEdgeReport | None = None
     """Grid fits: per (env, σ, J) cell, whether the fastest (B, η) sits on the grid's edge."""
+    tied_votes: str = "smallest"
+    """`FitOptions.tied_votes` of the fit (fits written before the key existed used "smallest")."""
+    vote_ties: tuple[VoteTies, ...] = ()
+    """Grid fits: per (env, σ) and hyperparameter, how many of the votes for B*(σ), η*(σ) were ties."""
     horizon: HorizonSensitivity | None = None
     """How the crossings (and, with horizon cuts, the hyperparameter laws) depend on the runs' horizon."""
     sigma_n: SigmaNFit = field(default_factory=lambda: SigmaNFit(), metadata={FLATTENED: True})

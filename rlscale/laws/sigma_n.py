@@ -84,8 +84,8 @@ def fit_sigma_n(
     notes: list[str] = []
     selection_index = int(np.flatnonzero(np.isclose(times.thresholds, selection))[0])
     selection_times = times.bootstrap[:, :, selection_index]
-    best_batch = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", GROUP_KEYS, options.unreached_cells)
-    best_rate = bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", GROUP_KEYS, options.unreached_cells)
+    best_batch = bootstrap_best_values(configs, selection_times, "batch_size", "learning_rate", GROUP_KEYS, options.unreached_cells, options.tied_votes)
+    best_rate = bootstrap_best_values(configs, selection_times, "learning_rate", "batch_size", GROUP_KEYS, options.unreached_cells, options.tied_votes)
     if best_batch["utd"].nunique() < 2 or best_batch["model_size"].nunique() < 2:
         raise FitInputError(f"fewer than 2 σ or 2 model sizes have a config reaching the selection threshold {selection:g}")
     batch_laws, batch_notes = fit_batch_size_laws_sigma_n(best_batch, selection, options.interval)

@@ -66,6 +66,7 @@ def test_fits_of_the_same_laws_agree_and_a_steeper_law_does_not(synthetic_fits):
     assert option_differences(fits) == []
     report = comparison_markdown(fits, {label: f"{label}/fit.json" for label in fits}, "synthetic")
     assert "The fits share their options." in report
+    assert "| first | " in report and "(smallest) |" in report
     assert "first vs steeper: no" in report and "first vs second: yes" in report
 
 
@@ -90,7 +91,7 @@ def test_committed_cartpole_fits_side_by_side(tmp_path):
     assert result.returncode == 0, result.stderr
     report = out.read_text()
     assert report.startswith("# cartpole\n")
-    assert "| rlscale_grid | 16 | 6% |" in report
+    assert "| rlscale_grid | 16 | 6% | 2 / 4 | 1 / 14 | — |" in report
     assert "rlscale_grid vs authors: no" in report
 
 

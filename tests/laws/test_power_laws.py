@@ -48,6 +48,29 @@ def test_best_values_average_argmins_with_ties_to_smaller():
     np.testing.assert_allclose(best["per_resample"][0], [128 / 3, 128 / 3])
 
 
+def test_tied_votes_are_counted_and_split_on_request():
+    configs, times = _configs(
+        {
+            (32, 1e-3): 5.0, (64, 1e-3): 5.0, (128, 1e-3): 5.0,
+            (32, 2e-3): 9.0, (64, 2e-3): 4.0, (128, 2e-3): 4.0,
+            (32, 4e-3): 7.0, (64, 4e-3): 6.0, (128, 4e-3): 8.0,
+            (32, 8e-3): np.inf, (64, 8e-3): np.inf, (128, 8e-3): np.inf,
+        }
+    )
+    # Resample 2: the η=4e-3 column ties too; η=8e-3 never reaches, which is no tie under either rule.
+    second = times.copy()
+    second[[6, 7]] = 6.0
+    resamples = np.stack([times, second])
+    smallest = bootstrap_best_values(configs, resamples, "batch_size", "learning_rate")
+    split = bootstrap_best_values(configs, resamples, "batch_size", "learning_rate", tied_votes="split")
+    # Votes per η column (smallest rule): 32 (3-way tie), 64 (tie with 128), 64, 32 (unreached).
+    # Split: 224/3, 96, 64 (resample 1) or 48 (resample 2, 32 and 64 tied), 32 (unreached).
+    np.testing.assert_allclose(smallest["per_resample"][0], [(32 + 64 + 64 + 32) / 4, (32 + 64 + 32 + 32) / 4])
+    np.testing.assert_allclose(split["per_resample"][0], [(224 / 3 + 96 + 64 + 32) / 4, (224 / 3 + 96 + 48 + 32) / 4])
+    for best in (smallest, split):
+        assert best["reached_votes"].tolist() == [6] and best["tied_votes"].tolist() == [5]
+
+
 def test_law_needs_two_sigmas():
     with pytest.raises(FitInputError, match="fewer than two distinct σ"):
         fit_hparam_law(pd.DataFrame({"env": ["e"], "utd": [1.0], "value": [64.0], "per_resample": [np.array([64.0])]}), "batch_size")

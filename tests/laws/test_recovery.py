@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from rlscale.laws import FitOptions, fit_laws
+from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
 
 THRESHOLDS = (500.0, 600.0, 700.0, 800.0, 900.0)
 NORMALIZED = {"env-a": (0.0, 1000.0), "env-b": (0.0, 1000.0)}
@@ -158,3 +159,25 @@ def test_every_fitted_parameter_has_a_bootstrap_interval(recovered):
     budget = result["budget_law"]
     assert budget["exponent_ci"][0] <= budget["exponent_median"] <= budget["exponent_ci"][1]
     assert budget["coefficient_ci"][0] > 0
+
+
+def test_split_tied_votes_recover_the_learning_rate_law_on_a_coarse_evaluation_grid():
+    """Every 80th of the horizon logged: about half the votes are ties. qscaled's rule (to the smaller
+    value) pulls η* down most where crossings are fastest (high σ), steepening η*(σ); splitting the
+    tied votes recovers the true exponent. The fit reports the ties either way."""
+    laws = SyntheticLaws(
+        batch_alpha=1.0, batch_beta={"env-a": 512.0}, learning_rate_beta={"env-a": 8e-4 ** (1 / 0.3)},
+        tau_d_min={"env-a": 20_000.0}, tau_beta={"env-a": 40.0}, tau_scale={"env-a": 10_000.0},
+    )
+    table = synthetic_sweep(
+        laws, utds=(1.0, 2.0, 4.0, 8.0), batch_sizes=(32, 64, 128, 256, 512, 1024),
+        learning_rates=(1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3), n_seeds=4, n_evals=80, seed=3,
+    )
+    smallest = fit_laws(table, FitOptions(n_bootstrap=20))
+    split = fit_laws(table, FitOptions(n_bootstrap=20, tied_votes="split"))
+    tied = sum(ties.tied_votes for ties in smallest.vote_ties) / sum(ties.reached_votes for ties in smallest.vote_ties)
+    assert tied > 0.4
+    assert any(note.startswith("tied votes at J=") and "to the smallest tied value" in note for note in smallest.notes)
+    assert split.tied_votes == "split" and split.vote_ties == smallest.vote_ties
+    assert abs(split.learning_rate_law.alpha - laws.learning_rate_alpha) < 0.1
+    assert smallest.learning_rate_law.alpha - laws.learning_rate_alpha > 0.2
