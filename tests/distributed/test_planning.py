@@ -10,7 +10,9 @@ import pytest
 
 from distributed_helpers import TWO_GROUP_SWEEP
 from rlscale.config import ConfigError, SweepConfig
-from rlscale.plan import make_plan, schedule_on_workers
+from rlscale.engine.sharding import padded_num_configs
+from rlscale.engine.spec import resolve_config_axis
+from rlscale.plan import decide_config_axis, make_plan, schedule_on_workers
 from rlscale.run.checkpoint import RunDirectoryError
 from rlscale.run.executors import LocalExecutor, group_directory, make_executor, merge_group_rows
 
@@ -156,6 +158,18 @@ def test_executor_choice():
         make_executor("local", "head:6379")
     with pytest.raises(ConfigError, match="executor must be one of local, ray"):
         make_executor("slurm")
+
+
+def test_several_devices_vectorize_and_pad_the_config_axis_to_a_multiple_of_them():
+    """The planning half of sharding (the training half, a sharded group against the same group on
+    one device, is tests/distributed/test_sharding.py in `make test-slow`)."""
+    assert [padded_num_configs(configs, 2) for configs in (1, 2, 3, 4)] == [2, 2, 4, 4]
+    assert padded_num_configs(5, 4) == 8
+    assert resolve_config_axis("auto", "cpu", 2) == "vmap" and resolve_config_axis("auto", "cpu", 1) == "map"
+    config = SweepConfig.from_dict({**TWO_GROUP_SWEEP, "config_axis": "auto"})
+    decision = decide_config_axis(config, platform="cpu", num_devices=2)
+    assert (decision.config_axis, decision.num_devices) == ("vmap", 2)
+    assert {group.spec.config_axis for group in make_plan(config, platform="cpu", num_devices=2).groups} == {"vmap"}
 
 
 def _write_toml(path, values: dict) -> None:

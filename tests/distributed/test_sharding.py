@@ -1,7 +1,9 @@
 """A group's config axis sharded across two (forced host) devices trains like the unsharded group.
 
 Runs in a subprocess because the device count (XLA_FLAGS=--xla_force_host_platform_device_count=2)
-is fixed when JAX starts. K = 3 configs are padded to 4 (two per device).
+is fixed when JAX starts. K = 3 configs are padded to 4 (two per device). It compiles two groups in
+a fresh process (about a minute on 2 cores), so it runs in `make test-slow`; the planning of a sharded
+group (padding, device count in the manifest) stays in the default suite (test_planning.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from distributed_helpers import REPO
 
 SHARDED_VS_UNSHARDED = """
@@ -65,6 +68,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_sharded_group_matches_single_device_group(tmp_path):
     env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=2",
                JAX_PLATFORMS="cpu", RLSCALE_CACHE_DIR=str(tmp_path))
