@@ -15,13 +15,22 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
+from rlscale.laws.results import FitResult
+
 NEAR_ZERO_HALF_WIDTH = 0.15
 """A slope whose interval contains 0 is still decided when the interval is narrower than ±this: then
-the law is flat within it (issue 29's criterion, in log–log slope units)."""
+the law is flat within it (in log–log slope units: B* changes by less than ×2^0.15 per doubling of σ)."""
 GRID_STAGE = "grid"
 """fit.json's `stage` of a fit that found its own B*(σ), η*(σ) (a stage-2 fit takes them from a grid)."""
-OPTION_KEYS = ("thresholds", "selection_threshold", "interval", "n_bootstrap", "data_law_loss", "normalization")
+OPTION_KEYS = (
+    "thresholds", "selection_threshold", "interval", "n_bootstrap", "data_law_loss", "normalization", "unreached_cells",
+    "tied_votes",
+)
 """The fit options that must agree for two fits to be compared on equal terms."""
+RECORDED_DEFAULTS = {
+    field.name: field.default for field in dataclasses.fields(FitResult) if field.name in OPTION_KEYS and field.default is not dataclasses.MISSING
+}
+"""What a fit.json written before an option's key existed used: `FitResult`'s defaults."""
 SLOPE_LAWS = (("batch_size_law", "B\\*(σ)"), ("learning_rate_law", "η\\*(σ)"))
 MISSING = "—"
 
@@ -80,7 +89,7 @@ def slope_summary(fits: Mapping[str, Mapping]) -> dict:
 def _option(fit: Mapping, key: str):
     """A fit option, comparable across fits: normalization ranges without the env names (the authors'
     rows name an env "cartpole-swingup" where rlscale's say "dmc/cartpole-swingup")."""
-    value = fit.get(key)
+    value = fit.get(key, RECORDED_DEFAULTS.get(key))
     if key == "normalization" and isinstance(value, Mapping):
         return sorted(tuple(bounds) for bounds in value.values())
     return value
