@@ -91,7 +91,7 @@ def test_committed_cartpole_fits_side_by_side(tmp_path):
     assert result.returncode == 0, result.stderr
     report = out.read_text()
     assert report.startswith("# cartpole\n")
-    assert "| rlscale_grid | 16 | 6% | 2 / 4 | 1 / 14 | — |" in report
+    assert "| rlscale_grid | 16 | 6% | 2 / 4 | 1 / 14 | 5% / 3% (smallest) |" in report
     assert "rlscale_grid vs authors: no" in report
 
 
