@@ -98,7 +98,7 @@ def _watch(args: argparse.Namespace, options, archive: ArchiveOptions, columns) 
     fits = 0
     while True:
         try:
-            signature = table_signature(args.runs)
+            signature = tuple(table_signature(path) for path in args.runs)
         except FitInputError as error:
             signature = None
             print(f"rlscale fit: waiting: {error}", file=sys.stderr)
@@ -142,8 +142,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `fit` flags."""
     parser.add_argument(
         "runs",
+        nargs="+",
+        metavar="RUNS",
         help="run directory (evals.jsonl files), .jsonl, .csv[.gz] or .parquet table, a run archive, a TensorBoard log "
-        "directory, W&B offline runs or a W&B CSV export",
+        "directory, W&B offline runs or a W&B CSV export; several are fitted as one table (e.g. a study's grid and "
+        "its extension rounds: DIR/grid DIR/grid_round_1 …)",
     )
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument(

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from rlscale.laws.table import FitInputError
 from rlscale.run.archive import ArchiveOptions
 from rlscale.run.files import write_json_atomically
-from rlscale.run.tables import load_runs
+from rlscale.run.tables import load_runs, load_tables
 
 FIGURE_FORMATS = ("png", "svg")
 FIT_FILE = "fit.json"
@@ -41,10 +42,14 @@ def write_fit(result, out: str | os.PathLike) -> None:
 
 
 def fit_run_directory(
-    runs: str | os.PathLike, out: str | os.PathLike, options=None, archive: ArchiveOptions | None = None, columns=None
+    runs: str | os.PathLike | Sequence[str | os.PathLike],
+    out: str | os.PathLike,
+    options=None,
+    archive: ArchiveOptions | None = None,
+    columns=None,
 ):
-    """Load the table at `runs` (`tables.load_runs`, with the archive options and the tracker runs'
-    `ColumnMapping` `columns`), fit every law, and write `out/fit.json` and the figures
+    """Load the table at `runs`, or the tables at several paths as one (`tables.load_tables`, with the
+    archive options and the tracker runs' `ColumnMapping` `columns`), fit every law, and write `out/fit.json` and the figures
     (`out/<name>.png` and `.svg` for each figure in `rlscale.laws.plots.FIGURES`).
 
     `fit.json` is replaced atomically, so a reader never sees a partial file.
@@ -58,7 +63,8 @@ def fit_run_directory(
     from rlscale.laws.fit import fit_laws
     from rlscale.laws.options import FitOptions
 
-    result = fit_laws(load_runs(runs, archive, columns), options or FitOptions())
+    paths = [runs] if isinstance(runs, (str, os.PathLike)) else list(runs)
+    result = fit_laws(load_tables(paths, archive, columns), options or FitOptions())
     write_fit(result, out)
     return result
 

@@ -31,7 +31,6 @@ import math
 import time
 from pathlib import Path
 
-import pandas as pd
 import tomli_w
 
 from rlscale.config import ConfigError, SweepConfig, read_toml
@@ -61,7 +60,7 @@ from rlscale.run.fit_files import (
 )
 from rlscale.run.files import write_json_atomically, write_sweep_toml
 from rlscale.run.store import EVALS_FILE
-from rlscale.run.tables import load_runs
+from rlscale.run.tables import load_runs, load_tables
 from rlscale.study import (
     SIGMA_N_STAGES,
     STAGES,
@@ -199,11 +198,7 @@ class StudyRunner:
 
     def _grid_table(self):
         """Every row of the grid and of its extension rounds, as one table."""
-        tables = [load_runs(_rows(directory)) for directory in self._grid_directories()]
-        table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
-        for column in ("env", "suite"):
-            table[column] = table[column].astype(str).astype("category")
-        return table
+        return load_tables([_rows(directory) for directory in self._grid_directories()])
 
     def _stage_grid_extend(self) -> None:
         """Extension rounds until the grid brackets its optimum or a limit stops it (study.py

@@ -5,6 +5,7 @@ W&B offline runs and W&B CSV exports (`run/tracker_tables.py`)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -109,6 +110,15 @@ def load_runs(
         if columns is not None or (missing and is_wandb_export(table)):
             table = runs_table(read_wandb_export(table), columns or ColumnMapping(), f"W&B export {path}")
     return _categorical(table)
+
+
+def load_tables(
+    paths: Sequence[str | os.PathLike], archive: ArchiveOptions | None = None, columns: ColumnMapping | None = None
+) -> pd.DataFrame:
+    """The rows of every path in `paths` (each read by `load_runs`) as one table, e.g. a study's grid
+    sweep and its extension rounds. Raises FitInputError as `load_runs` does."""
+    tables = [load_runs(path, archive, columns) for path in paths]
+    return tables[0] if len(tables) == 1 else _categorical(pd.concat(tables, ignore_index=True))
 
 
 def _categorical(table: pd.DataFrame) -> pd.DataFrame:

@@ -160,3 +160,26 @@ def test_fit_of_one_env_of_a_multi_env_table(tmp_path, small_sweep, capsys):
     error = capsys.readouterr().err
     assert "envs ['env-c'] have no rows" in error and "'env-a', 'env-b'" in error
     assert not (tmp_path / "none").exists()
+
+
+def test_several_tables_are_fitted_as_one(tmp_path, small_sweep, capsys):
+    """`rlscale fit A B`: a grid split over two run directories (a study's grid and an extension
+    round, here split by σ) gives the fit of the whole table; a missing one is named."""
+    low = small_sweep["utd"] <= small_sweep["utd"].median()
+    (tmp_path / "grid").mkdir()
+    (tmp_path / "grid_round_1").mkdir()
+    _write_jsonl(small_sweep[low], tmp_path / "grid" / "evals.jsonl")
+    small_sweep[~low].to_parquet(tmp_path / "grid_round_1" / "evals.parquet")
+    small_sweep.to_csv(tmp_path / "whole.csv", index=False)
+    common = ["--bootstrap", "5", "--thresholds", "500", "700"]
+    assert _run_cli(str(tmp_path / "grid"), str(tmp_path / "grid_round_1"), "--out", str(tmp_path / "both"), *common) == 0
+    assert _run_cli(str(tmp_path / "whole.csv"), "--out", str(tmp_path / "whole"), *common) == 0
+    both = json.loads((tmp_path / "both" / "fit.json").read_text())
+    whole = json.loads((tmp_path / "whole" / "fit.json").read_text())
+    assert both["n_rows"] == whole["n_rows"] == len(small_sweep) and both["utds"] == whole["utds"]
+    for key in ("best_hparams", "batch_size_law", "learning_rate_law", "data_law"):
+        assert both[key] == whole[key], key
+    capsys.readouterr()
+    assert _run_cli(str(tmp_path / "grid"), str(tmp_path / "grid_round_2"), "--out", str(tmp_path / "missing"), *common) == 2
+    assert "grid_round_2" in capsys.readouterr().err
+    assert not (tmp_path / "missing").exists()
