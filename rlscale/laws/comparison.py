@@ -15,7 +15,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 
-from rlscale.laws.results import FitResult
+from rlscale.laws.results import FitResult, VoteTies, tie_shares
 
 NEAR_ZERO_HALF_WIDTH = 0.15
 """A slope whose interval contains 0 is still decided when the interval is narrower than ±this: then
@@ -159,14 +159,10 @@ def edge_table(fits: Mapping[str, Mapping]) -> list[str]:
 
 def _tie_shares(fit: Mapping) -> str:
     """'B share / η share (rule)' of the votes for B*, η* that were ties (fits before `vote_ties`: —)."""
-    shares = []
-    for hyperparameter in ("batch_size", "learning_rate"):
-        counts = [ties for ties in fit.get("vote_ties", []) if ties["hyperparameter"] == hyperparameter]
-        reached = sum(ties["reached_votes"] for ties in counts)
-        if not reached:
-            return MISSING
-        shares.append(f"{sum(ties['tied_votes'] for ties in counts) / reached:.0%}")
-    return " / ".join(shares) + f" ({fit.get('tied_votes', 'smallest')})"
+    shares = tie_shares(VoteTies.from_dict(ties) for ties in fit.get("vote_ties", []))
+    if len(shares) < 2:
+        return MISSING
+    return f"{shares['batch_size']:.0%} / {shares['learning_rate']:.0%} ({fit.get('tied_votes', RECORDED_DEFAULTS['tied_votes'])})"
 
 
 def _time_cell(entry: Mapping | None) -> str:

@@ -56,6 +56,8 @@ from rlscale.laws.results import (
     ResetSchedule,
     VoteTies,
     fastest_config,
+    tie_shares,
+    tie_summary,
 )
 from rlscale.laws.options import LOWEST_THRESHOLD_FRACTION, RETURN_SCALE, FitOptions
 from rlscale.laws.sigma_n import GROUP_KEYS, fit_sigma_n, sigma_n_delta
@@ -400,23 +402,14 @@ def _grid_laws(
 
 def _tie_notes(vote_ties: list[VoteTies], selection: float, rule: str) -> list[str]:
     """A note when at least TIE_NOTE_SHARE of either law's reached votes were ties; [] otherwise."""
-    shares = {}
-    for hyperparameter, symbol in (("batch_size", "B*"), ("learning_rate", "η*")):
-        counts = [(ties.tied_votes, ties.reached_votes) for ties in vote_ties if ties.hyperparameter == hyperparameter]
-        reached = sum(count for _, count in counts)
-        shares[symbol] = sum(tied for tied, _ in counts) / reached if reached else 0.0
-    if max(shares.values()) < TIE_NOTE_SHARE:
+    if max(tie_shares(vote_ties).values(), default=0.0) < TIE_NOTE_SHARE:
         return []
-    rule_text = (
-        "each went to the smallest tied value (qscaled's argmin; tied_votes='split' shares them), which pulls the "
-        "best values down where ties are common"
+    advice = (
+        "qscaled's argmin, which pulls the best values down where ties are common; tied_votes='split' shares them"
         if rule == "smallest"
-        else "each was shared equally among the tied values (tied_votes='split'; qscaled gives it to the smallest)"
+        else "tied_votes='split'; qscaled gives each to the smallest"
     )
-    return [
-        f"tied votes at J={selection:g}: " + ", ".join(f"{share:.0%} of the {symbol} votes" for symbol, share in shares.items())
-        + " had several values reach J at the same logged step (per σ: fit.json vote_ties); " + rule_text
-    ]
+    return [f"{tie_summary(vote_ties, rule)} at J={selection:g}: several values reached J at the same logged step ({advice}; per σ: fit.json vote_ties)"]
 
 
 def _unreached_cell_notes(configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str) -> list[str]:

@@ -537,6 +537,26 @@ class VoteTies(Record):
     tied_votes: int
 
 
+def tie_shares(vote_ties: Iterable[VoteTies]) -> dict[str, float]:
+    """{"batch_size": share, "learning_rate": share}: the tied share of each law's reached votes
+    over every (env, σ) (a law without reached votes is left out)."""
+    counts: dict[str, list[int]] = {}
+    for ties in vote_ties:
+        tied, reached = counts.setdefault(ties.hyperparameter, [0, 0])
+        counts[ties.hyperparameter] = [tied + ties.tied_votes, reached + ties.reached_votes]
+    return {hyperparameter: tied / reached for hyperparameter, (tied, reached) in counts.items() if reached}
+
+
+def tie_summary(vote_ties: Iterable[VoteTies], rule: str) -> str | None:
+    """'tied votes: 21% of the B* votes, 20% of the η* votes (to the smallest)' or None without votes."""
+    shares = tie_shares(vote_ties)
+    if not shares:
+        return None
+    symbols = {"batch_size": "B*", "learning_rate": "η*"}
+    destination = "to the smallest tied value" if rule == "smallest" else "shared among the tied values"
+    return "tied votes: " + ", ".join(f"{share:.0%} of the {symbols[name]} votes" for name, share in shares.items()) + f" ({destination})"
+
+
 @dataclass(frozen=True)
 class CrossingDependence(Record):
     """At threshold J: configs whose seed-mean curve reaches J (`n_reached`), how many have an

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from rlscale.laws.budget import exponent_determined
+from rlscale.laws.results import tie_summary
 
 
 def budget_summary(law) -> str:
@@ -36,6 +37,9 @@ def fit_summary(result) -> str:
     ]
     if result.grid_edges is not None:
         lines.append(f"grid edges: {result.grid_edges.summary()}")
+    ties = tie_summary(result.vote_ties, result.tied_votes)
+    if ties is not None:
+        lines.append(ties)
     if result.horizon is not None:
         lines += result.horizon.summary()
     law = result.budget_law

@@ -48,6 +48,7 @@ from rlscale.laws.summaries import (
     format_validation,
     proposal_header,
 )
+from rlscale.laws.results import tie_summary
 from rlscale.laws.table import FitInputError
 from rlscale.run.critic_width import infer_network, width_for
 from rlscale.run.fit_files import (
@@ -424,6 +425,9 @@ def study_report(out: Path, state: dict, study_stages=None) -> str:
         ]
         if fit.grid_edges is not None:
             lines.append(f"- Grid edges: {fit.grid_edges.summary()}.")
+        ties = tie_summary(fit.vote_ties, fit.tied_votes)
+        if ties is not None:
+            lines.append(f"- {ties.replace('*', chr(92) + '*')}.")
         if fit.horizon is not None:
             lines += [f"- {line.replace('*', chr(92) + '*')}" for line in fit.horizon.summary()]
         lines += ["", _figure("grid_fit/best_hparams.png", "best hyperparameters"), _figure("grid_fit/learning_curves.png", "whole grid")]

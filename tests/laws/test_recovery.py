@@ -177,7 +177,8 @@ def test_split_tied_votes_recover_the_learning_rate_law_on_a_coarse_evaluation_g
     split = fit_laws(table, FitOptions(n_bootstrap=20, tied_votes="split"))
     tied = sum(ties.tied_votes for ties in smallest.vote_ties) / sum(ties.reached_votes for ties in smallest.vote_ties)
     assert tied > 0.4
-    assert any(note.startswith("tied votes at J=") and "to the smallest tied value" in note for note in smallest.notes)
+    assert any(note.startswith("tied votes: ") and "(to the smallest tied value) at J=" in note for note in smallest.notes)
+    assert any(note.startswith("tied votes: ") and "(shared among the tied values) at J=" in note for note in split.notes)
     assert split.tied_votes == "split" and split.vote_ties == smallest.vote_ties
     assert abs(split.learning_rate_law.alpha - laws.learning_rate_alpha) < 0.1
     assert smallest.learning_rate_law.alpha - laws.learning_rate_alpha > 0.2
