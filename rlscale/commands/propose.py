@@ -16,7 +16,8 @@ from rlscale.laws.summaries import proposal_header
 from rlscale.laws.table import FitInputError
 from rlscale.run.fit_files import PROPOSAL_SUFFIX, load_fit
 from rlscale.run.files import write_json_atomically, write_sweep_toml
-from rlscale.study import rounded_env_steps, stage2_sweep_values
+from rlscale.run.study_runner import read_study
+from rlscale.study import StudyError, rounded_env_steps, stage2_sweep_values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="the stage-2 sweep TOML to write")
     parser.add_argument("--env", help="env of the fit whose laws to use (default: the only one)")
     parser.add_argument("--baseline-utd", type=float, metavar="σ", help="also run the grid's fastest config at this σ at every σ")
-    parser.add_argument("--base", metavar="GRID.toml", help="the grid's sweep TOML: every setting but the grid axes is copied")
+    parser.add_argument("--base", metavar="GRID.toml", help="the grid's sweep TOML, or the STUDY.toml whose [grid] it is: every "
+                        "setting but the grid axes is copied")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="set a sweep field (TOML value syntax), e.g. env=dmc/cartpole-swingup; repeatable")
     parser.add_argument("--env-steps", type=int, help="env steps of every config (default: sized from the fit's data law)")
@@ -37,8 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def base_values(base: str | None, overrides: list[str], env: str) -> dict:
-    """The sweep fields stage 2 starts from: the grid's TOML (or just env = the fit's env), then overrides."""
-    values = {"env": env} if base is None else read_toml(Path(base), f"--base {base!r}")
+    """The sweep fields stage 2 starts from: the grid's sweep TOML, or the grid sweep of a STUDY.toml
+    (a file with a `grid` key), or just env = the fit's env; then overrides."""
+    if base is None:
+        values = {"env": env}
+    else:
+        values = read_toml(Path(base), f"--base {base!r}")
+        if "grid" in values:
+            values = dict(read_study(Path(base)).grid)
     values.update(parse_overrides(overrides))
     return values
 
@@ -57,7 +65,7 @@ def run_propose(args: argparse.Namespace) -> int:
         header = proposal_header(proposal, args.fit, values["env_steps"])
         config = write_sweep_toml(out, values, header)
         write_json_atomically(out.with_name(out.stem + PROPOSAL_SUFFIX), proposal.to_dict())
-    except (FitInputError, ConfigError) as error:
+    except (FitInputError, ConfigError, StudyError) as error:
         print(f"rlscale propose: error: {error}", file=sys.stderr)
         return 2
     print("\n".join(header))

@@ -15,6 +15,7 @@ import sys
 import tomllib
 
 import pytest
+import tomli_w
 
 from rlscale import cli
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
@@ -86,6 +87,24 @@ def test_propose_writes_explicit_configs_at_the_laws(protocol):
     assert (protocol / "stage2.toml").read_text().startswith("# Stage 2 of the protocol")
     proposal = json.loads((protocol / "stage2.proposal.json").read_text())
     assert proposal["env"] == "pendulum" and len(proposal["configs"]) == 3
+
+
+def test_propose_takes_the_grid_of_a_study_toml(protocol, tmp_path, capsys):
+    """--base STUDY.toml: stage 2 copies the settings of the study's [grid] (not its grid axes)."""
+    grid = {"env": "pendulum", "utd": [1.0, 2.0, 4.0], "batch_size": [16, 32, 64], "learning_rate": [1e-3, 3e-3, 1e-2],
+            "seeds": [0, 1, 2], "env_steps": 4000, "eval_interval": 250, "hidden_width": 48}
+    study = tmp_path / "study.toml"
+    study.write_text(tomli_w.dumps({"grid": grid, "stage2": {"utd": [2.0, 3.0], "seeds": [0, 1]}}))
+    assert _main("propose", str(protocol / "grid_fit"), "--utd", "2", "3", "--seeds", "0", "1", "--env-steps", "1500",
+                 "--base", str(study), "--out", str(tmp_path / "stage2.toml")) == 0
+    sweep = tomllib.loads((tmp_path / "stage2.toml").read_text())
+    assert sweep["hidden_width"] == 48 and sweep["eval_interval"] == 250 and sweep["env_steps"] == 1500
+    assert [config["utd"] for config in sweep["configs"]] == [2.0, 3.0] and sweep["seeds"] == [0, 1]
+    study.write_text(tomli_w.dumps({"grid": grid, "stage3": {}}))
+    assert _main("propose", str(protocol / "grid_fit"), "--utd", "2", "--seeds", "0", "1", "--base", str(study),
+                 "--out", str(tmp_path / "bad.toml")) == 2
+    assert "unknown table [stage3]" in capsys.readouterr().err
+    assert not (tmp_path / "bad.toml").exists()
 
 
 def test_fit_with_hparam_laws_takes_the_grid_laws(protocol):
