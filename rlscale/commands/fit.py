@@ -16,6 +16,7 @@ from rlscale.commands.arguments import (
     given,
     reset_schedule,
 )
+from rlscale.laws.crossings import CROSSING_RULES
 from rlscale.laws.summaries import fit_summary
 from rlscale.laws.table import FitInputError
 from rlscale.run.archive import ArchiveOptions
@@ -24,7 +25,7 @@ from rlscale.run.tables import table_signature
 
 OPTION_FLAGS = (
     "thresholds", "selection_threshold", "bootstrap", "seed", "delta", "model_size", "data_points", "baseline_utd", "envs",
-    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "tied_votes", "n_thresholds", "lowest_threshold",
+    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "tied_votes", "crossing", "n_thresholds", "lowest_threshold",
     "sigma_grid_extension", "budget_grid_points",
 )
 """The flags (their `dest`) that set a FitOptions field of the same name, or of its alias (`OPTION_ALIASES`)."""
@@ -179,6 +180,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("smallest", "split"),
         help="a vote for the best B (η) that several values tie for (same logged step): to the smallest of them "
         "(default, qscaled's argmin) or shared equally (split)",
+    )
+    parser.add_argument(
+        "--crossing",
+        choices=CROSSING_RULES,
+        help="where a config's isotonic mean curve crosses J: the first logged step at or above it (default, the "
+        "paper's) or interpolated linearly before it (no ties at an evaluation step)",
     )
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples over seeds (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")

@@ -2,8 +2,11 @@
 
 For one config with S seeds logged at T common env steps, the curves are a (S, T) array. The
 time to threshold J is computed from the seed-mean curve made non-decreasing with isotonic
-regression over env_step: the first logged env_step at which it is >= J, or +inf when it never is
-(the config is censored at J). A config whose agent resets first loses its post-reset dips
+regression over env_step: the first logged env_step at which it is >= J (rule "logged", the paper's),
+or +inf when it never is (the config is censored at J). Rule "interpolated" places the crossing
+between that step and the one before, linearly in the fitted return, so configs whose curves cross J
+within one evaluation interval no longer tie at its end (the lowest step is kept when the first
+logged value is already >= J). A config whose agent resets first loses its post-reset dips
 (`resets.py`).
 """
 
@@ -17,6 +20,9 @@ from scipy.optimize import isotonic_regression
 
 from rlscale.laws.resets import ResetSchedule, reset_keep_mask
 from rlscale.laws.table import CONFIG_KEYS, RESET_COLUMN
+
+CROSSING_RULES = ("logged", "interpolated")
+"""Where a curve crosses J: at the first logged step >= J (qscaled's), or interpolated before it."""
 
 
 @dataclass(frozen=True)
@@ -132,24 +138,33 @@ def monotone_rows(curves: np.ndarray) -> np.ndarray:
     return fitted
 
 
-def first_crossing_steps(monotone_curves: np.ndarray, steps: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """First step at which each non-decreasing curve reaches each threshold.
+def first_crossing_steps(curves: np.ndarray, steps: np.ndarray, thresholds: np.ndarray, rule: str = "logged") -> np.ndarray:
+    """Where each curve first reaches each threshold (module docstring: the crossing rules).
 
     Args:
-        monotone_curves: shape (R, T), each row non-decreasing.
-        steps: shape (T,), the env step of each column.
+        curves: shape (R, T); isotonic fits for the times to threshold, or raw means.
+        steps: shape (T,), the env step of each column, ascending.
         thresholds: shape (J,).
+        rule: one of CROSSING_RULES.
 
     Returns:
         Shape (R, J): the env step, or +inf where the curve never reaches the threshold.
     """
-    n_steps = monotone_curves.shape[1]
+    n_rows, n_steps = curves.shape
     if n_steps == 0:
-        return np.full((monotone_curves.shape[0], len(thresholds)), np.inf)
-    below = (monotone_curves[:, :, None] < thresholds[None, None, :]).sum(axis=1)
-    reached = below < n_steps
-    padded_steps = np.append(steps.astype(float), np.inf)
-    return np.where(reached, padded_steps[np.minimum(below, n_steps)], np.inf)
+        return np.full((n_rows, len(thresholds)), np.inf)
+    at_or_above = curves[:, :, None] >= thresholds[None, None, :]
+    first = at_or_above.argmax(axis=1)
+    step_values = steps.astype(float)
+    crossing = step_values[first]
+    if rule == "interpolated":
+        before = np.maximum(first - 1, 0)
+        rows = np.arange(n_rows)[:, None]
+        low, high = curves[rows, before], curves[rows, first]
+        interior = first > 0
+        fraction = np.where(interior, (thresholds[None, :] - low) / np.where(interior, high - low, 1.0), 0.0)
+        crossing = step_values[before] + fraction * (crossing - step_values[before])
+    return np.where(at_or_above.any(axis=1), crossing, np.inf)
 
 
 @dataclass(frozen=True)
@@ -168,9 +183,10 @@ class ThresholdTimes:
 
 
 def times_to_threshold(
-    curves: ConfigCurves, thresholds: np.ndarray, n_bootstrap: int, rng: np.random.Generator
+    curves: ConfigCurves, thresholds: np.ndarray, n_bootstrap: int, rng: np.random.Generator, rule: str = "logged"
 ) -> ThresholdTimes:
-    """D_J for every config and threshold, from all seeds and from `n_bootstrap` seed resamples.
+    """D_J for every config and threshold, from all seeds and from `n_bootstrap` seed resamples,
+    crossing J by `rule` (one of CROSSING_RULES).
 
     For config c with S seeds, resample r draws S seed indices with replacement (all draws of
     a config are made at once, configs in table order, so results are fixed by the RNG seed);
@@ -186,7 +202,7 @@ def times_to_threshold(
         counts = np.zeros((n_bootstrap, n_seeds))
         np.add.at(counts, (np.arange(n_bootstrap)[:, None], draws), 1.0)
         means = np.vstack([seed_curves.mean(axis=0)[None, :], counts @ seed_curves / n_seeds])
-        crossings = first_crossing_steps(monotone_rows(means), steps, thresholds)
+        crossings = first_crossing_steps(monotone_rows(means), steps, thresholds, rule)
         point[index] = crossings[0]
         bootstrap[:, index] = crossings[1:]
     return ThresholdTimes(thresholds=thresholds, point=point, bootstrap=bootstrap)

@@ -128,7 +128,7 @@ def _fit_sigma_n(table: pd.DataFrame, clean: pd.DataFrame, options: FitOptions, 
     curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size"), resets=options.resets)
     try:
         thresholds, selection, threshold_notes = _choose_thresholds(curves, options, GROUP_KEYS)
-        times = times_to_threshold(curves, thresholds, options.n_bootstrap, np.random.default_rng(options.seed))
+        times = times_to_threshold(curves, thresholds, options.n_bootstrap, np.random.default_rng(options.seed), options.crossing)
         delta, delta_source = sigma_n_delta(sorted(clean["suite"].unique()), options.delta, fit_delta)
         fit, notes = fit_sigma_n(curves.configs, times, selection, options, delta, *_single_values(table, ("algo", "agent_options")))
     except FitInputError as error:
@@ -247,7 +247,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     configs = curves.configs
     thresholds, selection, notes = _choose_thresholds(curves, options)
     rng = np.random.default_rng(options.seed)
-    times = times_to_threshold(curves, thresholds, options.n_bootstrap, rng)
+    times = times_to_threshold(curves, thresholds, options.n_bootstrap, rng, options.crossing)
     if not np.isfinite(times.point).any():
         raise FitInputError(
             f"no config's seed-mean curve reaches any threshold (thresholds {thresholds.tolist()}; the best "
@@ -255,6 +255,8 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         )
     selection_index = int(np.flatnonzero(np.isclose(thresholds, selection))[0])
     notes += _reset_notes(configs, options.resets)
+    if options.crossing == "interpolated":
+        notes.append(_INTERPOLATED_NOTE)
     best_hparams = _best_hparams(configs, times, options)
     if options.hparam_laws is None:
         if not np.isfinite(times.point[:, selection_index]).any():
@@ -330,6 +332,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         budget_grid_points=options.budget_grid_points,
         grid_edges=grid_edges,
         tied_votes=options.tied_votes,
+        crossing=options.crossing,
         vote_ties=vote_ties,
         horizon=_horizon(clean, curves, times.point[:, selection_index], selection, thresholds, stage, options),
     )
@@ -372,11 +375,15 @@ def _horizon(
             )
     return HorizonSensitivity(
         full_env_steps=int(clean["env_step"].max()),
-        crossing=crossing_dependence(curves, selection_times, selection),
+        crossing=crossing_dependence(curves, selection_times, selection, options.crossing),
         cuts=tuple(cuts),
     )
 
 
+_INTERPOLATED_NOTE = (
+    "times to threshold interpolated linearly between the logged env steps around each crossing (crossing="
+    "'interpolated'; the paper takes the first logged step at or above J)"
+)
 _MINIMUM_NOTE = (
     "D_J points: at each (env, σ) the fastest config of the grid (minimum over (B, η) of the seed-mean time; "
     "a minimum over noisy times is biased low, the more so the bigger the grid)"

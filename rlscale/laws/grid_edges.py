@@ -6,7 +6,10 @@ fastest B and η of such a cell are bounds. `edge_report` says, for every cell w
 reaches J, whether the fastest config's B is the smallest (`"low"`) or largest (`"high"`) B of its
 row (the B values tried at that env, σ and the config's η), or the only one (`"only"`), and likewise
 for η along its column. Configs tied for fastest (several cross J at the same logged env step, common
-at low J) only put a cell on an edge when all of them sit on that same edge.
+at low J and on coarse evaluation grids) only put a cell on an edge when all of them sit on that same
+edge; a cell counted inside although one of its tied configs sits on an edge is flagged
+(`tied_with_edge`) and counted in the summary, since the logged steps cannot tell those configs
+apart (`FitOptions.crossing = "interpolated"` separates them).
 
 `propose_extension` turns a report into the next round of a self-extending grid: for every (env, σ)
 where the optimum sits on one edge of an axis in at least `edge_share` of its cells, the next value
@@ -70,6 +73,8 @@ def edge_report(configs: pd.DataFrame, times: ThresholdTimes) -> GridEdgeReport:
                 continue
             tied = np.flatnonzero(cell_times == cell_times.min())
             fastest = tied[np.lexsort((rate[tied], batch[tied]))[0]]
+            batch_edges = [_edge(batch[index], batch_rows[rate[index]]) for index in tied]
+            rate_edges = [_edge(rate[index], rate_rows[batch[index]]) for index in tied]
             cells.append(
                 EdgeCell(
                     env=str(env),
@@ -77,10 +82,11 @@ def edge_report(configs: pd.DataFrame, times: ThresholdTimes) -> GridEdgeReport:
                     threshold=float(threshold),
                     batch_size=int(batch[fastest]),
                     learning_rate=float(rate[fastest]),
-                    batch_size_edge=_common([_edge(batch[index], batch_rows[rate[index]]) for index in tied]),
-                    learning_rate_edge=_common([_edge(rate[index], rate_rows[batch[index]]) for index in tied]),
+                    batch_size_edge=_common(batch_edges),
+                    learning_rate_edge=_common(rate_edges),
                     batch_sizes=tuple(int(value) for value in np.unique(batch)),
                     learning_rates=tuple(float(value) for value in np.unique(rate)),
+                    tied_with_edge=len(tied) > 1 and any(edge is not None for edge in batch_edges + rate_edges),
                 )
             )
     return GridEdgeReport(cells=tuple(cells))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlscale.laws.budget import DENSE_GRID_POINTS
+from rlscale.laws.crossings import CROSSING_RULES
 from rlscale.laws.data_law import LOSSES
 from rlscale.laws.power_laws import TIED_VOTE_RULES, UNREACHED_CELL_RULES
 from rlscale.laws.results import FitResult, ResetSchedule
@@ -135,6 +136,14 @@ class FitOptions:
             "equally. fit.json's `vote_ties` says how many votes were ties."
         ),
     )
+    crossing: str = field(
+        default="logged",
+        metadata=_doc(
+            "Where a config's isotonic seed-mean curve crosses J: 'logged', the first logged env step at or above J "
+            "(the paper's), or 'interpolated', linearly between that step and the one before (on a coarse evaluation "
+            "grid configs then no longer tie at an evaluation step)."
+        ),
+    )
     envs: tuple[str, ...] | None = field(
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),
@@ -185,7 +194,7 @@ class FitOptions:
             errors.append(f"horizon cuts must be fractions in (0, 1), got {list(self.horizon_cuts)}")
         for name, allowed in {
             "data_points": DATA_POINT_RULES, "data_law_loss": LOSSES, "unreached_cells": UNREACHED_CELL_RULES,
-            "tied_votes": TIED_VOTE_RULES,
+            "tied_votes": TIED_VOTE_RULES, "crossing": CROSSING_RULES,
         }.items():
             if getattr(self, name) not in allowed:
                 errors.append(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")

@@ -467,7 +467,8 @@ class EdgeCell(Record):
 
     `batch_size_edge` / `learning_rate_edge`: "low", "high", "only" (a single value tried), or None
     when the value is inside the grid (or the configs tied for fastest disagree). `batch_sizes` and
-    `learning_rates` are every value tried at (env, σ), ascending."""
+    `learning_rates` are every value tried at (env, σ), ascending. `tied_with_edge`: several configs
+    tied for fastest and one of them sits on an edge."""
 
     env: str
     utd: float
@@ -478,6 +479,9 @@ class EdgeCell(Record):
     learning_rate_edge: str | None
     batch_sizes: tuple[int, ...]
     learning_rates: tuple[float, ...]
+    tied_with_edge: bool = False
+    """Several configs tied for fastest, one of them on an edge of B or η (fits written before the key
+    existed: False)."""
     json_properties: ClassVar[tuple[str, ...]] = ("inside",)
 
     @property
@@ -491,7 +495,7 @@ class GridEdgeReport(Record):
     """Every reached (env, σ, J) cell of a grid fit, and the share whose optimum is inside."""
 
     cells: tuple[EdgeCell, ...]
-    json_properties: ClassVar[tuple[str, ...]] = ("inside_share", "edge_counts")
+    json_properties: ClassVar[tuple[str, ...]] = ("inside_share", "edge_counts", "inside_tied_with_edge")
 
     @property
     def inside_share(self) -> float:
@@ -520,7 +524,14 @@ class GridEdgeReport(Record):
             for axis, name in zip(HPARAM_AXES, ("B", "η"))
         ]
         inside = sum(cell.inside for cell in self.cells)
-        return f"fastest (B, η) inside the grid in {inside} of {len(self.cells)} (env, σ, J) cells; " + "; ".join(parts)
+        tied = self.inside_tied_with_edge
+        by_ties = f" ({tied} of them only because configs on an edge tie with inside ones)" if tied else ""
+        return f"fastest (B, η) inside the grid in {inside} of {len(self.cells)} (env, σ, J) cells{by_ties}; " + "; ".join(parts)
+
+    @property
+    def inside_tied_with_edge(self) -> int:
+        """Cells counted inside whose tied fastest configs include one on an edge."""
+        return sum(cell.inside and cell.tied_with_edge for cell in self.cells)
 
 
 @dataclass(frozen=True)
@@ -664,6 +675,8 @@ class FitResult(Record):
     """Grid fits: per (env, σ, J) cell, whether the fastest (B, η) sits on the grid's edge."""
     tied_votes: str = "smallest"
     """`FitOptions.tied_votes` of the fit (fits written before the key existed used "smallest")."""
+    crossing: str = "logged"
+    """`FitOptions.crossing` of the fit (fits written before the key existed used "logged")."""
     vote_ties: tuple[VoteTies, ...] = ()
     """Grid fits: per (env, σ) and hyperparameter, how many of the votes for B*(σ), η*(σ) were ties."""
     horizon: HorizonSensitivity | None = None

@@ -71,7 +71,7 @@ def validate_runs(
     normalized, _ = normalize_returns(clean, bounds)
     curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size") if joint else CONFIG_KEYS, resets=resets)
     draws = n_bootstrap if n_bootstrap is not None else fit.n_bootstrap
-    times = times_to_threshold(curves, np.array([float(threshold)]), draws, np.random.default_rng(seed))
+    times = times_to_threshold(curves, np.array([float(threshold)]), draws, np.random.default_rng(seed), fit.crossing)
     finals = curves.final_mean_return()
     records, notes = [], []
     if bool(fit.sigma_n.data_law_sigma_n) and not joint:

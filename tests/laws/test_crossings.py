@@ -40,6 +40,35 @@ def test_first_crossing_steps_is_inclusive():
     np.testing.assert_array_equal(crossings, [[6.0, np.inf]])
 
 
+def test_interpolated_crossings_against_a_hand_computed_reference():
+    """Linear between the logged step before the crossing and the first at or above J; the first
+    logged step where the curve starts at or above J; +inf where it never reaches J. A raw (not
+    monotone) curve crosses where it first reaches J."""
+    steps = np.array([1000, 2000, 3000, 4000])
+    thresholds = np.array([0.0, 200.0, 800.0, 900.0, 1001.0])
+    monotone = np.array([[0.0, 400.0, 800.0, 1000.0]])
+    np.testing.assert_allclose(
+        first_crossing_steps(monotone, steps, thresholds, "interpolated"), [[1000.0, 1500.0, 3000.0, 3500.0, np.inf]]
+    )
+    np.testing.assert_array_equal(first_crossing_steps(monotone, steps, thresholds), [[1000.0, 2000.0, 3000.0, 4000.0, np.inf]])
+    raw = np.array([[100.0, 900.0, 500.0, 1000.0]])
+    np.testing.assert_allclose(first_crossing_steps(raw, steps, np.array([800.0]), "interpolated"), [[1875.0]])
+    np.testing.assert_array_equal(first_crossing_steps(raw, steps, np.array([800.0])), [[2000.0]])
+
+
+def test_interpolated_times_lie_within_the_evaluation_interval_before_the_logged_ones():
+    values = {0: [100, 300, 700, 900, 800], 1: [200, 500, 600, 1000, 950], 2: [0, 250, 900, 850, 1000]}
+    curves = build_config_curves(_table(values, [1000, 2000, 3000, 4000, 5000]))
+    thresholds = np.array([150.0, 400.0, 750.0, 900.0])
+    logged = times_to_threshold(curves, thresholds, 30, np.random.default_rng(4))
+    interpolated = times_to_threshold(curves, thresholds, 30, np.random.default_rng(4), "interpolated")
+    for name in ("point", "bootstrap"):
+        exact, between = getattr(logged, name), getattr(interpolated, name)
+        np.testing.assert_array_equal(np.isfinite(exact), np.isfinite(between))
+        reached = np.isfinite(exact)
+        assert np.all(between[reached] <= exact[reached]) and np.all(between[reached] >= exact[reached] - 1000.0)
+
+
 def test_divergence_censors_later_steps():
     values = {0: [100, 300, 900, 900], 1: [100, 300, 900, 900]}
     table = _table(values, [1, 2, 3, 4], diverged_at_env_step=3)

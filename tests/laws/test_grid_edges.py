@@ -51,9 +51,21 @@ def test_ties_put_a_cell_on_an_edge_only_when_every_tied_config_is_there():
     (cell,) = report.cells
     assert cell.batch_size == 32 and cell.learning_rate == 3e-3
     assert cell.batch_size_edge is None and cell.learning_rate_edge == "high"
+    assert cell.tied_with_edge and report.inside_tied_with_edge == 0
     # Every config tied on the low B edge of its row: on the edge.
     report, _ = _report(rows, [[10], [20], [30], [10], [20], [40]])
     assert report.cells[0].batch_size_edge == "low" and report.cells[0].learning_rate_edge is None
+    # B 32 (its row's low edge) ties with B 64 (inside) at the middle η: the tied configs disagree on
+    # the B edge, so the cell counts inside, but only by the tie.
+    rows = [("e", 1.0, b, r) for r in (1e-3, 2e-3, 3e-3) for b in (32, 64, 128)]
+    report, _ = _report(rows, [[40], [40], [40], [10], [10], [40], [40], [40], [40]])
+    (cell,) = report.cells
+    assert cell.inside and cell.tied_with_edge and report.inside_tied_with_edge == 1
+    assert "(1 of them only because configs on an edge tie with inside ones)" in report.summary()
+    assert report.to_dict()["inside_tied_with_edge"] == 1
+    # The fastest config alone and inside: no flag, no parenthesis.
+    report, _ = _report(rows, [[40], [40], [40], [20], [10], [40], [40], [40], [40]])
+    assert report.cells[0].inside and not report.cells[0].tied_with_edge and "only because" not in report.summary()
 
 
 def test_a_single_value_and_unreached_cells():
