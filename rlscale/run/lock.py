@@ -2,7 +2,8 @@
 
 The lock is an advisory `fcntl.flock` on the file, held for as long as the sweep runs. The kernel
 releases it when the holding process ends in any way (exit, crash, `kill -9`), so a lock file left by
-a killed process is stale by construction: the next writer takes it over (and says so). The file
+a killed process is stale by construction: the next writer takes it over (and says so). A writer that
+ends on its own clears its record. The file
 records who holds it — pid, host, command line and start time — so a refused writer can name the
 process that is writing.
 
@@ -59,7 +60,13 @@ class RunDirectoryLock:
 
     def __exit__(self, *exc_info) -> None:
         if self._descriptor is not None:
-            # Closing the descriptor releases the flock; the record stays for the next writer to read.
+            # A writer that ends here (finished, stopped by a signal at a chunk boundary, or failed with a
+            # message) clears its record, so the next writer reports no stale lock; only a killed
+            # process leaves one. Closing the descriptor releases the flock.
+            try:
+                os.ftruncate(self._descriptor, 0)
+            except OSError:
+                pass
             os.close(self._descriptor)
             self._descriptor = None
 
