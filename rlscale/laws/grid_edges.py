@@ -15,11 +15,13 @@ apart (`FitOptions.crossing = "interpolated"` separates them).
 where the optimum sits on one edge of an axis in at least `edge_share` of its cells, the next value
 beyond that edge (the grid's own spacing at that edge; B ×/÷ `batch_size_factor`, η ×/÷
 `learning_rate_factor` where the axis has one value), within `GridLimits`; the new configs are the
-missing points of that σ's rectangle of B × η values, to be run for every seed. Pure NumPy/pandas.
+missing points of that σ's rectangle of B × η values, to be run for every seed. `within_budget` cuts
+a round to the runs a budget cap leaves. Pure NumPy/pandas.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -176,15 +178,27 @@ class ExtensionConfig(Record):
 
 
 @dataclass(frozen=True)
+class DeferredAddition(Record):
+    """The new configs of one (env, σ) that a round left out because they did not fit the runs left
+    under the budget cap (`within_budget`)."""
+
+    env: str
+    utd: float
+    configs: int
+
+
+@dataclass(frozen=True)
 class GridExtension(Record):
     """The next round of a self-extending grid: the values added (and refused) and the new configs.
-    `status`: "extend" (new configs to run), "bracketed" (no σ has an axis on an edge in most of
-    its cells) or "limits" (every value beyond an edge leaves the limits)."""
+    `status`: "extend" (new configs to run), "bracketed" (no σ has an axis on an edge in at least
+    `edge_share` of its cells), "limits" (every value beyond an edge leaves the limits) or "budget"
+    (no σ's new configs fit the runs left: all `deferred`)."""
 
     status: str
     axes: tuple[AxisExtension, ...] = ()
     configs: tuple[ExtensionConfig, ...] = ()
     inside_share: float = math.nan
+    deferred: tuple[DeferredAddition, ...] = ()
 
 
 def _beyond(values: np.ndarray, edge: str, factor: float) -> float:
@@ -251,6 +265,36 @@ def propose_extension(report: GridEdgeReport, configs: pd.DataFrame, limits: Gri
     return GridExtension(status=status, axes=tuple(axes), configs=tuple(new_configs), inside_share=report.inside_share)
 
 
+def within_budget(extension: GridExtension, max_configs: int) -> GridExtension:
+    """`extension` with at most `max_configs` new configs: whole (env, σ) additions (a σ's rectangle
+    stays complete), those of the σ whose axis sits on an edge in the largest share of its cells
+    first, then the smaller σ (its runs are cheaper); the (env, σ) that do not fit are `deferred`
+    and their added values dropped. Status "budget" when none fits."""
+    if extension.status != "extend" or len(extension.configs) <= max_configs:
+        return extension
+    by_sigma: dict[tuple[str, float], list[ExtensionConfig]] = {}
+    for config in extension.configs:
+        by_sigma.setdefault((config.env, config.utd), []).append(config)
+    share = {
+        key: max((item.share for item in extension.axes if item.added and (item.env, item.utd) == key), default=0.0)
+        for key in by_sigma
+    }
+    kept, deferred, room = set(), [], max_configs
+    for key in sorted(by_sigma, key=lambda key: (-share[key], key[1], key[0])):
+        if len(by_sigma[key]) <= room:
+            kept.add(key)
+            room -= len(by_sigma[key])
+        else:
+            deferred.append(DeferredAddition(key[0], key[1], len(by_sigma[key])))
+    return dataclasses.replace(
+        extension,
+        status="extend" if kept else "budget",
+        axes=tuple(item for item in extension.axes if not item.added or (item.env, item.utd) in kept),
+        configs=tuple(config for config in extension.configs if (config.env, config.utd) in kept),
+        deferred=tuple(sorted(deferred, key=lambda item: (item.env, item.utd))),
+    )
+
+
 def compact(extension: GridExtension) -> str:
     """The values added per (env, σ) in a few words, e.g. "σ=1: B 128, η 0.009; σ=4: η 0.009 (B 16
     outside the limits)"."""
@@ -262,6 +306,11 @@ def compact(extension: GridExtension) -> str:
         refused = ", ".join(names[item] for item in items if not item.added)
         scope = f"{env} σ={utd:g}" if len({item.env for item in extension.axes}) > 1 else f"σ={utd:g}"
         parts.append(f"{scope}: {added or 'nothing'}" + (f" ({refused} outside the limits)" if refused else ""))
+    several_envs = len({item.env for item in extension.deferred}) > 1
+    parts += [
+        f"{f'{item.env} σ={item.utd:g}' if several_envs else f'σ={item.utd:g}'}: deferred by the budget cap"
+        for item in extension.deferred
+    ]
     return "; ".join(parts)
 
 
@@ -272,6 +321,10 @@ def describe(extension: GridExtension) -> list[str]:
         f"{'B' if item.axis == 'batch_size' else 'η'} = {item.value:g} beyond the {'smallest' if item.edge == EDGE_LOW else 'largest'} "
         f"value (the optimum sat there in {item.share:.0%} of the σ's cells)"
         for item in extension.axes
+    ]
+    lines += [
+        f"env '{item.env}' σ={item.utd:g}: deferred by the budget cap (its {item.configs} new config(s) do not fit the runs left)"
+        for item in extension.deferred
     ]
     if extension.configs:
         lines.append(f"{len(extension.configs)} new config(s) to run for every seed")

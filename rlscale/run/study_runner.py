@@ -223,9 +223,9 @@ class StudyRunner:
                 table = self._grid_table()
                 edges = fit_edge_report(fit_laws(table, self.study.fit_options()))
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
-                extension = propose_extension(edges, configs, settings.limits)
                 number = len(rounds) + 1
                 runs_added = sum(item["runs"] for item in rounds)
+                extension = settings.affordable(propose_extension(edges, configs, settings.limits), runs_added, grid_runs, runs_per_config)
                 stop = settings.stop_reason(extension, number, runs_added, grid_runs, runs_per_config)
                 lines = describe(extension)
                 print(f"grid edges: {edges.summary()}", flush=True)

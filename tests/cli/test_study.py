@@ -80,6 +80,15 @@ def test_an_extension_round_runs_only_within_its_limits():
     assert "budget cap" in settings.stop_reason(extension, round_number=2, runs_added=6, grid_runs=8, runs_per_config=2)
     assert "budget cap" in GridExtensionSettings(max_new_runs=3).stop_reason(extension, 1, 0, grid_runs=100, runs_per_config=2)
     assert settings.stop_reason(GridExtension("bracketed"), 1, 0, 8, 2) == "the optimum is bracketed"
+    # A round that would pass the cap runs the σ whose new configs fit; none fitting stops the extension.
+    capped = GridExtensionSettings(max_new_runs=7)
+    assert capped.affordable(extension, runs_added=4, grid_runs=100, runs_per_config=2).configs == extension.configs[:1]
+    assert capped.stop_reason(capped.affordable(extension, 4, 100, 2), 1, 4, grid_runs=100, runs_per_config=2) is None
+    nothing_fits = capped.affordable(extension, runs_added=6, grid_runs=100, runs_per_config=2)
+    assert nothing_fits.status == "budget" and not nothing_fits.configs
+    assert capped.stop_reason(nothing_fits, 2, 6, grid_runs=100, runs_per_config=2) == (
+        "the budget cap: the smallest σ's new configs need 2 runs, 1 left under max_new_runs = 7"
+    )
     assert "leaves the limits" in settings.stop_reason(GridExtension("limits"), 1, 0, 8, 2)
     values = extension_sweep_values(extension, {**GRID, "batch_size": [32, 64]})
     assert values["configs"] == [{"utd": 1.0, "batch_size": 16, "learning_rate": 1e-3}, {"utd": 2.0, "batch_size": 16, "learning_rate": 1e-3}]

@@ -13,7 +13,18 @@ import pytest
 
 from rlscale.laws import FitOptions, fit_laws
 from rlscale.laws.crossings import ThresholdTimes
-from rlscale.laws.grid_edges import GridLimits, edge_report, propose_extension
+from rlscale.laws.grid_edges import (
+    AxisExtension,
+    DeferredAddition,
+    ExtensionConfig,
+    GridExtension,
+    GridLimits,
+    compact,
+    describe,
+    edge_report,
+    propose_extension,
+    within_budget,
+)
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_runs
 from rlscale.run.tables import load_runs
 
@@ -105,6 +116,36 @@ def test_extension_of_a_single_value_uses_the_default_factor_and_stops_when_brac
     report, configs = _report(rows, [[9], [9], [9], [9], [1], [9], [9], [9], [9]])
     assert report.bracketed
     assert propose_extension(report, configs).status == "bracketed"
+
+
+def test_a_round_over_the_budget_keeps_the_sigma_most_often_on_an_edge_first():
+    axes = (
+        AxisExtension("e", 1.0, "batch_size", "high", 256.0, 0.4, True),
+        AxisExtension("e", 2.0, "batch_size", "high", 256.0, 0.8, True),
+        AxisExtension("e", 2.0, "learning_rate", "low", 5e-4, 0.3, True),
+        AxisExtension("e", 4.0, "learning_rate", "high", 0.02, 0.6, False),
+        AxisExtension("e", 8.0, "learning_rate", "low", 5e-4, 0.4, True),
+    )
+    configs = (
+        *(ExtensionConfig("e", 1.0, 256, rate) for rate in (1e-3, 2e-3)),
+        *(ExtensionConfig("e", 2.0, batch, rate) for batch in (64, 128, 256) for rate in (5e-4, 1e-3)),
+        *(ExtensionConfig("e", 8.0, batch, 5e-4) for batch in (64, 128)),
+    )
+    extension = GridExtension("extend", axes=axes, configs=configs, inside_share=0.5)
+    assert within_budget(extension, len(configs)) is extension
+    # σ = 2 (80 % of its cells on an edge) first; σ = 1 and σ = 8 share 40 %: the smaller σ next; σ = 8 does not fit.
+    cut = within_budget(extension, 9)
+    assert cut.status == "extend" and {config.utd for config in cut.configs} == {1.0, 2.0} and len(cut.configs) == 8
+    assert cut.deferred == (DeferredAddition("e", 8.0, 2),)
+    assert {(item.utd, item.added) for item in cut.axes} == {(1.0, True), (2.0, True), (4.0, False)}
+    assert "σ=8: deferred by the budget cap" in compact(cut)
+    assert "env 'e' σ=8: deferred by the budget cap (its 2 new config(s) do not fit the runs left)" in describe(cut)
+    # A σ further down the order still fills the room a bigger one leaves.
+    cut = within_budget(extension, 5)
+    assert {config.utd for config in cut.configs} == {1.0, 8.0} and {item.utd for item in cut.deferred} == {2.0}
+    cut = within_budget(extension, 1)
+    assert cut.status == "budget" and not cut.configs and len(cut.deferred) == 3
+    assert GridExtension.from_dict(cut.to_dict()) == cut
 
 
 def test_only_value_extends_both_sides():
