@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlscale.config import MAX_UTD
-from rlscale.laws.grid_edges import GridExtension, GridLimits, within_budget
+from rlscale.laws.grid_edges import BRACKETED, BUDGET, LIMITS, GridExtension, GridLimits, within_budget
 from rlscale.laws.options import OPTION_ALIASES, FitOptions, read_fit_options
 from rlscale.laws.propose import DEFAULT_ENV_STEPS_MARGIN
 from rlscale.laws.results import Proposal, Recommendation, SigmaNRecommendation
@@ -185,8 +185,8 @@ class GridExtensionSettings:
     (and every model size); repeated until the optimum is bracketed, every value
     beyond an edge leaves the limits, `max_rounds` rounds ran, or no σ's new configs fit the runs
     left under `max_new_runs` (default: as many runs as the grid itself); a round that would pass it
-    runs the σ that fit, those on an edge in the most cells first (`affordable`). The limits' keys
-    (`LIMIT_KEYS`) stand in the same table."""
+    runs the σ whose new configs fit, those with an axis on an edge in the largest share of their
+    cells first (`next_round`). The limits' keys (`LIMIT_KEYS`) stand in the same table."""
 
     max_rounds: int = field(default=DEFAULT_MAX_ROUNDS, metadata=allowed("an integer >= 0 (0: no extension)"))
     max_new_runs: int | None = field(default=None, metadata=allowed("an integer >= 0"))
@@ -197,34 +197,27 @@ class GridExtensionSettings:
         ok = {"max_rounds": self.max_rounds >= 0, "max_new_runs": self.max_new_runs is None or self.max_new_runs >= 0}
         return out_of_range(self, ok, mistyped)
 
-    def run_cap(self, grid_runs: int) -> int:
-        """The most runs all rounds may add: `max_new_runs`, or as many as the grid's `grid_runs`."""
-        return grid_runs if self.max_new_runs is None else self.max_new_runs
-
-    def affordable(self, extension: GridExtension, runs_added: int, grid_runs: int, runs_per_config: int) -> GridExtension:
-        """`extension` cut to the runs the cap leaves after `runs_added` (grid_edges.within_budget)."""
-        return within_budget(extension, max(self.run_cap(grid_runs) - runs_added, 0) // runs_per_config)
-
-    def stop_reason(
+    def next_round(
         self, extension: GridExtension, round_number: int, runs_added: int, grid_runs: int, runs_per_config: int
-    ) -> str | None:
-        """Why the grid stops before running `extension` as round `round_number` (1-based), after
-        `runs_added` runs in earlier rounds, each new config running `runs_per_config` times (its
-        seeds, at every model size); None when the round runs."""
-        if extension.status == "bracketed":
-            return "the optimum is bracketed"
-        if extension.status == "limits":
-            return "every value beyond an edge leaves the limits"
+    ) -> tuple[GridExtension, str | None]:
+        """The proposed `extension` as round `round_number` (1-based) runs it, after `runs_added` runs
+        in earlier rounds, each new config running `runs_per_config` times (its seeds, at every model
+        size): cut to the runs the cap leaves (grid_edges.within_budget), and why the grid stops
+        instead (None when the round runs)."""
+        if extension.status == BRACKETED:
+            return extension, "the optimum is bracketed"
+        if extension.status == LIMITS:
+            return extension, "every value beyond an edge leaves the limits"
         if round_number > self.max_rounds:
-            return f"max_rounds = {self.max_rounds} reached"
-        cap = self.run_cap(grid_runs)
-        if extension.status == "budget":
+            return extension, f"max_rounds = {self.max_rounds} reached"
+        cap = grid_runs if self.max_new_runs is None else self.max_new_runs
+        extension = within_budget(extension, max(cap - runs_added, 0) // runs_per_config)
+        if extension.status == BUDGET:
             smallest = min(item.configs for item in extension.deferred) * runs_per_config
-            return f"the budget cap: the smallest σ's new configs need {smallest} runs, {cap - runs_added} left under max_new_runs = {cap}"
-        new_runs = len(extension.configs) * runs_per_config
-        if runs_added + new_runs > cap:
-            return f"the budget cap: {new_runs} more runs would pass max_new_runs = {cap} ({runs_added} added so far)"
-        return None
+            return extension, (
+                f"the budget cap: the smallest σ addition needs {smallest} runs, {cap - runs_added} are left under max_new_runs = {cap}"
+            )
+        return extension, None
 
 
 @dataclass(frozen=True)

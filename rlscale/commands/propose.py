@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="the stage-2 sweep TOML to write")
     parser.add_argument("--env", help="env of the fit whose laws to use (default: the only one)")
     parser.add_argument("--baseline-utd", type=float, metavar="σ", help="also run the grid's fastest config at this σ at every σ")
-    parser.add_argument("--base", metavar="GRID.toml", help="the grid's sweep TOML, or the STUDY.toml whose [grid] it is: every "
-                        "setting but the grid axes is copied")
+    parser.add_argument("--base", metavar="GRID.toml", help="the grid's sweep TOML, or the STUDY.toml whose [grid] it is (with its "
+                        "[stage2] set applied): every setting but the grid axes is copied")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="set a sweep field (TOML value syntax), e.g. env=dmc/cartpole-swingup; repeatable")
     parser.add_argument("--env-steps", type=int, help="env steps of every config (default: sized from the fit's data law)")
@@ -40,13 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def base_values(base: str | None, overrides: list[str], env: str) -> dict:
     """The sweep fields stage 2 starts from: the grid's sweep TOML, or the grid sweep of a STUDY.toml
-    (a file with a `grid` key), or just env = the fit's env; then overrides."""
+    (a file with a `grid` key) with its `[stage2] set` applied as `rlscale study` does, or just env =
+    the fit's env; then overrides."""
     if base is None:
         values = {"env": env}
     else:
         values = read_toml(Path(base), f"--base {base!r}")
         if "grid" in values:
-            values = dict(read_study(Path(base)).grid)
+            study = read_study(Path(base))
+            values = {**study.grid, **(study.stage2.set if study.stage2 is not None else {})}
     values.update(parse_overrides(overrides))
     return values
 

@@ -7,7 +7,8 @@ or +inf when it never is (the config is censored at J). Rule "interpolated" plac
 between that step and the one before, linearly in the fitted return, so configs whose curves cross J
 within one evaluation interval no longer tie at its end (the lowest step is kept when the first
 logged value is already >= J). A config whose agent resets first loses its post-reset dips
-(`resets.py`).
+(`resets.py`); "the step before" is then the last kept one, so an interpolation may span a dropped
+dip.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 
 from rlscale.laws.resets import ResetSchedule, reset_keep_mask
+from rlscale.laws.results import CROSSING_RULES, INTERPOLATED, LOGGED
 from rlscale.laws.table import CONFIG_KEYS, RESET_COLUMN
 
-CROSSING_RULES = ("logged", "interpolated")
-"""Where a curve crosses J: at the first logged step >= J (qscaled's), or interpolated before it."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def monotone_rows(curves: np.ndarray) -> np.ndarray:
     return fitted
 
 
-def first_crossing_steps(curves: np.ndarray, steps: np.ndarray, thresholds: np.ndarray, rule: str = "logged") -> np.ndarray:
+def first_crossing_steps(curves: np.ndarray, steps: np.ndarray, thresholds: np.ndarray, rule: str = LOGGED) -> np.ndarray:
     """Where each curve first reaches each threshold (module docstring: the crossing rules).
 
     Args:
@@ -150,6 +150,8 @@ def first_crossing_steps(curves: np.ndarray, steps: np.ndarray, thresholds: np.n
     Returns:
         Shape (R, J): the env step, or +inf where the curve never reaches the threshold.
     """
+    if rule not in CROSSING_RULES:
+        raise ValueError(f"crossing rule must be one of {', '.join(CROSSING_RULES)}, got {rule!r}")
     n_rows, n_steps = curves.shape
     if n_steps == 0:
         return np.full((n_rows, len(thresholds)), np.inf)
@@ -157,7 +159,7 @@ def first_crossing_steps(curves: np.ndarray, steps: np.ndarray, thresholds: np.n
     first = at_or_above.argmax(axis=1)
     step_values = steps.astype(float)
     crossing = step_values[first]
-    if rule == "interpolated":
+    if rule == INTERPOLATED:
         before = np.maximum(first - 1, 0)
         rows = np.arange(n_rows)[:, None]
         low, high = curves[rows, before], curves[rows, first]
@@ -183,7 +185,7 @@ class ThresholdTimes:
 
 
 def times_to_threshold(
-    curves: ConfigCurves, thresholds: np.ndarray, n_bootstrap: int, rng: np.random.Generator, rule: str = "logged"
+    curves: ConfigCurves, thresholds: np.ndarray, n_bootstrap: int, rng: np.random.Generator, rule: str = LOGGED
 ) -> ThresholdTimes:
     """D_J for every config and threshold, from all seeds and from `n_bootstrap` seed resamples,
     crossing J by `rule` (one of CROSSING_RULES).

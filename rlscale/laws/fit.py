@@ -30,7 +30,7 @@ import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
 from rlscale.laws.budget import DENSE_GRID_POINTS, NARROW_BUDGET_SPAN, budget_optima, fit_budget_law, resampled_budget_laws
-from rlscale.laws.crossings import ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
+from rlscale.laws.crossings import INTERPOLATED, ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import compute_flops, pareto_mask
 from rlscale.laws.grid_edges import edge_report
@@ -255,7 +255,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         )
     selection_index = int(np.flatnonzero(np.isclose(thresholds, selection))[0])
     notes += _reset_notes(configs, options.resets)
-    if options.crossing == "interpolated":
+    if options.crossing == INTERPOLATED:
         notes.append(_INTERPOLATED_NOTE)
     best_hparams = _best_hparams(configs, times, options)
     if options.hparam_laws is None:
@@ -274,6 +274,11 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             )
     else:
         batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
+        if options.hparam_laws.crossing != options.crossing:
+            law_notes.append(
+                f"the grid fit's B*(σ), η*(σ) were found with crossing='{options.hparam_laws.crossing}', these times with "
+                f"crossing='{options.crossing}': fit both with the same rule to compare them on equal terms"
+            )
         stage, data_points, grid_edges, vote_ties = "hparam_laws", "law", None, ()
         baseline_source = (options.hparam_laws.best_hparams, options.hparam_laws.selection_threshold)
     notes += law_notes
@@ -416,7 +421,7 @@ def _tie_notes(vote_ties: list[VoteTies], selection: float, rule: str) -> list[s
         if rule == "smallest"
         else "tied_votes='split'; qscaled gives each to the smallest"
     )
-    return [f"{tie_summary(vote_ties, rule)} at J={selection:g}: several values reached J at the same logged step ({advice}; per σ: fit.json vote_ties)"]
+    return [f"{tie_summary(vote_ties, rule)} at J={selection:g}: several values reached J at the same env step ({advice}; per σ: fit.json vote_ties)"]
 
 
 def _unreached_cell_notes(configs: pd.DataFrame, selection_times: np.ndarray, selection: float, unreached: str) -> list[str]:

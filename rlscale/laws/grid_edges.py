@@ -33,6 +33,8 @@ from rlscale.laws.crossings import ThresholdTimes
 from rlscale.laws.results import EDGE_HIGH, EDGE_LOW, EDGE_ONLY, HPARAM_AXES, EdgeCell, FitResult, GridEdgeReport, Record
 from rlscale.laws.table import FitInputError
 
+EXTEND, BRACKETED, LIMITS, BUDGET = "extend", "bracketed", "limits", "budget"
+"""`GridExtension.status` values (its docstring)."""
 LEARNING_RATE_DIGITS = 4
 """Significant digits of a proposed learning rate."""
 
@@ -257,11 +259,11 @@ def propose_extension(report: GridEdgeReport, configs: pd.DataFrame, limits: Gri
                 if (int(batch), float(rate)) not in present:
                     new_configs.append(ExtensionConfig(str(env), float(utd), int(batch), float(rate)))
     if new_configs:
-        status = "extend"
+        status = EXTEND
     elif axes:
-        status = "limits"
+        status = LIMITS
     else:
-        status = "bracketed"
+        status = BRACKETED
     return GridExtension(status=status, axes=tuple(axes), configs=tuple(new_configs), inside_share=report.inside_share)
 
 
@@ -269,8 +271,8 @@ def within_budget(extension: GridExtension, max_configs: int) -> GridExtension:
     """`extension` with at most `max_configs` new configs: whole (env, σ) additions (a σ's rectangle
     stays complete), those of the σ whose axis sits on an edge in the largest share of its cells
     first, then the smaller σ (its runs are cheaper); the (env, σ) that do not fit are `deferred`
-    and their added values dropped. Status "budget" when none fits."""
-    if extension.status != "extend" or len(extension.configs) <= max_configs:
+    and their added values dropped. Status BUDGET when none fits."""
+    if extension.status != EXTEND or len(extension.configs) <= max_configs:
         return extension
     by_sigma: dict[tuple[str, float], list[ExtensionConfig]] = {}
     for config in extension.configs:
@@ -288,7 +290,7 @@ def within_budget(extension: GridExtension, max_configs: int) -> GridExtension:
             deferred.append(DeferredAddition(key[0], key[1], len(by_sigma[key])))
     return dataclasses.replace(
         extension,
-        status="extend" if kept else "budget",
+        status=EXTEND if kept else BUDGET,
         axes=tuple(item for item in extension.axes if not item.added or (item.env, item.utd) in kept),
         configs=tuple(config for config in extension.configs if (config.env, config.utd) in kept),
         deferred=tuple(sorted(deferred, key=lambda item: (item.env, item.utd))),
@@ -298,19 +300,19 @@ def within_budget(extension: GridExtension, max_configs: int) -> GridExtension:
 def compact(extension: GridExtension) -> str:
     """The values added per (env, σ) in a few words, e.g. "σ=1: B 128, η 0.009; σ=4: η 0.009 (B 16
     outside the limits)"."""
+    several_envs = len({item.env for item in (*extension.axes, *extension.deferred)}) > 1
+
+    def scope(env: str, utd: float) -> str:
+        return f"{env} σ={utd:g}" if several_envs else f"σ={utd:g}"
+
     parts = []
     for (env, utd), items in itertools.groupby(extension.axes, key=lambda item: (item.env, item.utd)):
         items = list(items)
         names = {item: f"{'B' if item.axis == 'batch_size' else 'η'} {item.value:g}" for item in items}
         added = ", ".join(names[item] for item in items if item.added)
         refused = ", ".join(names[item] for item in items if not item.added)
-        scope = f"{env} σ={utd:g}" if len({item.env for item in extension.axes}) > 1 else f"σ={utd:g}"
-        parts.append(f"{scope}: {added or 'nothing'}" + (f" ({refused} outside the limits)" if refused else ""))
-    several_envs = len({item.env for item in extension.deferred}) > 1
-    parts += [
-        f"{f'{item.env} σ={item.utd:g}' if several_envs else f'σ={item.utd:g}'}: deferred by the budget cap"
-        for item in extension.deferred
-    ]
+        parts.append(f"{scope(env, utd)}: {added or 'nothing'}" + (f" ({refused} outside the limits)" if refused else ""))
+    parts += [f"{scope(item.env, item.utd)}: deferred by the budget cap" for item in extension.deferred]
     return "; ".join(parts)
 
 

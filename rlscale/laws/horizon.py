@@ -8,7 +8,7 @@ of its result. Two measurements, both reported in fit.json's `horizon`:
 - `crossing_dependence`: per config reaching the selection threshold J, its isotonic crossing over
   its raw first crossing (the crossing of the curve cut there: a cut curve's isotonic fit crosses
   J exactly where the raw mean first does, since every earlier point lies below J), both by the fit's
-  crossing rule. A ratio of 1 means later data did not move the crossing.
+  crossing rule. A ratio of 1 means later data did not move the crossing; it is never below 1.
 - `truncated_table`: the rows up to a fraction of each env's horizon; `fit.py` refits the laws on
   it at the full fit's thresholds (`HorizonCut`), so a law that moves with the cut depends on how
   long the grid ran, not only on how fast configs learned.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rlscale.laws.crossings import ConfigCurves, first_crossing_steps
+from rlscale.laws.crossings import LOGGED, ConfigCurves, first_crossing_steps, monotone_rows
 from rlscale.laws.results import CrossingDependence
 
 RATIO_PERCENTILES = (50.0, 90.0)
@@ -31,16 +31,23 @@ DEFAULT_HORIZON_CUTS = (0.5, 0.75)
 """Fractions of the horizon at which a study refits its grid."""
 
 
-def raw_first_crossings(curves: ConfigCurves, threshold: float, rule: str = "logged") -> np.ndarray:
-    """Shape (C,): where each config's raw seed-mean return first reaches `threshold` by the crossing
-    `rule` (+inf: never)."""
-    return np.array([
-        first_crossing_steps(returns.mean(axis=0)[None, :], steps, np.array([float(threshold)]), rule)[0, 0]
-        for steps, returns in zip(curves.steps, curves.returns)
-    ])
+def raw_first_crossings(curves: ConfigCurves, threshold: float, rule: str = LOGGED) -> np.ndarray:
+    """Shape (C,): where each config's seed-mean curve cut at its first logged step at or above
+    `threshold` crosses it, by the crossing `rule` (+inf: never reached). The cut curve's isotonic fit
+    keeps that step's value (every earlier point lies below J), so by the logged rule this is that
+    step; by the interpolated rule the crossing lies between it and the step before on that fit,
+    never later than the whole curve's crossing."""
+    crossings = np.full(len(curves.steps), np.inf)
+    for index, (steps, returns) in enumerate(zip(curves.steps, curves.returns)):
+        mean = returns.mean(axis=0)
+        reached = np.flatnonzero(mean >= threshold)
+        if len(reached):
+            cut = reached[0] + 1
+            crossings[index] = first_crossing_steps(monotone_rows(mean[None, :cut]), steps[:cut], np.array([float(threshold)]), rule)[0, 0]
+    return crossings
 
 
-def crossing_dependence(curves: ConfigCurves, isotonic_crossings: np.ndarray, threshold: float, rule: str = "logged") -> CrossingDependence:
+def crossing_dependence(curves: ConfigCurves, isotonic_crossings: np.ndarray, threshold: float, rule: str = LOGGED) -> CrossingDependence:
     """Compare each config's isotonic crossing of `threshold` (shape (C,), +inf: never) with its raw
     first crossing by the same crossing `rule` (module docstring)."""
     raw = raw_first_crossings(curves, threshold, rule)

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rlscale.laws.budget import DENSE_GRID_POINTS
-from rlscale.laws.crossings import CROSSING_RULES
 from rlscale.laws.data_law import LOSSES
 from rlscale.laws.power_laws import TIED_VOTE_RULES, UNREACHED_CELL_RULES
-from rlscale.laws.results import FitResult, ResetSchedule
+from rlscale.laws.results import CROSSING_RULES, LOGGED, FitResult, ResetSchedule
 from rlscale.laws.table import FitInputError
 from rlscale.typed import Reading, read
 
@@ -137,7 +136,7 @@ class FitOptions:
         ),
     )
     crossing: str = field(
-        default="logged",
+        default=LOGGED,
         metadata=_doc(
             "Where a config's isotonic seed-mean curve crosses J: 'logged', the first logged env step at or above J "
             "(the paper's), or 'interpolated', linearly between that step and the one before (on a coarse evaluation "

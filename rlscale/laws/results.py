@@ -30,6 +30,11 @@ from rlscale.laws.sigma_n_laws import inverse_power_product, joint_data_law
 from rlscale.laws.table import FitInputError
 
 RECOVERY_RULES = ("mean", "overlap")
+LOGGED = "logged"
+"""Crossing rule (crossings.py): a curve crosses J at its first logged step at or above J (qscaled's)."""
+INTERPOLATED = "interpolated"
+"""Crossing rule: linearly between that step and the logged step before it."""
+CROSSING_RULES = (LOGGED, INTERPOLATED)
 AT_RESET_STEP_RULES = ("after", "before")
 EDGE_LOW, EDGE_HIGH, EDGE_ONLY = "low", "high", "only"
 """A cell's edge on one axis: its fastest value is the row's smallest, largest, or only value."""
@@ -525,7 +530,7 @@ class GridEdgeReport(Record):
         ]
         inside = sum(cell.inside for cell in self.cells)
         tied = self.inside_tied_with_edge
-        by_ties = f" ({tied} of them only because configs on an edge tie with inside ones)" if tied else ""
+        by_ties = f" ({tied} of them only because configs tied for fastest, some on an edge, disagree on it)" if tied else ""
         return f"fastest (B, η) inside the grid in {inside} of {len(self.cells)} (env, σ, J) cells{by_ties}; " + "; ".join(parts)
 
     @property
@@ -675,7 +680,7 @@ class FitResult(Record):
     """Grid fits: per (env, σ, J) cell, whether the fastest (B, η) sits on the grid's edge."""
     tied_votes: str = "smallest"
     """`FitOptions.tied_votes` of the fit (fits written before the key existed used "smallest")."""
-    crossing: str = "logged"
+    crossing: str = LOGGED
     """`FitOptions.crossing` of the fit (fits written before the key existed used "logged")."""
     vote_ties: tuple[VoteTies, ...] = ()
     """Grid fits: per (env, σ) and hyperparameter, how many of the votes for B*(σ), η*(σ) were ties."""

@@ -3,9 +3,8 @@
 The lock is an advisory `fcntl.flock` on the file, held for as long as the sweep runs. The kernel
 releases it when the holding process ends in any way (exit, crash, `kill -9`), so a lock file left by
 a killed process is stale by construction: the next writer takes it over (and says so). A writer that
-ends on its own clears its record. The file
-records who holds it — pid, host, command line and start time — so a refused writer can name the
-process that is writing.
+ends on its own clears its record. The file records who holds it — pid, host, command line and start
+time — so a refused writer can name the process that is writing.
 
 Where the file system does not support `flock` (some network file systems), the lock falls back to
 the recorded pid: a holder on this host that is still alive keeps the directory and a dead one is

@@ -225,8 +225,9 @@ class StudyRunner:
                 configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
                 number = len(rounds) + 1
                 runs_added = sum(item["runs"] for item in rounds)
-                extension = settings.affordable(propose_extension(edges, configs, settings.limits), runs_added, grid_runs, runs_per_config)
-                stop = settings.stop_reason(extension, number, runs_added, grid_runs, runs_per_config)
+                extension, stop = settings.next_round(
+                    propose_extension(edges, configs, settings.limits), number, runs_added, grid_runs, runs_per_config
+                )
                 lines = describe(extension)
                 print(f"grid edges: {edges.summary()}", flush=True)
                 print("\n".join(lines), flush=True)
@@ -592,7 +593,7 @@ def _extension_section(state: dict) -> list[str]:
     elif stop is not None:
         share = stop["inside_share"]
         lines += ["", f"Stopped: {stop['reason']} (fastest (B, η) inside the grid in {share:.0%} of the (σ, J) cells)."]
-        refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line]
+        refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line or "deferred" in line]
         lines += [f"- {line}" for line in refused]
     return lines
 

@@ -90,15 +90,16 @@ def test_propose_writes_explicit_configs_at_the_laws(protocol):
 
 
 def test_propose_takes_the_grid_of_a_study_toml(protocol, tmp_path, capsys):
-    """--base STUDY.toml: stage 2 copies the settings of the study's [grid] (not its grid axes)."""
+    """--base STUDY.toml: stage 2 copies the settings of the study's [grid] (not its grid axes) with
+    its [stage2] set applied, as the study's own stage 2 does."""
     grid = {"env": "pendulum", "utd": [1.0, 2.0, 4.0], "batch_size": [16, 32, 64], "learning_rate": [1e-3, 3e-3, 1e-2],
             "seeds": [0, 1, 2], "env_steps": 4000, "eval_interval": 250, "hidden_width": 48}
     study = tmp_path / "study.toml"
-    study.write_text(tomli_w.dumps({"grid": grid, "stage2": {"utd": [2.0, 3.0], "seeds": [0, 1]}}))
+    study.write_text(tomli_w.dumps({"grid": grid, "stage2": {"utd": [2.0, 3.0], "seeds": [0, 1], "set": {"eval_episodes": 3}}}))
     assert _main("propose", str(protocol / "grid_fit"), "--utd", "2", "3", "--seeds", "0", "1", "--env-steps", "1500",
                  "--base", str(study), "--out", str(tmp_path / "stage2.toml")) == 0
     sweep = tomllib.loads((tmp_path / "stage2.toml").read_text())
-    assert sweep["hidden_width"] == 48 and sweep["eval_interval"] == 250 and sweep["env_steps"] == 1500
+    assert sweep["hidden_width"] == 48 and sweep["eval_interval"] == 250 and sweep["env_steps"] == 1500 and sweep["eval_episodes"] == 3
     assert [config["utd"] for config in sweep["configs"]] == [2.0, 3.0] and sweep["seeds"] == [0, 1]
     study.write_text(tomli_w.dumps({"grid": grid, "stage3": {}}))
     assert _main("propose", str(protocol / "grid_fit"), "--utd", "2", "--seeds", "0", "1", "--base", str(study),

@@ -75,21 +75,17 @@ def test_grid_extension_settings_are_checked_and_default_to_two_rounds():
 def test_an_extension_round_runs_only_within_its_limits():
     settings = GridExtensionSettings(max_rounds=2, max_new_runs=None)
     extension = GridExtension("extend", configs=(ExtensionConfig("pendulum", 1.0, 16, 1e-3), ExtensionConfig("pendulum", 2.0, 16, 1e-3)))
-    assert settings.stop_reason(extension, round_number=1, runs_added=0, grid_runs=8, runs_per_config=2) is None
-    assert "max_rounds = 2" in settings.stop_reason(extension, round_number=3, runs_added=4, grid_runs=8, runs_per_config=2)
-    assert "budget cap" in settings.stop_reason(extension, round_number=2, runs_added=6, grid_runs=8, runs_per_config=2)
-    assert "budget cap" in GridExtensionSettings(max_new_runs=3).stop_reason(extension, 1, 0, grid_runs=100, runs_per_config=2)
-    assert settings.stop_reason(GridExtension("bracketed"), 1, 0, 8, 2) == "the optimum is bracketed"
-    # A round that would pass the cap runs the σ whose new configs fit; none fitting stops the extension.
-    capped = GridExtensionSettings(max_new_runs=7)
-    assert capped.affordable(extension, runs_added=4, grid_runs=100, runs_per_config=2).configs == extension.configs[:1]
-    assert capped.stop_reason(capped.affordable(extension, 4, 100, 2), 1, 4, grid_runs=100, runs_per_config=2) is None
-    nothing_fits = capped.affordable(extension, runs_added=6, grid_runs=100, runs_per_config=2)
-    assert nothing_fits.status == "budget" and not nothing_fits.configs
-    assert capped.stop_reason(nothing_fits, 2, 6, grid_runs=100, runs_per_config=2) == (
-        "the budget cap: the smallest σ's new configs need 2 runs, 1 left under max_new_runs = 7"
-    )
-    assert "leaves the limits" in settings.stop_reason(GridExtension("limits"), 1, 0, 8, 2)
+    assert settings.next_round(extension, round_number=1, runs_added=0, grid_runs=8, runs_per_config=2) == (extension, None)
+    assert settings.next_round(extension, round_number=3, runs_added=4, grid_runs=8, runs_per_config=2)[1] == "max_rounds = 2 reached"
+    assert settings.next_round(GridExtension("bracketed"), 1, 0, 8, 2)[1] == "the optimum is bracketed"
+    assert "leaves the limits" in settings.next_round(GridExtension("limits"), 1, 0, 8, 2)[1]
+    # A round that would pass the cap (the grid's 8 runs by default) runs the σ whose new configs fit:
+    # σ = 1 (both σ share no edge share here: the smaller σ first); none fitting stops the extension.
+    cut, stop = settings.next_round(extension, round_number=2, runs_added=5, grid_runs=8, runs_per_config=2)
+    assert stop is None and cut.configs == extension.configs[:1] and [item.utd for item in cut.deferred] == [2.0]
+    cut, stop = GridExtensionSettings(max_new_runs=7).next_round(extension, 2, 6, grid_runs=100, runs_per_config=2)
+    assert cut.status == "budget" and not cut.configs
+    assert stop == "the budget cap: the smallest σ addition needs 2 runs, 1 are left under max_new_runs = 7"
     values = extension_sweep_values(extension, {**GRID, "batch_size": [32, 64]})
     assert values["configs"] == [{"utd": 1.0, "batch_size": 16, "learning_rate": 1e-3}, {"utd": 2.0, "batch_size": 16, "learning_rate": 1e-3}]
     assert values["seeds"] == [0, 1] and values["env_steps"] == 500 and "batch_size" not in values and "utd" not in values

@@ -8,6 +8,7 @@ import pytest
 
 from rlscale.laws import build_config_curves, times_to_threshold, validate_table
 from rlscale.laws.crossings import first_crossing_steps, monotone_rows
+from rlscale.laws.horizon import crossing_dependence, raw_first_crossings
 
 
 def _table(curves_by_seed: dict[int, list[float]], steps: list[int], **extra) -> pd.DataFrame:
@@ -67,6 +68,28 @@ def test_interpolated_times_lie_within_the_evaluation_interval_before_the_logged
         np.testing.assert_array_equal(np.isfinite(exact), np.isfinite(between))
         reached = np.isfinite(exact)
         assert np.all(between[reached] <= exact[reached]) and np.all(between[reached] >= exact[reached] - 1000.0)
+
+
+@pytest.mark.parametrize("rule", ["logged", "interpolated"])
+def test_the_horizon_check_compares_with_the_curve_cut_at_its_first_crossing(rule):
+    """Mean 0, 600, 400, 1000 (J = 800): the whole curve's isotonic fit pools 600 and 400 into 500 and
+    crosses at 30 by either rule; the curve cut at 30 is fitted the same way, so the check finds that
+    later data did not move the crossing, by either rule (raw interpolation would give 26.67)."""
+    curves = build_config_curves(_table({0: [0, 600, 400, 1000], 1: [0, 600, 400, 1000]}, [0, 10, 20, 30]))
+    times = times_to_threshold(curves, np.array([800.0]), 2, np.random.default_rng(0), rule)
+    np.testing.assert_allclose(raw_first_crossings(curves, 800.0, rule), times.point[:, 0])
+    dependence = crossing_dependence(curves, times.point[:, 0], 800.0, rule)
+    assert dependence.n_reached == 2 and dependence.n_moved == 0 and dependence.ratio_median == 1.0
+    # A dip after the first crossing pools with it and moves the whole curve's crossing later.
+    curves = build_config_curves(_table({0: [0, 900, 500, 1000], 1: [0, 900, 500, 1000]}, [10, 20, 30, 40]))
+    times = times_to_threshold(curves, np.array([800.0]), 2, np.random.default_rng(0), rule)
+    dependence = crossing_dependence(curves, times.point[:, 0], 800.0, rule)
+    assert dependence.n_moved == 2 and dependence.ratio_median > 1.0
+
+
+def test_an_unknown_crossing_rule_is_refused():
+    with pytest.raises(ValueError, match="crossing rule must be one of logged, interpolated, got 'midpoint'"):
+        first_crossing_steps(np.zeros((1, 2)), np.array([1, 2]), np.array([0.5]), "midpoint")
 
 
 def test_divergence_censors_later_steps():

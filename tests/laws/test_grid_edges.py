@@ -72,7 +72,7 @@ def test_ties_put_a_cell_on_an_edge_only_when_every_tied_config_is_there():
     report, _ = _report(rows, [[40], [40], [40], [10], [10], [40], [40], [40], [40]])
     (cell,) = report.cells
     assert cell.inside and cell.tied_with_edge and report.inside_tied_with_edge == 1
-    assert "(1 of them only because configs on an edge tie with inside ones)" in report.summary()
+    assert "(1 of them only because configs tied for fastest, some on an edge, disagree on it)" in report.summary()
     assert report.to_dict()["inside_tied_with_edge"] == 1
     # The fastest config alone and inside: no flag, no parenthesis.
     report, _ = _report(rows, [[40], [40], [40], [20], [10], [40], [40], [40], [40]])
