@@ -89,7 +89,7 @@ SIZE_FIELDS = ("model_sizes", "hidden_width", "hidden_depth")
 
 FIT_KEYS = (
     "thresholds", "selection_threshold", "bootstrap", "seed", "delta", "model_size", "data_points", "data_law_loss",
-    "unreached_cells", "tied_votes", "crossing", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points", "horizon_cuts",
+    "unreached_cells", "tied_votes", "crossing", "running_max", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points", "horizon_cuts",
     "sigma_n_shared_exponents",
 )
 """The keys of [fit]: options of both fits (`FitOptions`, two of them named as `rlscale fit`'s flags)."""

@@ -25,7 +25,7 @@ from rlscale.run.tables import table_signature
 
 OPTION_FLAGS = (
     "thresholds", "selection_threshold", "bootstrap", "seed", "delta", "model_size", "data_points", "baseline_utd", "envs",
-    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "tied_votes", "crossing", "n_thresholds", "lowest_threshold",
+    "horizon_cuts", "sigma_n_shared_exponents", "data_law_loss", "unreached_cells", "tied_votes", "crossing", "running_max", "n_thresholds", "lowest_threshold",
     "sigma_grid_extension", "budget_grid_points",
 )
 """The flags (their `dest`) that set a FitOptions field of the same name, or of its alias (`OPTION_ALIASES`)."""
@@ -186,6 +186,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=CROSSING_RULES,
         help="where a config's isotonic mean curve crosses J: the first logged step at or above it (default, the "
         "paper's) or interpolated linearly before it (no ties at an evaluation step)",
+    )
+    parser.add_argument(
+        "--running-max",
+        action="store_true",
+        default=None,
+        help="replace each seed's returns by their running maximum before the seed mean (the form of the authors' DMC "
+        "sweep; default: the returns as logged)",
     )
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples over seeds (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed (default 0)")

@@ -24,7 +24,7 @@ GRID_STAGE = "grid"
 """fit.json's `stage` of a fit that found its own B*(σ), η*(σ) (a stage-2 fit takes them from a grid)."""
 OPTION_KEYS = (
     "thresholds", "selection_threshold", "interval", "n_bootstrap", "data_law_loss", "normalization", "unreached_cells",
-    "tied_votes", "crossing",
+    "tied_votes", "crossing", "running_max",
 )
 """The fit options that must agree for two fits to be compared on equal terms."""
 RECORDED_DEFAULTS = {

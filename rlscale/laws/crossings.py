@@ -53,7 +53,7 @@ class ConfigCurves:
 
 
 def build_config_curves(
-    table: pd.DataFrame, config_keys: tuple[str, ...] = CONFIG_KEYS, resets: ResetSchedule = ResetSchedule()
+    table: pd.DataFrame, config_keys: tuple[str, ...] = CONFIG_KEYS, resets: ResetSchedule = ResetSchedule(), running_max: bool = False
 ) -> ConfigCurves:
     """Group a validated, normalized long-form table into per-config (S, T) curve arrays.
 
@@ -62,6 +62,8 @@ def build_config_curves(
     When `diverged_at_env_step` is set for any seed of a config, the config's curves stop before
     the earliest such step: it can reach no threshold from then on. A config's resets (the union of
     its rows' `reset_env_steps`, else `resets`' schedule) drop its post-reset dips (`resets.py`).
+    With `running_max`, each seed's kept returns become their running maximum (the best evaluation so
+    far, the form of the authors' published DMC sweep).
     """
     keys = list(config_keys)
     ordered = table.sort_values(keys + ["seed", "env_step"], kind="stable")
@@ -91,7 +93,7 @@ def build_config_curves(
         reset_steps = resets.for_config(utds[start], last_env_step, logged)
         keep = reset_keep_mask(block_steps, curves, reset_steps, resets.window, resets.recovery, resets.at_reset_step)
         steps_list.append(block_steps[keep])
-        returns_list.append(curves[:, keep])
+        returns_list.append(np.maximum.accumulate(curves[:, keep], axis=1) if running_max else curves[:, keep])
         rows.append(
             {
                 "n_seeds": curves.shape[0],

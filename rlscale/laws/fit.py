@@ -125,7 +125,7 @@ def _fit_sigma_n(table: pd.DataFrame, clean: pd.DataFrame, options: FitOptions, 
     their own thresholds (every (env, σ, N) must reach the selection threshold); a table they cannot
     be fitted to gives empty laws and a note."""
     normalized, _ = normalize_returns(clean, options.normalization)
-    curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size"), resets=options.resets)
+    curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size"), resets=options.resets, running_max=options.running_max)
     try:
         thresholds, selection, threshold_notes = _choose_thresholds(curves, options, GROUP_KEYS)
         times = times_to_threshold(curves, thresholds, options.n_bootstrap, np.random.default_rng(options.seed), options.crossing)
@@ -243,7 +243,7 @@ def _default_thresholds(suites: list[str], selection: float, options: FitOptions
 
 def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     normalized, bounds = normalize_returns(clean, options.normalization)
-    curves = build_config_curves(normalized, resets=options.resets)
+    curves = build_config_curves(normalized, resets=options.resets, running_max=options.running_max)
     configs = curves.configs
     thresholds, selection, notes = _choose_thresholds(curves, options)
     rng = np.random.default_rng(options.seed)
@@ -257,6 +257,8 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
     notes += _reset_notes(configs, options.resets)
     if options.crossing == INTERPOLATED:
         notes.append(_INTERPOLATED_NOTE)
+    if options.running_max:
+        notes.append(_RUNNING_MAX_NOTE)
     best_hparams = _best_hparams(configs, times, options)
     if options.hparam_laws is None:
         if not np.isfinite(times.point[:, selection_index]).any():
@@ -338,6 +340,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         grid_edges=grid_edges,
         tied_votes=options.tied_votes,
         crossing=options.crossing,
+        running_max=options.running_max,
         vote_ties=vote_ties,
         horizon=_horizon(clean, curves, times.point[:, selection_index], selection, thresholds, stage, options),
     )
@@ -388,6 +391,10 @@ def _horizon(
 _INTERPOLATED_NOTE = (
     "times to threshold interpolated linearly between the logged env steps around each crossing (crossing="
     "'interpolated'; the paper takes the first logged step at or above J)"
+)
+_RUNNING_MAX_NOTE = (
+    "each seed's returns replaced by their running maximum before the seed mean (running_max; the authors' DMC sweep "
+    "is shipped in that form, qscaled takes the returns as logged)"
 )
 _MINIMUM_NOTE = (
     "D_J points: at each (env, σ) the fastest config of the grid (minimum over (B, η) of the seed-mean time; "

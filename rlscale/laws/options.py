@@ -143,6 +143,14 @@ class FitOptions:
             "grid configs then no longer tie at an evaluation step)."
         ),
     )
+    running_max: bool = field(
+        default=False,
+        metadata=_doc(
+            "Replace each seed's returns by their running maximum (the best evaluation so far) before the seed mean. "
+            "The authors' published DMC sweep is shipped in that form; qscaled, and this default, take the returns as "
+            "logged. Set it to compare runs that log raw evaluations with that sweep on equal terms."
+        ),
+    )
     envs: tuple[str, ...] | None = field(
         default=None,
         metadata=_doc("Fit only these envs' rows (a separate fit for one env of a multi-env table). Default: every env."),

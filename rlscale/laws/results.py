@@ -682,6 +682,8 @@ class FitResult(Record):
     """`FitOptions.tied_votes` of the fit (fits written before the key existed used "smallest")."""
     crossing: str = LOGGED
     """`FitOptions.crossing` of the fit (fits written before the key existed used "logged")."""
+    running_max: bool = False
+    """`FitOptions.running_max` of the fit (fits written before the key existed: False)."""
     vote_ties: tuple[VoteTies, ...] = ()
     """Grid fits: per (env, σ) and hyperparameter, how many of the votes for B*(σ), η*(σ) were ties."""
     horizon: HorizonSensitivity | None = None

@@ -69,7 +69,9 @@ def validate_runs(
     envs = set(clean["env"].unique())
     bounds = {env: tuple(pair) for env, pair in fit.normalization.items() if env in envs}
     normalized, _ = normalize_returns(clean, bounds)
-    curves = build_config_curves(normalized, (*CONFIG_KEYS, "model_size") if joint else CONFIG_KEYS, resets=resets)
+    curves = build_config_curves(
+        normalized, (*CONFIG_KEYS, "model_size") if joint else CONFIG_KEYS, resets=resets, running_max=fit.running_max
+    )
     draws = n_bootstrap if n_bootstrap is not None else fit.n_bootstrap
     times = times_to_threshold(curves, np.array([float(threshold)]), draws, np.random.default_rng(seed), fit.crossing)
     finals = curves.final_mean_return()

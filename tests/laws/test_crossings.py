@@ -87,6 +87,13 @@ def test_the_horizon_check_compares_with_the_curve_cut_at_its_first_crossing(rul
     assert dependence.n_moved == 2 and dependence.ratio_median > 1.0
 
 
+def test_running_max_replaces_each_seeds_returns_by_the_best_so_far():
+    table = _table({0: [0, 600, 400, 1000], 1: [200, 100, 300, 250]}, [10, 20, 30, 40])
+    curves = build_config_curves(table, running_max=True)
+    np.testing.assert_array_equal(curves.returns[0], [[0, 600, 600, 1000], [200, 200, 300, 300]])
+    np.testing.assert_array_equal(build_config_curves(table).returns[0], [[0, 600, 400, 1000], [200, 100, 300, 250]])
+
+
 def test_an_unknown_crossing_rule_is_refused():
     with pytest.raises(ValueError, match="crossing rule must be one of logged, interpolated, got 'midpoint'"):
         first_crossing_steps(np.zeros((1, 2)), np.array([1, 2]), np.array([0.5]), "midpoint")

@@ -27,6 +27,7 @@ def test_fit_options_default_to_the_papers_choices():
     assert options.unreached_cells == "smallest"  # qscaled bootstrapping.py: argmin over all-inf times
     assert options.tied_votes == "smallest"  # qscaled bootstrapping.py: argmin, the first of tied times
     assert options.crossing == "logged"  # qscaled: the first logged step of the isotonic curve at or above J
+    assert not options.running_max  # qscaled: the returns as logged (the DMC sweep is shipped as running maxima)
     assert options.n_default_thresholds == 10  # qscaled experiments/2_fitted: logspace(…, 10)
     assert (options.resets.window, options.resets.at_reset_step) == (1, "after")  # dmc_explore.ipynb: window=1
     assert options.resets == ResetSchedule()
@@ -57,7 +58,7 @@ def test_budget_grid_points_of_qscaled_put_sigma_star_on_its_grid(small_sweep):
 def test_every_study_fit_key_is_a_fit_option():
     fields = {field.name for field in dataclasses.fields(FitOptions)}
     assert {FIT_OPTION_NAMES.get(key, key) for key in FIT_KEYS} <= fields
-    assert {"unreached_cells", "tied_votes", "crossing", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points"} <= set(FIT_KEYS)
+    assert {"unreached_cells", "tied_votes", "crossing", "running_max", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points"} <= set(FIT_KEYS)
 
 
 def test_study_fit_table_sets_the_crossing_rule():
@@ -84,6 +85,7 @@ def test_fit_command_defaults_flags_and_fit_json(tmp_path, small_sweep):
     paper = json.loads((tmp_path / "paper" / "fit.json").read_text())
     assert (paper["data_law_loss"], paper["unreached_cells"], paper["sigma_grid_extension"]) == ("linear", "smallest", 1.0)
     assert paper["crossing"] == "logged" and not any("crossing=" in note for note in paper["notes"])
+    assert not paper["running_max"] and not any("running maximum" in note for note in paper["notes"])
     assert paper["tied_votes"] == "smallest" and {ties["hyperparameter"] for ties in paper["vote_ties"]} == {"batch_size", "learning_rate"}
     assert (paper["resets"]["window"], paper["resets"]["at_reset_step"], len(paper["thresholds"])) == (1, "after", 10)
     assert any("the paper's (qscaled's fit_powerlaw)" in note for note in paper["notes"])
@@ -91,7 +93,7 @@ def test_fit_command_defaults_flags_and_fit_json(tmp_path, small_sweep):
     result = _fit(
         "--out", "other", "--data-law-loss", "log", "--unreached-cells", "drop", "--sigma-grid-extension", "2",
         "--budget-grid-points", "100", "--reset-window", "0", "--reset-at-step", "before", "--n-thresholds", "4",
-        "--lowest-threshold", "500", "--tied-votes", "split", "--crossing", "interpolated", cwd=tmp_path,
+        "--lowest-threshold", "500", "--tied-votes", "split", "--crossing", "interpolated", "--running-max", cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     other = json.loads((tmp_path / "other" / "fit.json").read_text())
@@ -100,6 +102,7 @@ def test_fit_command_defaults_flags_and_fit_json(tmp_path, small_sweep):
     )
     assert (other["resets"]["window"], other["resets"]["at_reset_step"], other["tied_votes"]) == (0, "before", "split")
     assert other["crossing"] == "interpolated" and any("crossing='interpolated'" in note for note in other["notes"])
+    assert other["running_max"] and any("running maximum" in note for note in other["notes"])
     np.testing.assert_allclose(other["thresholds"], 1000 - np.geomspace(500, 200, 4), atol=1e-6)
     assert any("least squares on log D" in note for note in other["notes"])
 
