@@ -276,10 +276,15 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
             )
     else:
         batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
-        if options.hparam_laws.crossing != options.crossing:
+        differing = [
+            f"{name}={getattr(options.hparam_laws, name)!r} there, {getattr(options, name)!r} here"
+            for name in ("crossing", "running_max")
+            if getattr(options.hparam_laws, name) != getattr(options, name)
+        ]
+        if differing:
             law_notes.append(
-                f"the grid fit's B*(σ), η*(σ) were found with crossing='{options.hparam_laws.crossing}', these times with "
-                f"crossing='{options.crossing}': fit both with the same rule to compare them on equal terms"
+                f"the grid fit's B*(σ), η*(σ) were found with other times to threshold ({'; '.join(differing)}): fit both "
+                "the same way to compare them on equal terms"
             )
         stage, data_points, grid_edges, vote_ties = "hparam_laws", "law", None, ()
         baseline_source = (options.hparam_laws.best_hparams, options.hparam_laws.selection_threshold)

@@ -61,6 +61,17 @@ def test_every_study_fit_key_is_a_fit_option():
     assert {"unreached_cells", "tied_votes", "crossing", "running_max", "n_thresholds", "lowest_threshold", "sigma_grid_extension", "budget_grid_points"} <= set(FIT_KEYS)
 
 
+def test_a_stage2_fit_names_times_to_threshold_measured_otherwise_than_its_grid_fits(small_sweep):
+    grid = fit_laws(small_sweep, FitOptions(n_bootstrap=2))
+    same = fit_laws(small_sweep, FitOptions(n_bootstrap=2, hparam_laws=grid))
+    other = fit_laws(small_sweep, FitOptions(n_bootstrap=2, hparam_laws=grid, crossing="interpolated", running_max=True))
+    assert not any("other times to threshold" in note for note in same.notes)
+    assert any(
+        "other times to threshold (crossing='logged' there, 'interpolated' here; running_max=False there, True here)" in note
+        for note in other.notes
+    )
+
+
 def test_study_fit_table_sets_the_crossing_rule():
     grid = {"env": "pendulum", "utd": [1.0, 2.0], "batch_size": [16], "learning_rate": [1e-3], "seeds": [0, 1]}
     stage2 = {"utd": [1.0, 2.0], "seeds": [0, 1]}
