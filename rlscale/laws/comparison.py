@@ -138,19 +138,21 @@ def options_table(fits: Mapping[str, Mapping]) -> list[str]:
 
 
 def edge_table(fits: Mapping[str, Mapping]) -> list[str]:
-    """Per grid fit: the share of (env, σ, J) cells whose fastest (B, η) is inside the grid, and how
-    often each hyperparameter sits at each edge."""
+    """Per grid fit: the share of (env, σ, J) cells whose fastest (B, η) is inside the grid, how many
+    of those are inside only because configs tied for fastest disagree on an edge (fits before the
+    count: —), and how often each hyperparameter sits at each edge."""
     lines = [
-        "| fit | cells | fastest (B, η) inside the grid | B low / high | η low / high | tied votes B / η (rule) |",
-        "|---|---|---|---|---|---|",
+        "| fit | cells | fastest (B, η) inside the grid | of those, only by ties | B low / high | η low / high | tied votes B / η (rule) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for label, fit in fits.items():
         edges = fit.get("grid_edges")
         if fit.get("stage") != GRID_STAGE or not edges:
             continue
         counts = edges["edge_counts"]
+        by_ties = edges.get("inside_tied_with_edge")
         lines.append(
-            f"| {label} | {len(edges['cells'])} | {edges['inside_share']:.0%} | "
+            f"| {label} | {len(edges['cells'])} | {edges['inside_share']:.0%} | {MISSING if by_ties is None else by_ties} | "
             f"{counts['batch_size']['low']} / {counts['batch_size']['high']} | "
             f"{counts['learning_rate']['low']} / {counts['learning_rate']['high']} | {_tie_shares(fit)} |"
         )

@@ -91,7 +91,7 @@ def test_committed_cartpole_fits_side_by_side(tmp_path):
     assert result.returncode == 0, result.stderr
     report = out.read_text()
     assert report.startswith("# cartpole\n")
-    assert "| rlscale_grid | 16 | 6% | 2 / 4 | 1 / 14 | 5% / 3% (smallest) |" in report
+    assert "| rlscale_grid | 16 | 6% | 1 | 2 / 4 | 1 / 14 | 5% / 3% (smallest) |" in report
     assert "rlscale_grid vs authors: no" in report
 
 
@@ -99,10 +99,13 @@ def test_differing_options_are_named(tmp_path):
     authors = json.loads((AUTHORS / "fit.json").read_text())
     changed = tmp_path / "changed"
     changed.mkdir()
-    (changed / "fit.json").write_text(json.dumps({**authors, "selection_threshold": 800.0}))
+    edges = {**authors["grid_edges"], "inside_tied_with_edge": 3}
+    (changed / "fit.json").write_text(json.dumps({**authors, "selection_threshold": 800.0, "crossing": "interpolated", "grid_edges": edges}))
     result = _rlscale(str(OURS), str(changed))
     assert result.returncode == 0, result.stderr
     assert "**Not compared on equal terms:** selection_threshold differs: rlscale_grid 700.0; changed 800.0" in result.stdout
+    assert "crossing differs: rlscale_grid logged; changed interpolated" in result.stdout
+    assert f"| changed | {len(edges['cells'])} | {edges['inside_share']:.0%} | 3 |" in result.stdout
 
 
 @pytest.mark.parametrize(
