@@ -274,6 +274,12 @@ class StudyConfig:
             raise StudyError(errors)
         return cls(grid=grid, stage2=stage2, fit=fit, holdout=holdout, grid_extension=extension)
 
+    @property
+    def stage2_base(self) -> dict[str, Any]:
+        """The sweep fields stage 2 starts from: the grid's, with [stage2] `set` applied (a (σ, N) study,
+        which has no stage 2: the grid's)."""
+        return {**self.grid, **(self.stage2.set if self.stage2 is not None else {})}
+
     def fit_options(self, **extra: Any) -> FitOptions:
         """The options of the study's fits: [fit], the baseline σ of [stage2], and `extra`."""
         baseline = None if self.stage2 is None else self.stage2.baseline_utd

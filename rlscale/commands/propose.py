@@ -47,8 +47,7 @@ def base_values(base: str | None, overrides: list[str], env: str) -> dict:
     else:
         values = read_toml(Path(base), f"--base {base!r}")
         if "grid" in values:
-            study = read_study(Path(base))
-            values = {**study.grid, **(study.stage2.set if study.stage2 is not None else {})}
+            values = read_study(Path(base)).stage2_base
     values.update(parse_overrides(overrides))
     return values
 

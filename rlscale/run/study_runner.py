@@ -265,7 +265,7 @@ class StudyRunner:
         proposal = propose_stage2(
             load_fit(self.out / "grid_fit"), list(settings.utd), None, settings.baseline_utd, None, settings.env_steps_margin
         )
-        base = {**self.study.grid, **settings.set}
+        base = self.study.stage2_base
         values = stage2_sweep_values(proposal, base, settings.seeds, settings.env_steps, int(base.get("eval_interval", 1000)))
         header = proposal_header(proposal, "grid_fit/fit.json", values["env_steps"])
         write_sweep_toml(self.out / "stage2.toml", values, header)
