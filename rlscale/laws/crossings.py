@@ -24,7 +24,6 @@ from rlscale.laws.results import CROSSING_RULES, INTERPOLATED, LOGGED
 from rlscale.laws.table import CONFIG_KEYS, RESET_COLUMN
 
 
-
 @dataclass(frozen=True)
 class ConfigCurves:
     """The per-seed learning curves of every config.

@@ -76,6 +76,9 @@ TIE_NOTE_SHARE = 0.1
 """A grid fit notes its tied votes when at least this share of B* or η* votes were ties."""
 HPARAM_MATCH_FACTOR = 1.25
 """A stage-2 run whose B or η is off its law's value by more than this factor gets a note."""
+TIME_TO_THRESHOLD_OPTIONS = ("crossing", "running_max")
+"""The options that decide how a config's times to threshold are read off its curves (a stage-2 fit
+names those that differ from its grid fit's)."""
 
 
 def fit_laws(table: pd.DataFrame, options: FitOptions | None = None) -> FitResult:
@@ -278,7 +281,7 @@ def _fit_one_model_size(clean: pd.DataFrame, options: FitOptions) -> FitResult:
         batch_size_law, learning_rate_law, law_notes = _laws_of(options.hparam_laws, configs)
         differing = [
             f"{name}={getattr(options.hparam_laws, name)!r} there, {getattr(options, name)!r} here"
-            for name in ("crossing", "running_max")
+            for name in TIME_TO_THRESHOLD_OPTIONS
             if getattr(options.hparam_laws, name) != getattr(options, name)
         ]
         if differing:
