@@ -316,18 +316,28 @@ def compact(extension: GridExtension) -> str:
     return "; ".join(parts)
 
 
-def describe(extension: GridExtension) -> list[str]:
-    """One line per value added or refused, and the configs' count."""
-    lines = [
+def _axis_line(item: AxisExtension) -> str:
+    """One value added or refused beyond an edge, and why it was proposed."""
+    return (
         f"env '{item.env}' σ={item.utd:g}: {'added' if item.added else 'not added (outside the limits)'} "
         f"{'B' if item.axis == 'batch_size' else 'η'} = {item.value:g} beyond the {'smallest' if item.edge == EDGE_LOW else 'largest'} "
         f"value (the optimum sat there in {item.share:.0%} of the σ's cells)"
-        for item in extension.axes
-    ]
+    )
+
+
+def describe_unmade(extension: GridExtension) -> list[str]:
+    """One line per value refused by the limits and per σ deferred by the budget cap."""
+    lines = [_axis_line(item) for item in extension.axes if not item.added]
     lines += [
         f"env '{item.env}' σ={item.utd:g}: deferred by the budget cap (its {item.configs} new config(s) do not fit the runs left)"
         for item in extension.deferred
     ]
+    return lines
+
+
+def describe(extension: GridExtension) -> list[str]:
+    """One line per value added, refused or deferred, and the configs' count."""
+    lines = [_axis_line(item) for item in extension.axes if item.added] + describe_unmade(extension)
     if extension.configs:
         lines.append(f"{len(extension.configs)} new config(s) to run for every seed")
     return lines

@@ -35,7 +35,7 @@ import tomli_w
 
 from rlscale.config import ConfigError, SweepConfig, read_toml
 from rlscale.laws.fit import fit_laws
-from rlscale.laws.grid_edges import GridExtension, compact, describe, fit_edge_report, propose_extension
+from rlscale.laws.grid_edges import GridExtension, compact, describe, describe_unmade, fit_edge_report, propose_extension
 from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
 from rlscale.laws.propose import propose_stage2
 from rlscale.laws.recommend import recommend, recommend_at_utd
@@ -593,8 +593,7 @@ def _extension_section(state: dict) -> list[str]:
     elif stop is not None:
         share = stop["inside_share"]
         lines += ["", f"Stopped: {stop['reason']} (fastest (B, η) inside the grid in {share:.0%} of the (σ, J) cells)."]
-        refused = [line for line in describe(GridExtension.from_dict(stop["extension"])) if "not added" in line or "deferred" in line]
-        lines += [f"- {line}" for line in refused]
+        lines += [f"- {line}" for line in describe_unmade(GridExtension.from_dict(stop["extension"]))]
     return lines
 
 

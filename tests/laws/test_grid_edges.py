@@ -22,6 +22,7 @@ from rlscale.laws.grid_edges import (
     GridLimits,
     compact,
     describe,
+    describe_unmade,
     edge_report,
     propose_extension,
     within_budget,
@@ -141,6 +142,9 @@ def test_a_round_over_the_budget_keeps_the_sigma_most_often_on_an_edge_first():
     assert {(item.utd, item.added) for item in cut.axes} == {(1.0, True), (2.0, True), (4.0, False)}
     assert "σ=8: deferred by the budget cap" in compact(cut)
     assert "env 'e' σ=8: deferred by the budget cap (its 2 new config(s) do not fit the runs left)" in describe(cut)
+    # What the study report lists under "Stopped": the value refused by the limits and the deferred σ, nothing added.
+    unmade = describe_unmade(cut)
+    assert len(unmade) == 2 and unmade[0].startswith("env 'e' σ=4: not added") and unmade[1].startswith("env 'e' σ=8: deferred")
     # A σ further down the order still fills the room a bigger one leaves.
     cut = within_budget(extension, 5)
     assert {config.utd for config in cut.configs} == {1.0, 8.0} and {item.utd for item in cut.deferred} == {2.0}
