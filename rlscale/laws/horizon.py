@@ -31,7 +31,7 @@ DEFAULT_HORIZON_CUTS = (0.5, 0.75)
 """Fractions of the horizon at which a study refits its grid."""
 
 
-def raw_first_crossings(curves: ConfigCurves, threshold: float, rule: str = LOGGED) -> np.ndarray:
+def cut_curve_crossings(curves: ConfigCurves, threshold: float, rule: str = LOGGED) -> np.ndarray:
     """Shape (C,): where each config's seed-mean curve cut at its first logged step at or above
     `threshold` crosses it, by the crossing `rule` (+inf: never reached). The cut curve's isotonic fit
     keeps that step's value (every earlier point lies below J), so by the logged rule this is that
@@ -50,7 +50,7 @@ def raw_first_crossings(curves: ConfigCurves, threshold: float, rule: str = LOGG
 def crossing_dependence(curves: ConfigCurves, isotonic_crossings: np.ndarray, threshold: float, rule: str = LOGGED) -> CrossingDependence:
     """Compare each config's isotonic crossing of `threshold` (shape (C,), +inf: never) with its raw
     first crossing by the same crossing `rule` (module docstring)."""
-    raw = raw_first_crossings(curves, threshold, rule)
+    raw = cut_curve_crossings(curves, threshold, rule)
     reached = np.isfinite(isotonic_crossings) & np.isfinite(raw) & (raw > 0)
     ratios = isotonic_crossings[reached] / raw[reached]
     median, p90 = (np.percentile(ratios, RATIO_PERCENTILES) if len(ratios) else (math.nan, math.nan))

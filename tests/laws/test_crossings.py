@@ -8,7 +8,7 @@ import pytest
 
 from rlscale.laws import build_config_curves, times_to_threshold, validate_table
 from rlscale.laws.crossings import first_crossing_steps, monotone_rows
-from rlscale.laws.horizon import crossing_dependence, raw_first_crossings
+from rlscale.laws.horizon import crossing_dependence, cut_curve_crossings
 
 
 def _table(curves_by_seed: dict[int, list[float]], steps: list[int], **extra) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def test_the_horizon_check_compares_with_the_curve_cut_at_its_first_crossing(rul
     later data did not move the crossing, by either rule (raw interpolation would give 26.67)."""
     curves = build_config_curves(_table({0: [0, 600, 400, 1000], 1: [0, 600, 400, 1000]}, [0, 10, 20, 30]))
     times = times_to_threshold(curves, np.array([800.0]), 2, np.random.default_rng(0), rule)
-    np.testing.assert_allclose(raw_first_crossings(curves, 800.0, rule), times.point[:, 0])
+    np.testing.assert_allclose(cut_curve_crossings(curves, 800.0, rule), times.point[:, 0])
     dependence = crossing_dependence(curves, times.point[:, 0], 800.0, rule)
     assert dependence.n_reached == 2 and dependence.n_moved == 0 and dependence.ratio_median == 1.0
     # A dip after the first crossing pools with it and moves the whole curve's crossing later.
