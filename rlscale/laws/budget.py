@@ -85,10 +85,28 @@ def log_linear_fit(log_budgets: np.ndarray, log_sigmas: np.ndarray) -> tuple[np.
     return np.where(degenerate, np.nan, exponent), np.where(degenerate, np.nan, log_coefficient), degenerate
 
 
-def exponent_determined(law: BudgetLaw) -> bool:
-    """Whether σ*(F)'s exponent is finite and its fitted budgets span at least `NARROW_BUDGET_SPAN`."""
-    fitted = [point.budget for point in law.points if not point.held_out]
-    return bool(np.isfinite(law.exponent)) and bool(fitted) and max(fitted) >= NARROW_BUDGET_SPAN * min(fitted)
+def undetermined_exponent_reason(law: BudgetLaw) -> str | None:
+    """Why σ*(F)'s exponent is not determined, or None when it is. Not determined: the law's fit
+    failed (no finite exponent), its fitted budgets span less than ×`NARROW_BUDGET_SPAN` (thresholds
+    crossed at nearly the same step give nearly the same F*), or every fitted σ* lies at an end of
+    the σ grid, a bound rather than an optimum, so that the fitted exponent measures the grid (0 when
+    they all sit at the same end)."""
+    fitted = [point for point in law.points if not point.held_out]
+    if not fitted or not np.isfinite(law.exponent):
+        return "the law could not be fitted"
+    budgets = [point.budget for point in fitted]
+    if max(budgets) < NARROW_BUDGET_SPAN * min(budgets):
+        return (
+            f"the fitted budgets F*(J) span only ×{max(budgets) / min(budgets):.3g} (thresholds the runs cross at nearly "
+            "the same step give nearly the same F*)"
+        )
+    if all(point.at_grid_edge for point in fitted):
+        ends = sorted({f"{point.sigma:.3g}" for point in fitted}, key=float)
+        return (
+            f"every fitted σ* lies at an end of the σ grid (σ = {', '.join(ends)}): each is a bound, not an optimum, "
+            "so the runs' σ range decides the law; runs beyond that end would place σ*"
+        )
+    return None
 
 
 def fit_budget_law(curves: list[FrontierCurve], delta: float, model_size: float) -> BudgetLaw | None:

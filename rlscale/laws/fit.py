@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rlscale.laws.bootstrap import summarize, summarize_scalar
-from rlscale.laws.budget import DENSE_GRID_POINTS, NARROW_BUDGET_SPAN, budget_optima, fit_budget_law, resampled_budget_laws
+from rlscale.laws.budget import DENSE_GRID_POINTS, budget_optima, fit_budget_law, resampled_budget_laws, undetermined_exponent_reason
 from rlscale.laws.crossings import INTERPOLATED, ConfigCurves, ThresholdTimes, build_config_curves, times_to_threshold
 from rlscale.laws.data_law import LOSSES, fit_data_law, fit_data_law_resamples
 from rlscale.laws.frontier import compute_flops, pareto_mask
@@ -862,14 +862,12 @@ def _frontier_and_budget(
                 f"budget law '{scope}': {degenerate} of {len(coefficients)} bootstrap refits degenerate (a data law "
                 "failed on the resample, or every fitted F* was equal): left out of its intervals"
             )
-        if any(point.at_grid_edge for point in law.points):
-            notes.append(f"budget law '{scope}': some σ* lie at the edge of the σ grid (bounds, not optima)")
-        fitted = [point.budget for point in law.points if not point.held_out]
-        if max(fitted) < NARROW_BUDGET_SPAN * min(fitted):
-            notes.append(
-                f"budget law '{scope}': the fitted budgets F*(J) span only ×{max(fitted) / min(fitted):.2f}, too little to "
-                "determine σ*(F)'s exponent (thresholds the runs cross at nearly the same step give nearly the same F*)"
-            )
+        on_edge = sum(point.at_grid_edge for point in law.points)
+        if on_edge:
+            notes.append(f"budget law '{scope}': {on_edge} of {len(law.points)} σ* lie at an end of the σ grid (bounds, not optima)")
+        reason = undetermined_exponent_reason(law)
+        if reason is not None:
+            notes.append(f"budget law '{scope}': σ*(F)'s exponent is not determined: {reason}")
     per_env = [budget_laws[env] for env in sorted(batch_size_law.intercept) if env in budget_laws]
     return frontier, budget_laws.get(POOLED_SCOPE), per_env, notes
 

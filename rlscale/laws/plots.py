@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogFormatter, NullFormatter
 
 from rlscale.laws.bootstrap import summarize
+from rlscale.laws.budget import undetermined_exponent_reason
 from rlscale.laws.results import POOLED_SCOPE, FitResult, PowerLaw, Validation
 from rlscale.laws.td_overfitting import LAST_FRACTION, PANEL_KEYS, TD_ERROR_COLUMNS, td_error_summary
 
@@ -197,8 +198,10 @@ def plot_budget(result: FitResult) -> Figure:
     held_out = np.array([point.held_out for point in law.points])
     axis.plot(budget[~held_out], sigma[~held_out], "o", color="tab:blue", label="fitted")
     axis.plot(budget[held_out], sigma[held_out], "o", mfc="none", mec="tab:red", ms=9, mew=2, label="held out")
-    line = np.geomspace(budget.min() / 1.5, budget.max() * 1.5, 100)
-    axis.plot(line, law.predict(line), "-", color="black", label=f"σ* = {law.coefficient:.3g}·F^{law.exponent:.3f}")
+    determined = undetermined_exponent_reason(law) is None
+    if determined:
+        line = np.geomspace(budget.min() / 1.5, budget.max() * 1.5, 100)
+        axis.plot(line, law.predict(line), "-", color="black", label=f"σ* = {law.coefficient:.3g}·F^{law.exponent:.3f}")
     for point in law.points:
         axis.annotate(f"J={point.threshold:g}", (point.budget, point.sigma), textcoords="offset points", xytext=(4, 4), fontsize=7)
     errors = ", ".join(f"{error:.1%}" for error in law.held_out_relative_error)
@@ -206,7 +209,8 @@ def plot_budget(result: FitResult) -> Figure:
     _log_scale(axis, "y")
     axis.set_xlabel("budget F = C + δ·D (FLOPs)")
     axis.set_ylabel("compute-optimal UTD σ*")
-    axis.set_title(f"σ*(F), δ={law.delta:.3g}; held-out relative error {errors}")
+    outcome = f"held-out relative error {errors}" if determined else "exponent not determined (fit.json notes)"
+    axis.set_title(f"σ*(F), δ={law.delta:.3g}; {outcome}")
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
     return figure

@@ -5,8 +5,9 @@ Pure computation on a `FitResult` (or its fit.json structure, read with `read_fi
 For a budget F (FLOPs) and a scope (one env of the fit, or "all"):
 
 - σ*(F) from the budget law of the scope (`budget_law_per_env` for an env that has one, else the
-  pooled `budget_law`). When that law's exponent is not determined (its fitted budgets span less
-  than ×`NARROW_BUDGET_SPAN`, e.g. thresholds the runs cross at nearly the same step), σ* is instead
+  pooled `budget_law`). When that law's exponent is not determined (`undetermined_exponent_reason`:
+  its fitted budgets span too little, e.g. thresholds the runs cross at nearly the same step, or
+  every fitted σ* is a bound at an end of the σ grid), σ* is instead
   interpolated in log–log between the budget points' own optima (held at the nearest end outside
   them). σ* never leaves the σ grid the optima were searched on (the frontier's): it is clamped to
   it, with a note.
@@ -44,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rlscale.laws.budget import NARROW_BUDGET_SPAN, exponent_determined
+from rlscale.laws.budget import undetermined_exponent_reason
 from rlscale.laws.frontier import compute_flops
 from rlscale.laws.power_laws import round_batch_size
 from rlscale.laws.results import POOLED_SCOPE, BudgetLaw, BudgetPoint, DataLawFit, FitResult, PowerLaw, Recommendation, read_fit
@@ -192,7 +193,8 @@ def hyperparameter_fields(fit: FitResult, scope: str, utd: float, utd_interval: 
 def _optimal_utd(law: BudgetLaw, points: list[BudgetPoint], budget: float, notes: list[str]) -> tuple[float, tuple[float, float]]:
     """σ*(F) and its interval: the budget law's (pivoting at the fitted points' centroid), or, when its
     exponent is not determined, interpolated between the points' optima (their range as interval)."""
-    if exponent_determined(law):
+    reason = undetermined_exponent_reason(law)
+    if reason is None:
         fitted = [point for point in law.points if not point.held_out]
         log_budget_center = float(np.mean([math.log10(point.budget) for point in fitted]))
         log_sigma_center = float(np.mean([math.log10(point.sigma) for point in fitted]))
@@ -201,8 +203,8 @@ def _optimal_utd(law: BudgetLaw, points: list[BudgetPoint], budget: float, notes
     log_budgets = np.log10([point.budget for point in points])
     utd = float(10.0 ** np.interp(math.log10(budget), log_budgets, np.log10([point.sigma for point in points])))
     notes.append(
-        f"σ*(F)'s exponent is not determined (its fitted budgets span less than ×{NARROW_BUDGET_SPAN:g}): σ* is "
-        "interpolated between the budget points' optima, its interval is their range"
+        f"σ*(F)'s exponent is not determined ({reason}): σ* is interpolated between the budget points' optima, its "
+        "interval is their range"
     )
     return utd, (min(point.sigma for point in points), max(point.sigma for point in points))
 

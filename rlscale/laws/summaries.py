@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import math
 
-from rlscale.laws.budget import exponent_determined
+from rlscale.laws.budget import undetermined_exponent_reason
 from rlscale.laws.results import tie_summary
 
 
 def budget_summary(law) -> str:
     """One line on σ*(F): the law, or why its exponent is not determined."""
-    if exponent_determined(law):
+    reason = undetermined_exponent_reason(law)
+    if reason is None:
         errors = [round(error, 4) for error in law.held_out_relative_error]
         return f"σ*(F) = {law.coefficient:.4g}·F^{law.exponent:.4f}; held-out relative error {errors}"
-    fitted = [point.budget for point in law.points if not point.held_out]
     return (
-        f"σ*(F) not determined: the fitted budgets F*(J) span only ×{max(fitted) / min(fitted):.3g} "
-        f"(σ* = {', '.join(f'{point.sigma:.3g}' for point in law.points)} at J = "
+        f"σ*(F) not determined: {reason} (σ* = {', '.join(f'{point.sigma:.3g}' for point in law.points)} at J = "
         f"{', '.join(f'{point.threshold:g}' for point in law.points)}); recommend interpolates σ* between them"
     )
 

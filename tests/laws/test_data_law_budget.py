@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from rlscale.laws import FrontierCurve, compute_flops, fit_budget_law, fit_data_law, fit_data_law_resamples, pareto_mask
+from rlscale.laws.budget import undetermined_exponent_reason
+from rlscale.laws.summaries import budget_summary
 
 SIGMAS = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
 
@@ -70,3 +72,33 @@ def test_budget_law_recovers_known_power_law():
     assert max(law.held_out_relative_error) < 0.01
     assert [point.held_out for point in law.points] == [False] * 4 + [True] * 2
     assert fit_budget_law(curves[:3], delta=0.0, model_size=1.0) is None
+
+
+def test_a_budget_law_whose_optima_all_sit_at_the_sigma_grids_end_is_not_determined():
+    """Where more σ always costs less (e.g. a tiny model, whose updates cost nothing beside δ·D), every
+    σ*(J) is the grid's largest σ: the fitted law, σ* = σ_max·F^0 with zero held-out error, measures
+    the grid, and the summary, the recommendation and the figure say so instead of printing it."""
+    sigma_grid = np.geomspace(1.0, 8.0, 200)
+    curves = []
+    for index, scale in enumerate(np.geomspace(1e4, 1e5, 6)):
+        data = scale / sigma_grid  # each σ doubling halves the data, and compute stays negligible
+        compute = 1e-6 * sigma_grid * data
+        curves.append(FrontierCurve("all", 100.0 * index, sigma_grid, np.ones_like(sigma_grid), data, compute, pareto_mask(data, compute)))
+    law = fit_budget_law(curves, delta=1e10, model_size=1.0)
+    assert all(point.at_grid_edge and point.sigma == pytest.approx(8.0) for point in law.points)
+    assert law.exponent == pytest.approx(0.0, abs=1e-9)
+    reason = undetermined_exponent_reason(law)
+    assert reason is not None and "every fitted σ* lies at an end of the σ grid (σ = 8)" in reason
+    summary = budget_summary(law)
+    assert summary.startswith("σ*(F) not determined: every fitted σ*") and "held-out relative error" not in summary
+
+
+def test_a_budget_law_with_optima_inside_the_grid_is_determined():
+    sigma_grid = np.geomspace(0.1, 100.0, 400)
+    curves = []
+    for index, budget in enumerate(np.geomspace(1e12, 1e16, 6)):
+        compute = budget * (1.0 + np.log(sigma_grid / (3e3 * budget**-0.25)) ** 2)
+        data = np.ones_like(sigma_grid)
+        curves.append(FrontierCurve("all", 100.0 * index, sigma_grid, np.ones_like(sigma_grid), data, compute, pareto_mask(data, compute)))
+    law = fit_budget_law(curves, delta=0.0, model_size=1.0)
+    assert undetermined_exponent_reason(law) is None and budget_summary(law).startswith("σ*(F) = ")
