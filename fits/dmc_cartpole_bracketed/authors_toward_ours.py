@@ -35,12 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from authors_cartpole import load_authors_cartpole, run, write_report
 from rlscale.laws import FitInputError, FitOptions, fit_laws
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parent
-AUTHORS = HERE.parents[1] / ".." / "shared" / "data" / "dmc_sweep" / "dmc_sweep.csv.gz"
-ENV = "cartpole-swingup"
 SEED_KEYS = ["utd", "batch_size", "learning_rate", "seed"]
 OUR_UTDS = (1.0, 2.0, 4.0, 8.0)
 OUR_SEEDS = 5
@@ -151,9 +150,7 @@ def main() -> None:
     args = parser.parse_args()
     our_rows = load_runs(args.ours)
     noise = measured_noise(our_rows)
-    table = load_runs(AUTHORS)
-    table = table[table["env"] == ENV].copy()
-    table["env"] = table["env"].astype(str)
+    table = load_authors_cartpole()
     rng = np.random.default_rng(0)
     lines = [
         "# Which difference flattens η*(σ)? The authors' cartpole-swingup grid, degraded toward ours",
@@ -184,11 +181,8 @@ def main() -> None:
             continue
         lines.append(_row(label, pd.DataFrame(rows), ours["η*"]))
         print(lines[-1], flush=True)
-    OUTPUT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {OUTPUT}")
+    write_report(OUTPUT, lines)
 
 
 if __name__ == "__main__":
-    if not AUTHORS.exists():
-        raise SystemExit(f"the authors' DMC sweep is not at {AUTHORS}")
-    main()
+    run(main)

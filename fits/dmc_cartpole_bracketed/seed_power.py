@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from authors_cartpole import load_authors_cartpole, run, write_report
 from rlscale.laws import FitInputError, FitOptions, fit_laws
-from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parent
-AUTHORS = HERE.parents[1] / ".." / "shared" / "data" / "dmc_sweep" / "dmc_sweep.csv.gz"
-ENV = "cartpole-swingup"
 SIGMA_SETS = {"all six σ (1, 2, 3, 4, 5, 8)": (1.0, 2.0, 3.0, 4.0, 5.0, 8.0), "our four σ (1, 2, 4, 8)": (1.0, 2.0, 4.0, 8.0)}
 SEED_COUNTS = (4, 5, 10)
 SUBSETS = 8
@@ -42,9 +40,7 @@ def _slopes(table: pd.DataFrame) -> dict[str, tuple[float, float, float]]:
 
 
 def main() -> None:
-    table = load_runs(AUTHORS)
-    table = table[table["env"] == ENV].copy()
-    table["env"] = table["env"].astype(str)
+    table = load_authors_cartpole()
     rng = np.random.default_rng(0)
     lines = [
         "# How many seeds decide the slopes? The authors' cartpole-swingup grid, refitted on seed subsets",
@@ -78,11 +74,8 @@ def main() -> None:
                     f"{decided:.0%} of {len(slopes)} |"
                 )
             print(lines[-2], lines[-1], sep="\n", flush=True)
-    OUTPUT.write_text("\n".join(lines) + "\n")
-    print(f"wrote {OUTPUT}")
+    write_report(OUTPUT, lines)
 
 
 if __name__ == "__main__":
-    if not AUTHORS.exists():
-        raise SystemExit(f"the authors' DMC sweep is not at {AUTHORS}")
-    main()
+    run(main)
