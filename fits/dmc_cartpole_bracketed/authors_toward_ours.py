@@ -14,7 +14,9 @@ thresholds and selection):
 - evaluation noise: each row gets Gaussian noise whose standard deviation, at the row's return
   level, is our grid's measured evaluation-to-evaluation noise at that level (below), clipped to
   [0, 1000]; once as raw evaluations (ours are logged raw) and once re-maximised per seed (had the
-  authors' evaluations been as noisy, their shipped running maxima).
+  authors' evaluations been as noisy, their shipped running maxima). Our noise grows with η
+  (the policy changes more between evaluations, `eval_noise.md`): further variants scale it by our
+  measured factor per doubling of η, around the middle of the authors' η grid.
 
 Our noise is measured on our own grid's rows (`--ours`): for each seed's interior evaluation,
 r_t − (r_{t−1} + r_{t+1}) / 2, scaled by √(2/3) so that a locally straight curve leaves the noise's
@@ -29,6 +31,7 @@ reproducible.
 from __future__ import annotations
 
 import argparse
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,11 +70,30 @@ def measured_noise(ours: pd.DataFrame) -> pd.Series:
     return residual.groupby(pd.cut(neighbours, NOISE_LEVEL_EDGES, include_lowest=True), observed=False).std()
 
 
-def with_noise(table: pd.DataFrame, noise: pd.Series, rng: np.random.Generator, remax: bool) -> pd.DataFrame:
-    """`table` with level-dependent Gaussian noise on every return; with `remax`, each seed's noisy
-    curve becomes its running maximum again."""
+def noise_growth_per_doubling(ours: pd.DataFrame) -> float:
+    """The factor by which our noise grows per doubling of η: 2 to the least-squares slope of
+    log2(noise at η / noise of all rows) on log2 η, over the return-level bins."""
+    overall = measured_noise(ours)
+    log_rates, log_ratios = [], []
+    for rate, rows in ours.groupby("learning_rate"):
+        ratio = (measured_noise(rows) / overall).to_numpy()
+        kept = np.isfinite(ratio) & (ratio > 0)
+        log_rates += [np.log2(rate)] * int(kept.sum())
+        log_ratios += list(np.log2(ratio[kept]))
+    return float(2.0 ** np.polyfit(log_rates, log_ratios, 1)[0])
+
+
+def with_noise(
+    table: pd.DataFrame, noise: pd.Series, rng: np.random.Generator, remax: bool, growth_per_doubling: float = 1.0
+) -> pd.DataFrame:
+    """`table` with level-dependent Gaussian noise on every return, scaled by `growth_per_doubling`
+    per doubling of η away from the geometric middle of the table's η grid; with `remax`, each
+    seed's noisy curve becomes its running maximum again."""
     table = table.sort_values([*SEED_KEYS, "env_step"]).copy()
     scale = noise.reindex(pd.cut(table["return"].clip(*RETURN_RANGE), NOISE_LEVEL_EDGES, include_lowest=True)).to_numpy()
+    log_rates = np.log2(table["learning_rate"].to_numpy())
+    middle = np.mean(np.log2(table["learning_rate"].unique()))
+    scale = scale * growth_per_doubling ** (log_rates - middle)
     noisy = np.clip(table["return"].to_numpy() + rng.normal(size=len(table)) * np.nan_to_num(scale), *RETURN_RANGE)
     table["return"] = noisy
     if remax:
@@ -96,10 +118,12 @@ def our_spacing(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return table[table["env_step"] % OUR_EVAL_INTERVAL == 0]
 
 
-def variants(noise: pd.Series) -> dict[str, tuple[Variant, int]]:
-    """{label: (degrade(table, rng), draws)}."""
+def variants(noise: pd.Series, growth: float) -> dict[str, tuple[Variant, int]]:
+    """{label: (degrade(table, rng), draws)}; `growth`: our noise's factor per doubling of η."""
     raw_noise: Variant = lambda table, rng: with_noise(table, noise, rng, remax=False)
     remaxed_noise: Variant = lambda table, rng: with_noise(table, noise, rng, remax=True)
+    raw_growing: Variant = lambda table, rng: with_noise(table, noise, rng, remax=False, growth_per_doubling=growth)
+    remaxed_growing: Variant = lambda table, rng: with_noise(table, noise, rng, remax=True, growth_per_doubling=growth)
 
     def everything(noisy: Variant) -> Variant:
         def degrade_all(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -117,8 +141,11 @@ def variants(noise: pd.Series) -> dict[str, tuple[Variant, int]]:
         f"an evaluation every {OUR_EVAL_INTERVAL:,} env steps": (our_spacing, 1),
         "our evaluation noise, raw evaluations": (raw_noise, DRAWS),
         "our evaluation noise, re-maximised per seed": (remaxed_noise, DRAWS),
+        f"our evaluation noise growing with η as ours does (×{growth:.2f} per doubling), raw": (raw_growing, DRAWS),
+        f"our evaluation noise growing with η as ours does (×{growth:.2f} per doubling), re-maximised": (remaxed_growing, DRAWS),
         "all of ours at once, raw evaluations (as our rows)": (everything(raw_noise), DRAWS),
         "all of ours at once, re-maximised (as our rows with --running-max)": (everything(remaxed_noise), DRAWS),
+        "all of ours at once, noise growing with η, raw evaluations": (everything(raw_growing), DRAWS),
     }
 
 
@@ -151,7 +178,6 @@ def main() -> None:
     our_rows = load_runs(args.ours)
     noise = measured_noise(our_rows)
     table = load_authors_cartpole()
-    rng = np.random.default_rng(0)
     lines = [
         "# Which difference flattens η*(σ)? The authors' cartpole-swingup grid, degraded toward ours",
         "",
@@ -170,7 +196,8 @@ def main() -> None:
     ]
     ours = summarise(fit_laws(our_rows, OPTIONS))
     lines.append(_row("our grid (rlscale, SAC 2×64), for comparison", pd.DataFrame([ours]), ours["η*"]))
-    for label, (degrade, draws) in variants(noise).items():
+    for label, (degrade, draws) in variants(noise, noise_growth_per_doubling(our_rows)).items():
+        rng = np.random.default_rng([0, zlib.crc32(label.encode())])  # per variant: adding one moves no other's draws
         rows = []
         for _ in range(draws):
             try:
