@@ -104,7 +104,7 @@ def undetermined_exponent_reason(law: BudgetLaw) -> str | None:
         ends = sorted({f"{point.sigma:.3g}" for point in fitted}, key=float)
         return (
             f"every fitted σ* lies at an end of the σ grid (σ = {', '.join(ends)}): each is a bound, not an optimum, "
-            "so the runs' σ range decides the law; runs beyond that end would place σ*"
+            "so the σ grid's range decides the law; runs beyond that end would place σ*"
         )
     return None
 

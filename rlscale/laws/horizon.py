@@ -6,9 +6,11 @@ pools with it and pushes the fitted crossing later. A grid's horizon (`env_steps
 of its result. Two measurements, both reported in fit.json's `horizon`:
 
 - `crossing_dependence`: per config reaching the selection threshold J, its isotonic crossing over
-  its raw first crossing (the crossing of the curve cut there: a cut curve's isotonic fit crosses
-  J exactly where the raw mean first does, since every earlier point lies below J), both by the fit's
-  crossing rule. A ratio of 1 means later data did not move the crossing; it is never below 1.
+  its raw first crossing, both by the fit's crossing rule. The raw first crossing is the crossing
+  of the curve cut at its first logged step at or above J (`cut_curve_crossings`): by the logged
+  rule exactly that step, since every earlier point lies below J; by the interpolated rule a point
+  between it and the step before. A ratio of 1 means later data did not move the crossing; it is
+  never below 1.
 - `truncated_table`: the rows up to a fraction of each env's horizon; `fit.py` refits the laws on
   it at the full fit's thresholds (`HorizonCut`), so a law that moves with the cut depends on how
   long the grid ran, not only on how fast configs learned.

@@ -77,7 +77,7 @@ def test_budget_law_recovers_known_power_law():
 def test_a_budget_law_whose_optima_all_sit_at_the_sigma_grids_end_is_not_determined():
     """Where more σ always costs less (e.g. a tiny model, whose updates cost nothing beside δ·D), every
     σ*(J) is the grid's largest σ: the fitted law, σ* = σ_max·F^0 with zero held-out error, measures
-    the grid, and the summary, the recommendation and the figure say so instead of printing it."""
+    the grid, and the summary says so instead of printing it (recommend: tests/laws/test_recommend.py)."""
     sigma_grid = np.geomspace(1.0, 8.0, 200)
     curves = []
     for index, scale in enumerate(np.geomspace(1e4, 1e5, 6)):

@@ -151,3 +151,17 @@ def test_at_a_chosen_utd_the_laws_predict_hparams_data_and_cost(fit):
     assert outside.threshold == fit["thresholds"][0] and outside.threshold_source == "given"
     with pytest.raises(FitInputError, match="utd must be a positive number"):
         recommend_at_utd(fit, 0.0)
+
+
+def test_a_budget_law_with_every_sigma_at_the_grids_end_is_not_followed(fit):
+    """Every fitted σ* at the largest σ: the law (σ_max·F^0) measures the grid, so recommend says why
+    and interpolates between the points instead, which keeps σ* at that end."""
+    at_end = json.loads(json.dumps(fit))
+    law = at_end["budget_law"]
+    top = max(max(curve["utd"]) for curve in at_end["frontier"] if curve["scope"] == "all")
+    for point in law["points"]:
+        point["utd"], point["at_grid_edge"] = top, True
+    law["coefficient"], law["exponent"] = top, 0.0
+    result = recommend(at_end, max(point["budget"] for point in law["points"]))
+    assert result.utd == pytest.approx(top)
+    assert any("not determined (every fitted σ* lies at an end of the σ grid" in note for note in result.notes)
