@@ -10,17 +10,17 @@ thresholds and selection):
 - σ: only our four (1, 2, 4, 8);
 - seeds: 5 of the 10 (random subsets);
 - horizon: rows after our 50,000 env steps dropped;
-- evaluation spacing: only the evaluations at multiples of our 2,500 env steps kept;
-- evaluation noise: each row gets Gaussian noise whose standard deviation, at the row's return
-  level, is our grid's measured evaluation-to-evaluation noise at that level (below), clipped to
-  [0, 1000]; once as raw evaluations (ours are logged raw) and once re-maximised per seed (had the
-  authors' evaluations been as noisy, their shipped running maxima). Our noise grows with η
-  (the policy changes more between evaluations, `eval_noise.md`): further variants scale it by our
-  measured factor per doubling of η, around the middle of the authors' η grid.
-
-Our noise is measured on our own grid's rows (`--ours`): for each seed's interior evaluation,
-r_t − (r_{t−1} + r_{t+1}) / 2, scaled by √(2/3) so that a locally straight curve leaves the noise's
-own standard deviation, binned by the level (r_{t−1} + r_{t+1}) / 2.
+- evaluation spacing: only the authors' first evaluation at or after each multiple of our 2,500 env
+  steps kept;
+- evaluation noise: each row gets a draw of our grid's measured evaluation noise at the row's return
+  level (`measurements.EvaluationNoise`: resampled residuals, so the noise keeps its measured shape,
+  mostly dips), clipped to [0, 1000]; once as raw evaluations (ours are logged raw) and once
+  re-maximised per seed (had the authors' evaluations been as noisy, their shipped running maxima).
+  Our noise grows with η (the policy changes more between evaluations, `eval_noise.md`): further
+  variants scale it by our measured factor per doubling of η at each level, around the middle of
+  the authors' η grid. The draws are independent per row, and alone (without our spacing) they
+  fall on the authors' 1,000-step grid: 2.5 times as many independent draws over a curve as ours
+  get, which gives chance early crossings more room.
 
     python fits/dmc_cartpole_bracketed/authors_toward_ours.py      # --ours ROWS: another grid's rows
 
@@ -33,24 +33,27 @@ from __future__ import annotations
 import argparse
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from authors_cartpole import load_authors_cartpole, run, write_report
+from measurements import NOISE_LEVEL_EDGES, RETURN_RANGE, SEED_KEYS, EvaluationNoise, load_authors_cartpole, run, write_report
 from rlscale.laws import FitInputError, FitOptions, fit_laws
+from rlscale.config import SweepConfig
+from rlscale.run.study_runner import read_study
 from rlscale.run.tables import load_runs
 
 HERE = Path(__file__).resolve().parent
-SEED_KEYS = ["utd", "batch_size", "learning_rate", "seed"]
-OUR_UTDS = (1.0, 2.0, 4.0, 8.0)
-OUR_SEEDS = 5
-OUR_ENV_STEPS = 50_000
-OUR_EVAL_INTERVAL = 2_500
-NOISE_LEVEL_EDGES = (0.0, 200.0, 400.0, 600.0, 700.0, 800.0, 900.0, 1000.0)
-"""Return levels (0..1000) whose bins get their own measured noise standard deviation."""
-RETURN_RANGE = (0.0, 1000.0)
+OUR_SWEEP = SweepConfig.from_dict(read_study(HERE / "studies" / "cartpole_swingup.toml").grid)
+"""Our study's grid: the σ, seeds, horizon and evaluation spacing the variants take on."""
+OUR_UTDS = tuple(OUR_SWEEP.utd)
+OUR_SEEDS = len(OUR_SWEEP.seeds)
+OUR_ENV_STEPS = OUR_SWEEP.env_steps
+OUR_EVAL_INTERVAL = OUR_SWEEP.eval_interval
+AUTHORS_EVAL_INTERVAL = 1_000
+"""The authors' sweep logs an evaluation every 1,000 env steps from 5,000 on (its README)."""
 DRAWS = 16
 """Random draws (seed subsets, noise) per randomised variant."""
 OPTIONS = FitOptions(n_bootstrap=100, seed=0, crossing="interpolated")
@@ -58,47 +61,6 @@ OUTPUT = HERE / "authors_toward_ours.md"
 OUR_GRID = HERE / "grid" / "evals.parquet"
 
 Variant = Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]
-
-
-def measured_noise(ours: pd.DataFrame) -> pd.Series:
-    """Std of one evaluation's noise per return-level bin of `ours` (an interval index, as pd.cut's)."""
-    ours = ours.sort_values([*SEED_KEYS, "env_step"])
-    returns = ours["return"]
-    grouped = returns.groupby([ours[key] for key in SEED_KEYS])
-    neighbours = (grouped.shift(1) + grouped.shift(-1)) / 2
-    residual = (returns - neighbours) * np.sqrt(2.0 / 3.0)
-    return residual.groupby(pd.cut(neighbours, NOISE_LEVEL_EDGES, include_lowest=True), observed=False).std()
-
-
-def noise_growth_per_doubling(ours: pd.DataFrame) -> float:
-    """The factor by which our noise grows per doubling of η: 2 to the least-squares slope of
-    log2(noise at η / noise of all rows) on log2 η, over the return-level bins."""
-    overall = measured_noise(ours)
-    log_rates, log_ratios = [], []
-    for rate, rows in ours.groupby("learning_rate"):
-        ratio = (measured_noise(rows) / overall).to_numpy()
-        kept = np.isfinite(ratio) & (ratio > 0)
-        log_rates += [np.log2(rate)] * int(kept.sum())
-        log_ratios += list(np.log2(ratio[kept]))
-    return float(2.0 ** np.polyfit(log_rates, log_ratios, 1)[0])
-
-
-def with_noise(
-    table: pd.DataFrame, noise: pd.Series, rng: np.random.Generator, remax: bool, growth_per_doubling: float = 1.0
-) -> pd.DataFrame:
-    """`table` with level-dependent Gaussian noise on every return, scaled by `growth_per_doubling`
-    per doubling of η away from the geometric middle of the table's η grid; with `remax`, each
-    seed's noisy curve becomes its running maximum again."""
-    table = table.sort_values([*SEED_KEYS, "env_step"]).copy()
-    scale = noise.reindex(pd.cut(table["return"].clip(*RETURN_RANGE), NOISE_LEVEL_EDGES, include_lowest=True)).to_numpy()
-    log_rates = np.log2(table["learning_rate"].to_numpy())
-    middle = np.mean(np.log2(table["learning_rate"].unique()))
-    scale = scale * growth_per_doubling ** (log_rates - middle)
-    noisy = np.clip(table["return"].to_numpy() + rng.normal(size=len(table)) * np.nan_to_num(scale), *RETURN_RANGE)
-    table["return"] = noisy
-    if remax:
-        table["return"] = table.groupby(SEED_KEYS)["return"].cummax()
-    return table
 
 
 def seed_subset(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -115,37 +77,61 @@ def our_horizon(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def our_spacing(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    return table[table["env_step"] % OUR_EVAL_INTERVAL == 0]
+    """The authors' first evaluation at or after each multiple of our interval (theirs fall every
+    1,000 steps, so e.g. 5,000, 8,000, 10,000, 13,000, …)."""
+    return table[table["env_step"] % OUR_EVAL_INTERVAL < AUTHORS_EVAL_INTERVAL]
 
 
-def variants(noise: pd.Series, growth: float) -> dict[str, tuple[Variant, int]]:
-    """{label: (degrade(table, rng), draws)}; `growth`: our noise's factor per doubling of η."""
-    raw_noise: Variant = lambda table, rng: with_noise(table, noise, rng, remax=False)
-    remaxed_noise: Variant = lambda table, rng: with_noise(table, noise, rng, remax=True)
-    raw_growing: Variant = lambda table, rng: with_noise(table, noise, rng, remax=False, growth_per_doubling=growth)
-    remaxed_growing: Variant = lambda table, rng: with_noise(table, noise, rng, remax=True, growth_per_doubling=growth)
+def with_noise(table: pd.DataFrame, noise: EvaluationNoise, rng: np.random.Generator, remax: bool, grow_with_rate: bool) -> pd.DataFrame:
+    """`table` with our measured evaluation noise added to every return (clipped to 0..1000); with
+    `remax`, each seed's noisy curve becomes its running maximum again."""
+    table = table.sort_values([*SEED_KEYS, "env_step"]).copy()
+    returns = table["return"].to_numpy()
+    draws = noise.sample(returns, table["learning_rate"].to_numpy(), rng, grow_with_rate)
+    table["return"] = np.clip(returns + draws, *RETURN_RANGE)
+    if remax:
+        table["return"] = table.groupby(SEED_KEYS)["return"].cummax()
+    return table
 
-    def everything(noisy: Variant) -> Variant:
+
+@dataclass(frozen=True)
+class Degradation:
+    """One variant of the authors' grid: its table label, how it is made, and how many draws."""
+
+    label: str
+    degrade: Variant
+    draws: int
+
+
+def variants(noise: EvaluationNoise) -> dict[str, Degradation]:
+    """{key (seeds its draws, so that adding a variant moves no other's): Degradation}."""
+
+    def noisy(remax: bool, grow_with_rate: bool) -> Variant:
+        return lambda table, rng: with_noise(table, noise, rng, remax, grow_with_rate)
+
+    def everything(last: Variant) -> Variant:
         def degrade_all(table: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-            for degrade in (our_sigmas, our_horizon, our_spacing, seed_subset, noisy):
+            for degrade in (our_sigmas, our_horizon, our_spacing, seed_subset, last):
                 table = degrade(table, rng)
             return table
 
         return degrade_all
 
     return {
-        "as shipped": (lambda table, rng: table, 1),
-        "our 4 σ (1, 2, 4, 8)": (our_sigmas, 1),
-        f"{OUR_SEEDS} of the 10 seeds": (seed_subset, DRAWS),
-        f"horizon cut at {OUR_ENV_STEPS:,} env steps": (our_horizon, 1),
-        f"an evaluation every {OUR_EVAL_INTERVAL:,} env steps": (our_spacing, 1),
-        "our evaluation noise, raw evaluations": (raw_noise, DRAWS),
-        "our evaluation noise, re-maximised per seed": (remaxed_noise, DRAWS),
-        f"our evaluation noise growing with η as ours does (×{growth:.2f} per doubling), raw": (raw_growing, DRAWS),
-        f"our evaluation noise growing with η as ours does (×{growth:.2f} per doubling), re-maximised": (remaxed_growing, DRAWS),
-        "all of ours at once, raw evaluations (as our rows)": (everything(raw_noise), DRAWS),
-        "all of ours at once, re-maximised (as our rows with --running-max)": (everything(remaxed_noise), DRAWS),
-        "all of ours at once, noise growing with η, raw evaluations": (everything(raw_growing), DRAWS),
+        "shipped": Degradation("as shipped", lambda table, rng: table, 1),
+        "sigmas": Degradation(f"our {len(OUR_UTDS)} σ ({', '.join(f'{utd:g}' for utd in OUR_UTDS)})", our_sigmas, 1),
+        "seeds": Degradation(f"{OUR_SEEDS} of the authors' seeds", seed_subset, DRAWS),
+        "horizon": Degradation(f"horizon cut at {OUR_ENV_STEPS:,} env steps", our_horizon, 1),
+        "spacing": Degradation(f"an evaluation every {OUR_EVAL_INTERVAL:,} env steps", our_spacing, 1),
+        "noise": Degradation("our evaluation noise, raw evaluations", noisy(False, False), DRAWS),
+        "noise_remax": Degradation("our evaluation noise, re-maximised per seed", noisy(True, False), DRAWS),
+        "growing": Degradation("our evaluation noise growing with η as ours does, raw", noisy(False, True), DRAWS),
+        "growing_remax": Degradation("our evaluation noise growing with η as ours does, re-maximised", noisy(True, True), DRAWS),
+        "all": Degradation("all of ours at once, raw evaluations (as our rows)", everything(noisy(False, False)), DRAWS),
+        "all_remax": Degradation(
+            "all of ours at once, re-maximised (as our rows with --running-max)", everything(noisy(True, False)), DRAWS
+        ),
+        "all_growing": Degradation("all of ours at once, noise growing with η, raw evaluations", everything(noisy(False, True)), DRAWS),
     }
 
 
@@ -176,7 +162,7 @@ def main() -> None:
     parser.add_argument("--ours", default=str(OUR_GRID), help=f"our grid's rows, any table rlscale fit reads (default {OUR_GRID.relative_to(HERE)})")
     args = parser.parse_args()
     our_rows = load_runs(args.ours)
-    noise = measured_noise(our_rows)
+    noise = EvaluationNoise.measure(our_rows)
     table = load_authors_cartpole()
     lines = [
         "# Which difference flattens η*(σ)? The authors' cartpole-swingup grid, degraded toward ours",
@@ -186,9 +172,15 @@ def main() -> None:
         f"selection threshold J_sel; randomised variants drawn {DRAWS} times, medians shown (slope intervals: the median "
         "of the draws' 5–95 % bounds; 'decided': draws whose B\\* / η\\* interval excludes 0).",
         "",
-        "Our evaluation noise, measured on our grid (std of one evaluation, by return level): "
-        + ", ".join(f"{max(interval.left, RETURN_RANGE[0]):g}–{interval.right:g}: {value:.0f}" for interval, value in noise.items() if np.isfinite(value))
-        + ".",
+        "Our evaluation noise, measured on our grid (`measurements.EvaluationNoise`: std of one evaluation by return "
+        "level, and its growth per doubling of η): "
+        + ", ".join(
+            f"{interval.left if index else RETURN_RANGE[0]:g}–{interval.right:g}: {std:.0f} (×{growth:.2f})"
+            for index, (interval, std, growth) in enumerate(
+                zip(pd.IntervalIndex.from_breaks(NOISE_LEVEL_EDGES), noise.std, noise.growth_per_doubling)
+            )
+        )
+        + ". The noise added is resampled from the measured residuals of the row's level, independently per row.",
         "",
         "| variant | J_sel | B\\* slope [90 %] | η\\* slope [90 %] | η\\* slope, draws' range | optimum inside | decided B\\* / η\\* "
         "| draws with η\\* as flat as ours |",
@@ -196,18 +188,17 @@ def main() -> None:
     ]
     ours = summarise(fit_laws(our_rows, OPTIONS))
     lines.append(_row("our grid (rlscale, SAC 2×64), for comparison", pd.DataFrame([ours]), ours["η*"]))
-    for label, (degrade, draws) in variants(noise, noise_growth_per_doubling(our_rows)).items():
-        rng = np.random.default_rng([0, zlib.crc32(label.encode())])  # per variant: adding one moves no other's draws
+    for key, variant in variants(noise).items():
+        rng = np.random.default_rng([0, zlib.crc32(key.encode())])
         rows = []
-        for _ in range(draws):
+        for _ in range(variant.draws):
             try:
-                rows.append(summarise(fit_laws(degrade(table, rng), OPTIONS)))
+                rows.append(summarise(fit_laws(variant.degrade(table, rng), OPTIONS)))
             except FitInputError as error:
-                print(f"{label}: not fitted: {error}")
-        if not rows:
-            continue
-        lines.append(_row(label, pd.DataFrame(rows), ours["η*"]))
-        print(lines[-1], flush=True)
+                print(f"{variant.label}: not fitted: {error}")
+        if rows:
+            lines.append(_row(variant.label, pd.DataFrame(rows), ours["η*"]))
+            print(lines[-1], flush=True)
     write_report(OUTPUT, lines)
 
 

@@ -1,14 +1,13 @@
 """How much of our evaluation noise is episode-to-episode, and how much is the policy changing?
 
 Our grid logs each evaluation as the mean of `eval_episodes` (2) deterministic-policy episodes, and
-consecutive evaluations of a seed differ by far more than the authors' running maxima do
-(`authors_toward_ours.md`). Two sources add up in that noise: the episodes of one fixed policy
+consecutive evaluations of a seed differ by 56–138 (`measurements.EvaluationNoise`, by return
+level), where the authors' running maxima never fall. Two sources add up in that noise: the episodes of one fixed policy
 differ (their start states are random), and the policy itself changes between evaluations. This
-script separates them at the end of the grid: it restores every group's final checkpoint
-(50,000 env steps), evaluates each of its policies on `--episodes` fresh episodes one at a time
+script separates them at the end of the grid: it restores every group's final checkpoint, evaluates each of its policies on `--episodes` fresh episodes one at a time
 (the engine's own evaluation, other start-state keys than any logged evaluation used), and
 compares the per-episode spread, divided by √eval_episodes, with the evaluation-to-evaluation
-noise measured on the rows at the same return level (`authors_toward_ours.measured_noise`).
+noise measured on the rows at the same return level.
 
     python fits/dmc_cartpole_bracketed/eval_noise.py RUNS/grid fits/dmc_cartpole_bracketed/studies/cartpole_swingup.toml
 
@@ -26,8 +25,7 @@ import jax
 import numpy as np
 import pandas as pd
 
-from authors_cartpole import write_report
-from authors_toward_ours import NOISE_LEVEL_EDGES, SEED_KEYS, measured_noise
+from measurements import SEED_KEYS, EvaluationNoise, level_bins, write_report
 from rlscale.config import SweepConfig
 from rlscale.engine.sharding import get_group_trainer
 from rlscale.plan import make_plan
@@ -56,7 +54,7 @@ def episode_returns(run_dir: Path, config: SweepConfig, episodes: int) -> pd.Dat
     if manifest is None:
         raise SystemExit(f"{run_dir}: no checkpoints")
     checkpoints.verify(manifest)
-    checkpoints.manifest = manifest  # read only: `adopt` would clear debris, which is the writer's business
+    checkpoints.manifest = manifest  # read only: `adopt` would also clear debris, the writer's business
     frames = []
     for index, group in enumerate(plan.groups):
         entry = checkpoints.group_entry(index)
@@ -65,8 +63,9 @@ def episode_returns(run_dir: Path, config: SweepConfig, episodes: int) -> pd.Dat
         trainer = get_group_trainer(group.spec)
         state, _ = checkpoints.restore(index, jax.eval_shape(trainer.init, group.hparams(config.discount, config.resolved_tau)))
         one_episode = get_group_trainer(dataclasses.replace(group.spec, eval_episodes=1))
-        evaluate = jax.jit(one_episode.evaluate_fn)
-        returns = np.stack([np.asarray(evaluate(state, FIRST_EXTRA_EVAL_INDEX + episode)) for episode in range(episodes)], axis=1)
+        returns = np.stack(
+            [np.asarray(one_episode.evaluate(state, FIRST_EXTRA_EVAL_INDEX + episode)) for episode in range(episodes)], axis=1
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -92,32 +91,38 @@ def main() -> None:
     config = SweepConfig.from_dict(read_study(args.study).grid)
     episodes = episode_returns(args.run_dir, config, args.episodes)
     per_policy = episodes.groupby(SEED_KEYS)["return"].agg(["mean", "std"]).reset_index()
-    level = pd.cut(per_policy["mean"], NOISE_LEVEL_EDGES, include_lowest=True)
     rows = load_runs(args.run_dir)
-    between_evaluations = measured_noise(rows)
+    between_evaluations = EvaluationNoise.measure(rows).std
+    horizon = int(rows["env_step"].max())
     lines = [
         "# Our evaluation noise: episodes of one policy, or the policy changing?",
         "",
-        f"Written by `eval_noise.py`: every policy of the grid's final checkpoints (50,000 env steps) evaluated on "
-        f"{args.episodes} fresh deterministic episodes. 'One evaluation, from episodes alone' is the per-episode std "
-        f"divided by √{config.eval_episodes} (`eval_episodes`); 'between evaluations' is the noise measured on the "
-        "grid's rows at the same return level (all env steps).",
+        f"Written by `eval_noise.py`: every policy of the grid's final checkpoints ({horizon:,} env steps) evaluated on "
+        f"{args.episodes} fresh deterministic episodes. Per return level of the policies' means: the per-episode std "
+        f"(median and 90th percentile over the policies, and their root mean square, which weighs the noisy ones as a "
+        f"pooled std does); 'one evaluation, from episodes alone' is that root mean square divided by "
+        f"√{config.eval_episodes} (`eval_episodes`); 'between evaluations' is the noise measured on the grid's rows at "
+        "the same return level (all env steps, `measurements.EvaluationNoise`).",
         "",
-        "| return level | policies | per-episode std (median) | one evaluation, from episodes alone | between evaluations (rows) |",
+        "| return level | policies | per-episode std: median / 90th pct / rms | one evaluation, from episodes alone "
+        "| between evaluations (rows) |",
         "|---|---|---|---|---|",
     ]
-    for interval, policies in per_policy.groupby(level, observed=True):
-        episode_std = float(policies["std"].median())
+    for bin_index, (interval, policies) in enumerate(per_policy.groupby(level_bins(per_policy["mean"]), observed=False)):
+        if policies.empty:
+            continue
+        rms = float(np.sqrt(np.mean(policies["std"] ** 2)))
         lines.append(
-            f"| {max(interval.left, 0.0):g}–{interval.right:g} | {len(policies)} | {episode_std:.0f} | "
-            f"{episode_std / np.sqrt(config.eval_episodes):.0f} | {between_evaluations.get(interval, np.nan):.0f} |"
+            f"| {max(interval.left, 0.0):g}–{interval.right:g} | {len(policies)} | {policies['std'].median():.0f} / "
+            f"{policies['std'].quantile(0.9):.0f} / {rms:.0f} | {rms / np.sqrt(config.eval_episodes):.0f} | "
+            f"{between_evaluations[bin_index]:.0f} |"
         )
     last = rows[rows["env_step"] == rows["env_step"].max()].groupby(SEED_KEYS)["return"].mean()
     difference = (per_policy.set_index(SEED_KEYS)["mean"] - last).abs()
     lines += [
         "",
         f"Check that the restored policies are the logged ones: their fresh-episode mean differs from their logged "
-        f"evaluation at {int(rows['env_step'].max()):,} env steps by a median of {difference.median():.1f} "
+        f"evaluation at {horizon:,} env steps by a median of {difference.median():.1f} "
         f"(90th percentile {difference.quantile(0.9):.1f}).",
     ]
     write_report(OUTPUT, lines)
