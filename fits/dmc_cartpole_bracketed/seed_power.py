@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from authors_cartpole import load_authors_cartpole, run, write_report
+from measurements import load_authors_cartpole, run, write_report
 from rlscale.laws import FitInputError, FitOptions, fit_laws
 
 HERE = Path(__file__).resolve().parent
