@@ -77,10 +77,19 @@ class SearchBox:
         return [(math.log(self.sigma[0]), math.log(self.sigma[1])), (math.log(self.model_size[0]), math.log(self.model_size[1]))]
 
     def at_edge(self, sigma: float, model_size: float) -> bool:
-        return any(
-            min(abs(math.log(value) - low), abs(math.log(value) - high)) < EDGE_TOLERANCE
-            for value, (low, high) in zip((sigma, model_size), self.log_bounds())
-        )
+        """Either coordinate lies at an end of its range."""
+        return self.at_sigma_edge(sigma) or self.at_model_size_edge(model_size)
+
+    def at_sigma_edge(self, sigma: float) -> bool:
+        return _at_end(sigma, self.log_bounds()[0])
+
+    def at_model_size_edge(self, model_size: float) -> bool:
+        return _at_end(model_size, self.log_bounds()[1])
+
+
+def _at_end(value: float, log_range: tuple[float, float]) -> bool:
+    """`value` lies within EDGE_TOLERANCE (in log) of an end of `log_range`."""
+    return min(abs(math.log(value) - end) for end in log_range) < EDGE_TOLERANCE
 
 
 def budget_flops(sigma, model_size, data, batch_size, delta: float):
@@ -190,9 +199,12 @@ def axis_optimum(
     return _optimum_at(law, batch_law, delta, float(s), float(n), at_edge)
 
 
-def _path_law(quantity: str, budgets: np.ndarray, values: np.ndarray, fitted: np.ndarray, interval) -> PathLaw | None:
+def path_law(
+    quantity: str, budgets: np.ndarray, values: np.ndarray, fitted: np.ndarray, interval, at_end: Callable[[float], bool]
+) -> PathLaw | None:
     """value*(F) = coefficient · F^exponent fitted on the `fitted` points (shape (J,) each), with the
-    resampled fits (budgets, values of shape (R, J), the same thresholds held out)."""
+    resampled fits (budgets, values of shape (R, J), the same thresholds held out); `at_end(value)`:
+    whether a value lies at an end of the quantity's search range."""
     point_budgets, point_values = budgets[0], values[0]
     exponent, log_coefficient, degenerate = log_linear_fit(np.log10(point_budgets[fitted])[None], np.log10(point_values[fitted])[None])
     if degenerate[0]:
@@ -221,6 +233,7 @@ def _path_law(quantity: str, budgets: np.ndarray, values: np.ndarray, fitted: np
         degenerate_resamples=int(resampled_degenerate.sum()),
         coefficient_resamples=resampled_coefficients,
         exponent_resamples=resampled_exponents,
+        at_search_edge=all(at_end(float(value)) for value in point_values[fitted]),
     )
 
 
@@ -296,8 +309,8 @@ def allocate(
             trained_utds=tuple(float(value) for value in sorted(set(trained_utds))),
             trained_model_sizes=tuple(float(value) for value in sorted(set(trained_sizes))),
             points=points,
-            utd_path=_path_law("utd", budgets, sigmas, fitted, interval),
-            model_size_path=_path_law("model_size", budgets, sizes, fitted, interval),
+            utd_path=path_law("utd", budgets, sigmas, fitted, interval, box.at_sigma_edge),
+            model_size_path=path_law("model_size", budgets, sizes, fitted, interval, box.at_model_size_edge),
             base_utd=base.sigma,
             base_model_size=base.model_size,
             utd_only=utd_only,

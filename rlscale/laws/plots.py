@@ -536,9 +536,10 @@ def plot_sigma_n_allocation(result: FitResult, scope: str = POOLED_SCOPE) -> Fig
     ):
         axis.plot(budget[~held_out], values[~held_out], "o", color="tab:blue", label="optimum per J (fitted)")
         axis.plot(budget[held_out], values[held_out], "o", mfc="none", mec="tab:red", ms=9, mew=2, label="held out")
-        if path is not None:
-            axis.plot(line, path.predict(line), "-", color="black",
-                      label=f"{label} = {path.coefficient:.3g}·F^{path.exponent:.3f} [{path.exponent_ci[0]:.3f}, {path.exponent_ci[1]:.3f}]")
+        if path is not None and not path.at_search_edge:
+            axis.plot(line, path.predict(line), "-", color="black", label=path.describe(label, 3))
+        elif path is not None:
+            axis.set_title(path.describe(label), fontsize=8)
         _flops_axis(axis, "budget F = C + δ·D (FLOPs)")
         axis.set_yscale("log")
         axis.yaxis.set_major_formatter(FuncFormatter(plain_number))

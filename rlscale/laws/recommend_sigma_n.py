@@ -100,6 +100,9 @@ def recommend_sigma_n(
     model_size = float(allocation.model_size_path.predict(budget))
     resampled_utd = allocation.utd_path.predict_resamples(budget)
     resampled_size = allocation.model_size_path.predict_resamples(budget)
+    for path, symbol in ((allocation.utd_path, "σ*"), (allocation.model_size_path, "N*")):
+        if path.at_search_edge:
+            notes.append(f"{path.describe(symbol)}: the recommended {symbol} is the path's value there, a bound")
     batch_laws, rate_law = sigma_n.batch_size_law_sigma_n, sigma_n.learning_rate_law_sigma_n
     batch_continuous = float(batch_laws.predict(hparam_scope, utd, model_size))
     batch_size = round_batch_size(batch_continuous)

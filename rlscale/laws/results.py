@@ -1063,6 +1063,10 @@ class PathLaw(Record):
     degenerate_resamples: int = 0
     coefficient_resamples: np.ndarray = _array_field()
     exponent_resamples: np.ndarray = _array_field()
+    at_search_edge: bool = False
+    """Every fitted optimum lies at an end of the quantity's search range: each is a bound, so the
+    path measures the search box and its exponent is not determined (fits written before the key
+    existed: False)."""
 
     def predict(self, budget):
         """The path's value at budget(s) F (FLOPs)."""
@@ -1073,6 +1077,15 @@ class PathLaw(Record):
         """Shape (R,): the resampled paths' values at F (NaN where degenerate)."""
         with np.errstate(over="ignore", invalid="ignore"):
             return self.coefficient_resamples * float(budget) ** self.exponent_resamples
+
+    def describe(self, symbol: str, digits: int = 4) -> str:
+        """The path as text, e.g. "σ*(F) = 0.5·F^0.1200 [0.05, 0.20]", or why it is not determined."""
+        if self.at_search_edge:
+            return f"{symbol}(F) not determined (every fitted {symbol} at an end of the search box: bounds, not optima)"
+        return (
+            f"{symbol}(F) = {self.coefficient:.4g}·F^{self.exponent:.{digits}f} "
+            f"[{self.exponent_ci[0]:.{digits}f}, {self.exponent_ci[1]:.{digits}f}]"
+        )
 
 
 @dataclass(frozen=True)

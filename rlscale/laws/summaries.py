@@ -66,10 +66,9 @@ def sigma_n_summary(result) -> list[str]:
         )
     allocation = sigma_n.allocation_for("all")
     if allocation is not None and allocation.utd_path is not None and allocation.model_size_path is not None:
-        size_path, utd_path = allocation.model_size_path, allocation.utd_path
         lines.append(
-            f"compute-optimal paths (δ={allocation.delta:.3g}): N*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.4f}, "
-            f"σ*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.4f}; data overhead at F={allocation.overhead_budget:.3g}: "
+            f"compute-optimal paths (δ={allocation.delta:.3g}): {allocation.model_size_path.describe('N*')}, "
+            f"{allocation.utd_path.describe('σ*')}; data overhead at F={allocation.overhead_budget:.3g}: "
             f"σ only {allocation.utd_only_data_overhead:+.1%}, N only {allocation.model_size_only_data_overhead:+.1%}"
         )
     return lines

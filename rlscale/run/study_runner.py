@@ -531,11 +531,9 @@ def _sigma_n_fit_section(fit) -> list[str]:
     for allocation in sigma_n.allocation_sigma_n:
         if allocation.utd_path is None or allocation.model_size_path is None:
             continue
-        size_path, utd_path = allocation.model_size_path, allocation.utd_path
+        paths = f"{allocation.model_size_path.describe('N*', 3)}, {allocation.utd_path.describe('σ*', 3)}".replace("*", "\\*")
         lines.append(
-            f"- Compute-optimal paths ({allocation.scope}, δ = {allocation.delta:.3g} FLOPs per env step): "
-            f"N\\*(F) = {size_path.coefficient:.4g}·F^{size_path.exponent:.3f} {_interval(size_path.exponent_ci, '.3f')}, "
-            f"σ\\*(F) = {utd_path.coefficient:.4g}·F^{utd_path.exponent:.3f} {_interval(utd_path.exponent_ci, '.3f')}; "
+            f"- Compute-optimal paths ({allocation.scope}, δ = {allocation.delta:.3g} FLOPs per env step): {paths}; "
             f"at F = {allocation.overhead_budget:.3g} scaling σ only needs {_percent(allocation.utd_only_data_overhead)} data, "
             f"N only {_percent(allocation.model_size_only_data_overhead)} (— where that strategy never reaches the budget)."
         )

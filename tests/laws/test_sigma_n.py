@@ -13,7 +13,7 @@ import pytest
 from authors_sigma_n import DMC_AVERAGED, DMC_AVERAGED_LAW, DOG_HUMANOID_AVERAGED, DOG_HUMANOID_AVERAGED_LAW, SIMBA
 
 from rlscale.laws import read_fit
-from rlscale.laws.allocation import SearchBox, joint_optimum
+from rlscale.laws.allocation import SearchBox, joint_optimum, path_law
 from rlscale.laws.fit import FitOptions, fit_laws
 from rlscale.laws.plots import SIGMA_N_FIGURES, learning_curves, plot_sigma_n_data_law
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
@@ -157,6 +157,7 @@ def test_direct_runs_recover_the_compute_optimal_allocation(direct_fit):
         ):
             true_exponent = np.polyfit(budgets, np.log(values), 1)[0]
             assert path.exponent_ci[0] <= true_exponent <= path.exponent_ci[1], (env, path.quantity)
+            assert not path.at_search_edge and "not determined" not in path.describe("X*")
         assert [point.held_out for point in sorted(allocation.points, key=lambda p: p.budget)] == [False, False, False, True, True]
         assert allocation.base_model_size == sorted(allocation.points, key=lambda p: p.budget)[0].model_size
         assert allocation.utd_only_data_overhead > 0 and allocation.model_size_only_data_overhead > 0
@@ -343,3 +344,17 @@ def test_learning_curves_of_several_model_sizes_get_one_row_of_panels_per_size(g
     assert len(axes) == 3 * 3
     assert [axis.get_title() for axis in axes[:3]] == ["N=100k, σ=1", "N=100k, σ=4", "N=100k, σ=16"]
     assert all(len(axis.get_lines()) == 6 for axis in axes)
+
+
+def test_a_path_whose_optima_all_sit_at_an_end_of_the_search_box_is_not_determined():
+    """σ* = 8, the box's top, at every budget (more σ always costs less): the fitted σ*(F) = 8·F^0
+    measures the box, so the path says it is not determined; N*, inside the box, is a law."""
+    box = SearchBox((1.0, 8.0), (1e4, 1e7))
+    budgets = np.tile(np.geomspace(1e12, 1e16, 5), (4, 1))
+    fitted = np.array([True, True, True, False, False])
+    utd_path = path_law("utd", budgets, np.full_like(budgets, 8.0), fitted, (5.0, 95.0), box.at_sigma_edge)
+    assert utd_path.at_search_edge and utd_path.exponent == pytest.approx(0.0, abs=1e-12)
+    assert utd_path.describe("σ*").startswith("σ*(F) not determined (every fitted σ* at an end of the search box")
+    size_path = path_law("model_size", budgets, 1e5 * (budgets / 1e12) ** 0.2, fitted, (5.0, 95.0), box.at_model_size_edge)
+    assert not size_path.at_search_edge and size_path.exponent == pytest.approx(0.2)
+    assert size_path.describe("N*").startswith("N*(F) = ")
