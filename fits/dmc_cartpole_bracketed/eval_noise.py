@@ -50,11 +50,7 @@ def episode_returns(run_dir: Path, config: SweepConfig, episodes: int) -> pd.Dat
     config = decision.applied_to(config)
     plan = make_plan(config, decision.platform, decision.num_devices)
     checkpoints = SweepCheckpoints(run_dir)
-    manifest = checkpoints.read_manifest()
-    if manifest is None:
-        raise SystemExit(f"{run_dir}: no checkpoints")
-    checkpoints.verify(manifest)
-    checkpoints.manifest = manifest  # read only: `adopt` would also clear debris, the writer's business
+    checkpoints.open_for_reading()
     frames = []
     for index, group in enumerate(plan.groups):
         entry = checkpoints.group_entry(index)

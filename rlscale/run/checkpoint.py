@@ -192,6 +192,16 @@ class SweepCheckpoints:
                     f"{entry['sha256']} in {self.manifest_path}; delete {self.run_dir} or use a new --out"
                 )
 
+    def open_for_reading(self) -> None:
+        """Load the stored manifest, its checkpoints verified, to `restore` from without writing or
+        deleting anything (a reader beside the directory's writer, or after it). RunDirectoryError
+        when there is none or it is damaged."""
+        manifest = self.read_manifest()
+        if manifest is None:
+            raise RunDirectoryError(f"{self.run_dir} has no checkpoint manifest ({self.manifest_path})")
+        self.verify(manifest)
+        self.manifest = manifest
+
     def adopt(self, manifest: dict) -> None:
         """Continue from a stored manifest (already `verify`-ed): delete the files it does not name
         (debris of interrupted writes)."""
