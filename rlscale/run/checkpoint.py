@@ -79,6 +79,10 @@ RESUMABLE_FIELDS = ("checkpoint_every_env_steps", "checkpoint_every_seconds", "t
 
 FAULT_ENV = "RLSCALE_TEST_KILL_AT"
 PAUSE_ENV = "RLSCALE_TEST_STOP_AT"
+PAUSE_SETTLE_S = 0.5
+"""After a pause point is continued: time for a signal sent while the process was stopped to reach
+the main thread's Python handler. The kernel hands it to whichever thread wakes first (often an XLA
+thread); without the wait the main thread can pass its next stop check before the handler ran."""
 _fault_hits: Counter = Counter()
 
 
@@ -99,6 +103,7 @@ def fault_point(name: str) -> None:
         _fault_hits[variable, name] += 1
         if _fault_hits[variable, name] == int(count or 1):
             os.kill(os.getpid(), action)
+            time.sleep(PAUSE_SETTLE_S)
 
 
 class RunDirectoryError(ConfigError):
