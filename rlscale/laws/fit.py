@@ -866,7 +866,9 @@ def _frontier_and_budget(
         if on_edge:
             notes.append(f"budget law '{scope}': {on_edge} of {len(law.points)} σ* lie at an end of the σ grid (bounds, not optima)")
         reason = undetermined_exponent_reason(law)
-        if reason is not None:
+        # The pooled law's reason is in its summary line (summaries.budget_summary), which the fit
+        # command and the study report print; only the per-env laws need it as a note.
+        if reason is not None and scope != POOLED_SCOPE:
             notes.append(f"budget law '{scope}': σ*(F)'s exponent is not determined: {reason}")
     per_env = [budget_laws[env] for env in sorted(batch_size_law.intercept) if env in budget_laws]
     return frontier, budget_laws.get(POOLED_SCOPE), per_env, notes

@@ -102,3 +102,23 @@ def test_a_budget_law_with_optima_inside_the_grid_is_determined():
         curves.append(FrontierCurve("all", 100.0 * index, sigma_grid, np.ones_like(sigma_grid), data, compute, pareto_mask(data, compute)))
     law = fit_budget_law(curves, delta=0.0, model_size=1.0)
     assert undetermined_exponent_reason(law) is None and budget_summary(law).startswith("σ*(F) = ")
+
+
+def test_a_fit_whose_sigma_optima_all_sit_at_the_grids_end_says_so_once():
+    """Data so dear (δ) that compute never matters: every σ* is the largest σ swept. The fit's summary
+    line says σ*(F) is not determined; the notes say it for each env's law, and do not repeat it for
+    the pooled law (the study report prints the summary and the notes)."""
+    from rlscale.laws import FitOptions, fit_laws
+    from rlscale.laws.summaries import fit_summary
+    from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
+
+    table = synthetic_sweep(
+        SyntheticLaws(), utds=(1.0, 2.0, 4.0, 8.0), batch_sizes=(128, 256, 512), learning_rates=(2e-4, 5e-4, 1e-3),
+        n_seeds=2, n_evals=120, seed=2,
+    )
+    result = fit_laws(table, FitOptions(n_bootstrap=4, delta=1e20, model_size=1.0))
+    assert all(point.at_grid_edge for point in result.budget_law.points)
+    summary = fit_summary(result)
+    assert "σ*(F) not determined: every fitted σ* lies at an end of the σ grid" in summary
+    undetermined = [note for note in result.notes if "not determined" in note]
+    assert [note.split("'")[1] for note in undetermined] == [law.scope for law in result.budget_law_per_env] == ["env-a", "env-b"]
