@@ -325,19 +325,22 @@ def _axis_line(item: AxisExtension) -> str:
     )
 
 
-def describe_unmade(extension: GridExtension) -> list[str]:
-    """One line per value refused by the limits and per σ deferred by the budget cap."""
-    lines = [_axis_line(item) for item in extension.axes if not item.added]
-    lines += [
+def _deferred_lines(extension: GridExtension) -> list[str]:
+    return [
         f"env '{item.env}' σ={item.utd:g}: deferred by the budget cap (its {item.configs} new config(s) do not fit the runs left)"
         for item in extension.deferred
     ]
-    return lines
+
+
+def describe_unmade(extension: GridExtension) -> list[str]:
+    """One line per value refused by the limits and per σ deferred by the budget cap."""
+    return [_axis_line(item) for item in extension.axes if not item.added] + _deferred_lines(extension)
 
 
 def describe(extension: GridExtension) -> list[str]:
-    """One line per value added, refused or deferred, and the configs' count."""
-    lines = [_axis_line(item) for item in extension.axes if item.added] + describe_unmade(extension)
+    """One line per value added or refused, in the order decided (one (env, σ) after another), then
+    one per σ deferred, and the configs' count."""
+    lines = [_axis_line(item) for item in extension.axes] + _deferred_lines(extension)
     if extension.configs:
         lines.append(f"{len(extension.configs)} new config(s) to run for every seed")
     return lines

@@ -142,6 +142,8 @@ def test_a_round_over_the_budget_keeps_the_sigma_most_often_on_an_edge_first():
     assert {(item.utd, item.added) for item in cut.axes} == {(1.0, True), (2.0, True), (4.0, False)}
     assert "σ=8: deferred by the budget cap" in compact(cut)
     assert "env 'e' σ=8: deferred by the budget cap (its 2 new config(s) do not fit the runs left)" in describe(cut)
+    # The extension's lines keep the values added and refused in the order decided: σ after σ.
+    assert [line.split(":")[0].split()[-1] for line in describe(extension)[:5]] == ["σ=1", "σ=2", "σ=2", "σ=4", "σ=8"]
     # What the study report lists under "Stopped": the value refused by the limits and the deferred σ, nothing added.
     unmade = describe_unmade(cut)
     assert len(unmade) == 2 and unmade[0].startswith("env 'e' σ=4: not added") and unmade[1].startswith("env 'e' σ=8: deferred")
