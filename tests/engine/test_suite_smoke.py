@@ -1,8 +1,8 @@
 """The engine trains on one env of every suite: pure JAX, Brax (generalized and MJX), DMC (MJX).
 
-The physics suites are slow-marked here: in the default suite, DMC trains (and checkpoints and
-resumes) through the real CLI in tests/reliability/test_suites_resume.py, which compiles the same
-env; Brax's training runs there too, slow-marked.
+The physics suites are slow-marked here, as is their training (with a checkpoint and resume) through
+the real CLI in tests/reliability/test_suites_resume.py: the default suite trains pure JAX only, and
+steps DMC's and Brax's envs under jit and vmap in tests/envs/test_dmc.py and tests/envs/test_brax.py.
 """
 
 import jax
