@@ -4,7 +4,11 @@ checkpoint mid-run, on its own env, agent and network, with the grid cut to one 
 shape (`--set` overrides). A shipped config can therefore never be one that crashes.
 
 Files on physics envs (Brax, MJX, Playground) compile for a minute or more on CPU and are
-slow-marked; pure-JAX files run in the default suite.
+slow-marked; pure-JAX files run in the default suite. A physics file trains one config of its costliest
+compiled shape (largest σ and B); every pure-JAX file trains one config at SHARED_SHAPE (σ and B are
+values a compiled program takes at run time, not a part of what a file sets up), so the files of one
+network (the 32×2 SAC of the demo and of fits/cpu_scale) train one GroupSpec, compiled once in this
+process (`get_trainer`'s cache) rather than once per file.
 """
 
 from __future__ import annotations
@@ -32,11 +36,20 @@ PHYSICS_PREFIXES = ("brax/", "dmc/")
 SHORT_EVAL_INTERVAL = 100
 SHORT_EVALUATIONS = 2
 PHYSICS_TIMEOUT_S = 1800
+SHARED_SHAPE = {"utd": 1.0, "batch_size": 32}
+"""σ and B of the short run of every pure-JAX file."""
+
+
+def _is_physics(values: dict) -> bool:
+    return values.get("env", "pendulum").startswith(PHYSICS_PREFIXES)
 
 
 def short_run_overrides(values: dict) -> dict:
-    """Overrides that keep the file's env, agent, network and sizes but train one config of its
-    costliest compiled shape (largest σ and B) for SHORT_EVALUATIONS evaluations."""
+    """Overrides that keep the file's env, agent, network and sizes but train one config for
+    SHORT_EVALUATIONS evaluations: of the file's costliest compiled shape (largest σ and B) for a
+    physics file, at SHARED_SHAPE for a pure-JAX one (its first learning rate, or that of its
+    costliest explicit config)."""
+    shape = None if _is_physics(values) else SHARED_SHAPE
     num_envs = values.get("num_envs", 1)
     interval = num_envs * math.ceil(SHORT_EVAL_INTERVAL / num_envs)
     overrides = {
@@ -49,11 +62,14 @@ def short_run_overrides(values: dict) -> dict:
     }
     if values.get("configs"):
         largest = max(values["configs"], key=lambda entry: (entry["utd"], entry["batch_size"]))
-        overrides["configs"] = [{key: item for key, item in largest.items() if key != "seed"}]
-        batch = largest["batch_size"]
+        config = {key: item for key, item in largest.items() if key != "seed"} | (shape or {})
+        overrides["configs"] = [config]
+        batch = config["batch_size"]
     else:
-        batch = max(values.get("batch_size", [256]))
-        overrides |= {"utd": [max(values.get("utd", [1.0]))], "batch_size": [batch]}
+        utd, batch = max(values.get("utd", [1.0])), max(values.get("batch_size", [256]))
+        if shape:
+            utd, batch = shape["utd"], shape["batch_size"]
+        overrides |= {"utd": [utd], "batch_size": [batch]}
         overrides["learning_rate"] = [values.get("learning_rate", [3e-4])[0]]
     overrides["seeds"] = [values.get("seeds", [0])[0]]
     if values.get("model_sizes"):
@@ -63,8 +79,7 @@ def short_run_overrides(values: dict) -> dict:
 
 
 def _case(path: Path):
-    env = tomllib.loads(path.read_text()).get("env", "pendulum")
-    marks = [pytest.mark.slow] if env.startswith(PHYSICS_PREFIXES) else []
+    marks = [pytest.mark.slow] if _is_physics(tomllib.loads(path.read_text())) else []
     return pytest.param(path, id=str(path.relative_to(REPO)), marks=marks)
 
 
@@ -76,7 +91,7 @@ def test_every_shipped_config_is_covered():
 def _sweep(path: Path, args: list[str], capsys) -> tuple[int, str, str]:
     """`rlscale sweep PATH ARGS`: in this process for pure-JAX files (fast), in a fresh process for
     physics files (each compiles large programs; one process per file keeps their memory apart)."""
-    if tomllib.loads(path.read_text()).get("env", "pendulum").startswith(PHYSICS_PREFIXES):
+    if _is_physics(tomllib.loads(path.read_text())):
         result = subprocess.run(
             [sys.executable, "-m", "rlscale.cli", "sweep", str(path), *args], cwd=REPO,
             capture_output=True, text=True, timeout=PHYSICS_TIMEOUT_S,
