@@ -22,7 +22,9 @@ from reliability_helpers import (
     REPO,
     SWEEP_TIMEOUT_S,
     TINY_SWEEP,
+    assert_trees_identical,
     eval_rows,
+    final_states,
     run_sweep_process,
     start_stopped_sweep,
     sweep_command,
@@ -155,8 +157,12 @@ def test_directory_made_read_only_mid_run(reference_run, tmp_path, compile_cache
 
 
 def test_second_writer_is_refused_and_a_killed_writers_lock_is_taken_over(reference_run, tmp_path, compile_cache):
+    """The first writer is stopped once its second evaluation's rows are on disk, past its first
+    checkpoint; a second writer is refused while it lives; SIGKILLed, its lock is taken over by the
+    same command run again, which resumes from the checkpoint to the rows and final states (every
+    group's parameters, optimizer states, replay and validation buffers) of an uninterrupted run."""
     out = tmp_path / "run"
-    first = start_stopped_sweep(TINY_SWEEP, out, compile_cache, AFTER_FIRST_CHECKPOINT)
+    first = start_stopped_sweep(TINY_SWEEP, out, compile_cache, BETWEEN_CHECKPOINTS)
     try:
         before = sorted(path.name for path in out.rglob("*"))
         second = run_sweep_process(TINY_SWEEP, out, compile_cache)
@@ -172,6 +178,8 @@ def test_second_writer_is_refused_and_a_killed_writers_lock_is_taken_over(refere
     assert third.returncode == 0, third.stderr[-3000:]
     assert f"took over the stale lock {out / 'writer.lock'} of pid {first.pid}" in third.stdout
     assert eval_rows(out) == eval_rows(reference_run)
+    for resumed, uninterrupted in zip(final_states(out, TINY_SWEEP), final_states(reference_run, TINY_SWEEP), strict=True):
+        assert_trees_identical(resumed, uninterrupted)
 
 
 @pytest.mark.parametrize(
