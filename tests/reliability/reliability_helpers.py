@@ -29,14 +29,14 @@ TINY_SWEEP = {
     "batch_size": [32],
     "learning_rate": [1e-3, 3e-4],
     "seeds": [0, 1],
-    "env_steps": 2000,
-    "eval_interval": 500,
+    "env_steps": 1000,
+    "eval_interval": 250,
     "eval_episodes": 2,
     "learning_starts": 200,
     "buffer_capacity": 2000,
     "hidden_width": 16,
     "max_group_size": 2,
-    "checkpoint_every_env_steps": 500,
+    "checkpoint_every_env_steps": 250,
     "checkpoint_every_seconds": 0.0,
 }
 

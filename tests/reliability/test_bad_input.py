@@ -30,7 +30,7 @@ BAD_CONFIGS = [
     ("string batch size", {"batch_size": ["big"]}, ["batch_size must be a list of integers", "'big'"]),
     ("negative checkpoint interval", {"checkpoint_every_seconds": -5.0}, ["checkpoint_every_seconds", "got -5.0"]),
     ("negative validation interval", {"validation_interval": -1}, ["validation_interval must be an integer >= 0", "got -1"]),
-    ("env steps not a multiple", {"env_steps": 1250}, ["env_steps (1250)", "eval_interval (500)"]),
+    ("env steps not a multiple", {"env_steps": 1100}, ["env_steps (1100)", "eval_interval (250)"]),
     ("group too large for memory", {"buffer_capacity": 2**31 - 1}, ["needs an estimated", "GiB", "buffer_capacity"]),
     # Integers beyond 32 bits: seeds, counters, shapes and agent options are int32 in the engine.
     ("seed beyond 32 bits", {"seeds": [99999999999999999999]},
@@ -65,7 +65,7 @@ def test_bad_config_gets_one_clear_message(overrides, fragments, tmp_path, capsy
 
 def test_unknown_keys_and_bad_types_do_not_hide_range_errors(tmp_path, capsys):
     config_path = tmp_path / "bad.toml"
-    values = {**TINY_SWEEP, "learnig_rate": [1e-3], "eval_episodes": "five", "num_envs": 0, "env_steps": 1250}
+    values = {**TINY_SWEEP, "learnig_rate": [1e-3], "eval_episodes": "five", "num_envs": 0, "env_steps": 1100}
     config_path.write_text(toml_text(values))
     out = tmp_path / "out"
     assert main(["sweep", str(config_path), "--out", str(out), "--dry-run"]) == 2
@@ -74,7 +74,7 @@ def test_unknown_keys_and_bad_types_do_not_hide_range_errors(tmp_path, capsys):
         "unknown field 'learnig_rate'",
         "eval_episodes must be an integer, got 'five'",
         "num_envs must be >= 1, got 0",
-        "env_steps (1250) must be a positive multiple of eval_interval (500)",
+        "env_steps (1100) must be a positive multiple of eval_interval (250)",
     ):
         assert fragment in stderr
     # Checks that involve the mistyped field are left out (its default would be reported otherwise).

@@ -149,7 +149,7 @@ def test_directory_made_read_only_mid_run(reference_run, tmp_path, compile_cache
     )
     assert f"status {EXIT_WRITE_FAILED}" in result.stdout, result.stderr[-3000:]
     _assert_one_message(
-        result.stderr, "could not write the checkpoint of group 0 at env step 1000", "Read-only file system"
+        result.stderr, "could not write the checkpoint of group 0 at env step 500", "Read-only file system"
     )
     out = tmp_path / "run"
     assert len(eval_rows(out)) == 4  # both evaluations' rows; only the first one's checkpoint
@@ -193,9 +193,9 @@ def test_stop_signal_checkpoints_at_the_chunk_boundary_and_resumes(signum, refer
     _, stderr = process.communicate(timeout=SWEEP_TIMEOUT_S)
     assert process.returncode == 128 + signum, stderr[-3000:]
     _assert_one_message(
-        stderr, f"stopped by {signal.Signals(signum).name} in group 1 at env step 1000", "run the same command"
+        stderr, f"stopped by {signal.Signals(signum).name} in group 1 at env step 500", "run the same command"
     )
     manifest = json.loads((out / "checkpoints" / "state.json").read_text())
-    assert manifest["groups"]["0"]["env_step"] == 1000 and manifest["rows_written"] == 4
+    assert manifest["groups"]["0"]["env_step"] == 500 and manifest["rows_written"] == 4
     assert len(eval_rows(out)) == 4
     _resume_and_compare(out, reference_run, compile_cache)

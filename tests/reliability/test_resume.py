@@ -25,12 +25,12 @@ from rlscale.cli import main
 
 # Each run of the sequence continues the previous one in the same directory and is SIGKILLed at
 # the n-th time it reaches the named point (see rlscale/run/checkpoint.py:fault_point). Checkpoints
-# are written at every evaluation (env steps 500..2000 of group 0, then of group 1).
+# are written at every evaluation (env steps 250..1000 of group 0, then of group 1).
 KILL_SEQUENCE = (
-    "checkpoint_state_written:2",  # group 0, env step 1000: orbax state written, no counters/manifest
-    "eval_rows_written:2",  # group 0, env step 1500: rows fsync'ed, no checkpoint (then a torn row)
-    "checkpoint_files_written:3",  # group 1, env step 500: files complete, manifest not replaced
-    "manifest_replaced:2",  # group 1, env step 1000: manifest replaced, old checkpoint not deleted
+    "checkpoint_state_written:2",  # group 0, env step 500: orbax state written, no counters/manifest
+    "eval_rows_written:2",  # group 0, env step 750: rows fsync'ed, no checkpoint (then a torn row)
+    "checkpoint_files_written:3",  # group 1, env step 250: files complete, manifest not replaced
+    "manifest_replaced:2",  # group 1, env step 500: manifest replaced, old checkpoint not deleted
 )
 TORN_ROW = '{"config_id": 0, "group": 0, "suite": "jax", "env": "pend'
 
@@ -54,7 +54,7 @@ def test_killed_and_resumed_sweep_matches_uninterrupted_run(reference_run, tmp_p
         # The checkpoints hold each config's validation envs and buffer (never trained on).
         assert resumed.validation is not None and (resumed.validation.replay.size > 0).all()
     # Only the named checkpoints remain: debris of the interrupted writes was removed.
-    assert sorted(p.name for p in (out / "checkpoints").glob("group-*/*")) == ["env-step-000000002000"] * 2
+    assert sorted(p.name for p in (out / "checkpoints").glob("group-*/*")) == ["env-step-000000001000"] * 2
 
 
 def test_finished_sweep_run_again_changes_nothing(reference_run, tmp_path, capsys):
