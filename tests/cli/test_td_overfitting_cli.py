@@ -1,15 +1,21 @@
 """TD-overfitting through the command line: `rlscale sweep` rows carry the TD errors on the replay and
-on the validation buffer, and `rlscale plot` draws them against B per model size."""
+on the validation buffer and each model size's parameter counts, and `rlscale plot` draws the TD
+errors against B per model size.
+
+Both commands run in this process (`rlscale.cli.main`); as subprocesses they are tested in
+tests/cli/test_sweep_cli.py (`sweep`) and tests/cli/test_recommend_plot.py (`plot`)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 
+from rlscale.agents import make_agent
+from rlscale.agents.spec import NetworkConfig
+from rlscale.cli import main
+from rlscale.envs.registry import get_spec
 from rlscale.laws.td_overfitting import td_error_summary
 from rlscale_testing import toml_text
 
@@ -26,18 +32,33 @@ SWEEP = {
     "learning_starts": 100,
     "buffer_capacity": 400,
 }
+DEPTH = 2
+"""The sweep's hidden depth (SweepConfig's default)."""
 
 
-def _rlscale(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rlscale.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+def _parameter_count(width: int) -> int:
+    """The whole SAC agent's parameters on pendulum (model_size_total)."""
+    spec = get_spec("pendulum")
+    return make_agent("sac", spec.observation_size, spec.action_size, NetworkConfig(width, DEPTH)).parameter_count()
 
 
-def test_sweep_rows_carry_td_errors_and_plot_draws_them(tmp_path):
-    config = tmp_path / "sweep.toml"
-    config.write_text(toml_text(SWEEP))
-    swept = _rlscale("sweep", str(config), "--out", "run", "--plain", "--no-fit", cwd=tmp_path)
-    assert swept.returncode == 0, swept.stderr[-3000:]
-    rows = [json.loads(line) for line in (tmp_path / "run" / "evals.jsonl").read_text().splitlines()]
+def _twin_critic_count(width: int) -> int:
+    """Parameters of SAC's two pendulum critics (obs 3 + action 1 in, DEPTH hidden layers of `width`,
+    one output), weights and biases counted by hand: the paper's N (model_size)."""
+    spec = get_spec("pendulum")
+    sizes = [spec.observation_size + spec.action_size] + [width] * DEPTH + [1]
+    return 2 * sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+
+
+def _rows(run) -> list[dict]:
+    return [json.loads(line) for line in (run / "evals.jsonl").read_text().splitlines()]
+
+
+def test_sweep_rows_carry_td_errors_and_plot_draws_them(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative paths, as a user types them
+    (tmp_path / "sweep.toml").write_text(toml_text(SWEEP))
+    assert main(["sweep", "sweep.toml", "--out", "run", "--plain", "--no-fit"]) == 0
+    rows = _rows(tmp_path / "run")
     assert len(rows) == 2 * 2 * 2  # 2 sizes x 2 batch sizes, 2 evaluations each
     for row in rows:
         assert isinstance(row["td_error_train"], float) and isinstance(row["td_error_validation"], float)
@@ -45,8 +66,20 @@ def test_sweep_rows_carry_td_errors_and_plot_draws_them(tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["config"]["validation_interval"] == 10
 
-    plotted = _rlscale("plot", "run", "--out", "figures", cwd=tmp_path)
-    assert plotted.returncode == 0, plotted.stderr
+    # Model size is the outermost grid axis; model_size is the paper's N (the critics),
+    # model_size_total the whole agent, in every row and in the manifest.
+    widths = [size["hidden_width"] for size in SWEEP["model_sizes"]]
+    sizes = pd.DataFrame(rows).groupby("config_id")[["model_size", "model_size_total"]].agg(lambda column: sorted(set(column)))
+    assert [sizes.loc[config_id].tolist() for config_id in range(4)] == [
+        [[_twin_critic_count(width)], [_parameter_count(width)]] for width in widths for _ in SWEEP["batch_size"]
+    ]
+    assert [entry["parameter_count"] for entry in manifest["model_sizes"]] == [_parameter_count(width) for width in widths]
+    assert [entry["critic_parameter_count"] for entry in manifest["model_sizes"]] == [_twin_critic_count(width) for width in widths]
+    assert _twin_critic_count(widths[0]) < _twin_critic_count(widths[1])
+    assert manifest["model_size"].startswith("critic parameters")
+    assert manifest["config"]["model_sizes"] == SWEEP["model_sizes"]
+
+    assert main(["plot", "run", "--out", "figures"]) == 0
     for extension in ("png", "svg"):
         assert (tmp_path / "figures" / f"td_overfitting.{extension}").stat().st_size > 0
     # One point per (model size, B): the last evaluation of the config (10% of 2 rounds up to 1).
@@ -56,3 +89,7 @@ def test_sweep_rows_carry_td_errors_and_plot_draws_them(tmp_path):
     expected = sorted((row["model_size"], row["batch_size"], row["td_error_validation"]) for row in last)
     measured = sorted(zip(summary["model_size"], summary["batch_size"], summary["td_error_validation"]))
     np.testing.assert_allclose(np.asarray(measured, float), np.asarray(expected, float))
+
+    # The same command again finds every group done: the stored config (model sizes included) matches.
+    assert main(["sweep", "sweep.toml", "--out", "run", "--plain", "--no-fit"]) == 0
+    assert _rows(tmp_path / "run") == rows

@@ -1,6 +1,6 @@
-"""Model size (critic/actor width and depth) as a sweep axis: config, plan and rows."""
-
-import json
+"""Model size (critic/actor width and depth) as a sweep axis: config and plan. The rows and manifest
+of a sweep over two sizes (each size's parameter counts) are tested through the command line in
+tests/cli/test_td_overfitting_cli.py."""
 
 import pytest
 
@@ -9,8 +9,6 @@ from rlscale.agents.spec import NetworkConfig
 from rlscale.config import ConfigError, SweepConfig
 from rlscale.envs.registry import get_spec
 from rlscale.plan import make_plan
-from rlscale.run.runner import run_sweep
-from rlscale.run.store import read_evals
 
 
 def _tiny(**overrides) -> SweepConfig:
@@ -116,24 +114,3 @@ def test_explicit_config_sizes_conflict_with_model_sizes():
     )
     assert [r.hidden_width for r in config.run_configs()] == [8, 256]
     assert len(make_plan(config).groups) == 2
-
-
-def test_tiny_run_writes_each_sizes_parameter_count(tmp_path):
-    config = _tiny()
-    run_sweep(config, tmp_path)
-    rows = read_evals(tmp_path)
-    assert len(rows) == 2 * 2  # two sizes x two evaluations
-    # model_size is the paper's N (the critics), model_size_total the whole agent.
-    sizes = rows.groupby("config_id")[["model_size", "model_size_total"]].agg(lambda column: sorted(set(column)))
-    assert sizes.loc[0].tolist() == [[_twin_critic_count(8, 1)], [_parameter_count(8, 1)]]
-    assert sizes.loc[1].tolist() == [[_twin_critic_count(16, 1)], [_parameter_count(16, 1)]]
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert [m["parameter_count"] for m in manifest["model_sizes"]] == [_parameter_count(8, 1), _parameter_count(16, 1)]
-    assert [m["critic_parameter_count"] for m in manifest["model_sizes"]] == [
-        _twin_critic_count(8, 1), _twin_critic_count(16, 1)
-    ]
-    assert manifest["model_size"].startswith("critic parameters")
-    assert manifest["config"]["model_sizes"] == [{"hidden_width": 8}, {"hidden_width": 16}]
-    # A second run over the same directory finds every group done (the stored config matches).
-    run_sweep(config, tmp_path)
-    assert len(read_evals(tmp_path)) == 4
