@@ -13,12 +13,16 @@ from rlscale.engine.loop import get_trainer, lanes
 from rlscale.engine.spec import CONFIG_AXES, MAP
 from rlscale_testing import config_of, make_hparams, relative_difference, small_spec
 
-# Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed.
+# Eight configs differing in learning rate, batch size, UTD (fractional to 4) and seed. Four batch
+# sizes (one odd), two configs each: the map group compiles one update branch per batch size.
 LEARNING_RATES = [3e-4, 1e-3, 3e-4, 3e-4, 1e-4, 2e-3, 5e-4, 3e-4]
-BATCH_SIZES = [128, 64, 32, 100, 16, 50, 128, 7]
+BATCH_SIZES = [128, 64, 32, 64, 7, 32, 128, 7]
 UTDS = [1.0, 2.0, 0.5, 0.25, 3.0, 1.5, 4.0, 1.0]
 SEEDS = [0, 1, 2, 3, 4, 5, 6, 7]
 ITERATIONS = 130  # 100 random-action steps, then 30 iterations of updates (up to 4 per iteration)
+LEARNING_STARTS = small_spec().learning_starts
+DIVERGING_LEARNING_RATE = 1e6
+"""Makes a config's first updates non-finite."""
 
 
 def group_spec(config_axis: str):
@@ -37,7 +41,8 @@ def group_run(request):
 
 
 def train_alone(learning_rate: float, batch_size: int, utd: float, seed: int):
-    """One config trained by itself for ITERATIONS: (state, stats, (evaluation returns, TD errors))."""
+    """One config trained by itself for ITERATIONS: (state, stats, (evaluation returns, TD errors)).
+    Its program depends only on (B, ceil σ): configs alone at the same pair share one compile."""
     trainer = get_trainer(small_spec(num_configs=1, max_batch_size=batch_size, update_slots=math.ceil(utd)))
     state, stats = trainer.train_chunk(trainer.init(make_hparams([learning_rate], [batch_size], [utd], [seed])), ITERATIONS)
     return state, stats, (np.asarray(trainer.evaluate(state, 0)), trainer.td_errors(state, 0))
@@ -66,7 +71,7 @@ def test_config_in_group_matches_config_alone(group_run, index):
 
 def test_updates_follow_each_configs_utd(group_run):
     _, stats, _, _ = group_run
-    learning_iterations = ITERATIONS - 100
+    learning_iterations = ITERATIONS - LEARNING_STARTS
     expected = [math.floor(u * learning_iterations + 1e-6) for u in UTDS]
     assert np.asarray(stats.grad_steps).tolist() == expected
 
@@ -83,9 +88,11 @@ def test_map_computes_only_the_updates_configs_need(group_run):
 
 # Map groups in lanes: three (σ, B) pairs of two configs each, in an order that interleaves them
 # (lanes of 2), and one (σ, B) pair of three configs (one lane: the configs' states used in place).
+# The pairs are those of the configs trained alone above (indices 1 and 6: (2, 64), (4, 128)) and
+# (1.5, 32), shared by both layouts, so the configs of the lanes alone reuse those programs.
 LANE_LAYOUTS = {
     "three lanes": dict(
-        utds=[1.0, 2.0, 0.5, 2.0, 1.0, 0.5], batch_sizes=[64, 32, 100, 32, 64, 100],
+        utds=[2.0, 4.0, 1.5, 4.0, 2.0, 1.5], batch_sizes=[64, 128, 32, 128, 64, 32],
         learning_rates=[3e-4, 1e-3, 5e-4, 3e-4, 2e-3, 1e-4], seeds=[10, 11, 12, 13, 14, 15], lane_width=2,
     ),
     "one lane": dict(
@@ -98,14 +105,18 @@ def _lane_hparams(layout: dict):
     return make_hparams(layout["learning_rates"], layout["batch_sizes"], layout["utds"], layout["seeds"])
 
 
+def _lanes_spec(layout: dict):
+    return small_spec(
+        num_configs=len(layout["utds"]), max_batch_size=max(layout["batch_sizes"]),
+        update_slots=math.ceil(max(layout["utds"])), config_axis=MAP,
+        batch_sizes=tuple(sorted(set(layout["batch_sizes"]))), lane_width=layout["lane_width"],
+    )
+
+
 @pytest.fixture(scope="module", params=list(LANE_LAYOUTS))
 def lanes_run(request):
     layout = LANE_LAYOUTS[request.param]
-    spec = small_spec(
-        num_configs=len(layout["utds"]), max_batch_size=max(layout["batch_sizes"]), update_slots=2,
-        config_axis=MAP, batch_sizes=tuple(sorted(set(layout["batch_sizes"]))), lane_width=layout["lane_width"],
-    )
-    trainer = get_trainer(spec)
+    trainer = get_trainer(_lanes_spec(layout))
     state, stats = trainer.train_chunk(trainer.init(_lane_hparams(layout)), ITERATIONS)
     return layout, state, stats
 
@@ -134,20 +145,23 @@ def test_config_in_a_lane_matches_config_alone(lanes_run, index):
 
 
 def test_a_diverging_config_in_a_lane_leaves_its_lane_mate_and_other_lanes_unchanged():
-    """Two lanes of two; config 0's huge learning rate makes its update non-finite: it is frozen at
-    its last finite parameters and marked diverged, and every other config ends bit-identical to the
-    same group where config 0 is sane."""
-    utds, batch_sizes, seeds = [1.0, 2.0, 1.0, 2.0], [32, 16, 32, 16], [0, 1, 2, 3]
-    spec = small_spec(num_configs=4, max_batch_size=32, batch_sizes=(16, 32), update_slots=2, config_axis=MAP,
-                      lane_width=2)
-    trainer = get_trainer(spec)
+    """The three lanes of two (the program compiled for them above); config 0's huge learning rate
+    makes its update non-finite: it is frozen at its last finite parameters and marked diverged, and
+    every other config, its lane mate included, ends bit-identical to the same group where config 0
+    is sane."""
+    layout = LANE_LAYOUTS["three lanes"]
+    (lane_of_config_0,) = [lane for lane in np.asarray(lanes(_lane_hparams(layout), layout["lane_width"])) if 0 in lane]
+    assert len(lane_of_config_0) == 2  # config 0 has a lane mate
+    trainer = get_trainer(_lanes_spec(layout))
     states = {}
-    for name, first_rate in (("sane", 1e-3), ("diverging", 1e6)):
-        state = trainer.init(make_hparams([first_rate, 1e-3, 3e-4, 1e-3], batch_sizes, utds, seeds))
+    for name, first_rate in (("sane", layout["learning_rates"][0]), ("diverging", DIVERGING_LEARNING_RATE)):
+        learning_rates = [first_rate, *layout["learning_rates"][1:]]
+        state = trainer.init(make_hparams(learning_rates, layout["batch_sizes"], layout["utds"], layout["seeds"]))
         states[name] = trainer.train_chunk(state, ITERATIONS)
     (sane, _), (diverging, stats) = states["sane"], states["diverging"]
-    assert np.asarray(diverging.diverged_iteration).tolist()[0] >= 100
-    assert np.asarray(diverging.diverged_iteration).tolist()[1:] == [-1, -1, -1]
+    others_alive = [-1] * (len(layout["utds"]) - 1)
+    assert np.asarray(diverging.diverged_iteration).tolist()[0] >= LEARNING_STARTS
+    assert np.asarray(diverging.diverged_iteration).tolist()[1:] == others_alive
     assert int(stats.grad_steps[0]) < int(stats.computed_updates[0])
     for leaf in jax.tree_util.tree_leaves(diverging.agent):
         assert np.all(np.isfinite(np.asarray(leaf)[0]))
