@@ -17,13 +17,15 @@ DMC_NAMES = [name for name in env_names() if name.startswith("dmc/")]
 
 
 def test_cartpole_swingup_runs_past_the_time_limit_without_done():
+    """One jit(vmap(reset, then scan(step))) compile: runs 10 steps past the episode length."""
     spec, env = make_env("dmc/cartpole-swingup")
-    check_reset_and_step_under_jit_and_vmap(spec, env)
-    rewards, dones, final = rollout(
-        env, spec, jax.random.PRNGKey(0), spec.episode_length + 10, 2, uniform_actions(spec.action_size)
-    )
+    num_envs, num_steps = 2, spec.episode_length + 10
+    rewards, dones, final = rollout(env, spec, jax.random.PRNGKey(0), num_steps, num_envs, uniform_actions(spec.action_size))
+    assert rewards.shape == dones.shape == (num_envs, num_steps)
+    assert rewards.dtype == dones.dtype == final.obs.dtype == jnp.float32
+    assert final.obs.shape == (num_envs, spec.observation_size) and np.all(np.isfinite(np.asarray(final.obs)))
     assert float(dones.max()) == 0.0
-    assert float(final.info.get("time_out", jnp.zeros(2)).max()) == 0.0
+    assert float(final.info.get("time_out", jnp.zeros(num_envs)).max()) == 0.0
     rewards = np.asarray(rewards)
     assert np.all((rewards >= 0.0) & (rewards <= 1.0))
 
