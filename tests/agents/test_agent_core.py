@@ -2,6 +2,7 @@
 rate, fixed step sizes for the temperature, and optional agent work kept a real branch under vmap
 by the engine's group-level flags."""
 
+import functools
 import subprocess
 import sys
 
@@ -20,6 +21,14 @@ from rlscale.plan import make_plan
 
 NETWORK = NetworkConfig(hidden_width=16, hidden_depth=1)
 MAX_BATCH = 32
+
+
+@functools.cache
+def _agent_and_update(algo: str):
+    """`algo` on NETWORK and its jitted update, built once per module: `jit_update` makes a new
+    function (so a new compile) at each call, and the tests of one agent run the same update."""
+    agent = make_agent(algo, 3, 1, NETWORK)
+    return agent, jit_update(agent)
 
 
 def _batch(seed=0, n_step=False):
@@ -89,13 +98,11 @@ def test_agent_options_reach_the_compile_key_and_overrides_change_one_option(tmp
     assert SweepConfig(algo="sac").to_dict().get("agent") is None  # manifests of option-free sweeps
 
 
-@pytest.mark.parametrize("algo", ["sac", "bro"])
-def test_temperature_steps_at_its_own_rate_whatever_eta(algo):
+def test_temperature_steps_at_its_own_rate_whatever_eta():
     """Two configs that differ only in eta take the same first step of log alpha (Adam's first step
-    is its fixed step size, 3e-4), while the networks step with eta."""
-    options = {"reset_schedule": "none", "critic_quantiles": 4, "actor_hidden_width": 16} if algo == "bro" else {}
-    agent = make_agent(algo, 3, 1, NETWORK, **options)
-    update = jit_update(agent)
+    is its fixed step size, 3e-4), while the networks step with eta. SAC's; BRO's temperature (and
+    duals) by tests/agents/test_bro.py::test_temperature_and_duals_step_at_their_own_rates_whatever_eta."""
+    agent, update = _agent_and_update("sac")
     alpha_steps, critic_steps = [], []
     for learning_rate in (1e-4, 3e-3):
         hparams = scalar_hparams(learning_rate=learning_rate, batch_size=MAX_BATCH)
@@ -112,9 +119,8 @@ def test_temperature_steps_at_its_own_rate_whatever_eta(algo):
 def test_the_learning_rate_has_one_source(algo):
     """`update` steps with the rate `init` stored in the optimizer state; the hparams it is given
     do not change that (they are not a second, silently ignored source)."""
-    agent = make_agent(algo, 3, 1, NETWORK)
+    agent, update = _agent_and_update(algo)
     batch = _batch(n_step=algo == "pql")
-    update = jit_update(agent)
     state = agent.init(jax.random.PRNGKey(0), scalar_hparams(learning_rate=1e-3, batch_size=MAX_BATCH))
     mask = jnp.ones(MAX_BATCH)
     given = [update(state, batch, mask, scalar_hparams(learning_rate=rate, batch_size=MAX_BATCH), jax.random.PRNGKey(1))[0]

@@ -2,6 +2,7 @@
 resets on each config's own clock (gradient steps or env steps), a config in a group against the
 same config alone, and learning on pendulum."""
 
+import functools
 import math
 
 import jax
@@ -35,6 +36,14 @@ MAX_BATCH, BATCH = 64, 48
 
 def _agent(**options):
     return make_agent("bro", 3, 2, CRITIC, **{**ACTOR_OPTIONS, "critic_quantiles": QUANTILES, **options})
+
+
+@functools.cache
+def _agent_and_update(**options):
+    """`_agent(**options)` and its jitted update, built once per module: `jit_update` makes a new
+    function (so a new compile) at each call, and tests of the same options run the same update."""
+    agent = _agent(**options)
+    return agent, jit_update(agent)
 
 
 def _batch(seed=0):
@@ -170,8 +179,7 @@ def test_duals_stay_within_their_bounds():
 def test_temperature_and_duals_step_at_their_own_rates_whatever_eta():
     """Two configs that differ only in eta take the same first step of log alpha and of the duals:
     Adam's first step is its step size, 3e-4 (temperature) and 3e-5 (duals), not eta."""
-    agent = _agent(reset_schedule="none")
-    update = jit_update(agent)
+    agent, update = _agent_and_update(reset_schedule="none")
     steps = []
     for learning_rate in (1e-4, 3e-3):
         hparams = scalar_hparams(learning_rate=learning_rate)
@@ -191,23 +199,21 @@ def test_temperature_and_duals_step_at_their_own_rates_whatever_eta():
 
 
 def test_padding_rows_do_not_change_the_update():
-    agent = _agent(reset_schedule="none")
+    agent, update = _agent_and_update(reset_schedule="none")
     hparams = scalar_hparams()
     state = agent.init(jax.random.PRNGKey(0), hparams)
     batch = _batch()
     garbage = batch.replace(reward=batch.reward.at[BATCH:].set(1e6))
     mask = (jnp.arange(MAX_BATCH) < BATCH).astype(jnp.float32)
-    update = jit_update(agent)
     clean, _ = update(state, batch, mask, hparams, jax.random.PRNGKey(1))
     padded, _ = update(state, garbage, mask, hparams, jax.random.PRNGKey(1))
     assert relative_difference(padded, clean) == 0.0
 
 
 def test_resets_follow_the_configs_own_gradient_clock():
-    agent = _agent(reset_interval=3)
+    agent, update = _agent_and_update(reset_interval=3)
     hparams = scalar_hparams()
     state = agent.init(jax.random.PRNGKey(0), hparams)
-    update = jit_update(agent)
     mask = jnp.ones((MAX_BATCH,), jnp.float32)
     resets = []
     for step in range(3):
@@ -228,10 +234,9 @@ def test_resets_follow_the_configs_own_gradient_clock():
 
 
 def test_env_step_schedule_resets_once_per_listed_env_step():
-    agent = _agent(reset_schedule="env_steps", reset_at_env_steps=[10, 20])
+    agent, update = _agent_and_update(reset_schedule="env_steps", reset_at_env_steps=(10, 20))
     hparams = scalar_hparams()
     state = agent.init(jax.random.PRNGKey(0), hparams)
-    update = jit_update(agent)
     mask = jnp.ones((MAX_BATCH,), jnp.float32)
     resets = []
     for env_step in (5, 9, 10, 10, 15, 25, 26, 40):
