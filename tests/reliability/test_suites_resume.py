@@ -3,8 +3,8 @@ after its first checkpoint, is resumed by running the same command again, and en
 the final state of an uninterrupted run, bit for bit (CPU), under both config axes for pure JAX.
 
 The physics suites' env states are what broke checkpoints before (MJX `Data` holds zero-size
-arrays, integer and bool leaves); pure JAX under the auto axis (map here) runs in the default suite;
-its vmap case, Playground DMC and the Brax suites (slower to compile) are slow-marked.
+arrays, integer and bool leaves). Every case is slow-marked (`make test-slow`): the default suite
+kills and resumes pure-JAX sweeps in test_faults.py, and trains no physics suite.
 """
 
 from __future__ import annotations
