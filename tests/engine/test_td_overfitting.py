@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +15,7 @@ from rlscale.agents import registry
 from rlscale.agents.sac.agent import SACAgent
 from rlscale.agents.sac.options import SACOptions
 from rlscale.config import RunConfig, SweepConfig
-from rlscale.engine.loop import GroupTrainer, get_trainer
+from rlscale.engine.loop import get_trainer
 from rlscale.run.rows import GroupRowConstants, evaluation_rows
 from rlscale.run.runner import run_sweep
 from rlscale.run.store import read_evals
@@ -29,6 +28,11 @@ DISTINCT_VALUE = 12345.0
 HPARAMS = ([1e-3, 3e-4], [64, 32], [1.0, 2.0], [0, 1])
 VALIDATION_STEPS = -(-ITERATIONS // INTERVAL)
 """Validation steps in ITERATIONS iterations: at iterations 0, INTERVAL, 2 INTERVAL, ..."""
+WARM_UP_ITERATIONS = 1
+"""The first chunk's length in the compile-count test: none of the lengths it then runs."""
+JAXPR_TRACE_EVENT = "/jax/core/compile/jaxpr_trace_duration"
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+"""The jax.monitoring events JAX records for every trace of a jitted function and every XLA compile."""
 
 
 def _spec(**overrides):
@@ -93,23 +97,35 @@ def test_training_draws_the_same_without_validation(runs):
 
 
 def test_td_errors_finite_repeatable_and_one_compile_per_group():
-    """td_errors and train_chunk are traced once across chunk lengths, evaluations and two sets of
-    hyperparameter values; the same evaluation index draws the same batches."""
-    trainer = GroupTrainer(_spec())
-    chex.clear_trace_counter()
-    train_chunk = jax.jit(chex.assert_max_traces(trainer.train_chunk_fn, n=1))
-    td_errors = jax.jit(chex.assert_max_traces(trainer.td_errors_fn, n=1))
-    for values in (HPARAMS, ([3e-4, 2e-3], [32, 64], [2.0, 0.5], [5, 6])):
-        state = trainer.init(make_hparams(*values))
-        for iterations in (120, 7, 30):
-            state, _ = train_chunk(state, iterations)
-            for eval_index in (0, 3):
-                errors = td_errors(state, eval_index)
-                measured = np.stack([np.asarray(errors.train), np.asarray(errors.validation)])
-                assert np.all(np.isfinite(measured)) and np.all(measured > 0)
-        again = td_errors(state, 3)
-        assert np.asarray(again.train).tobytes() == np.asarray(errors.train).tobytes()
-        assert np.asarray(again.validation).tobytes() == np.asarray(errors.validation).tobytes()
+    """td_errors and train_chunk are the group's one program each (the `runs` fixture's, by the
+    trainer cache): after a first call, nothing is traced or compiled again across chunk lengths,
+    evaluations and two sets of hyperparameter values; the same evaluation index draws the same
+    batches."""
+    trainer = get_trainer(_spec())
+    warm, _ = trainer.train_chunk(trainer.init(make_hparams(*HPARAMS)), WARM_UP_ITERATIONS)
+    jax.block_until_ready(trainer.td_errors(warm, 0))
+    traced_or_compiled = []
+
+    def listener(event, seconds, **kwargs):
+        if event in (JAXPR_TRACE_EVENT, BACKEND_COMPILE_EVENT):
+            traced_or_compiled.append((event, kwargs.get("fun_name")))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        for values in (HPARAMS, ([3e-4, 2e-3], [32, 64], [2.0, 0.5], [5, 6])):
+            state = trainer.init(make_hparams(*values))
+            for iterations in (120, 7, 30):
+                state, _ = trainer.train_chunk(state, iterations)
+                for eval_index in (0, 3):
+                    errors = trainer.td_errors(state, eval_index)
+                    measured = np.stack([np.asarray(errors.train), np.asarray(errors.validation)])
+                    assert np.all(np.isfinite(measured)) and np.all(measured > 0)
+            again = trainer.td_errors(state, 3)
+            assert np.asarray(again.train).tobytes() == np.asarray(errors.train).tobytes()
+            assert np.asarray(again.validation).tobytes() == np.asarray(errors.validation).tobytes()
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert traced_or_compiled == []
 
 
 class SACWithoutTDError(SACAgent):
