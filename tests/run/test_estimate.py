@@ -32,10 +32,16 @@ def _sweep(config_axis: str, learning_starts: int = 100) -> SweepConfig:
     )
 
 
-# 100 env steps of warm-up are 50 iterations, more than a calibration chunk; 4 are 2, fewer.
+SHORT_WARMUP = 4
+"""Env steps of warm-up: 2 iterations, fewer than a calibration chunk (100 are 50, more)."""
+
+
 @pytest.mark.parametrize(
     "config_axis, learning_starts",
-    [("map", 4), ("vmap", 100), pytest.param("map", 100, marks=pytest.mark.slow), pytest.param("vmap", 4, marks=pytest.mark.slow)],
+    [
+        ("map", SHORT_WARMUP), ("vmap", 100), pytest.param("map", 100, marks=pytest.mark.slow),
+        pytest.param("vmap", SHORT_WARMUP, marks=pytest.mark.slow),
+    ],
 )
 def test_calibration_times_the_groups_own_learning_iterations(config_axis, learning_starts, tmp_path, monkeypatch):
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
@@ -67,9 +73,10 @@ def test_calibration_times_the_groups_own_learning_iterations(config_axis, learn
 def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
     """The calibration's programs are the run's: its chunks of another length, init, evaluate and
     td_errors hit JAX's cache (the chunk length is traced), so "compile 0" in the run's estimate is
-    true."""
+    true. The group is the [map-4] test's: this process has its programs already (run alone, this
+    test compiles them in its own calibration)."""
     monkeypatch.setenv(estimate.CACHE_ENV, str(tmp_path))
-    plan = make_plan(_sweep("map"))
+    plan = make_plan(_sweep("map", SHORT_WARMUP))
     (group,) = plan.groups
     estimate.estimate_plan(plan, 400, 200, run_here=True)
     trainer = get_trainer(group.spec)
