@@ -1,4 +1,5 @@
-"""`rlscale sweep` driven end to end in a subprocess, as a new user would run it."""
+"""`rlscale sweep` driven end to end in a subprocess, as a new user would run it; the dry runs' plans
+and a cached estimate are read in this process (`rlscale.cli.main`), one dry run in a subprocess."""
 
 import json
 import re
@@ -10,6 +11,8 @@ import time
 
 import pandas as pd
 import pytest
+
+from rlscale.cli import main
 
 TINY_CONFIG = """
 env = "pendulum"
@@ -76,18 +79,22 @@ def test_sweep_end_to_end(tmp_path, tiny_config):
     assert "per-config summary" in result.stdout
 
 
-def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config, capsys, monkeypatch):
     out = tmp_path / "run"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RLSCALE_CALIBRATE", "1")  # a dry run does not calibrate even where runs do
+
+    def dry_run(*flags: str) -> str:
+        assert main(["sweep", str(tiny_config), "--out", str(out), "--dry-run", *flags]) == 0
+        return capsys.readouterr().out
+
     plans = {}
     for axis in ("vmap", "map"):
-        result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run",
-                         "--set", "max_wasted_fraction=1.0", "--set", f"config_axis='{axis}'", cwd=tmp_path,
-                         env=CALIBRATING)
-        assert result.returncode == 0, result.stderr
-        groups = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+        stdout = dry_run("--set", "max_wasted_fraction=1.0", "--set", f"config_axis='{axis}'")
+        groups = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
         assert len(groups) == 1 and groups[0]["configs"] == 8 and groups[0]["config_axis"] == axis
-        assert f"config axis: {axis}" in result.stdout and "set in the sweep config" in result.stdout
-        assert "wall time: not estimated (--estimate" in result.stdout
+        assert f"config axis: {axis}" in stdout and "set in the sweep config" in stdout
+        assert "wall time: not estimated (--estimate" in stdout
         plans[axis] = groups[0]
     assert 0 < plans["vmap"]["planned_wasted_fraction"] < 1 and plans["map"]["planned_wasted_fraction"] == 0
     # map batches the two seeds of each (σ, B) in a lane.
@@ -95,9 +102,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
     assert plans["map"]["estimated_flops"] < plans["vmap"]["estimated_flops"]
     # auto is a rule of the devices: map on this CPU, vmap for a GPU, at any width.
     for width in (16, 256):
-        result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--set", f"hidden_width={width}",
-                         cwd=tmp_path, env=CALIBRATING)
-        assert "config axis: map (" in result.stdout and "auto on one cpu device" in result.stdout
+        stdout = dry_run("--set", f"hidden_width={width}")
+        assert "config axis: map (" in stdout and "auto on one cpu device" in stdout
+    # The one dry run in a fresh process, as a user types it.
     result = rlscale("sweep", str(tiny_config), "--out", str(out), "--dry-run", "--platform", "gpu", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "for 1 gpu device(s)" in result.stdout and "config axis: vmap (" in result.stdout
@@ -105,11 +112,13 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, tiny_config):
     assert not out.exists()
 
 
-def test_estimate_reports_each_group_as_it_goes(tmp_path, tiny_config):
+def test_estimate_reports_each_group_as_it_goes(tmp_path, tiny_config, capsys, monkeypatch):
     """--estimate calibrates group by group on this machine's device, each group's line flushed
-    before its compile starts (read while the command still runs), and names the device."""
-    command = [sys.executable, "-m", "rlscale.cli", "sweep", str(tiny_config), "--out", str(tmp_path / "run"),
-               "--estimate", "--set", "model_sizes=[{hidden_width = 8}, {hidden_width = 16}]"]
+    before its compile starts (read while the command still runs), and names the device. Two groups
+    (one per model size) of one batch size each."""
+    arguments = ["sweep", str(tiny_config), "--out", str(tmp_path / "run"), "--estimate",
+                 "--set", "batch_size=[16]", "--set", "model_sizes=[{hidden_width = 8}, {hidden_width = 16}]"]
+    command = [sys.executable, "-m", "rlscale.cli", *arguments]
     env = dict(CALIBRATING, RLSCALE_CACHE_DIR=str(tmp_path / "cache"))
     with subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=env) as process:
@@ -128,9 +137,13 @@ def test_estimate_reports_each_group_as_it_goes(tmp_path, tiny_config):
     assert [line.split(":")[0].split(" (")[0] for line in progress] == ["group 1/2"] * 2 + ["group 2/2"] * 2
     assert "compiling and timing its program" in progress[0] and "estimated" in progress[1]
     assert re.search(r"estimated wall time: \d+ s \([\d.]+ h\) on cpu", text)
-    # A second estimate reuses the cached calibrations.
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
-    assert result.stdout.count("cached calibration") == 2 and "compiling and timing" not in result.stdout
+    # A second estimate (here in this process) reuses the cached calibrations.
+    for name in ("RLSCALE_CALIBRATE", "RLSCALE_CACHE_DIR"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 0
+    stdout = capsys.readouterr().out
+    assert stdout.count("cached calibration") == 2 and "compiling and timing" not in stdout
     assert not (tmp_path / "run").exists()
 
 
