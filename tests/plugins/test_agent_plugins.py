@@ -1,12 +1,13 @@
 """Agents as plug-ins: registered from Python, or found through an installed package's
 `rlscale.agents` entry point (the example package examples/rlscale-td3), validated JAX-free with
-everything else, trained by `rlscale sweep`, fitted by `rlscale fit`; broken plug-ins are one
-message."""
+everything else, trained by `rlscale sweep`, fitted by `rlscale fit` (slow: the fit needs the
+example's whole sweep to learn); broken plug-ins are one message."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import subprocess
 import sys
 import sysconfig
@@ -22,6 +23,8 @@ FIT_THRESHOLD = "300"
 """Normalized return both σ reach within 1,500 env steps (seed mean; TD3 32x2 on pendulum)."""
 TD3_SWEEP = TD3_PACKAGE / "td3_pendulum.toml"
 """The example's own sweep file (pendulum, σ ∈ {4, 8}, 2 seeds, 1,500 env steps)."""
+SHORT_ENV_STEPS = 500
+"""The example's sweep cut to its first two evaluations (env_steps is no part of the compiled program)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,28 +143,47 @@ def _rlscale(*args, cwd, paths):
                           env=subprocess_env(*paths), timeout=900)
 
 
-def test_the_example_plugin_trains_in_a_sweep_and_is_fitted(tmp_path):
+def _sweep_the_example(tmp_path, *flags: str) -> tuple[list[Path], list[dict]]:
     """`pip install -e examples/rlscale-td3` (here: its entry point made visible the same way), then
-    `rlscale sweep` with algo = "td3", `rlscale fit` on its rows, and `rlscale check-agent td3`."""
+    `rlscale sweep` of the example's own file (algo = "td3") with `flags`: the path entries and the rows."""
     paths = install_like_editable(TD3_PACKAGE, tmp_path / "site")
     (tmp_path / "td3.toml").write_text(TD3_SWEEP.read_text())
-    result = _rlscale("sweep", "td3.toml", "--out", "run", "--plain", "--no-fit", cwd=tmp_path, paths=paths)
+    result = _rlscale("sweep", "td3.toml", "--out", "run", "--plain", "--no-fit", *flags, cwd=tmp_path, paths=paths)
     assert result.returncode == 0, result.stderr
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["config"]["algo"] == "td3" and manifest["agent_options"]["policy_delay"] == 2
     rows = [json.loads(line) for line in (tmp_path / "run" / "evals.jsonl").read_text().splitlines()]
-    assert {row["algo"] for row in rows} == {"td3"} and len(rows) == 4 * 6
+    assert {row["algo"] for row in rows} == {"td3"}
     # The env spec's normalization travels with the rows, so any env's (a plug-in's) rows fit.
     assert {(row["return_low"], row["return_high"]) for row in rows} == {(-1226.7, -150.0)}
+    return paths, rows
+
+
+def test_the_example_plugin_trains_in_a_sweep(tmp_path):
+    """The example plug-in installed, `rlscale sweep` with algo = "td3" (its own sweep file, cut to two
+    evaluations), and `rlscale check-agent td3`."""
+    paths, rows = _sweep_the_example(tmp_path, "--set", f"env_steps={SHORT_ENV_STEPS}")
+    assert len(rows) == 4 * 2  # 4 configs, 2 evaluations each
+    assert all(math.isfinite(row["return"]) and row["diverged_at_env_step"] is None for row in rows)
+    # Updates ran (from learning_starts = 250, at σ ∈ {4, 8}).
+    assert {(row["utd"], row["grad_step"]) for row in rows if row["env_step"] == SHORT_ENV_STEPS} == {(4.0, 1000), (8.0, 2000)}
+    result = _rlscale("check-agent", "td3", "--check", "finite_update", "--check", "masked_batch",
+                      cwd=tmp_path, paths=paths)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS finite_update" in result.stdout and "PASS masked_batch" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_example_plugins_full_sweep_is_fitted(tmp_path):
+    """The example's whole sweep (1,500 env steps) learns enough for `rlscale fit` to fit D_J(σ) at
+    FIT_THRESHOLD on its rows."""
+    paths, rows = _sweep_the_example(tmp_path)
+    assert len(rows) == 4 * 6
     result = _rlscale("fit", "run", "--out", "fit", "--thresholds", FIT_THRESHOLD, "--bootstrap", "10",
                       cwd=tmp_path, paths=paths)
     assert result.returncode == 0, result.stdout + result.stderr
     fit = json.loads((tmp_path / "fit" / "fit.json").read_text())
     assert fit["thresholds"] == [float(FIT_THRESHOLD)], fit.keys()
-    result = _rlscale("check-agent", "td3", "--check", "finite_update", "--check", "masked_batch",
-                      cwd=tmp_path, paths=paths)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS finite_update" in result.stdout and "PASS masked_batch" in result.stdout
 
 
 @pytest.mark.slow
