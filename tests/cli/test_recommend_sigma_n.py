@@ -1,9 +1,15 @@
-"""`rlscale fit` and `rlscale recommend` as subprocesses on a synthetic sweep of several model sizes:
-the joint (σ, N) laws, and N* with the SAC critic width that gives it on pendulum."""
+"""`rlscale fit`, `rlscale recommend` and `rlscale validate` on a synthetic sweep of several model sizes:
+the joint (σ, N) laws, and N* with the SAC critic width that gives it on pendulum.
+
+The commands run in this process (`rlscale.cli.main`, output and exit status as a subprocess would
+give them); `validate` also once as a subprocess (`fit` and `recommend` run as subprocesses in
+tests/laws/test_fit_paper_defaults.py and tests/cli/test_recommend_plot.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +18,7 @@ import pytest
 
 from rlscale_testing import PENDULUM_WIDTHS, pendulum_sigma_n_laws, pendulum_sigma_n_table
 
+from rlscale.cli import main
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
 from rlscale.laws.results import SigmaNFit
 from rlscale.run.critic_width import critic_parameter_count, with_critic_width
@@ -22,6 +29,18 @@ DELTA = 1e9
 
 
 def _rlscale(*args: str) -> subprocess.CompletedProcess:
+    """`rlscale ARGS` in this process: its exit status, stdout and stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            status = main(list(args))
+        except SystemExit as exit:  # argparse's usage errors
+            status = exit.code
+    return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
+
+
+def _rlscale_process(*args: str) -> subprocess.CompletedProcess:
+    """`rlscale ARGS` in a fresh process."""
     return subprocess.run([sys.executable, "-m", "rlscale.cli", *args], capture_output=True, text=True, timeout=600)
 
 
@@ -100,7 +119,7 @@ def test_validate_checks_a_model_bigger_than_trained_against_the_joint_law(fit_d
     runs = tmp_path / "held_out"
     runs.mkdir()
     (runs / "evals.jsonl").write_text(held_out.to_json(orient="records", lines=True) + "\n")
-    completed = _rlscale("validate", str(directory), str(runs), "--threshold", f"{threshold:g}", "--json")
+    completed = _rlscale_process("validate", str(directory), str(runs), "--threshold", f"{threshold:g}", "--json")
     assert completed.returncode == 0, completed.stderr
     [record] = json.loads(completed.stdout)["configs"]
     law = load_fit(directory).sigma_n.data_law_for(threshold, "pendulum")
