@@ -51,14 +51,15 @@ def test_killed_task_is_retried_and_resumes(ray_cluster, local_run, compile_cach
     assert rows == eval_rows(local_run / "evals.jsonl")
 
 
-def test_the_same_command_gives_the_same_rows_twice_and_under_ray(ray_cluster, tmp_path):
-    """`rlscale sweep` with config_axis = "auto", run twice in this machine's process and once with
-    --executor ray (tasks on this CPU), gives identical rows: every column but the wall clock. The
-    three runs record one decision: map, the rule for one CPU device (no timing decides it)."""
+def test_the_same_command_gives_the_same_rows_locally_and_under_ray(ray_cluster, tmp_path):
+    """`rlscale sweep` with config_axis = "auto", run in this machine's process and with --executor ray
+    (tasks on this CPU), gives identical rows: every column but the wall clock. Both runs record one
+    decision: map, the rule for one CPU device (no timing decides it). (That two local processes give
+    the same rows is what tests/reliability compares every resumed run against.)"""
     config_path = tmp_path / "sweep.toml"
     config_path.write_text(toml_text(AUTO_AXIS_SWEEP))
     address = ray_cluster.get_runtime_context().gcs_address
-    runs = {"local": [], "again": [], "ray": ["--executor", "ray", "--address", address]}
+    runs = {"local": [], "ray": ["--executor", "ray", "--address", address]}
     for name, flags in runs.items():
         result = subprocess.run(
             [sys.executable, "-m", "rlscale.cli", "sweep", str(config_path), "--out", str(tmp_path / name),
@@ -68,8 +69,7 @@ def test_the_same_command_gives_the_same_rows_twice_and_under_ray(ray_cluster, t
         assert result.returncode == 0, result.stderr[-3000:]
     rows = {name: eval_rows(tmp_path / name / "evals.jsonl") for name in runs}
     assert len(rows["local"]) == 4 * 4
-    assert rows["again"] == rows["local"]
     assert rows["ray"] == rows["local"]
     decisions = [json.loads((tmp_path / name / "manifest.json").read_text())["config_axis"] for name in runs]
     assert decisions == [{"requested": "auto", "config_axis": "map", "platform": "cpu", "num_devices": 1,
-                          "reason": "auto on one cpu device: map, nothing padded or idle, lanes where batching pays"}] * 3
+                          "reason": "auto on one cpu device: map, nothing padded or idle, lanes where batching pays"}] * 2
