@@ -1,6 +1,7 @@
 """Small engine set-ups shared by the engine, agent and distributed tests, and a synthetic (σ, N)
 sweep of SAC on pendulum shared by the (σ, N) recommend, validate and study tests."""
 
+import contextlib
 import json
 
 import jax
@@ -14,6 +15,27 @@ from rlscale.testing.conformance import jit_update, relative_difference  # noqa:
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
 
 make_hparams = HyperParams.stack
+JAXPR_TRACE_EVENT = "/jax/core/compile/jaxpr_trace_duration"
+BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+"""The jax.monitoring events JAX records for every trace of a jitted function and every XLA compile."""
+
+
+@contextlib.contextmanager
+def recorded_compile_events(*events: str):
+    """A list that receives (event, function name) for each of `events` JAX records inside the
+    block (by default, every XLA compile)."""
+    wanted = events or (BACKEND_COMPILE_EVENT,)
+    recorded = []
+
+    def listener(event, seconds, **kwargs):
+        if event in wanted:
+            recorded.append((event, kwargs.get("fun_name")))
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield recorded
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
 
 
 def small_spec(**overrides) -> GroupSpec:

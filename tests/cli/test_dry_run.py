@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jax
 import pytest
 
 from rlscale.agents import registry
 from rlscale.cli import main
 from rlscale.run import estimate
-from rlscale_testing import toml_text
+from rlscale_testing import recorded_compile_events, toml_text
 
 REPO = Path(__file__).resolve().parents[2]
 TD3_PACKAGE = REPO / "examples" / "rlscale-td3"
@@ -23,27 +22,19 @@ SWEEP_FILES = sorted(
         *(path for path in REPO.glob("examples/*/*.toml") if path.name != "pyproject.toml"),
     ]
 )
-BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-"""The jax.monitoring event JAX records for every XLA compile."""
 PLAN_LINES = ("compiled group(s) for", "config axis:", "total:", "estimated cost:")
 
 
 @pytest.fixture
 def no_compile(monkeypatch):
     """The list of XLA compiles made while the test runs; reaching the calibration fails the test."""
-    compiled = []
-
-    def listener(event, seconds, **kwargs):
-        if event == BACKEND_COMPILE_EVENT:
-            compiled.append(kwargs.get("fun_name"))
 
     def no_calibration(group):
         raise AssertionError("a dry run calibrated a group")
 
     monkeypatch.setattr(estimate, "_calibrate_group", no_calibration)
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    yield compiled
-    jax.monitoring.unregister_event_duration_listener(listener)
+    with recorded_compile_events() as compiled:
+        yield compiled
 
 
 @pytest.fixture

@@ -17,11 +17,10 @@ from rlscale.config import SweepConfig
 from rlscale.engine.loop import get_trainer
 from rlscale.plan import make_plan
 from rlscale.run import estimate
+from rlscale_testing import recorded_compile_events
 
 NUM_ENVS = 2
 UTDS = (0.5, 2.0)
-BACKEND_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
-"""The jax.monitoring event JAX records for every XLA compile."""
 
 
 def _sweep(config_axis: str, learning_starts: int = 100) -> SweepConfig:
@@ -83,20 +82,11 @@ def test_a_run_after_its_calibration_compiles_nothing(tmp_path, monkeypatch):
     hparams = group.hparams(estimate.CALIBRATION_DISCOUNT, estimate.CALIBRATION_TAU)
     run_chunk_iterations = 200 // NUM_ENVS
     assert run_chunk_iterations != estimate.CALIBRATION_ITERATIONS
-    compiled = []
-
-    def listener(event, seconds, **kwargs):
-        if event == BACKEND_COMPILE_EVENT:
-            compiled.append(kwargs.get("fun_name"))
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
+    with recorded_compile_events() as compiled:
         state = trainer.init(hparams)
         state, stats = trainer.train_chunk(state, run_chunk_iterations)
         jax.block_until_ready(trainer.evaluate(state, 1))
         jax.block_until_ready(trainer.td_errors(state, 1))
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
     assert compiled == []
     assert int(stats.grad_steps.sum()) > 0
 
