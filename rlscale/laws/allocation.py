@@ -252,6 +252,23 @@ def _strategy_point(threshold: float, optimum: Optimum | None) -> StrategyPoint 
     return StrategyPoint(threshold, optimum.sigma, optimum.model_size, optimum.budget, optimum.data, optimum.at_grid_edge)
 
 
+def _edge_notes(scope: str, points: Sequence[AllocationPoint], box: SearchBox) -> list[str]:
+    """One note per axis whose optimum lies at an end of the search box, naming the thresholds
+    there (those optima are bounds, not optima)."""
+    notes = []
+    for name, values, at_end, (low, high) in (
+        ("σ*", [point.utd for point in points], box.at_sigma_edge, box.sigma),
+        ("N*", [point.model_size for point in points], box.at_model_size_edge, box.model_size),
+    ):
+        thresholds = [f"{point.threshold:g}" for point, value in zip(points, values) if at_end(value)]
+        if thresholds:
+            notes.append(
+                f"(σ, N) allocation '{scope}': {name} lies at an end of the search box [{low:.4g}, {high:.4g}] at "
+                f"J = {', '.join(thresholds)} (a bound there, not an optimum)"
+            )
+    return notes
+
+
 def allocate(
     scope: str,
     laws: Sequence[JointDataLaw],
@@ -291,8 +308,7 @@ def allocate(
         )
         for index, (law, optimum) in enumerate(optima)
     )
-    if any(point.at_grid_edge for point in points):
-        notes.append(f"(σ, N) allocation '{scope}': some optima lie on the edge of the search box (bounds, not optima)")
+    notes.extend(_edge_notes(scope, points, box))
     base = optima[0][1]
     utd_only = [_strategy_point(law.threshold, axis_optimum(law, batch_law, delta, box, model_size=base.model_size)) for law, _ in optima]
     size_only = [_strategy_point(law.threshold, axis_optimum(law, batch_law, delta, box, sigma=base.sigma)) for law, _ in optima]

@@ -13,7 +13,7 @@ import pytest
 from authors_sigma_n import DMC_AVERAGED, DMC_AVERAGED_LAW, DOG_HUMANOID_AVERAGED, DOG_HUMANOID_AVERAGED_LAW, SIMBA
 
 from rlscale.laws import read_fit
-from rlscale.laws.allocation import SearchBox, joint_optimum, path_law
+from rlscale.laws.allocation import SearchBox, allocate, joint_optimum, path_law
 from rlscale.laws.fit import FitOptions, fit_laws
 from rlscale.laws.plots import SIGMA_N_FIGURES, learning_curves, plot_sigma_n_data_law
 from rlscale.laws.recommend_sigma_n import recommend_sigma_n
@@ -161,6 +161,30 @@ def test_direct_runs_recover_the_compute_optimal_allocation(direct_fit):
         assert [point.held_out for point in sorted(allocation.points, key=lambda p: p.budget)] == [False, False, False, True, True]
         assert allocation.base_model_size == sorted(allocation.points, key=lambda p: p.budget)[0].model_size
         assert allocation.utd_only_data_overhead > 0 and allocation.model_size_only_data_overhead > 0
+
+
+def test_allocation_notes_name_the_axis_whose_optimum_is_at_the_search_boxs_end(direct_fit):
+    """The fitted env-a laws in a box whose σ range [1, 1.1] is below every σ*: each σ* is the
+    box's top (a bound) and the note names σ* and every threshold; N* stays inside, unnamed."""
+    sigma_n = direct_fit.sigma_n
+    allocation = sigma_n.allocation_for("env-a")
+    laws = [sigma_n.data_law_for(threshold, "env-a") for threshold in THRESHOLDS]
+    box = SearchBox((1.0, 1.1), allocation.model_size_range)
+    narrow, notes = allocate(
+        "env-a",
+        laws,
+        lambda sigma, size: sigma_n.batch_size_law_sigma_n.predict("env-a", sigma, size),
+        allocation.delta,
+        box,
+        allocation.trained_utds,
+        allocation.trained_model_sizes,
+        direct_fit.interval,
+    )
+    assert all(point.at_grid_edge and point.utd == pytest.approx(1.1) for point in narrow.points)
+    assert not any(box.at_model_size_edge(point.model_size) for point in narrow.points)
+    [edge_note] = [note for note in notes if "end of the search box" in note]
+    assert edge_note.startswith("(σ, N) allocation 'env-a': σ* lies at an end of the search box [1, 1.1] at J = ")
+    assert edge_note.endswith("at J = 300, 400, 500, 600, 700 (a bound there, not an optimum)") and "N*" not in edge_note
 
 
 def test_sigma_n_fit_json_round_trip(direct_fit):
