@@ -197,6 +197,11 @@ class GridExtensionSettings:
         ok = {"max_rounds": self.max_rounds >= 0, "max_new_runs": self.max_new_runs is None or self.max_new_runs >= 0}
         return out_of_range(self, ok, mistyped)
 
+    def budget_text(self) -> str:
+        """The budget as a user wrote it: "max_rounds = 2, max_new_runs = 120"."""
+        runs = "as many as the grid" if self.max_new_runs is None else str(self.max_new_runs)
+        return f"max_rounds = {self.max_rounds}, max_new_runs = {runs}"
+
     def next_round(
         self, extension: GridExtension, round_number: int, runs_added: int, grid_runs: int, runs_per_config: int
     ) -> tuple[GridExtension, str | None]:
@@ -218,6 +223,10 @@ class GridExtensionSettings:
                 f"the budget cap: the smallest σ addition needs {smallest} runs, {cap - runs_added} are left under max_new_runs = {cap}"
             )
         return extension, None
+
+
+EXTENSION_BUDGET_KEYS = ("max_rounds", "max_new_runs")
+"""The [grid_extension] keys that set its budget: a study may change them between sittings."""
 
 
 @dataclass(frozen=True)
@@ -285,16 +294,21 @@ class StudyConfig:
         baseline = None if self.stage2 is None else self.stage2.baseline_utd
         return dataclasses.replace(read_fit_options(self.fit, FIT_READING, "[fit]"), baseline_utd=baseline, **extra)
 
-    def fingerprint(self) -> str:
-        """A hash of the whole study config: a run directory holds one study."""
+    def fingerprint(self, budget: bool = True) -> str:
+        """A hash of the whole study config: a run directory holds one study. `budget=False` leaves
+        out the grid extension's budget (`EXTENSION_BUDGET_KEYS`), the one part of a study that may
+        change between sittings (run/study_runner.py: a raised budget resumes the extension)."""
         # Settings added after studies were first written are left out at their defaults, so a study
         # directory written before them keeps its fingerprint.
         holdout = {key: value for key, value in self.holdout.__dict__.items() if not (key in ("utd", "model_size_factor") and value is None)}
         tables = {"grid": self.grid, "fit": self.fit, "holdout": holdout}
         if self.stage2 is not None:
             tables["stage2"] = self.stage2.__dict__
-        if self.grid_extension != GridExtensionSettings():
+        if budget and self.grid_extension != GridExtensionSettings():
             tables["grid_extension"] = self.grid_extension_table()
+        elif not budget and self.grid_extension.limits != GridLimits():
+            table = self.grid_extension_table()
+            tables["grid_extension_limits"] = {key: value for key, value in table.items() if key not in EXTENSION_BUDGET_KEYS}
         canonical = json.dumps(tables, sort_keys=True, default=list)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

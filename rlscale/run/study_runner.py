@@ -8,7 +8,8 @@ recommendation, held-out run and validation come from the grid fit's joint laws.
 
 Layout of DIR:
 
-    study.toml              the study config (a re-run must give the same one)
+    study.toml              the study config (a re-run must give the same one, up to the grid
+                            extension's budget: see `_apply_extension_budget`)
     study_state.json        the finished stages
     grid/                   stage-1 sweep (run directory) and its learning curves
     grid_round_<k>.toml     the k-th extension of the grid (its new configs), and grid_round_<k>/ its runs
@@ -21,13 +22,17 @@ Layout of DIR:
     holdout/                its runs
     validation/             validation.json and the figure (a (σ, N) study: against D_J(σ, N))
     REPORT.md               one section per finished stage
+    superseded_<k>/         the later stages' files, moved aside when a raised extension budget ran
+                            another round
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -35,7 +40,16 @@ import tomli_w
 
 from rlscale.config import ConfigError, SweepConfig, read_toml
 from rlscale.laws.fit import fit_laws
-from rlscale.laws.grid_edges import GridExtension, compact, describe, describe_unmade, fit_edge_report, propose_extension
+from rlscale.laws.grid_edges import (
+    BRACKETED,
+    LIMITS,
+    GridExtension,
+    compact,
+    describe,
+    describe_unmade,
+    fit_edge_report,
+    propose_extension,
+)
 from rlscale.laws.horizon import DEFAULT_HORIZON_CUTS
 from rlscale.laws.propose import propose_stage2
 from rlscale.laws.recommend import recommend, recommend_at_utd
@@ -60,6 +74,7 @@ from rlscale.run.fit_files import (
     write_learning_curves,
 )
 from rlscale.run.files import write_json_atomically, write_sweep_toml
+from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.store import EVALS_FILE
 from rlscale.run.tables import load_runs, load_tables
 from rlscale.study import (
@@ -83,6 +98,18 @@ HOLDOUT_CHOICE_KEY = "holdout_choice"
 factor and target N, the threshold and where the width's depth came from."""
 REPORT_FILE = "REPORT.md"
 STUDY_COPY = "study.toml"
+STAGE_OUTPUTS = {
+    "grid_fit": ("grid_fit",),
+    "propose": ("stage2.toml", f"stage2{PROPOSAL_SUFFIX}"),
+    "stage2_sweep": ("stage2",),
+    "stage2_fit": ("stage2_fit",),
+    "recommend": ("holdout.toml", "recommendation.json"),
+    "holdout_sweep": ("holdout",),
+    "validate": ("validation",),
+}
+"""The files and folders in DIR that each stage after the grid's extension writes."""
+SUPERSEDED_PREFIX = "superseded_"
+"""DIR/superseded_<k>/: the outputs of the stages after the grid that a raised extension budget redoes."""
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
 unless [holdout] env_steps says otherwise."""
@@ -119,6 +146,9 @@ class StudyRunner:
         self.executor_name, self.address, self.live = executor, address, live
         self.tracker = tracker
         """Trackers for every sweep of the study, replacing the sweep files' `tracker` (None: theirs)."""
+        self.earlier_extension = None
+        """The grid extension settings the study ran with before, when this config changes only their
+        budget (`run` then applies the change); None otherwise."""
         self.state = self._open_state()
 
     # State and report -------------------------------------------------------------------------
@@ -132,7 +162,10 @@ class StudyRunner:
             except (OSError, json.JSONDecodeError) as error:
                 raise StudyError([f"{path} is damaged ({error}); use a new --out"]) from None
             if state.get("study") != fingerprint:
-                raise StudyError([f"{self.out} holds a different study ({path} has another config); use another --out"])
+                earlier = self._earlier_study(state)
+                if earlier is None or earlier.fingerprint(budget=False) != self.study.fingerprint(budget=False):
+                    raise StudyError([f"{self.out} holds a different study ({path} has another config); use another --out"])
+                self.earlier_extension = earlier.grid_extension
             return state
         if self.out.exists() and any(path.suffix != ".toml" for path in self.out.iterdir()):
             raise StudyError([f"{self.out} holds files but no study ({STATE_FILE} is missing); use a new --out"])
@@ -141,8 +174,68 @@ class StudyRunner:
         self._write_state(state)
         return state
 
+    def _earlier_study(self, state: dict) -> StudyConfig | None:
+        """The study DIR was run with: its copy DIR/study.toml, when that is the config the state
+        file records (None when it is missing, unreadable or not that config)."""
+        try:
+            earlier = read_study(self.out / STUDY_COPY)
+        except (OSError, StudyError):
+            return None
+        return earlier if earlier.fingerprint() == state.get("study") else None
+
     def _write_state(self, state: dict) -> None:
         write_json_atomically(self.out / STATE_FILE, state)
+
+    def _apply_extension_budget(self) -> None:
+        """The study file changed only the grid extension's budget (max_rounds, max_new_runs). When
+        the extension had stopped at the old budget and the new one runs another round, the extension
+        resumes and the stages after it run again: their files move to DIR/superseded_<k>/ (nothing is
+        deleted). Otherwise no stage changes. Either way the state takes the new config."""
+        before, now = self.earlier_extension.budget_text(), self.study.grid_extension.budget_text()
+        stop = self.state.get(STOP_KEY)
+        stopped_by_budget = stop is not None and (stop["extension"] or {}).get("status") not in (BRACKETED, LIMITS)
+        if not self.done("grid_extend") or not stopped_by_budget:
+            why = "the extension is still running" if not self.done("grid_extend") else f"it had stopped because {stop['reason']}"
+            print(f"grid extension budget: {before} -> {now}; {why}, so no stage is redone", flush=True)
+        else:
+            _, _, new_stop = self._decide_round(self.state.get(ROUNDS_KEY, []))
+            if new_stop is not None:
+                print(f"grid extension budget: {before} -> {now}; it still stops ({new_stop}), so no stage is redone", flush=True)
+            else:
+                moved = self._supersede_after_grid()
+                print(
+                    f"grid extension budget: {before} -> {now}; it had stopped because {stop['reason']}, and the new budget runs "
+                    f"another round, so the extension resumes and the stages after it run again"
+                    + (f" (their earlier files are kept in {moved})" if moved is not None else ""),
+                    flush=True,
+                )
+        self.state["study"] = self.study.fingerprint()
+        self._write_state(self.state)
+        self.earlier_extension = None
+
+    def _supersede_after_grid(self) -> Path | None:
+        """Forget the grid extension's stop and every later stage (state file), and move the files
+        those stages wrote into a new DIR/superseded_<k>/ (None when there were none). A sweep
+        directory another process still writes is refused (RunDirectoryError) before anything moves."""
+        names = [name for name, _ in self.study.stages]
+        later = names[names.index("grid_extend") + 1:]
+        paths = [self.out / output for stage in later for output in STAGE_OUTPUTS[stage] if (self.out / output).exists()]
+        with contextlib.ExitStack() as locks:
+            for path in paths:
+                if path.is_dir():
+                    locks.enter_context(RunDirectoryLock(path))
+            target = None
+            if paths:
+                number = 1 + sum(1 for item in self.out.iterdir() if item.name.startswith(SUPERSEDED_PREFIX))
+                target = self.out / f"{SUPERSEDED_PREFIX}{number}"
+                target.mkdir()
+                for path in paths:
+                    shutil.move(str(path), str(target / path.name))
+        for stage in ("grid_extend", *later):
+            self.state["stages"].pop(stage, None)
+        self.state.pop(STOP_KEY, None)
+        self.state.pop(HOLDOUT_CHOICE_KEY, None)
+        return target
 
     def done(self, name: str) -> bool:
         return bool(self.state["stages"].get(name, {}).get("done"))
@@ -150,6 +243,8 @@ class StudyRunner:
     def run(self, until: str | None = None) -> None:
         """Every stage in order (up to and including `until`); each recorded as done (atomically)
         when it finished."""
+        if self.earlier_extension is not None:
+            self._apply_extension_budget()
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
         stages = self.study.stages
         for number, (name, description) in enumerate(stages, start=1):
@@ -213,21 +308,11 @@ class StudyRunner:
             self.state[STOP_KEY] = {"reason": "max_rounds = 0: the grid is kept as given", "inside_share": None, "extension": None}
             print("grid extension: none (max_rounds = 0)", flush=True)
             return
-        grid = SweepConfig.from_dict(self.study.grid)
-        # Each new (σ, B, η) runs for every seed and, in a (σ, N) study, at every model size.
-        runs_per_config = len(grid.seeds) * len(grid.model_size_list())
-        grid_runs = len(grid.run_configs())
         while True:
             pending = rounds[-1] if rounds and not rounds[-1].get("done") else None
             if pending is None:
-                table = self._grid_table()
-                edges = fit_edge_report(fit_laws(table, self.study.fit_options()))
-                configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
+                edges, extension, stop = self._decide_round(rounds)
                 number = len(rounds) + 1
-                runs_added = sum(item["runs"] for item in rounds)
-                extension, stop = settings.next_round(
-                    propose_extension(edges, configs, settings.limits), number, runs_added, grid_runs, runs_per_config
-                )
                 lines = describe(extension)
                 print(f"grid edges: {edges.summary()}", flush=True)
                 print("\n".join(lines), flush=True)
@@ -244,7 +329,7 @@ class StudyRunner:
                     "directory": name,
                     "inside_share": edges.inside_share,
                     "extension": extension.to_dict(),
-                    "runs": len(extension.configs) * runs_per_config,
+                    "runs": len(extension.configs) * self._runs_per_config(),
                     "done": False,
                 }
                 rounds.append(pending)
@@ -252,6 +337,25 @@ class StudyRunner:
             self._sweep(SweepConfig.from_toml(self.out / f"{pending['directory']}.toml"), self.out / pending["directory"])
             pending["done"] = True
             self._write_state(self.state)
+
+    def _runs_per_config(self) -> int:
+        """Runs of each new (σ, B, η) of an extension: every seed and, in a (σ, N) study, every model size."""
+        grid = SweepConfig.from_dict(self.study.grid)
+        return len(grid.seeds) * len(grid.model_size_list())
+
+    def _decide_round(self, rounds: list[dict]):
+        """The grid (with the finished `rounds`) fitted, and the next round decided under the study's
+        extension settings: (edge report, extension, why the grid stops instead: None when it runs)."""
+        settings = self.study.grid_extension
+        table = self._grid_table()
+        edges = fit_edge_report(fit_laws(table, self.study.fit_options()))
+        configs = table[["env", "utd", "batch_size", "learning_rate"]].drop_duplicates()
+        runs_added = sum(item["runs"] for item in rounds)
+        grid_runs = len(SweepConfig.from_dict(self.study.grid).run_configs())
+        extension, stop = settings.next_round(
+            propose_extension(edges, configs, settings.limits), len(rounds) + 1, runs_added, grid_runs, self._runs_per_config()
+        )
+        return edges, extension, stop
 
     def _stage_grid_fit(self) -> None:
         table = self._grid_table()

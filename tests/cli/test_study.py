@@ -50,6 +50,12 @@ def test_the_fingerprint_changes_with_the_config():
     other = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 8], "seeds": [0, 1]}})
     assert study.fingerprint() != other.fingerprint()
     assert study.fingerprint() == StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 4], "seeds": [0, 1]}}).fingerprint()
+    # The extension's budget may change between sittings; its other settings may not.
+    raised = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 4], "seeds": [0, 1]},
+                                    "grid_extension": {"max_rounds": 3, "max_new_runs": 50}})
+    assert raised.fingerprint() != study.fingerprint() and raised.fingerprint(budget=False) == study.fingerprint(budget=False)
+    shared = StudyConfig.from_dict({"grid": GRID, "stage2": {"utd": [1, 2, 4], "seeds": [0, 1]}, "grid_extension": {"edge_share": 0.3}})
+    assert shared.fingerprint(budget=False) != study.fingerprint(budget=False)
 
 
 def test_grid_extension_settings_are_checked_and_default_to_two_rounds():
