@@ -106,7 +106,8 @@ FIT_READING = dataclasses.replace(
 LIMIT_KEYS = tuple(item.name for item in dataclasses.fields(GridLimits))
 """[grid_extension] keys of its `GridLimits`."""
 OWN_EXTENSION_KEYS = ("max_rounds", "max_new_runs")
-"""[grid_extension] keys of `GridExtensionSettings` itself."""
+"""[grid_extension] keys of `GridExtensionSettings` itself: its budget, the one part of a study that
+may change between sittings (`StudyConfig.fingerprint`)."""
 
 
 class StudyError(ValueError):
@@ -225,10 +226,6 @@ class GridExtensionSettings:
         return extension, None
 
 
-EXTENSION_BUDGET_KEYS = ("max_rounds", "max_new_runs")
-"""The [grid_extension] keys that set its budget: a study may change them between sittings."""
-
-
 @dataclass(frozen=True)
 class StudyConfig:
     """A whole study: the grid sweep's fields, its extension, fit options, and the stage-2 and
@@ -296,7 +293,7 @@ class StudyConfig:
 
     def fingerprint(self, budget: bool = True) -> str:
         """A hash of the whole study config: a run directory holds one study. `budget=False` leaves
-        out the grid extension's budget (`EXTENSION_BUDGET_KEYS`), the one part of a study that may
+        out the grid extension's budget (`OWN_EXTENSION_KEYS`), the one part of a study that may
         change between sittings (run/study_runner.py: a raised budget resumes the extension)."""
         # Settings added after studies were first written are left out at their defaults, so a study
         # directory written before them keeps its fingerprint.
@@ -308,7 +305,7 @@ class StudyConfig:
             tables["grid_extension"] = self.grid_extension_table()
         elif not budget and self.grid_extension.limits != GridLimits():
             table = self.grid_extension_table()
-            tables["grid_extension_limits"] = {key: value for key, value in table.items() if key not in EXTENSION_BUDGET_KEYS}
+            tables["grid_extension_limits"] = {key: value for key, value in table.items() if key not in OWN_EXTENSION_KEYS}
         canonical = json.dumps(tables, sort_keys=True, default=list)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 

@@ -253,19 +253,21 @@ def _strategy_point(threshold: float, optimum: Optimum | None) -> StrategyPoint 
 
 
 def _edge_notes(scope: str, points: Sequence[AllocationPoint], box: SearchBox) -> list[str]:
-    """One note per axis whose optimum lies at an end of the search box, naming the thresholds
-    there (those optima are bounds, not optima)."""
+    """One note per axis and end of the search box that optima lie at (within EDGE_TOLERANCE in
+    log, as `SearchBox.at_edge`), naming the thresholds there in ascending J (bounds, not optima)."""
     notes = []
-    for name, values, at_end, (low, high) in (
-        ("σ*", [point.utd for point in points], box.at_sigma_edge, box.sigma),
-        ("N*", [point.model_size for point in points], box.at_model_size_edge, box.model_size),
+    ordered = sorted(points, key=lambda point: point.threshold)
+    for name, value_of, (low, high) in (
+        ("σ*", lambda point: point.utd, box.sigma),
+        ("N*", lambda point: point.model_size, box.model_size),
     ):
-        thresholds = [f"{point.threshold:g}" for point, value in zip(points, values) if at_end(value)]
-        if thresholds:
-            notes.append(
-                f"(σ, N) allocation '{scope}': {name} lies at an end of the search box [{low:.4g}, {high:.4g}] at "
-                f"J = {', '.join(thresholds)} (a bound there, not an optimum)"
-            )
+        for end, bound in (("bottom", low), ("top", high)):
+            thresholds = [f"{point.threshold:g}" for point in ordered if abs(math.log(value_of(point) / bound)) < EDGE_TOLERANCE]
+            if thresholds:
+                notes.append(
+                    f"(σ, N) allocation '{scope}': {name} lies at the {end} of the search box [{low:.4g}, {high:.4g}] at "
+                    f"J = {', '.join(thresholds)} (a bound there, not an optimum)"
+                )
     return notes
 
 

@@ -62,7 +62,7 @@ from rlscale.laws.summaries import (
     format_validation,
     proposal_header,
 )
-from rlscale.laws.results import tie_summary
+from rlscale.laws.results import GridEdgeReport, tie_summary
 from rlscale.laws.table import FitInputError
 from rlscale.run.critic_width import infer_network, width_for
 from rlscale.run.fit_files import (
@@ -110,6 +110,8 @@ STAGE_OUTPUTS = {
 """The files and folders in DIR that each stage after the grid's extension writes."""
 SUPERSEDED_PREFIX = "superseded_"
 """DIR/superseded_<k>/: the outputs of the stages after the grid that a raised extension budget redoes."""
+SUPERSEDING_KEY = "superseding"
+"""The state file's record of a move into DIR/superseded_<k>/ under way: its directory and the paths."""
 HOLDOUT_ENV_STEPS_LIMIT = 4
 """The held-out run may take at most this many times the stage-2 (a (σ, N) study: the grid's) env steps
 unless [holdout] env_steps says otherwise."""
@@ -163,7 +165,13 @@ class StudyRunner:
                 raise StudyError([f"{path} is damaged ({error}); use a new --out"]) from None
             if state.get("study") != fingerprint:
                 earlier = self._earlier_study(state)
-                if earlier is None or earlier.fingerprint(budget=False) != self.study.fingerprint(budget=False):
+                if earlier is None:
+                    raise StudyError([
+                        f"{self.out} holds a different study ({path} has another config, and {self.out / STUDY_COPY}, the config it "
+                        "ran with, is missing or is not that config, so whether only the grid extension's budget changed cannot be "
+                        "told); use another --out"
+                    ])
+                if earlier.fingerprint(budget=False) != self.study.fingerprint(budget=False):
                     raise StudyError([f"{self.out} holds a different study ({path} has another config); use another --out"])
                 self.earlier_extension = earlier.grid_extension
             return state
@@ -190,52 +198,83 @@ class StudyRunner:
         """The study file changed only the grid extension's budget (max_rounds, max_new_runs). When
         the extension had stopped at the old budget and the new one runs another round, the extension
         resumes and the stages after it run again: their files move to DIR/superseded_<k>/ (nothing is
-        deleted). Otherwise no stage changes. Either way the state takes the new config."""
+        deleted). Otherwise no stage changes (an unfinished extension takes the new budget from its
+        next round on). Either way the state takes the new config."""
         before, now = self.earlier_extension.budget_text(), self.study.grid_extension.budget_text()
+        change = f"grid extension budget: {before} -> {now}"
         stop = self.state.get(STOP_KEY)
-        stopped_by_budget = stop is not None and (stop["extension"] or {}).get("status") not in (BRACKETED, LIMITS)
-        if not self.done("grid_extend") or not stopped_by_budget:
-            why = "the extension is still running" if not self.done("grid_extend") else f"it had stopped because {stop['reason']}"
-            print(f"grid extension budget: {before} -> {now}; {why}, so no stage is redone", flush=True)
+        if not self.done("grid_extend"):
+            print(f"{change}; the extension has not finished, so its next rounds take the new budget", flush=True)
+        elif stop is None or (stop["extension"] or {}).get("status") in (BRACKETED, LIMITS):
+            print(f"{change}; it had stopped because {stop['reason'] if stop else 'it finished'}, so no stage is redone", flush=True)
         else:
-            _, _, new_stop = self._decide_round(self.state.get(ROUNDS_KEY, []))
+            edges, extension, new_stop = self._decide_round(self.state.get(ROUNDS_KEY, []))
             if new_stop is not None:
-                print(f"grid extension budget: {before} -> {now}; it still stops ({new_stop}), so no stage is redone", flush=True)
+                self.state[STOP_KEY] = {"reason": new_stop, "inside_share": edges.inside_share, "extension": extension.to_dict()}
+                print(f"{change}; it still stops ({new_stop}), so no stage is redone", flush=True)
             else:
                 moved = self._supersede_after_grid()
                 print(
-                    f"grid extension budget: {before} -> {now}; it had stopped because {stop['reason']}, and the new budget runs "
-                    f"another round, so the extension resumes and the stages after it run again"
-                    + (f" (their earlier files are kept in {moved})" if moved is not None else ""),
+                    f"{change}; it had stopped because {stop['reason']}, and the new budget runs another round, so the extension "
+                    f"resumes and the stages after it run again" + (f" (their earlier files are kept in {moved})" if moved else ""),
                     flush=True,
                 )
         self.state["study"] = self.study.fingerprint()
         self._write_state(self.state)
+        self._write_report()
         self.earlier_extension = None
 
     def _supersede_after_grid(self) -> Path | None:
-        """Forget the grid extension's stop and every later stage (state file), and move the files
-        those stages wrote into a new DIR/superseded_<k>/ (None when there were none). A sweep
-        directory another process still writes is refused (RunDirectoryError) before anything moves."""
+        """Forget the grid extension's stop and every later stage, and move the files those stages
+        wrote into a new DIR/superseded_<k>/ with a copy of the report and of the study file they came
+        from (None when there were no such files). The state file records the move before it starts
+        (`SUPERSEDING_KEY`), so a kill part-way is finished by the next run (`_finish_superseding`). A
+        sweep directory another process still writes is refused (RunDirectoryError) before anything moves."""
         names = [name for name, _ in self.study.stages]
         later = names[names.index("grid_extend") + 1:]
-        paths = [self.out / output for stage in later for output in STAGE_OUTPUTS[stage] if (self.out / output).exists()]
+        paths = [output for stage in later for output in STAGE_OUTPUTS[stage] if (self.out / output).exists()]
         with contextlib.ExitStack() as locks:
-            for path in paths:
-                if path.is_dir():
-                    locks.enter_context(RunDirectoryLock(path))
+            for name in paths:
+                if (self.out / name / EVALS_FILE).exists():
+                    locks.enter_context(RunDirectoryLock(self.out / name))
             target = None
             if paths:
-                number = 1 + sum(1 for item in self.out.iterdir() if item.name.startswith(SUPERSEDED_PREFIX))
-                target = self.out / f"{SUPERSEDED_PREFIX}{number}"
-                target.mkdir()
-                for path in paths:
-                    shutil.move(str(path), str(target / path.name))
-        for stage in ("grid_extend", *later):
-            self.state["stages"].pop(stage, None)
-        self.state.pop(STOP_KEY, None)
-        self.state.pop(HOLDOUT_CHOICE_KEY, None)
+                target = self._new_superseded_directory()
+                for name in (REPORT_FILE, STUDY_COPY):
+                    if (self.out / name).exists():
+                        shutil.copy2(self.out / name, target / name)
+            for stage in ("grid_extend", *later):
+                self.state["stages"].pop(stage, None)
+            for key in (STOP_KEY, HOLDOUT_CHOICE_KEY):
+                self.state.pop(key, None)
+            self.state[SUPERSEDING_KEY] = {"directory": target.name if target else None, "paths": paths}
+            self._write_state(self.state)
+            self._finish_superseding()
         return target
+
+    def _new_superseded_directory(self) -> Path:
+        """A new, empty DIR/superseded_<k> (k one above the largest there)."""
+        numbers = [int(item.name[len(SUPERSEDED_PREFIX):]) for item in self.out.iterdir()
+                   if item.name.startswith(SUPERSEDED_PREFIX) and item.name[len(SUPERSEDED_PREFIX):].isdigit()]
+        number = max(numbers, default=0) + 1
+        while True:
+            try:
+                (self.out / f"{SUPERSEDED_PREFIX}{number}").mkdir()
+                return self.out / f"{SUPERSEDED_PREFIX}{number}"
+            except FileExistsError:
+                number += 1
+
+    def _finish_superseding(self) -> None:
+        """Move the files the state's `SUPERSEDING_KEY` lists (those still in DIR) into its directory,
+        then drop the record."""
+        record = self.state.get(SUPERSEDING_KEY)
+        if record is None:
+            return
+        for name in record["paths"]:
+            if (self.out / name).exists():
+                shutil.move(str(self.out / name), str(self.out / record["directory"] / name))
+        del self.state[SUPERSEDING_KEY]
+        self._write_state(self.state)
 
     def done(self, name: str) -> bool:
         return bool(self.state["stages"].get(name, {}).get("done"))
@@ -243,6 +282,7 @@ class StudyRunner:
     def run(self, until: str | None = None) -> None:
         """Every stage in order (up to and including `until`); each recorded as done (atomically)
         when it finished."""
+        self._finish_superseding()
         if self.earlier_extension is not None:
             self._apply_extension_budget()
         (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
@@ -343,7 +383,7 @@ class StudyRunner:
         grid = SweepConfig.from_dict(self.study.grid)
         return len(grid.seeds) * len(grid.model_size_list())
 
-    def _decide_round(self, rounds: list[dict]):
+    def _decide_round(self, rounds: list[dict]) -> tuple[GridEdgeReport, GridExtension, str | None]:
         """The grid (with the finished `rounds`) fitted, and the next round decided under the study's
         extension settings: (edge report, extension, why the grid stops instead: None when it runs)."""
         settings = self.study.grid_extension

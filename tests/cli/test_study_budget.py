@@ -15,7 +15,7 @@ import pytest
 from rlscale.cli import main
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
 from rlscale.laws.table import KNOWN_RETURN_BOUNDS
-from rlscale.run.study_runner import STATE_FILE, STOP_KEY, read_study
+from rlscale.run.study_runner import STATE_FILE, STOP_KEY, SUPERSEDING_KEY, read_study
 from rlscale.run.store import EVALS_FILE
 
 ENV = "pendulum"
@@ -91,15 +91,18 @@ def proposed(tmp_path, capsys):
 def test_a_raised_extension_budget_resumes_the_extension_and_keeps_the_later_stages_files(tmp_path, capsys, proposed):
     out = proposed
     before = _state(out)
+    (out / "superseded_1").mkdir()  # a folder of the user's: the next one is superseded_2
+    report = (out / "REPORT.md").read_text()
     assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 10", "--until", "grid_extend") == 0
     printed = capsys.readouterr().out
     assert (
         "grid extension budget: max_rounds = 0, max_new_runs = as many as the grid -> max_rounds = 1, max_new_runs = 10; it had "
         "stopped because max_rounds = 0: the grid is kept as given, and the new budget runs another round"
     ) in printed
-    superseded = out / "superseded_1"
+    superseded = out / "superseded_2"
     assert f"their earlier files are kept in {superseded}" in printed
-    assert {path.name for path in superseded.iterdir()} == {"grid_fit", "stage2.toml", "stage2.proposal.json"}
+    assert {path.name for path in superseded.iterdir()} == {"grid_fit", "stage2.toml", "stage2.proposal.json", "REPORT.md", "study.toml"}
+    assert (superseded / "REPORT.md").read_text() == report and "max_rounds = 0" in (superseded / "study.toml").read_text()
     assert not (out / "grid_fit").exists() and not (out / "stage2.toml").exists()
     state = _state(out)
     assert state["study"] != before["study"] and set(state["stages"]) == {"grid_sweep", "grid_extend"}
@@ -113,7 +116,17 @@ def test_a_raised_extension_budget_resumes_the_extension_and_keeps_the_later_sta
     assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100", "--until", "grid_extend") == 0
     printed = capsys.readouterr().out
     assert "it still stops (max_rounds = 1 reached), so no stage is redone" in printed
-    assert not (out / "superseded_2").exists() and set(_state(out)["stages"]) == {"grid_sweep", "grid_extend"}
+    assert "grid_extend: done, skipped" in printed and set(_state(out)["stages"]) == {"grid_sweep", "grid_extend"}
+    assert not (out / "superseded_3").exists()
+
+    # A move the state file records as under way (a kill part-way) is finished by the next run.
+    (out / "stage2.toml").write_text("# left behind by a killed move\n")
+    state = _state(out)
+    state[SUPERSEDING_KEY] = {"directory": "superseded_2", "paths": ["stage2.toml", "grid_fit"]}
+    (out / STATE_FILE).write_text(json.dumps(state))
+    assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100", "--until", "grid_extend") == 0
+    assert not (out / "stage2.toml").exists() and (superseded / "stage2.toml").read_text() == "# left behind by a killed move\n"
+    assert SUPERSEDING_KEY not in _state(out)
 
     # A change beyond the budget is another study.
     assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100\nedge_share = 0.3") == 2

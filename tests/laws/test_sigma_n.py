@@ -182,8 +182,8 @@ def test_allocation_notes_name_the_axis_whose_optimum_is_at_the_search_boxs_end(
     )
     assert all(point.at_grid_edge and point.utd == pytest.approx(1.1) for point in narrow.points)
     assert not any(box.at_model_size_edge(point.model_size) for point in narrow.points)
-    [edge_note] = [note for note in notes if "end of the search box" in note]
-    assert edge_note.startswith("(σ, N) allocation 'env-a': σ* lies at an end of the search box [1, 1.1] at J = ")
+    [edge_note] = [note for note in notes if "of the search box" in note]
+    assert edge_note.startswith("(σ, N) allocation 'env-a': σ* lies at the top of the search box [1, 1.1] at J = ")
     assert edge_note.endswith("at J = 300, 400, 500, 600, 700 (a bound there, not an optimum)") and "N*" not in edge_note
 
 
