@@ -22,6 +22,7 @@ Layout of DIR:
     holdout/                its runs
     validation/             validation.json and the figure (a (σ, N) study: against D_J(σ, N))
     REPORT.md               one section per finished stage
+    writer.lock             held by the study process while it runs (run/lock.py)
     superseded_<k>/         the later stages' files, moved aside when a raised extension budget ran
                             another round
 """
@@ -281,25 +282,30 @@ class StudyRunner:
 
     def run(self, until: str | None = None) -> None:
         """Every stage in order (up to and including `until`); each recorded as done (atomically)
-        when it finished."""
-        self._finish_superseding()
-        if self.earlier_extension is not None:
-            self._apply_extension_budget()
-        (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
-        stages = self.study.stages
-        for number, (name, description) in enumerate(stages, start=1):
-            if self.done(name):
-                print(f"[{number}/{len(stages)}] {name}: done, skipped", flush=True)
-            else:
-                print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
-                started = time.perf_counter()
-                getattr(self, f"_stage_{name}")()
-                self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
-                self._write_state(self.state)
-                self._write_report()
-            if name == until:
-                break
-        self._write_report()
+        when it finished. One study process at a time: DIR's writer lock is held throughout (a second
+        one gets RunDirectoryError naming the first), and the state is read again under it."""
+        with RunDirectoryLock(self.out) as lock:
+            if lock.taken_over is not None:
+                print(f"note: {lock.describe_taken_over()}", flush=True)
+            self.state = self._open_state()
+            self._finish_superseding()
+            if self.earlier_extension is not None:
+                self._apply_extension_budget()
+            (self.out / STUDY_COPY).write_text(tomli_w.dumps(self._study_table()))
+            stages = self.study.stages
+            for number, (name, description) in enumerate(stages, start=1):
+                if self.done(name):
+                    print(f"[{number}/{len(stages)}] {name}: done, skipped", flush=True)
+                else:
+                    print(f"[{number}/{len(stages)}] {name}: {description}", flush=True)
+                    started = time.perf_counter()
+                    getattr(self, f"_stage_{name}")()
+                    self.state["stages"][name] = {"done": True, "seconds": round(time.perf_counter() - started, 1)}
+                    self._write_state(self.state)
+                    self._write_report()
+                if name == until:
+                    break
+            self._write_report()
 
     def _study_table(self) -> dict:
         study = self.study

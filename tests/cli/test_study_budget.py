@@ -1,6 +1,7 @@
 """`rlscale study` on a study directory whose config changed only the grid extension's budget: a
 raised budget that runs another round resumes the extension (a real pendulum sweep) and moves the
-later stages' files aside; a change that runs nothing redoes nothing; any other change is refused.
+later stages' files aside; a change that runs nothing redoes nothing; any other change, or a second
+study process on the same directory, is refused.
 
 The grid's rows are synthetic (a known law whose optimum sits on the grid's edges, env "pendulum"),
 written where the grid sweep would have written them, so only the new round trains."""
@@ -16,6 +17,7 @@ from rlscale.cli import main
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
 from rlscale.laws.table import KNOWN_RETURN_BOUNDS
 from rlscale.run.study_runner import STATE_FILE, STOP_KEY, SUPERSEDING_KEY, read_study
+from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.store import EVALS_FILE
 
 ENV = "pendulum"
@@ -127,6 +129,11 @@ def test_a_raised_extension_budget_resumes_the_extension_and_keeps_the_later_sta
     assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100", "--until", "grid_extend") == 0
     assert not (out / "stage2.toml").exists() and (superseded / "stage2.toml").read_text() == "# left behind by a killed move\n"
     assert SUPERSEDING_KEY not in _state(out)
+
+    # One study process at a time: a second one is refused while the first holds DIR's lock.
+    with RunDirectoryLock(out):
+        assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100") == 2
+    assert f"output directory {out} is being written by another process" in capsys.readouterr().err
 
     # A change beyond the budget is another study.
     assert _study(tmp_path, "max_rounds = 1\nmax_new_runs = 100\nedge_share = 0.3") == 2
