@@ -1,5 +1,6 @@
-"""Small engine set-ups shared by the engine, agent and distributed tests, and a synthetic (σ, N)
-sweep of SAC on pendulum shared by the (σ, N) recommend, validate and study tests."""
+"""Small engine set-ups shared by the engine, agent and distributed tests, a recorder of JAX's
+trace and compile events, a synthetic (σ, N) sweep of SAC on pendulum shared by the (σ, N)
+recommend, validate and study tests, and a check of a study directory's files."""
 
 import contextlib
 import json
@@ -10,6 +11,8 @@ from rlscale.agents.core import HyperParams
 from rlscale.agents.spec import NetworkConfig
 from rlscale.engine.loop import get_trainer
 from rlscale.engine.spec import GroupSpec
+from rlscale.run.lock import LOCK_FILE
+from rlscale.run.study_runner import REPORT_FILE, STAGE_OUTPUTS, STATE_FILE, STUDY_COPY, SUPERSEDED_PREFIX
 from rlscale.testing.conformance import jit_update, relative_difference  # noqa: F401 (shared with the tests)
 
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
@@ -108,3 +111,15 @@ def pendulum_sigma_n_table(widths=PENDULUM_WIDTHS, utds=(1.0, 2.0, 4.0, 8.0, 16.
         suite="jax", seed=seed,
     )
     return table.assign(algo="sac", agent_options="{}", return_low=0.0, return_high=1000.0)
+
+
+def unknown_study_files(out) -> set[str]:
+    """Entries of a study directory `out` that no stage is known to write (`STAGE_OUTPUTS` and the
+    fixed names): a stage output missing from STAGE_OUTPUTS would stay in place when a raised
+    extension budget supersedes the later stages."""
+    known = {STATE_FILE, STUDY_COPY, REPORT_FILE, LOCK_FILE, "grid", *(name for names in STAGE_OUTPUTS.values() for name in names)}
+    return {
+        path.name for path in out.iterdir()
+        if path.name not in known and not path.name.startswith(("grid_round_", SUPERSEDED_PREFIX))
+    }
+

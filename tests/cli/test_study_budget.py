@@ -17,6 +17,7 @@ from rlscale.cli import main
 from rlscale.laws.synthetic import SyntheticLaws, synthetic_sweep
 from rlscale.laws.table import KNOWN_RETURN_BOUNDS
 from rlscale.run.study_runner import STATE_FILE, STOP_KEY, SUPERSEDING_KEY, read_study
+from rlscale_testing import unknown_study_files
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.store import EVALS_FILE
 
@@ -85,7 +86,7 @@ def proposed(tmp_path, capsys):
     state = {"study": read_study(config).fingerprint(), "stages": {"grid_sweep": {"done": True, "seconds": 0.0}}}
     (out / STATE_FILE).write_text(json.dumps(state))
     assert _study(tmp_path, "max_rounds = 0", "--until", "propose") == 0
-    assert {"grid_fit", "stage2.toml"} <= {path.name for path in out.iterdir()}
+    assert {"grid_fit", "stage2.toml"} <= {path.name for path in out.iterdir()} and unknown_study_files(out) == set()
     capsys.readouterr()
     return out
 

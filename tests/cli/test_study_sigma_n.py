@@ -14,7 +14,7 @@ import time
 import tomllib
 
 import pytest
-from rlscale_testing import PENDULUM_WIDTHS, pendulum_sigma_n_table, toml_text
+from rlscale_testing import PENDULUM_WIDTHS, pendulum_sigma_n_table, toml_text, unknown_study_files
 
 from rlscale.laws.results import SigmaNRecommendation
 from rlscale.run.critic_width import critic_parameter_count
@@ -128,6 +128,7 @@ def test_a_sigma_n_study_recommends_a_model_bigger_than_any_trained(tmp_path):
         assert fragment in report, fragment
     for figure in ("sigma_n_data_law", "sigma_n_batch_size", "sigma_n_allocation"):
         assert (out / "grid_fit" / f"{figure}.png").stat().st_size > 0
+    assert unknown_study_files(out) == set()
     stage2 = _study([str(config), "--out", str(out), "--until", "propose"])
     assert stage2.returncode == 2 and "--until propose: this study has no such stage" in stage2.stderr
 
