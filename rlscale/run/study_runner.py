@@ -157,6 +157,7 @@ class StudyRunner:
     # State and report -------------------------------------------------------------------------
 
     def _open_state(self) -> dict:
+        self.earlier_extension = None
         path = self.out / STATE_FILE
         fingerprint = self.study.fingerprint()
         if path.exists():
@@ -207,7 +208,8 @@ class StudyRunner:
         if not self.done("grid_extend"):
             print(f"{change}; the extension has not finished, so its next rounds take the new budget", flush=True)
         elif stop is None or (stop["extension"] or {}).get("status") in (BRACKETED, LIMITS):
-            print(f"{change}; it had stopped because {stop['reason'] if stop else 'it finished'}, so no stage is redone", flush=True)
+            why = f"it had stopped because {stop['reason']}" if stop else "it finished before its stops were recorded"
+            print(f"{change}; {why}, so no stage is redone", flush=True)
         else:
             edges, extension, new_stop = self._decide_round(self.state.get(ROUNDS_KEY, []))
             if new_stop is not None:
