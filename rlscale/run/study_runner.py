@@ -213,7 +213,7 @@ class StudyRunner:
         else:
             edges, extension, new_stop = self._decide_round(self.state.get(ROUNDS_KEY, []))
             if new_stop is not None:
-                self.state[STOP_KEY] = {"reason": new_stop, "inside_share": edges.inside_share, "extension": extension.to_dict()}
+                self._record_stop(new_stop, edges, extension)
                 print(f"{change}; it still stops ({new_stop}), so no stage is redone", flush=True)
             else:
                 moved = self._supersede_after_grid()
@@ -365,7 +365,7 @@ class StudyRunner:
                 print(f"grid edges: {edges.summary()}", flush=True)
                 print("\n".join(lines), flush=True)
                 if stop is not None:
-                    self.state[STOP_KEY] = {"reason": stop, "inside_share": edges.inside_share, "extension": extension.to_dict()}
+                    self._record_stop(stop, edges, extension)
                     print(f"grid extension stops: {stop}", flush=True)
                     return
                 name = f"grid_round_{number}"
@@ -385,6 +385,11 @@ class StudyRunner:
             self._sweep(SweepConfig.from_toml(self.out / f"{pending['directory']}.toml"), self.out / pending["directory"])
             pending["done"] = True
             self._write_state(self.state)
+
+    def _record_stop(self, reason: str, edges: GridEdgeReport, extension: GridExtension) -> None:
+        """The state's record (`STOP_KEY`) of why the grid's extension stopped, with the edge report's
+        inside share and the extension it would have run."""
+        self.state[STOP_KEY] = {"reason": reason, "inside_share": edges.inside_share, "extension": extension.to_dict()}
 
     def _runs_per_config(self) -> int:
         """Runs of each new (σ, B, η) of an extension: every seed and, in a (σ, N) study, every model size."""
