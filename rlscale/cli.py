@@ -19,6 +19,7 @@ COMMANDS = {
     "propose": "rlscale.commands.propose",
     "validate": "rlscale.commands.validate",
     "compare": "rlscale.commands.compare",
+    "snapshot": "rlscale.commands.snapshot",
     "study": "rlscale.commands.study",
     "check-agent": "rlscale.commands.check",
     "check-env": "rlscale.commands.check",

@@ -67,8 +67,10 @@ UNRETRIEVED_TASK_MESSAGE = "Task exception was never retrieved"
 ORBAX_PACKAGE_PATH = os.sep + "orbax" + os.sep
 COUNTERS_FILE = "host.json"
 # 2: the state is stored as a flat dict of its non-empty leaves next to layout.json (1 stored the
-# GroupState tree itself, which orbax cannot do for env states holding zero-size arrays).
-FORMAT_VERSION = 3
+# GroupState tree itself, which orbax cannot do for env states holding zero-size arrays). 4: a done
+# group's entry may name no checkpoint and carry its counters instead (run/snapshot.py).
+FORMAT_VERSION = 4
+READABLE_FORMATS = (3, 4)
 # Fields that may change between a run and its resumption: they do not change what is trained.
 FAILED_WRITE_SETTLE_S = 0.2
 """After a failed save, the checkpoint directory must stay absent this long before it counts as
@@ -158,11 +160,14 @@ class SweepCheckpoints:
             return None
         try:
             manifest = json.loads(self.manifest_path.read_text())
-            if manifest["format"] != FORMAT_VERSION:
+            if manifest["format"] not in READABLE_FORMATS:
                 raise ValueError(
                     f"checkpoint format {manifest['format']}, written by another version of rlscale; "
-                    f"this version reads format {FORMAT_VERSION}"
+                    f"this version reads formats {', '.join(map(str, READABLE_FORMATS))}"
                 )
+            for group, entry in manifest["groups"].items():
+                if entry["checkpoint"] is None and not (entry["done"] and isinstance(entry.get("counters"), dict)):
+                    raise ValueError(f"group {group} names no checkpoint but is not a finished group with its counters")
             int(manifest["rows_written"])
             dict(manifest["groups"])
             dict(manifest["config"])
@@ -189,6 +194,8 @@ class SweepCheckpoints:
         """Raise RunDirectoryError unless every checkpoint `manifest` names is on disk with its
         recorded sha256 (reads only)."""
         for group, entry in sorted(manifest["groups"].items(), key=lambda item: int(item[0])):
+            if entry["checkpoint"] is None:
+                continue
             path = self.root / entry["checkpoint"]
             found = directory_sha256(path) if path.is_dir() else "missing"
             if found != entry["sha256"]:
@@ -211,7 +218,7 @@ class SweepCheckpoints:
         """Continue from a stored manifest (already `verify`-ed): delete the files it does not name
         (debris of interrupted writes)."""
         self.manifest = manifest
-        named = {self.root / entry["checkpoint"] for entry in manifest["groups"].values()}
+        named = {self.root / entry["checkpoint"] for entry in manifest["groups"].values() if entry["checkpoint"] is not None}
         for group_dir in self.root.glob("group-*"):
             for step_dir in group_dir.iterdir():
                 if step_dir not in named:
@@ -226,7 +233,9 @@ class SweepCheckpoints:
         return float(self.manifest.get("wall_time_s", 0.0))
 
     def group_entry(self, group: int) -> dict | None:
-        """{"checkpoint", "sha256", "env_step", "done"} of the group's latest checkpoint, or None."""
+        """{"checkpoint", "sha256", "env_step", "done"} of the group's latest checkpoint, or None. A
+        finished group copied by `rlscale snapshot` names no checkpoint (`"checkpoint": None`) and
+        holds its `"counters"` instead."""
         return self.manifest["groups"].get(str(group))
 
     # ---- save / restore -----------------------------------------------------------------------
@@ -294,7 +303,10 @@ class SweepCheckpoints:
         return restore_state(path, abstract_state), self.counters(group)
 
     def counters(self, group: int) -> GroupCounters:
-        path = self.root / self.group_entry(group)["checkpoint"] / COUNTERS_FILE
+        entry = self.group_entry(group)
+        if entry["checkpoint"] is None:
+            return GroupCounters(**entry["counters"])
+        path = self.root / entry["checkpoint"] / COUNTERS_FILE
         return GroupCounters(**json.loads(path.read_text()))
 
     def _replace_manifest(self) -> None:
