@@ -1,9 +1,11 @@
 """Small engine set-ups shared by the engine, agent and distributed tests, a recorder of JAX's
 trace and compile events, a synthetic (σ, N) sweep of SAC on pendulum shared by the (σ, N)
-recommend, validate and study tests, and a check of a study directory's files."""
+recommend, validate and study tests, a check of a study directory's files, and the sweep files the
+repository ships."""
 
 import contextlib
 import json
+from pathlib import Path
 
 import jax
 
@@ -14,6 +16,21 @@ from rlscale.engine.spec import GroupSpec
 from rlscale.run.lock import LOCK_FILE
 from rlscale.run.study_runner import REPORT_FILE, STAGE_OUTPUTS, STATE_FILE, STUDY_COPY, SUPERSEDED_PREFIX
 from rlscale.testing.conformance import jit_update, relative_difference  # noqa: F401 (shared with the tests)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shipped_sweep_files() -> list[Path]:
+    """The sweep TOMLs under fits/ and rlscale/configs/, study files left out (a `studies/` folder:
+    tests/cli/test_study.py) and so are the files of a committed study run directory (a folder holding
+    `study_state.json`, e.g. a `rlscale snapshot`: the study wrote them, its study file is tested)."""
+    return sorted(
+        path
+        for path in [*REPO.glob("fits/**/*.toml"), *REPO.glob("rlscale/configs/*.toml")]
+        if "studies" not in path.relative_to(REPO).parts
+        and not any((folder / STATE_FILE).exists() for folder in path.parents if REPO in folder.parents)
+    )
+
 
 SMALL_NETWORK = NetworkConfig(hidden_width=32, hidden_depth=2)
 

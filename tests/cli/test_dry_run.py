@@ -11,16 +11,12 @@ import pytest
 from rlscale.agents import registry
 from rlscale.cli import main
 from rlscale.run import estimate
-from rlscale_testing import recorded_compile_events, toml_text
+from rlscale_testing import recorded_compile_events, shipped_sweep_files, toml_text
 
 REPO = Path(__file__).resolve().parents[2]
 TD3_PACKAGE = REPO / "examples" / "rlscale-td3"
 SWEEP_FILES = sorted(
-    [
-        *REPO.glob("rlscale/configs/*.toml"),
-        *(path for path in REPO.glob("fits/**/*.toml") if "studies" not in path.relative_to(REPO).parts),
-        *(path for path in REPO.glob("examples/*/*.toml") if path.name != "pyproject.toml"),
-    ]
+    [*shipped_sweep_files(), *(path for path in REPO.glob("examples/*/*.toml") if path.name != "pyproject.toml")]
 )
 PLAN_LINES = ("compiled group(s) for", "config axis:", "total:", "estimated cost:")
 

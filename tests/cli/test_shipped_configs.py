@@ -23,14 +23,10 @@ from pathlib import Path
 import pytest
 
 from rlscale.cli import main
-from rlscale_testing import toml_value
+from rlscale_testing import shipped_sweep_files, toml_value
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(
-    path
-    for path in [*REPO.glob("fits/**/*.toml"), *REPO.glob("rlscale/configs/*.toml")]
-    if "studies" not in path.relative_to(REPO).parts  # study files: tests/cli/test_study.py
-)
+SHIPPED = shipped_sweep_files()
 PHYSICS_PREFIXES = ("brax/", "dmc/")
 # Env steps per evaluation of the shortened run (rounded up to a multiple of num_envs).
 SHORT_EVAL_INTERVAL = 100
