@@ -4,6 +4,7 @@ and the noise measurement they share recovers known noise from synthetic runs.""
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -63,3 +64,31 @@ def test_our_spacing_keeps_the_authors_first_evaluation_after_each_of_our_interv
     degrade = _import(BRACKETED / "authors_toward_ours.py")
     table = pd.DataFrame({"env_step": np.arange(5000, 30001, 1000)})
     assert degrade.our_spacing(table, None)["env_step"].tolist() == [5000, 8000, 10000, 13000, 15000, 18000, 20000, 23000, 25000, 28000, 30000]
+
+
+def test_rebuild_refuses_committed_rows_that_are_not_the_sweep_asked_for():
+    rebuild = _import(BRACKETED / "rebuild_run_directory.py")
+    from rlscale.config import SweepConfig
+    from rlscale.run.study_runner import read_study
+
+    grid = SweepConfig.from_dict(read_study(rebuild.STUDY_FILE).grid)
+    rows = pd.read_parquet(BRACKETED / "grid" / "evals.parquet")
+    rebuild._check_runs(grid, rows, Path("grid"))
+    with pytest.raises(SystemExit, match="not the sweep the study asks for"):
+        rebuild._check_runs(grid, rows[rows["seed"] != 4], Path("grid"))
+    with pytest.raises(SystemExit, match="stop before 50000 env steps"):
+        rebuild._check_runs(grid, rows[rows["env_step"] < 50000], Path("grid"))
+
+
+@pytest.mark.slow
+def test_rebuilt_run_directory_replays_the_extension_rounds_as_first_decided(tmp_path, monkeypatch):
+    rebuild = _import(BRACKETED / "rebuild_run_directory.py")
+    out = tmp_path / "study"
+    monkeypatch.setattr(sys, "argv", ["rebuild_run_directory.py", str(out)])
+    rebuild.main()
+    state = json.loads((out / "study_state.json").read_text())
+    assert [(item["directory"], item["runs"], item["done"]) for item in state["grid_rounds"]] == [
+        ("grid_round_1", 70, True), ("grid_round_2", 45, True)
+    ]
+    assert state["grid_extension_stop"]["reason"] == "max_rounds = 2 reached"
+    assert state["stages"]["grid_sweep"]["done"] and state["stages"]["grid_extend"]["done"]
