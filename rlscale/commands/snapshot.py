@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from rlscale.commands import Command
-from rlscale.run.errors import EXIT_BAD_INPUT, WriteFailed
+from rlscale.run.errors import EXIT_BAD_INPUT, WriteFailed, failure_exit_status
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,21 +19,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
-    """The `snapshot` subcommand: 0 on success, EXIT_BAD_INPUT when DIR or DEST is refused or a copy fails."""
+    """The `snapshot` subcommand: 0 on success, EXIT_BAD_INPUT when DIR or DEST is refused or DIR
+    cannot be read, the write failure's status when the copy cannot be written."""
     # Imported here: the checkpoint module imports JAX, which `rlscale --help` should not pay for.
     from rlscale.run.checkpoint import RunDirectoryError
     from rlscale.run.snapshot import snapshot
 
     try:
         result = snapshot(args.source, args.destination)
-    except (RunDirectoryError, WriteFailed) as error:
+    except RunDirectoryError as error:
         print(f"rlscale snapshot: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except WriteFailed as error:
+        print(f"rlscale snapshot: error: {error}; {args.source} is unchanged", file=sys.stderr)
+        return failure_exit_status(error)
     except OSError as error:
-        print(f"rlscale snapshot: error: copying {args.source} to {args.destination} failed: {error}", file=sys.stderr)
+        print(f"rlscale snapshot: error: could not read {args.source}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(result.summary())
-    print(f"resume it with the same command and --out {args.destination}")
+    print(f"resume it with the sweep or study command that wrote {args.source}, with --out {args.destination}")
     return 0
 
 

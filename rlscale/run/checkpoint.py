@@ -165,13 +165,15 @@ class SweepCheckpoints:
                     f"checkpoint format {manifest['format']}, written by another version of rlscale; "
                     f"this version reads formats {', '.join(map(str, READABLE_FORMATS))}"
                 )
-            for group, entry in manifest["groups"].items():
-                if entry["checkpoint"] is None and not (entry["done"] and isinstance(entry.get("counters"), dict)):
-                    raise ValueError(f"group {group} names no checkpoint but is not a finished group with its counters")
             int(manifest["rows_written"])
             dict(manifest["groups"])
             dict(manifest["config"])
-        except (ValueError, KeyError, TypeError) as error:
+            for group, entry in manifest["groups"].items():
+                if entry["checkpoint"] is None:
+                    if not entry["done"]:
+                        raise ValueError(f"group {group} names no checkpoint but has not finished")
+                    GroupCounters(**entry["counters"])
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise RunDirectoryError(
                 f"checkpoint manifest {self.manifest_path} is unreadable ({error}); "
                 "the run directory is damaged: use a new --out"
@@ -299,8 +301,12 @@ class SweepCheckpoints:
     def restore(self, group: int, abstract_state) -> tuple[object, GroupCounters]:
         """The group's latest checkpointed GroupState (numpy leaves, structured like
         `abstract_state`, e.g. `jax.eval_shape(trainer.init, hparams)`) and its counters."""
-        path = self.root / self.group_entry(group)["checkpoint"]
-        return restore_state(path, abstract_state), self.counters(group)
+        entry = self.group_entry(group)
+        if entry["checkpoint"] is None:
+            raise RunDirectoryError(
+                f"group {group} of {self.run_dir} was copied by `rlscale snapshot` without its checkpoint: its state is not on disk"
+            )
+        return restore_state(self.root / entry["checkpoint"], abstract_state), self.counters(group)
 
     def counters(self, group: int) -> GroupCounters:
         entry = self.group_entry(group)
