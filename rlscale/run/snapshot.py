@@ -35,7 +35,7 @@ from rlscale.run.files import write_json_atomically
 from rlscale.run.lock import LOCK_FILE, RunDirectoryLock
 from rlscale.run.store import EVALS_FILE, PARQUET_FILE, rows_prefix_bytes
 from rlscale.run.rows import complete_lines
-from rlscale.run.study_runner import STATE_FILE, SUPERSEDED_PREFIX
+from rlscale.run.study_files import STATE_FILE, SUPERSEDED_PREFIX
 
 PARTIAL_SUFFIX = ".snapshot-partial"
 """The copy is written into DEST + this suffix, then renamed to DEST."""

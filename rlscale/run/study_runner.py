@@ -77,6 +77,7 @@ from rlscale.run.fit_files import (
 from rlscale.run.files import write_json_atomically, write_sweep_toml
 from rlscale.run.lock import RunDirectoryLock
 from rlscale.run.store import EVALS_FILE
+from rlscale.run.study_files import STATE_FILE, SUPERSEDED_PREFIX
 from rlscale.run.tables import load_runs, load_tables
 from rlscale.study import (
     SIGMA_N_STAGES,
@@ -89,7 +90,6 @@ from rlscale.study import (
     stage2_sweep_values,
 )
 
-STATE_FILE = "study_state.json"
 ROUNDS_KEY = "grid_rounds"
 """The state file's list of the grid's extension rounds: round, directory, runs, the extension, done."""
 STOP_KEY = "grid_extension_stop"
@@ -109,8 +109,6 @@ STAGE_OUTPUTS = {
     "validate": ("validation",),
 }
 """The files and folders in DIR that each stage after the grid's extension writes."""
-SUPERSEDED_PREFIX = "superseded_"
-"""DIR/superseded_<k>/: the outputs of the stages after the grid that a raised extension budget redoes."""
 SUPERSEDING_KEY = "superseding"
 """The state file's record of a move into DIR/superseded_<k>/ under way: its directory and the paths."""
 HOLDOUT_ENV_STEPS_LIMIT = 4
