@@ -27,6 +27,7 @@ from rlscale.run.checkpoint import RunDirectoryError
 from rlscale.run.errors import WriteFailed
 
 LOCK_FILE = "writer.lock"
+WRITER_ADVICE = "wait for it to finish, stop it, or use another --out"
 
 
 class RunDirectoryLock:
@@ -35,10 +36,13 @@ class RunDirectoryLock:
     Entering creates `run_dir` if needed. It raises RunDirectoryError naming the live holder when
     another process writes the directory, and WriteFailed when the lock file cannot be written.
     `taken_over` is the record of a stale holder whose lock was taken over (None otherwise).
+    `advice` ends the refusal: what the refused command's user can do (a writer's default names
+    `--out`; a reader such as `rlscale snapshot` passes its own).
     """
 
-    def __init__(self, run_dir: str | os.PathLike):
+    def __init__(self, run_dir: str | os.PathLike, advice: str = WRITER_ADVICE):
         self.run_dir = Path(run_dir)
+        self.advice = advice
         self.path = self.run_dir / LOCK_FILE
         self.taken_over: dict | None = None
         self._descriptor: int | None = None
@@ -76,7 +80,7 @@ class RunDirectoryLock:
         except BlockingIOError:
             raise RunDirectoryError(
                 f"output directory {self.run_dir} is being written by another process "
-                f"({_describe(previous)}); wait for it to finish, stop it, or use another --out"
+                f"({_describe(previous)}); {self.advice}"
             ) from None
         except OSError as error:
             if error.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL):
@@ -85,7 +89,7 @@ class RunDirectoryLock:
                 raise RunDirectoryError(
                     f"output directory {self.run_dir} is being written by another process "
                     f"({_describe(previous)}; this file system has no flock, so the lock is that "
-                    f"process's pid); wait for it to finish, stop it, or use another --out (delete "
+                    f"process's pid); {self.advice} (delete "
                     f"{self.path} if that process is gone)"
                 ) from None
         if previous is not None and previous.get("pid") != os.getpid():

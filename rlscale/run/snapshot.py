@@ -39,6 +39,8 @@ from rlscale.run.study_files import STATE_FILE, SUPERSEDED_PREFIX
 
 PARTIAL_SUFFIX = ".snapshot-partial"
 """The copy is written into DEST + this suffix, then renamed to DEST."""
+COPY_ADVICE = "wait for it to finish or stop it (SIGTERM ends it at a chunk boundary) before copying"
+"""What a refusal to copy a directory that a live process writes tells the user."""
 
 
 @dataclasses.dataclass
@@ -103,7 +105,7 @@ def snapshot(source: str | Path, destination: str | Path) -> Snapshot:
     partial = destination.with_name(destination.name + PARTIAL_SUFFIX)
     with contextlib.ExitStack() as locks:
         for directory in dict.fromkeys([source, *run_dirs]):
-            locks.enter_context(RunDirectoryLock(directory))
+            locks.enter_context(RunDirectoryLock(directory, advice=COPY_ADVICE))
         plans = [_plan_sweep(run_dir, source) for run_dir in run_dirs]
         left_out = sum(
             path.stat().st_size for run_dir in run_dirs for path in (run_dir / CHECKPOINT_DIR).rglob("*")

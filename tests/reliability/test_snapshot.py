@@ -115,7 +115,9 @@ def test_snapshot_refusals_name_the_problem_and_write_nothing(reference_run, tmp
     process = start_stopped_sweep(TINY_SWEEP, live, compile_cache, stop_at="eval_rows_written:1")
     try:
         assert main(["snapshot", str(live), str(tmp_path / "b")]) == 2
-        assert "being written by another process" in capsys.readouterr().err
+        refusal = capsys.readouterr().err
+        assert "being written by another process" in refusal and "before copying" in refusal
+        assert "use another --out" not in refusal
         assert not (tmp_path / "b").exists()
     finally:
         process.kill()
