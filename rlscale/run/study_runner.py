@@ -76,7 +76,7 @@ from rlscale.run.fit_files import (
 )
 from rlscale.run.files import write_json_atomically, write_sweep_toml
 from rlscale.run.lock import RunDirectoryLock
-from rlscale.run.store import EVALS_FILE
+from rlscale.run.store import EVALS_FILE, read_evals
 from rlscale.run.study_files import STATE_FILE, SUPERSEDED_PREFIX
 from rlscale.run.tables import load_runs, load_tables
 from rlscale.study import (
@@ -109,6 +109,8 @@ STAGE_OUTPUTS = {
     "validate": ("validation",),
 }
 """The files and folders in DIR that each stage after the grid's extension writes."""
+STAGE_SWEEPS = {"grid_sweep": ("grid",), "stage2_sweep": ("stage2",), "holdout_sweep": ("holdout",)}
+"""The sweep directories in DIR of each stage that trains (the grid's extension: its rounds', from the state)."""
 SUPERSEDING_KEY = "superseding"
 """The state file's record of a move into DIR/superseded_<k>/ under way: its directory and the paths."""
 HOLDOUT_ENV_STEPS_LIMIT = 4
@@ -565,7 +567,7 @@ def study_report(out: Path, state: dict, study_stages=None) -> str:
     if study_stages == SIGMA_N_STAGES:
         return sigma_n_study_report(out, state)
     stages = state["stages"]
-    lines = _report_head(out, stages, study_stages)
+    lines = _report_head(out, state, study_stages)
     lines += _grid_sections(state)
     if "grid_fit" in stages:
         fit = load_fit(out / "grid_fit")
@@ -615,11 +617,30 @@ def study_report(out: Path, state: dict, study_stages=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _report_head(out: Path, stages: dict, study_stages) -> list[str]:
-    """The report's title and its table of stages with their seconds."""
+def _report_head(out: Path, state: dict, study_stages) -> list[str]:
+    """The report's title and its table of stages: each stage's seconds in the run that finished it,
+    and each sweep stage's training time over every sitting (`_training_seconds`)."""
+    stages = state["stages"]
+    sweeps = {**STAGE_SWEEPS, "grid_extend": tuple(item["directory"] for item in state.get(ROUNDS_KEY, []) if item.get("done"))}
     lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in study_stages if name in stages)}/{len(study_stages)}.", ""]
-    lines += ["| stage | what | seconds |", "|---|---|---|"]
-    return lines + [f"| {name} | {description} | {stages[name]['seconds'] if name in stages else 'not yet'} |" for name, description in study_stages]
+    lines += ["| stage | what | seconds | training seconds, all sittings |", "|---|---|---|---|"]
+    for name, description in study_stages:
+        seconds = stages[name]["seconds"] if name in stages else "not yet"
+        training = _training_seconds(out, sweeps[name]) if name in stages and name in sweeps else None
+        lines.append(f"| {name} | {description} | {seconds} | {'' if training is None else format(training, '.0f')} |")
+    return lines + [
+        "", "(seconds: the stage's time in the run that finished it, which skips what earlier sittings did; training seconds: "
+        "each of its sweeps from its start to its last row, resumes included, summed)",
+    ]
+
+
+def _training_seconds(out: Path, directories: tuple[str, ...]) -> float | None:
+    """The largest `wall_time_s` of each sweep's rows (seconds since that sweep started, carried across
+    resumes by its checkpoints), summed over `directories` of `out`; None when none has such rows
+    (rows written by something else than a sweep may not carry the clock)."""
+    rows = [read_evals(out / name) for name in directories if (out / name / EVALS_FILE).exists()]
+    ends = [float(table["wall_time_s"].max()) for table in rows if len(table) and "wall_time_s" in table]
+    return sum(ends) if ends else None
 
 
 def _grid_sections(state: dict) -> list[str]:
@@ -636,7 +657,7 @@ def sigma_n_study_report(out: Path, state: dict) -> str:
     """REPORT.md of a (σ, N) study: the grid, the joint laws fitted on it, the recommendation for a
     model bigger than any trained (and how it was chosen), that run and its check against D_J(σ, N)."""
     stages = state["stages"]
-    lines = _report_head(out, stages, SIGMA_N_STAGES)
+    lines = _report_head(out, state, SIGMA_N_STAGES)
     lines += [
         "",
         "The grid has several model sizes, so the study follows the (σ, N) protocol (rlscale/study.py): no stage 2 — the "

@@ -193,6 +193,9 @@ def test_a_study_killed_mid_way_continues_where_it_stopped(tmp_path):
     rows = [json.loads(line) for line in (out / "grid_round_1" / "evals.jsonl").read_text().splitlines()]
     keys = [(row["config_id"], row["env_step"]) for row in rows]
     assert round_["done"] and len(keys) == len(set(keys)) == round_["runs"] * 6  # every (run, eval) once
+    # The round's training time counts the killed run's part too: its rows' clock resumed from the checkpoint.
+    extend_row = next(line for line in report.splitlines() if line.startswith("| grid_extend |"))
+    assert extend_row.split("|")[4].strip() == format(max(row["wall_time_s"] for row in rows), ".0f")
     # The same command once more does nothing but report; another config is refused.
     third = subprocess.run([sys.executable, "-m", "rlscale.cli", "study", str(config), "--out", str(out), "--plain"],
                            capture_output=True, text=True, timeout=300)
