@@ -1,7 +1,8 @@
 """fits/dmc_cartpole_bracketed: every committed fit of the study is what the study's own options give on
 the committed rows, link by link: the grid's rows (the grid and its extension rounds) → grid_fit (the
-laws stage 2 was proposed from) → the stage-2 rows → stage2_fit → the held-out rows → validation. So
-each number of the README can be regenerated from the repository, without the run directory."""
+laws stage 2 was proposed from) → the stage-2 rows → stage2_fit → the held-out rows → validation; and
+the grid with the η = 5e-4 columns run after the study (`grid_eta_below.sh`). So each number of the
+README can be regenerated from the repository, without the run directory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from committed_fits import assert_close
 
-from rlscale.laws import fit_laws
+from rlscale.laws import FitOptions, fit_laws
 from rlscale.laws.validation import validate_runs
 from rlscale.run.fit_files import load_fit
 from rlscale.run.study_runner import grid_fit_options, read_study
@@ -58,3 +59,13 @@ def test_validation_is_reproduced_from_the_holdout_rows_and_the_stage2_fit():
     threshold = _committed("recommendation.json")["threshold"]
     validation = validate_runs(load_fit(HERE / "stage2_fit"), load_runs(HERE / "holdout" / "evals.parquet"), threshold)
     assert_close(_json(validation), committed, "validation")
+
+
+def test_grid_with_the_eta_columns_run_after_the_study_is_reproduced():
+    committed = _committed("grid_eta_below_fit", "fit.json")
+    rows = load_tables([*GRID_ROWS, HERE / "grid_eta_below" / "evals.parquet"])
+    options = FitOptions(n_bootstrap=100, crossing="interpolated", horizon_cuts=(0.5, 0.75))  # grid_eta_below.sh's
+    fitted = _json(fit_laws(rows, options))
+    assert fitted["n_rows"] == 7500 + 50 * 20  # 10 configs × 5 seeds × 20 evaluations more
+    for key in GRID_LAW_KEYS:
+        assert_close(fitted[key], committed[key], key)
