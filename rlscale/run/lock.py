@@ -28,6 +28,7 @@ from rlscale.run.errors import WriteFailed
 
 LOCK_FILE = "writer.lock"
 WRITER_ADVICE = "wait for it to finish, stop it, or use another --out"
+"""What a refused writer (a sweep or a study) is told to do; RunDirectoryLock's default `advice`."""
 
 
 class RunDirectoryLock:

@@ -69,3 +69,8 @@ def test_grid_with_the_eta_columns_run_after_the_study_is_reproduced():
     assert fitted["n_rows"] == 7500 + 50 * 20  # 10 configs × 5 seeds × 20 evaluations more
     for key in GRID_LAW_KEYS:
         assert_close(fitted[key], committed[key], key)
+    # The README's claims: 32 of 40 cells inside (the 80 %), both slopes still decided.
+    assert round(fitted["grid_edges"]["inside_share"] * 40) == 32
+    for law in ("batch_size_law", "learning_rate_law"):
+        low, high = fitted[law]["alpha_ci"]
+        assert low > 0 and high > 0, (law, low, high)
