@@ -32,17 +32,21 @@ def _json(result) -> dict:
     return json.loads(json.dumps(result.to_dict()))
 
 
-def test_grid_fit_is_reproduced_from_the_grid_rows_with_the_study_options():
-    committed = _committed("grid_fit", "fit.json")
-    assert committed["n_rows"] == 7500 and len(GRID_ROWS) == 4  # the grid and extension rounds 1-3
-    fitted = _json(fit_laws(load_tables(GRID_ROWS), grid_fit_options(STUDY)))
+def _reproduces_grid_fit(fitted: dict, committed: dict, cells_inside: int) -> None:
+    """`fitted` has the committed grid fit's laws and edges; the README's claims: `cells_inside` of the
+    40 (σ, J) cells inside, both slopes decided (their 90 % intervals exclude 0)."""
     for key in GRID_LAW_KEYS:
         assert_close(fitted[key], committed[key], key)
-    # The README's claims: 29 of 40 cells inside, both slopes decided.
-    assert round(fitted["grid_edges"]["inside_share"] * 40) == 29
+    assert round(fitted["grid_edges"]["inside_share"] * 40) == cells_inside
     for law in ("batch_size_law", "learning_rate_law"):
         low, high = fitted[law]["alpha_ci"]
         assert low > 0 and high > 0, (law, low, high)
+
+
+def test_grid_fit_is_reproduced_from_the_grid_rows_with_the_study_options():
+    committed = _committed("grid_fit", "fit.json")
+    assert committed["n_rows"] == 7500 and len(GRID_ROWS) == 4  # the grid and extension rounds 1-3
+    _reproduces_grid_fit(_json(fit_laws(load_tables(GRID_ROWS), grid_fit_options(STUDY))), committed, cells_inside=29)
 
 
 def test_stage2_fit_is_reproduced_from_the_stage2_rows_and_the_grid_fit():
@@ -67,10 +71,4 @@ def test_grid_with_the_eta_columns_run_after_the_study_is_reproduced():
     options = FitOptions(n_bootstrap=100, crossing="interpolated", horizon_cuts=(0.5, 0.75))  # grid_eta_below.sh's
     fitted = _json(fit_laws(rows, options))
     assert fitted["n_rows"] == 7500 + 50 * 20  # 10 configs × 5 seeds × 20 evaluations more
-    for key in GRID_LAW_KEYS:
-        assert_close(fitted[key], committed[key], key)
-    # The README's claims: 32 of 40 cells inside (the issue's 80 %), both slopes still decided.
-    assert round(fitted["grid_edges"]["inside_share"] * 40) == 32
-    for law in ("batch_size_law", "learning_rate_law"):
-        low, high = fitted[law]["alpha_ci"]
-        assert low > 0 and high > 0, (law, low, high)
+    _reproduces_grid_fit(fitted, committed, cells_inside=32)  # the issue's 80 %
