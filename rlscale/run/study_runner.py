@@ -337,8 +337,7 @@ class StudyRunner:
 
     def _grid_directories(self) -> list[Path]:
         """The grid's run directories: the grid sweep and every extension round run so far."""
-        rounds = [self.out / item["directory"] for item in self.state.get(ROUNDS_KEY, []) if item.get("directory")]
-        return [self.out / "grid", *rounds]
+        return [self.out / "grid", *(self.out / name for name in round_directories(self.state))]
 
     def _grid_table(self):
         """Every row of the grid and of its extension rounds, as one table."""
@@ -621,7 +620,7 @@ def _report_head(out: Path, state: dict, study_stages) -> list[str]:
     """The report's title and its table of stages: each stage's seconds in the run that finished it,
     and each sweep stage's training time over every sitting (`_training_seconds`)."""
     stages = state["stages"]
-    sweeps = {**STAGE_SWEEPS, "grid_extend": tuple(item["directory"] for item in state.get(ROUNDS_KEY, []) if item.get("done"))}
+    sweeps = {**STAGE_SWEEPS, "grid_extend": round_directories(state)}
     lines = ["# Study report", "", f"Study directory `{out}`; stages done: {sum(1 for name, _ in study_stages if name in stages)}/{len(study_stages)}.", ""]
     lines += ["| stage | what | seconds | training seconds, all sittings |", "|---|---|---|---|"]
     for name, description in study_stages:
@@ -632,6 +631,11 @@ def _report_head(out: Path, state: dict, study_stages) -> list[str]:
         "", "(seconds: the stage's time in the run that finished it, which skips what earlier sittings did; training seconds: "
         "each of its sweeps from its start to its last row, resumes included, summed)",
     ]
+
+
+def round_directories(state: dict) -> tuple[str, ...]:
+    """The run directories (names in DIR) of the grid's extension rounds recorded in the study's state."""
+    return tuple(item["directory"] for item in state.get(ROUNDS_KEY, []) if item.get("directory"))
 
 
 def _training_seconds(out: Path, directories: tuple[str, ...]) -> float | None:
